@@ -1,1 +1,1 @@
-"""netsim.engine"""
+"""The simulation engine: SimPy environment, seeded random streams, structured trace."""

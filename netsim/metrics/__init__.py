@@ -1,1 +1,1 @@
-"""netsim.metrics"""
+"""Collectors: the trace and counters of a run turned into tables, summaries and files."""

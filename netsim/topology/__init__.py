@@ -1,1 +1,1 @@
-"""netsim.topology"""
+"""Topologies as data (networkx), and building live devices from them."""

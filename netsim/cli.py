@@ -1,0 +1,123 @@
+"""The ``netsim`` command line.
+
+    netsim run SCENARIO.yaml [--out DIR] [--seed N] [--set PATH=VALUE ...]
+    netsim validate SCENARIO.yaml
+    netsim serve-mail --imap PORT --users FILE [--store DIR]
+
+A mistake in a scenario prints one line per problem (file, YAML path, line, what was
+expected) and exits with status 2; it never prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from netsim import __version__
+from netsim.scenario.errors import ScenarioError
+
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ScenarioError as e:
+        for problem in e.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="netsim", description="Discrete-event simulator for switched Ethernet LANs."
+    )
+    parser.add_argument("--version", action="version", version=f"netsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="simulate a scenario and write its results")
+    run.add_argument("scenario", type=Path)
+    run.add_argument("--out", type=Path, help="results folder (default results/<name>/)")
+    run.add_argument("--seed", type=int, help="seed instead of the scenario's")
+    run.add_argument(
+        "--set", action="append", default=[], metavar="PATH=VALUE", dest="sets",
+        help="override a value, e.g. --set topology.nodes.sw1.mode=cut-through",
+    )
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.set_defaults(func=_run)
+
+    validate = sub.add_parser("validate", help="check a scenario without running it")
+    validate.add_argument("scenario", type=Path)
+    validate.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets")
+    validate.set_defaults(func=_validate)
+
+    try:
+        serve_mail = importlib.import_module("netsim.apps.serve_mail")
+    except ImportError:
+        serve_mail = None
+    if serve_mail is not None:
+        serve = sub.add_parser("serve-mail", help="serve IMAP on real sockets")
+        serve_mail.add_arguments(serve)
+        serve.set_defaults(func=serve_mail.run)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    import netsim
+
+    scenario = netsim.load(args.scenario, sets=args.sets)
+    results = netsim.run(scenario, seed=args.seed)
+    out = args.out if args.out is not None else Path("results") / scenario.name
+    results.save(out)
+    if not args.quiet:
+        _print_summary(results, out)
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    import netsim
+
+    scenario = netsim.load(args.scenario, sets=args.sets)
+    topo = scenario.topology
+    print(
+        f"{args.scenario}: ok: scenario {scenario.name!r}, {len(topo.nodes)} nodes, "
+        f"{len(topo.links)} links, {len(scenario.model.traffic)} traffic sources"
+    )
+    return 0
+
+
+def _print_summary(results: object, out: Path) -> None:
+    from netsim.metrics.results import Results
+
+    assert isinstance(results, Results)
+    s = results.summary
+    f = s["frames"]
+    print(f"scenario {s['scenario']} (seed {s['seed']}): simulated {s['simulated_time']:.6g} s "
+          f"in {results.wall_seconds:.2f} s wall, {s['events_processed']:,} events")
+    print(f"frames: {f['sent']} sent, {f['delivered']} delivered, {f['dropped']} dropped")
+    for reason, count in f["dropped_by_reason"].items():
+        print(f"  dropped, {reason}: {count}")
+    if f["by_traffic"]:
+        print(f"{'traffic':<16}{'sent':>8}{'deliv.':>8}{'mean':>12}{'p50':>12}{'p99':>12}")
+        for name, t in f["by_traffic"].items():
+            lat = t["latency"]
+            cols = [_us(lat[k]) for k in ("mean", "p50", "p99")]
+            print(f"{name:<16}{t['sent']:>8}{t['delivered']:>8}" + "".join(f"{c:>12}" for c in cols))
+    print(f"results in {out}/")
+
+
+def _us(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e6:.3f} us"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""The structured trace of a run: what happened to every frame and every MAC table.
+
+Devices append plain tuples here while the simulation runs (cheap, no logging, no
+DataFrames on the hot path); :mod:`netsim.metrics` turns them into tables at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SentRecord = tuple[int, str, str, int, float, str]
+"""frame_id, source host, destination (host name or ``broadcast``), size, t_queued, traffic."""
+DeliveryRecord = tuple[int, str, float, int]
+"""frame_id, receiving host, t_last_bit_in, hops (links crossed)."""
+DropRecord = tuple[int, str, str, float, int]
+"""frame_id, device, reason, time, hops."""
+MacRecord = tuple[float, str, str, int, str, int]
+"""time, device, event, mac, port, vlan."""
+
+
+@dataclass
+class Trace:
+    """Append-only lists of the events that results are built from."""
+
+    sent: list[SentRecord] = field(default_factory=list)
+    delivered: list[DeliveryRecord] = field(default_factory=list)
+    dropped: list[DropRecord] = field(default_factory=list)
+    mac_events: list[MacRecord] = field(default_factory=list)
+    expected_receivers: dict[int, int] = field(default_factory=dict)
+    """frame_id -> how many hosts must receive a group-addressed frame for it to count."""
+    first_bit_out: dict[int, float] = field(default_factory=dict)
+    """frame_id -> when its first bit left the source host (the last attempt, on a hub)."""
+
+    def frame_sent(
+        self, frame_id: int, src: str, dst: str, size: int, t_queued: float, traffic: str
+    ) -> None:
+        """A host handed a new frame to its NIC at ``t_queued``."""
+        self.sent.append((frame_id, src, dst, size, t_queued, traffic))
+
+    def frame_delivered(self, frame_id: int, host: str, t_last_bit_in: float, hops: int) -> None:
+        """A host accepted an intact copy addressed to it."""
+        self.delivered.append((frame_id, host, t_last_bit_in, hops))
+
+    def frame_dropped(self, frame_id: int, device: str, reason: str, time: float, hops: int) -> None:
+        """A copy of a frame was discarded, and why."""
+        self.dropped.append((frame_id, device, reason, time, hops))
+
+    def mac_event(self, time: float, device: str, event: str, mac: int, port: str) -> None:
+        """A MAC address table learned, refreshed, moved, aged out, flooded or was full."""
+        self.mac_events.append((time, device, event, mac, port, 1))

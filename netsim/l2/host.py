@@ -1,0 +1,83 @@
+"""An end station's Ethernet interface: it sends frames and accepts those addressed to it.
+
+The NIC filters by destination address (its own MAC, broadcast, multicast) and drops
+frames whose FCS fails, counting runts and FCS errors as real NICs do. Upper layers (raw
+frame generators now; ARP and IPv4 later) register a handler per EtherType.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from netsim.engine.sim import Simulation
+from netsim.l2.frame import Frame, MacAddress
+from netsim.phy.port import Port
+
+FrameHandler = Callable[[Frame, float], None]
+"""Called with an accepted frame and the time its last bit arrived."""
+
+WHOLE_FRAME = 1 << 30
+
+
+class Host:
+    """A station with one Ethernet port, ``eth0``."""
+
+    kind = "host"
+
+    def __init__(self, sim: Simulation, name: str, mac: MacAddress, buffer_bytes: int) -> None:
+        self.sim = sim
+        self.name = name
+        self.mac = mac
+        self.port = Port(self, "eth0", buffer_bytes)
+        self.port.records_first_bit = True
+        self.ports = [self.port]
+        self.broadcast_audience = 0
+        """How many other hosts a broadcast from here should reach (set when built)."""
+        self._handlers: dict[int, FrameHandler] = {}
+
+    def __repr__(self) -> str:
+        return f"<Host {self.name}>"
+
+    def register(self, ethertype: int, handler: FrameHandler) -> None:
+        """Hand accepted frames of ``ethertype`` to ``handler``."""
+        self._handlers[ethertype] = handler
+
+    def send(self, frame: Frame, dst_name: str, traffic: str) -> bool:
+        """Queue ``frame`` on the NIC; False (and a recorded drop) if the queue is full."""
+        sim = self.sim
+        now = sim.now
+        trace = sim.trace
+        trace.frame_sent(frame.frame_id, self.name, dst_name, frame.size, now, traffic)
+        if frame.is_group:
+            trace.expected_receivers[frame.frame_id] = self.broadcast_audience
+        if self.port.transmit(frame, 0, now):
+            return True
+        link = self.port.link
+        reason = "queue-full" if link is not None and link.up else "link-down"
+        trace.frame_dropped(frame.frame_id, self.name, reason, now, 0)
+        return False
+
+    def bytes_needed(self, port: Port, frame: Frame) -> int:  # type: ignore[override]
+        """A NIC hands a frame up only once it is complete and its FCS checked."""
+        return WHOLE_FRAME
+
+    def receive(self, port: Port, frame: Frame, hops: int, t_first: float, t_last: float) -> None:  # type: ignore[override]
+        """Accept, or silently ignore, or drop (bad FCS) a frame that arrived whole."""
+        for_us = frame.dst == self.mac or (frame.is_group and frame.src != self.mac)
+        if not frame.fcs_ok:
+            # A NIC counts bad frames whoever they were for: it cannot trust their header.
+            if frame.is_runt:
+                port.counters.runts += 1
+                reason = "runt"
+            else:
+                port.counters.fcs_errors += 1
+                reason = "fcs-error"
+            if for_us:
+                self.sim.trace.frame_dropped(frame.frame_id, self.name, reason, t_last, hops)
+            return
+        if not for_us:
+            return  # the NIC's address filter: not a loss
+        self.sim.trace.frame_delivered(frame.frame_id, self.name, t_last, hops)
+        handler = self._handlers.get(frame.ethertype)
+        if handler is not None:
+            handler(frame, t_last)

@@ -1,0 +1,159 @@
+"""The learning switch, and the bridge (a two-port store-and-forward learning switch).
+
+On every frame a switch learns the source address on the ingress port, looks the
+destination up, and then floods (unknown unicast, broadcast, multicast: every port but
+the ingress), filters (the destination lives on the ingress port), or forwards to one port.
+When it may start sending depends on its :class:`~netsim.l2.switching.SwitchingMode`:
+the fabric calls :meth:`Switch.receive` at the instant the mode's decisive bytes are in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from netsim.engine.sim import Simulation
+from netsim.l2.frame import Frame, MacAddress
+from netsim.l2.mac_table import MacEvent, MacTable
+from netsim.l2.switching import SwitchingMode
+from netsim.phy.port import Port
+
+WHOLE_FRAME = 1 << 30
+"""``bytes_needed`` answer meaning: call me when the last bit is in."""
+
+DEFAULT_RECORDED_EVENTS = frozenset(MacEvent) - {MacEvent.REFRESH}
+"""MAC events written to mac_events.csv unless a scenario asks for more: every frame
+refreshes an entry, so refreshes would drown the events a student looks for."""
+
+
+class Switch:
+    """A transparent learning switch (IEEE 802.1D relay without spanning tree)."""
+
+    kind = "switch"
+
+    def __init__(
+        self,
+        sim: Simulation,
+        name: str,
+        port_names: Sequence[str],
+        mode: SwitchingMode = SwitchingMode.STORE_AND_FORWARD,
+        aging_time: float = 300.0,
+        mac_table_size: int | None = None,
+        processing_delay: float = 0.0,
+        buffer_bytes: int = 512_000,
+        recorded_events: Iterable[MacEvent] = DEFAULT_RECORDED_EVENTS,
+    ) -> None:
+        self.sim = sim
+        self.name = name
+        self.mode = mode
+        self.processing_delay = processing_delay
+        self.ports = [Port(self, p, buffer_bytes) for p in port_names]
+        self._recorded = frozenset(recorded_events)
+        self.table: MacTable[Port] = MacTable(aging_time, mac_table_size, self._mac_event)
+        decisive = mode.decisive_bytes
+        self._decisive = WHOLE_FRAME if decisive is None else decisive
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.mode}>"
+
+    def port(self, name: str) -> Port:
+        """The port called ``name``."""
+        for p in self.ports:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.name} has no port {name!r}")
+
+    def _mac_event(self, time: float, event: MacEvent, mac: MacAddress, port: Port) -> None:
+        if event in self._recorded:
+            self.sim.trace.mac_event(time, self.name, event, mac, port.name)
+
+    # The fabric's side: when to call, and what to do -------------------------------------
+
+    def bytes_needed(self, port: Port, frame: Frame) -> int:  # type: ignore[override]
+        """Wire bytes this switch waits for on ``port`` before deciding (see the mode)."""
+        return self._decisive
+
+    def receive(self, port: Port, frame: Frame, hops: int, t_first: float, t_last: float) -> None:  # type: ignore[override]
+        """The decisive bytes of ``frame`` are in on ``port``: look it up after the
+        processing delay, then forward, flood or filter."""
+        if self.processing_delay > 0.0:
+            self.sim.call_at(
+                self.sim.now + self.processing_delay, self._decide, port, frame, hops, t_last
+            )
+        else:
+            self._decide(port, frame, hops, t_last)
+
+    def _decide(self, ingress: Port, frame: Frame, hops: int, t_last: float) -> None:
+        now = self.sim.now
+        complete = now >= t_last
+        if complete and not self._check_fcs(ingress, frame, hops):
+            return
+        table = self.table
+        table.learn(frame.src, ingress, now)
+        dst = frame.dst
+        egress = None if frame.is_group else table.lookup(dst, now)
+        if egress is ingress:
+            return  # filtered: the destination is on the segment the frame came from
+        if egress is None:
+            if MacEvent.FLOOD in self._recorded:
+                self.sim.trace.mac_event(now, self.name, MacEvent.FLOOD, dst, ingress.name)
+            targets = [p for p in self.ports if p is not ingress and p.link is not None]
+        else:
+            targets = [egress]
+        if complete or self.mode is SwitchingMode.STORE_AND_FORWARD:
+            for out in targets:
+                self._enqueue(out, frame, hops, now)
+            return
+        # Cut-through or fragment-free, and the frame is still arriving.
+        stored: list[Port] = []
+        for out in targets:
+            if out.station is None and out.rate <= ingress.rate and out.is_idle(now):
+                self._enqueue(out, frame, hops, now)
+            else:
+                stored.append(out)  # busy or faster egress: wait for the whole frame
+        if stored:
+            self.sim.call_at(t_last, self._forward_stored, ingress, stored, frame, hops)
+
+    def _forward_stored(self, ingress: Port, targets: list[Port], frame: Frame, hops: int) -> None:
+        now = self.sim.now
+        if self._check_fcs(ingress, frame, hops):
+            for out in targets:
+                self._enqueue(out, frame, hops, now)
+
+    def _check_fcs(self, ingress: Port, frame: Frame, hops: int) -> bool:
+        """Store-and-forward's check: drop runts and frames whose FCS fails."""
+        if frame.fcs_ok:
+            return True
+        if frame.is_runt:
+            ingress.counters.runts += 1
+            reason = "runt"
+        else:
+            ingress.counters.fcs_errors += 1
+            reason = "fcs-error"
+        self.sim.trace.frame_dropped(frame.frame_id, self.name, reason, self.sim.now, hops)
+        return False
+
+    def _enqueue(self, out: Port, frame: Frame, hops: int, now: float) -> None:
+        if not out.transmit(frame, hops, now):
+            reason = "queue-full" if out.link is not None and out.link.up else "link-down"
+            self.sim.trace.frame_dropped(frame.frame_id, self.name, reason, now, hops)
+
+
+class Bridge(Switch):
+    """A two-port learning bridge: store-and-forward only, as 802.1D bridges were."""
+
+    kind = "bridge"
+
+    def __init__(
+        self,
+        sim: Simulation,
+        name: str,
+        aging_time: float = 300.0,
+        mac_table_size: int | None = None,
+        processing_delay: float = 0.0,
+        buffer_bytes: int = 512_000,
+        recorded_events: Iterable[MacEvent] = DEFAULT_RECORDED_EVENTS,
+    ) -> None:
+        super().__init__(
+            sim, name, ["1", "2"], SwitchingMode.STORE_AND_FORWARD, aging_time,
+            mac_table_size, processing_delay, buffer_bytes, recorded_events,
+        )

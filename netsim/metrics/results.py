@@ -1,0 +1,76 @@
+"""The results of one run: tables, a summary, and saving them as files."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass
+class Results:
+    """What a run produced (see DESIGN.md for the files :meth:`save` writes)."""
+
+    frames: pd.DataFrame
+    ports: pd.DataFrame
+    mac_events: pd.DataFrame
+    summary: dict[str, Any]
+    wall_seconds: float = 0.0
+    """How long the run took on this machine; kept out of summary.json so that the same
+    scenario and seed give byte-identical files."""
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def save(self, directory: str | Path) -> Path:
+        """Write frames.csv, ports.csv, mac_events.csv and summary.json into ``directory``."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        self.frames.to_csv(out / "frames.csv", index=False, float_format="%.12g")
+        self.ports.to_csv(out / "ports.csv", index=False, float_format="%.12g")
+        self.mac_events.to_csv(out / "mac_events.csv", index=False, float_format="%.12g")
+        for name, table in self.extra.items():
+            table.to_csv(out / f"{name}.csv", index=False, float_format="%.12g")
+        (out / "summary.json").write_text(json.dumps(self.summary, indent=2, sort_keys=False) + "\n")
+        return out
+
+
+def summarize_frames(frames: pd.DataFrame) -> dict[str, Any]:
+    """Counts by outcome and reason, and latency statistics of delivered frames."""
+    delivered = frames[frames["outcome"] == "delivered"]
+    dropped = frames[frames["outcome"] == "dropped"]
+    out: dict[str, Any] = {
+        "sent": len(frames),
+        "delivered": len(delivered),
+        "dropped": len(dropped),
+        "dropped_by_reason": {str(k): int(v) for k, v in dropped["drop_reason"].value_counts().sort_index().items()},
+        "latency": latency_stats(delivered["latency"]),
+        "by_traffic": {},
+    }
+    for traffic, group in frames.groupby("traffic", sort=True):
+        ok = group[group["outcome"] == "delivered"]
+        out["by_traffic"][str(traffic)] = {
+            "sent": len(group),
+            "delivered": len(ok),
+            "latency": latency_stats(ok["latency"]),
+        }
+    return out
+
+
+def latency_stats(latency: pd.Series) -> dict[str, float | None]:
+    """Mean, p50, p90, p99 and max of a latency column, in seconds."""
+    if latency.empty:
+        return {"mean": None, "p50": None, "p90": None, "p99": None, "max": None}
+
+    def clean(x: float) -> float | None:
+        return None if math.isnan(x) else float(f"{x:.12g}")
+
+    return {
+        "mean": clean(float(latency.mean())),
+        "p50": clean(float(latency.quantile(0.5))),
+        "p90": clean(float(latency.quantile(0.9))),
+        "p99": clean(float(latency.quantile(0.99))),
+        "max": clean(float(latency.max())),
+    }

@@ -1,0 +1,92 @@
+"""Turning a run's trace and counters into tables (pandas DataFrames).
+
+All the work happens once, at the end of a run, over plain lists: the hot path never
+touches pandas.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+
+from netsim.engine.trace import Trace
+from netsim.l2.frame import mac_to_str
+from netsim.topology.build import Network
+
+FRAME_COLUMNS = [
+    "frame_id", "traffic", "src", "dst", "size", "t_queued", "t_first_bit_out",
+    "t_last_bit_in", "latency", "hops", "receivers", "outcome", "drop_device", "drop_reason",
+]
+MAC_COLUMNS = ["time", "device", "event", "mac", "port", "vlan"]
+
+
+def frames_table(trace: Trace) -> pd.DataFrame:
+    """One row per frame a host sent: when, how long, how far, and what became of it.
+
+    A unicast frame is delivered when its destination accepted an intact copy; a
+    broadcast, when every other host that it could reach did (``receivers`` counts them;
+    latency runs to the last). An undelivered frame takes the reason of a drop recorded at
+    its destination if there is one, else of the first copy dropped.
+    """
+    deliveries: dict[int, list[tuple[str, float, int]]] = defaultdict(list)
+    for frame_id, host, t_last, hops in trace.delivered:
+        deliveries[frame_id].append((host, t_last, hops))
+    drops: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for frame_id, device, reason, _time, _hops in trace.dropped:
+        drops[frame_id].append((device, reason))
+    first_out = trace.first_bit_out
+    expected = trace.expected_receivers
+    rows: list[tuple[Any, ...]] = []
+    nan = float("nan")
+    for frame_id, src, dst, size, t_queued, traffic in trace.sent:
+        got = deliveries.get(frame_id, [])
+        t_out = first_out.get(frame_id, nan)
+        if dst == "broadcast" or frame_id in expected:
+            need = expected.get(frame_id, 0)
+            ok = len(got) >= need and need > 0
+            last = max(got, key=lambda d: d[1]) if got else None
+        else:
+            mine = [d for d in got if d[0] == dst]
+            ok = bool(mine)
+            last = mine[0] if mine else None
+        if ok and last is not None:
+            t_in = last[1]
+            rows.append((frame_id, traffic, src, dst, size, t_queued, t_out, t_in,
+                         t_in - t_out, last[2], len(got), "delivered", "", ""))
+            continue
+        dropped = drops.get(frame_id, [])
+        at_dst = [d for d in dropped if d[0] == dst]
+        device, reason = (at_dst or dropped or [("", "undelivered")])[0]
+        rows.append((frame_id, traffic, src, dst, size, t_queued, t_out, nan, nan, -1,
+                     len(got), "dropped", device, reason))
+    df = pd.DataFrame.from_records(rows, columns=FRAME_COLUMNS)
+    return df.astype({"hops": "int64", "receivers": "int64"})
+
+
+def ports_table(net: Network) -> pd.DataFrame:
+    """One row per device port: speed, duplex, peer and every interface counter."""
+    rows: list[dict[str, Any]] = []
+    for name, device in net.devices.items():
+        for port in device.ports:
+            link = port.link
+            peer = link.peer(port).label if link is not None else ""
+            row: dict[str, Any] = {
+                "device": name,
+                "kind": device.kind,
+                "port": port.name,
+                "peer": peer,
+                "speed_bps": port.rate if link is not None else 0.0,
+                "duplex": str(port.duplex) if link is not None else "",
+            }
+            row.update(port.counters.as_dict())
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def mac_events_table(trace: Trace) -> pd.DataFrame:
+    """One row per MAC-table event, in time order (ties keep the order they happened)."""
+    events = sorted(trace.mac_events, key=lambda e: e[0])
+    rows = [(t, dev, ev, mac_to_str(mac), port, vlan) for t, dev, ev, mac, port, vlan in events]
+    return pd.DataFrame.from_records(rows, columns=MAC_COLUMNS)

@@ -1,0 +1,193 @@
+"""Ports: where a device meets a link, with an egress queue and the counters of a real NIC.
+
+On a full-duplex port the egress queue is pure arithmetic: a frame accepted at time ``t``
+starts when the transmitter is free (``max(t, tx_free)``), its last bit leaves ``W*8/R``
+later, and the transmitter rests for the 12-byte inter-frame gap. No process polls the
+queue; the buffer is the set of accepted frames whose last bit has not left yet. On a
+half-duplex port the :class:`~netsim.phy.csma.CsmaCdStation` owns the queue instead.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from netsim.phy.csma import CsmaCdStation
+    from netsim.phy.link import Link
+
+
+class Duplex(StrEnum):
+    """Full duplex: both directions at once, no collisions. Half: one shared channel."""
+
+    FULL = "full"
+    HALF = "half"
+
+
+class WireFrame(Protocol):
+    """What the physical layer needs to know about a frame (see :class:`netsim.l2.frame.Frame`)."""
+
+    @property
+    def frame_id(self) -> int: ...
+    @property
+    def dst(self) -> int: ...
+    @property
+    def length(self) -> int: ...
+    @property
+    def wire_bytes(self) -> int: ...
+    @property
+    def is_group(self) -> bool: ...
+    @property
+    def is_runt(self) -> bool: ...
+    @property
+    def fcs_ok(self) -> bool: ...
+    def with_corruption(self) -> WireFrame: ...
+    def truncated(self, length: int) -> WireFrame: ...
+
+
+class PortOwner(Protocol):
+    """A device with ports: it says how much of a frame it needs, then takes it."""
+
+    name: str
+
+    def bytes_needed(self, port: Port, frame: WireFrame) -> int:
+        """Wire bytes (preamble included) that must arrive before :meth:`receive` is called."""
+        ...
+
+    def receive(
+        self, port: Port, frame: WireFrame, hops: int, t_first: float, t_last: float
+    ) -> None:
+        """Handle a frame whose first bit arrived at ``t_first`` and last bit at ``t_last``."""
+        ...
+
+
+BROADCAST_MAC = 0xFFFF_FFFF_FFFF
+
+
+@dataclass
+class PortCounters:
+    """Interface counters, named after IF-MIB / EtherLike-MIB's."""
+
+    rx_frames: int = 0
+    rx_octets: int = 0
+    tx_frames: int = 0
+    tx_octets: int = 0
+    rx_unicast: int = 0
+    rx_multicast: int = 0
+    rx_broadcast: int = 0
+    tx_unicast: int = 0
+    tx_multicast: int = 0
+    tx_broadcast: int = 0
+    discards: int = 0
+    fcs_errors: int = 0
+    runts: int = 0
+    collisions: int = 0
+    late_collisions: int = 0
+    excessive_collisions: int = 0
+    max_queue_bytes: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters as a plain dict, in declaration order."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+class Port:
+    """One interface of a device: its name, link, egress buffer and counters."""
+
+    def __init__(self, owner: PortOwner, name: str, buffer_bytes: int) -> None:
+        self.owner = owner
+        self.name = name
+        self.buffer_bytes = buffer_bytes
+        self.link: Link | None = None
+        self.rate = 0.0
+        self.duplex = Duplex.FULL
+        self.station: CsmaCdStation | None = None
+        self.records_first_bit = False
+        """True on a host's NIC: the trace notes when each frame's first bit leaves."""
+        self.counters = PortCounters()
+        self._tx_free = 0.0
+        self._backlog: deque[tuple[float, int]] = deque()
+        self._backlog_bytes = 0
+
+    def __repr__(self) -> str:
+        return f"<Port {self.owner.name}:{self.name}>"
+
+    @property
+    def label(self) -> str:
+        """``device:port``, as scenarios and results name a port."""
+        return f"{self.owner.name}:{self.name}"
+
+    def queued_bytes(self, now: float) -> int:
+        """Bytes accepted for transmission whose last bit has not left by ``now``."""
+        if self.station is not None:
+            return self.station.queued_bytes
+        backlog = self._backlog
+        while backlog and backlog[0][0] <= now:
+            self._backlog_bytes -= backlog.popleft()[1]
+        return self._backlog_bytes
+
+    def is_idle(self, now: float) -> bool:
+        """Nothing queued and the transmitter (inter-frame gap included) free at ``now``."""
+        if self.station is not None:
+            return self.station.is_idle
+        return self._tx_free <= now
+
+    def transmit(self, frame: WireFrame, hops: int, now: float) -> bool:
+        """Queue ``frame`` for egress at ``now``; False if the buffer is full (tail drop).
+
+        ``hops`` is the number of links the frame has crossed so far.
+        """
+        link = self.link
+        if link is None or not link.up:
+            return False
+        if self.station is not None:
+            return self.station.enqueue(frame, hops)
+        size = frame.length
+        backlog = self._backlog
+        while backlog and backlog[0][0] <= now:
+            self._backlog_bytes -= backlog.popleft()[1]
+        if self._backlog_bytes + size > self.buffer_bytes:
+            self.counters.discards += 1
+            return False
+        start = now if self._tx_free <= now else self._tx_free
+        bit_time = 8.0 / self.rate
+        end = start + frame.wire_bytes * bit_time
+        self._tx_free = end + 96 * bit_time  # inter-frame gap: 12 bytes
+        backlog.append((end, size))
+        self._backlog_bytes += size
+        if self._backlog_bytes > self.counters.max_queue_bytes:
+            self.counters.max_queue_bytes = self._backlog_bytes
+        self.count_tx(frame)
+        link.carry(self, frame, hops, start)
+        return True
+
+    def count_tx(self, frame: WireFrame) -> None:
+        """Count a frame sent on this port."""
+        c = self.counters
+        c.tx_frames += 1
+        c.tx_octets += frame.length
+        dst = frame.dst
+        if dst == BROADCAST_MAC:
+            c.tx_broadcast += 1
+        elif frame.is_group:
+            c.tx_multicast += 1
+        else:
+            c.tx_unicast += 1
+
+    def deliver(
+        self, frame: WireFrame, hops: int, t_first: float, t_last: float
+    ) -> None:
+        """A frame arriving from the link: count it and hand it to the owning device."""
+        c = self.counters
+        c.rx_frames += 1
+        c.rx_octets += frame.length
+        dst = frame.dst
+        if dst == BROADCAST_MAC:
+            c.rx_broadcast += 1
+        elif frame.is_group:
+            c.rx_multicast += 1
+        else:
+            c.rx_unicast += 1
+        self.owner.receive(self, frame, hops, t_first, t_last)

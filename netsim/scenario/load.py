@@ -1,0 +1,226 @@
+"""Loading a scenario: YAML -> overrides -> validated model -> topology.
+
+Whatever is wrong comes back as one :class:`~netsim.scenario.errors.ScenarioError` whose
+problems each name the file, the YAML path and the line, and say what was expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+
+from netsim.scenario import model as m
+from netsim.scenario.errors import Problem, ScenarioError
+from netsim.scenario.resolve import resolve
+from netsim.scenario.source import SourceMap, YamlPath, format_path, parse_yaml, read_yaml
+from netsim.topology.topology import Topology
+
+
+@dataclass
+class LoadedScenario:
+    """A scenario ready to run: its data, its validated model and its topology."""
+
+    data: dict[str, Any]
+    model: m.Scenario
+    topology: Topology
+    source: SourceMap
+
+    @property
+    def name(self) -> str:
+        """The scenario's name (it names the results folder)."""
+        return self.model.name
+
+    @property
+    def digest(self) -> str:
+        """A SHA-256 of the scenario's data after overrides: same digest, same run."""
+        text = json.dumps(self.data, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load(
+    path: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+    sets: Iterable[str] = (),
+) -> LoadedScenario:
+    """Read, override and validate the scenario at ``path``.
+
+    ``overrides`` maps YAML paths (``seed``, ``topology.nodes.sw1.mode``,
+    ``traffic[0].count``) to values; ``sets`` are ``PATH=VALUE`` strings as given to
+    ``--set``, whose values are read as YAML (``count=5`` is a number).
+    """
+    data, source = read_yaml(Path(path))
+    return from_data(data, source, overrides, sets)
+
+
+def loads(text: str, name: str = "<scenario>", overrides: Mapping[str, Any] | None = None) -> LoadedScenario:
+    """Like :func:`load`, from YAML text."""
+    data, source = parse_yaml(text, name)
+    return from_data(data, source, overrides)
+
+
+def from_data(
+    data: Any,
+    source: SourceMap,
+    overrides: Mapping[str, Any] | None = None,
+    sets: Iterable[str] = (),
+) -> LoadedScenario:
+    """Validate already-parsed scenario data (see :func:`load`)."""
+    if not isinstance(data, dict):
+        raise ScenarioError([source.problem((), "a scenario is a mapping of keys like name, topology")])
+    data = copy.deepcopy(data)
+    problems: list[Problem] = []
+    items: list[tuple[str, Any, str]] = [(k, v, "override") for k, v in (overrides or {}).items()]
+    for text in sets:
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip():
+            problems.append(Problem("--set", text, None, "expected PATH=VALUE, like seed=3"))
+            continue
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError:
+            parsed = value
+        items.append((key.strip(), parsed, "--set"))
+    for key, value, origin in items:
+        try:
+            set_path(data, parse_path(key), value)
+        except ValueError as e:
+            problems.append(Problem(origin, key, None, str(e)))
+    if problems:
+        raise ScenarioError(problems)
+    try:
+        scenario = m.Scenario.model_validate(data)
+    except pydantic.ValidationError as e:
+        raise ScenarioError(_explain(e, data, source)) from None
+    return LoadedScenario(data, scenario, resolve(scenario, source), source)
+
+
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def parse_path(text: str) -> YamlPath:
+    """``traffic[0].count`` -> ``("traffic", 0, "count")``."""
+    parts: list[str | int] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        if text[pos] == "." and parts:
+            pos += 1
+        match = _PART.match(text, pos)
+        if match is None:
+            raise ValueError(f"not a YAML path: {text!r} (write it like topology.nodes.sw1.mode)")
+        parts.append(match[1] if match[1] is not None else int(match[2]))
+        pos = match.end()
+    if not parts:
+        raise ValueError("empty path")
+    return tuple(parts)
+
+
+def set_path(data: dict[str, Any], path: YamlPath, value: Any) -> None:
+    """Set ``value`` at ``path`` in ``data``, creating missing mappings on the way."""
+    node: Any = data
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        where = format_path(path[: i + 1])
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                raise ValueError(f"{where}: no such list item")
+            if last:
+                node[part] = value
+            else:
+                node = node[part]
+        else:
+            if not isinstance(node, dict):
+                raise ValueError(f"{where}: {format_path(path[:i])} is not a mapping")
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+
+
+_ALL_KEYS = sorted(
+    {
+        (f.alias or name)
+        for model in (
+            m.Scenario, m.Topology, m.Defaults, m.LinkSettings, m.SwitchSettings, m.HostNode,
+            m.SwitchNode, m.BridgeNode, m.HubNode, m.Link, m.FramesTraffic, m.LinkEvent,
+            m.DeviceEvent, m.Measure,
+        )
+        for name, f in model.model_fields.items()
+    }
+)
+
+
+def _yaml_path(loc: tuple[str | int, ...], data: Any) -> YamlPath:
+    """Map a pydantic error location onto the data, dropping union tags and type names."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(part, str) and (
+            part in ("host", "switch", "bridge", "hub", "frames")
+            or "[" in part
+            or part in ("str", "int", "float", "list", "dict", "tuple")
+            or part in ("link-down", "link-up", "clear-mac-table")
+            or part.startswith("function-")
+        ):
+            continue  # a discriminated-union tag or a union member's type name
+        else:
+            path.append(part)
+            node = None
+    return tuple(path)
+
+
+def _explain(error: pydantic.ValidationError, data: Any, source: SourceMap) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for err in error.errors(include_url=False):
+        path = _yaml_path(tuple(err["loc"]), data)
+        where = format_path(path)
+        if where in seen:
+            continue  # a union reports each member; the first says enough
+        seen.add(where)
+        problems.append(source.problem(path, _message(err)))
+    return problems
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    loc = err["loc"]
+    ctx = err.get("ctx") or {}
+    got = err.get("input")
+    if kind == "missing":
+        return f"required key {loc[-1]!r} is missing"
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        close = difflib.get_close_matches(key, _ALL_KEYS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"unknown key {key!r}{hint}"
+    if kind == "union_tag_invalid":
+        expected = ctx.get("expected_tags", "")
+        return f"unknown {ctx.get('discriminator', 'kind').strip(chr(39))} {ctx.get('tag')!r} (expected one of {expected})"
+    if kind == "union_tag_not_found":
+        return f"required key {ctx.get('discriminator', 'kind').strip(chr(39))!r} is missing"
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        return msg[len("Value error, "):]
+    if msg.startswith("Assertion failed, "):
+        return msg[len("Assertion failed, "):]
+    text = msg[0].lower() + msg[1:]
+    if got is not None and not isinstance(got, dict | list):
+        text += f"; got {got!r}"
+    return text

@@ -1,0 +1,229 @@
+"""The scenario file format as pydantic models: what a scenario may say, and in which units.
+
+These models check each value on its own (types, units, ranges, known keys). Checks that
+need the whole scenario (does the link's node exist? is this port free?) live in
+:mod:`netsim.scenario.resolve`, which turns a valid scenario into a topology.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from netsim.l2.mac_table import MacEvent
+from netsim.l2.switching import SwitchingMode
+from netsim.phy.media import MEDIA
+from netsim.scenario.units import (
+    parse_bytes,
+    parse_length,
+    parse_percent,
+    parse_rate,
+    parse_time,
+)
+
+Rate = Annotated[float, BeforeValidator(parse_rate)]
+"""Bits per second, written ``100M`` or ``1G``."""
+Time = Annotated[float, BeforeValidator(parse_time)]
+"""Seconds, written ``50ns``, ``1ms`` or ``300s``."""
+Size = Annotated[int, BeforeValidator(parse_bytes)]
+"""Bytes, written ``512KB`` or ``1MiB``."""
+Length = Annotated[float, BeforeValidator(parse_length)]
+"""Metres, written ``100m`` or ``2km``."""
+Percent = Annotated[float, BeforeValidator(parse_percent)]
+"""A fraction, written ``90%``."""
+
+Mode = Literal["store-and-forward", "cut-through", "fragment-free"]
+MediaName = Literal[tuple(MEDIA)]  # type: ignore[valid-type]
+Duplex = Literal["full", "half"]
+NodeName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
+
+assert set(Mode.__args__) == {m.value for m in SwitchingMode}  # type: ignore[attr-defined]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class LinkSettings(Strict):
+    """Properties of a cable; every one optional, defaults fill the gaps."""
+
+    speed: Rate | None = None
+    duplex: Duplex | None = None
+    delay: Time | None = None
+    media: MediaName | None = None
+    length: Length | None = None
+    ber: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    """Bit-error rate: the probability that any one bit is flipped."""
+
+
+class SwitchSettings(Strict):
+    """Properties shared by switches and bridges."""
+
+    mode: Mode | None = None
+    aging: Time | None = None
+    """MAC aging time; 0 means entries never age."""
+    processing_delay: Time | None = None
+    mac_table_size: Annotated[int, Field(ge=1)] | None = None
+    buffer: Size | None = None
+    """Egress buffer per port."""
+
+
+class HostSettings(Strict):
+    """Properties of hosts."""
+
+    buffer: Size | None = None
+    """The NIC's transmit queue."""
+
+
+class Defaults(Strict):
+    """Values every link, switch and host takes unless it says otherwise."""
+
+    link: LinkSettings = LinkSettings()
+    switch: SwitchSettings = SwitchSettings()
+    host: HostSettings = HostSettings()
+
+
+class HostNode(HostSettings):
+    """An end station with one port, ``eth0``."""
+
+    kind: Literal["host"]
+    mac: str | None = None
+    ip: str | None = None
+
+
+class SwitchNode(SwitchSettings):
+    """A learning switch with ``ports`` ports named ``1`` .. ``ports``."""
+
+    kind: Literal["switch"]
+    ports: Annotated[int, Field(ge=1, le=1024)] = 24
+    static_macs: dict[str, str] = {}
+    """MAC address -> port name: entries that never age or move."""
+
+
+class BridgeNode(SwitchSettings):
+    """A two-port learning bridge (store-and-forward only)."""
+
+    kind: Literal["bridge"]
+    static_macs: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _store_and_forward_only(self) -> BridgeNode:
+        if self.mode not in (None, "store-and-forward"):
+            raise ValueError("a bridge is store-and-forward only; use a switch for other modes")
+        return self
+
+
+class HubNode(Strict):
+    """A repeater hub: its ports and everything on them are one collision domain."""
+
+    kind: Literal["hub"]
+    ports: Annotated[int, Field(ge=2, le=1024)] = 12
+
+
+Node = Annotated[HostNode | SwitchNode | BridgeNode | HubNode, Field(discriminator="kind")]
+
+
+class Link(LinkSettings):
+    """A cable between two ports: ``node`` (next free port) or ``node:port``."""
+
+    endpoints: tuple[str, str]
+
+
+class Topology(Strict):
+    """The devices and the cables between them."""
+
+    defaults: Defaults = Defaults()
+    nodes: dict[NodeName, Node]
+    links: list[Link] = []
+
+
+FrameSize = Annotated[int, Field(ge=64, le=1522)]
+
+
+class FramesTraffic(Strict):
+    """Raw Ethernet frames from one host to another host or to broadcast."""
+
+    kind: Literal["frames"]
+    name: str | None = None
+    from_: str = Field(alias="from")
+    to: str
+    size: FrameSize | list[FrameSize] = 64
+    """Frame bytes including header and FCS; a list is drawn from at random."""
+    count: Annotated[int, Field(ge=1)] | None = None
+    """How many frames; without it, frames keep coming until the scenario's duration."""
+    start: Time = 0.0
+    interval: Time | None = None
+    rate: Percent | None = None
+    """Offered load as a share of the sender's link rate, preamble and gap included."""
+    pattern: Literal["constant", "poisson"] = "constant"
+    vlan: Annotated[int, Field(ge=1, le=4094)] | None = None
+
+    @model_validator(mode="after")
+    def _pacing(self) -> FramesTraffic:
+        if self.interval is not None and self.rate is not None:
+            raise ValueError("give either interval or rate, not both")
+        if self.interval is None and self.rate is None and self.count != 1:
+            raise ValueError("say how often frames are sent: interval (like 1ms) or rate (like 50%)")
+        if self.interval == 0.0:
+            raise ValueError("interval must be positive")
+        sizes = self.size if isinstance(self.size, list) else [self.size]
+        limit = 1522 if self.vlan is not None else 1518
+        for s in sizes:
+            if s > limit:
+                raise ValueError(
+                    f"frame size {s} is over {limit} bytes, the largest "
+                    + ("tagged" if self.vlan is not None else "untagged") + " Ethernet frame"
+                )
+        if not sizes:
+            raise ValueError("size list is empty")
+        return self
+
+
+Traffic = Annotated[FramesTraffic, Field(discriminator="kind")]
+
+
+class LinkEvent(Strict):
+    """Take a link down or bring it back up at a given time."""
+
+    at: Time
+    action: Literal["link-down", "link-up"]
+    link: tuple[str, str]
+
+
+class DeviceEvent(Strict):
+    """Clear a switch's dynamic MAC entries (``clear mac address-table dynamic``)."""
+
+    at: Time
+    action: Literal["clear-mac-table"]
+    device: str
+
+
+Event = Annotated[LinkEvent | DeviceEvent, Field(discriminator="action")]
+
+RecordableMacEvent = Literal[tuple(e.value for e in MacEvent)]  # type: ignore[valid-type]
+
+
+class Measure(Strict):
+    """What to record beyond the defaults."""
+
+    mac_events: Literal["all"] | list[RecordableMacEvent] | None = None
+    """Which MAC-table events go to mac_events.csv; default all but ``refresh``."""
+
+
+class Scenario(Strict):
+    """A whole scenario file."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    description: str = ""
+    seed: int = 1
+    duration: Time
+    """How long traffic sources keep sending; the run then drains what is in flight."""
+    topology: Topology
+    traffic: list[Traffic] = []
+    events: list[Event] = []
+    measure: Measure = Measure()
+    sweep: dict[str, list[Any]] = {}
+    """A grid of values per YAML path, for ``netsim sweep``."""

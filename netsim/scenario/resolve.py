@@ -1,0 +1,315 @@
+"""From a valid scenario to a topology: the checks that need the whole file.
+
+Every problem found is reported with its YAML path and line, all at once, so a student
+fixes a scenario in one pass rather than one error per run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from netsim.l2.frame import host_mac, mac_to_str, parse_mac
+from netsim.l2.switching import SwitchingMode
+from netsim.phy.media import MEDIA, SIGNAL_SPEED_M_PER_S
+from netsim.scenario import model as m
+from netsim.scenario.errors import Problem, ScenarioError
+from netsim.scenario.source import SourceMap, YamlPath
+from netsim.topology.topology import LinkSpec, NodeSpec, Topology
+
+DEFAULT_LINK_SPEED = 1e9
+DEFAULT_SWITCH_BUFFER = 512_000
+"""Bytes of egress buffer per switch port unless a scenario says otherwise."""
+DEFAULT_HOST_BUFFER = 1_000_000
+"""Bytes of NIC transmit queue unless a scenario says otherwise."""
+
+
+@dataclass
+class _Ctx:
+    source: SourceMap
+    problems: list[Problem]
+
+    def error(self, path: YamlPath, message: str) -> None:
+        self.problems.append(self.source.problem(path, message))
+
+
+def port_names(node: m.HostNode | m.SwitchNode | m.BridgeNode | m.HubNode) -> tuple[str, ...]:
+    """The interface names a node of this kind has."""
+    if isinstance(node, m.HostNode):
+        return ("eth0",)
+    if isinstance(node, m.BridgeNode):
+        return ("1", "2")
+    return tuple(str(i) for i in range(1, node.ports + 1))
+
+
+def _describe_ports(names: tuple[str, ...]) -> str:
+    if len(names) > 3 and names[0] == "1" and names[-1] == str(len(names)):
+        return f"1..{len(names)}"
+    return ", ".join(names)
+
+
+def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
+    """Check ``scenario`` as a whole and build its :class:`Topology`, or raise ScenarioError."""
+    ctx = _Ctx(source, [])
+    topo = Topology()
+    spec = scenario.topology
+    ports_of = {name: port_names(node) for name, node in spec.nodes.items()}
+
+    # Endpoints: explicit ports first, so a bare name never grabs a port named later.
+    used: dict[tuple[str, str], int] = {}
+    endpoints: list[list[tuple[str, str] | None]] = []
+    for i, link in enumerate(spec.links):
+        ends: list[tuple[str, str] | None] = []
+        for j, text in enumerate(link.endpoints):
+            path = ("topology", "links", i, "endpoints", j)
+            node, sep, port = text.partition(":")
+            if node not in spec.nodes:
+                known = ", ".join(spec.nodes) or "none"
+                ctx.error(path, f"unknown node {node!r} (nodes are: {known})")
+                ends.append(None)
+                continue
+            if not sep:
+                ends.append((node, ""))
+                continue
+            if port not in ports_of[node]:
+                ctx.error(
+                    path,
+                    f"{node} has no port {port!r} (its ports are {_describe_ports(ports_of[node])})",
+                )
+                ends.append(None)
+                continue
+            if (node, port) in used:
+                ctx.error(path, f"port {node}:{port} is already used by topology.links[{used[node, port]}]")
+                ends.append(None)
+                continue
+            used[node, port] = i
+            ends.append((node, port))
+        endpoints.append(ends)
+    for i, ends in enumerate(endpoints):
+        for j, end in enumerate(ends):
+            if end is None or end[1]:
+                continue
+            node = end[0]
+            free = [p for p in ports_of[node] if (node, p) not in used]
+            if not free:
+                ctx.error(
+                    ("topology", "links", i, "endpoints", j),
+                    f"{node} has no free port left (all {len(ports_of[node])} are used)",
+                )
+                ends[j] = None
+                continue
+            used[node, free[0]] = i
+            ends[j] = (node, free[0])
+
+    # Nodes.
+    defaults = spec.defaults
+    macs: dict[int, str] = {}
+    host_index = 0
+    for name, node in spec.nodes.items():
+        path: YamlPath = ("topology", "nodes", name)
+        if isinstance(node, m.HostNode):
+            host_index += 1
+            mac = host_mac(host_index)
+            if node.mac is not None:
+                try:
+                    mac = parse_mac(node.mac)
+                except ValueError as e:
+                    ctx.error((*path, "mac"), str(e))
+            if mac in macs:
+                ctx.error((*path, "mac"), f"MAC {mac_to_str(mac)} is already {macs[mac]}'s")
+            macs[mac] = name
+            buffer = _first(node.buffer, defaults.host.buffer, DEFAULT_HOST_BUFFER)
+            topo.nodes[name] = NodeSpec(name, "host", ports_of[name], buffer_bytes=buffer, mac=mac)
+        elif isinstance(node, m.HubNode):
+            topo.nodes[name] = NodeSpec(name, "hub", ports_of[name], buffer_bytes=0)
+        else:
+            sw = defaults.switch
+            statics: list[tuple[int, str]] = []
+            for mac_text, port in node.static_macs.items():
+                spath = (*path, "static_macs", mac_text)
+                try:
+                    static = parse_mac(mac_text)
+                except ValueError as e:
+                    ctx.error(spath, str(e))
+                    continue
+                if port not in ports_of[name]:
+                    ctx.error(spath, f"{name} has no port {port!r}")
+                    continue
+                statics.append((static, port))
+            topo.nodes[name] = NodeSpec(
+                name,
+                node.kind,
+                ports_of[name],
+                mode=SwitchingMode(_first(node.mode, sw.mode, "store-and-forward")),
+                aging=_first(node.aging, sw.aging, 300.0),
+                processing_delay=_first(node.processing_delay, sw.processing_delay, 0.0),
+                mac_table_size=_first(node.mac_table_size, sw.mac_table_size, None),
+                buffer_bytes=_first(node.buffer, sw.buffer, DEFAULT_SWITCH_BUFFER),
+                static_macs=tuple(statics),
+            )
+
+    # Links.
+    loops = nx.utils.UnionFind()
+    for i, (link, ends) in enumerate(zip(spec.links, endpoints, strict=True)):
+        path = ("topology", "links", i)
+        a, b = ends
+        if a is None or b is None:
+            continue
+        if a[0] == b[0]:
+            ctx.error((*path, "endpoints"), f"a link cannot join {a[0]} to itself")
+            continue
+        linkspec = _link_spec(ctx, path, link, defaults.link, a, b, spec)
+        if linkspec is None:
+            continue
+        if loops[a[0]] == loops[b[0]]:
+            ctx.error(
+                (*path, "endpoints"),
+                f"this link closes a loop between {a[0]} and {b[0]}; spanning tree is not "
+                "modelled yet, so a loop would circulate broadcasts forever",
+            )
+            continue
+        loops.union(a[0], b[0])
+        topo.links.append(linkspec)
+
+    _check_collision_domains(ctx, topo)
+    _check_traffic(ctx, scenario, topo)
+    _check_events(ctx, scenario, topo)
+    if ctx.problems:
+        raise ScenarioError(ctx.problems)
+    return topo
+
+
+def _first(*values: Any) -> Any:
+    for v in values:
+        if v is not None:
+            return v
+    return values[-1]  # type: ignore[return-value]
+
+
+def _link_spec(
+    ctx: _Ctx,
+    path: YamlPath,
+    link: m.Link,
+    defaults: m.LinkSettings,
+    a: tuple[str, str],
+    b: tuple[str, str],
+    spec: m.Topology,
+) -> LinkSpec | None:
+    errors = len(ctx.problems)
+    media_name = _first(link.media, defaults.media, None)
+    medium = MEDIA[media_name] if media_name is not None else None
+    speed = _first(link.speed, defaults.speed, None)
+    if medium is not None:
+        if speed is not None and speed != medium.rate_bps:
+            ctx.error(
+                (*path, "speed"),
+                f"{medium.name} runs at {_rate(medium.rate_bps)}, not {_rate(speed)}",
+            )
+        speed = medium.rate_bps
+    rate = speed if speed is not None else DEFAULT_LINK_SPEED
+
+    on_hub = any(isinstance(spec.nodes[n], m.HubNode) for n in (a[0], b[0]))
+    duplex = _first(link.duplex, defaults.duplex, None)
+    shared_medium = medium is not None and not medium.full_duplex
+    if duplex == "full" and shared_medium:
+        assert medium is not None
+        ctx.error(
+            (*path, "duplex" if link.duplex else "media"),
+            f"{medium.name} is a shared coax bus ({medium.description}): half duplex only",
+        )
+    if duplex == "full" and on_hub and link.duplex == "full":
+        ctx.error((*path, "duplex"), "a hub is a repeater: links to a hub are half duplex")
+    if duplex is None or on_hub or shared_medium:
+        duplex = "half" if (on_hub or shared_medium) else "full"
+
+    length = _first(link.length, defaults.length, None)
+    if medium is not None and length is not None and length > medium.max_segment_m:
+        ctx.error(
+            (*path, "length"),
+            f"a {medium.name} segment is at most {medium.max_segment_m:g} m; "
+            f"this link is {length:g} m",
+        )
+    delay = _first(link.delay, None)
+    if delay is None and length is not None:
+        delay = length / SIGNAL_SPEED_M_PER_S
+    if delay is None:
+        delay = _first(defaults.delay, 0.0)
+    ber = _first(link.ber, defaults.ber, 0.0)
+    if len(ctx.problems) > errors:
+        return None
+    return LinkSpec(a, b, rate, delay, duplex, ber, media_name, length)
+
+
+def _rate(bps: float) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if bps >= scale:
+            return f"{bps / scale:g}{unit}"
+    return f"{bps:g}bps"
+
+
+def _check_collision_domains(ctx: _Ctx, topo: Topology) -> None:
+    """A hub repeats bits; it cannot join links of different speeds."""
+    g = nx.Graph()
+    for i, link in enumerate(topo.links):
+        if link.duplex == "half":
+            g.add_edge(link.a[0], link.b[0], rate=link.rate_bps, index=i)
+    for component in nx.connected_components(g):
+        rates = {d["rate"] for _, _, d in g.subgraph(component).edges(data=True)}
+        if len(rates) > 1:
+            hubs = sorted(n for n in component if topo.nodes[n].kind == "hub")
+            first = min(d["index"] for _, _, d in g.subgraph(component).edges(data=True))
+            ctx.error(
+                ("topology", "links", first),
+                f"hub {', '.join(hubs)} joins links of different speeds "
+                f"({', '.join(_rate(r) for r in sorted(rates))}); a repeater cannot change speed",
+            )
+
+
+def _check_traffic(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
+    hosts = set(topo.hosts())
+    connected = {n for link in topo.links for n in (link.a[0], link.b[0])}
+    for i, t in enumerate(scenario.traffic):
+        path: YamlPath = ("traffic", i)
+        if t.from_ not in hosts:
+            ctx.error((*path, "from"), _not_a_host(t.from_, topo))
+        elif t.from_ not in connected:
+            ctx.error((*path, "from"), f"host {t.from_} has no link")
+        if t.to != "broadcast" and t.to not in hosts:
+            ctx.error((*path, "to"), _not_a_host(t.to, topo, broadcast_ok=True))
+        elif t.to == t.from_:
+            ctx.error((*path, "to"), "a host does not send frames to itself")
+
+
+def _not_a_host(name: str, topo: Topology, broadcast_ok: bool = False) -> str:
+    extra = " or broadcast" if broadcast_ok else ""
+    if name in topo.nodes:
+        return f"{name} is a {topo.nodes[name].kind}; expected a host{extra}"
+    return f"unknown host {name!r} (hosts are: {', '.join(topo.hosts()) or 'none'}){extra and ''}"
+
+
+def find_link(topo: Topology, ends: tuple[str, str]) -> LinkSpec | None:
+    """The link whose endpoints are ``ends`` (``node`` or ``node:port``, either order)."""
+
+    def matches(end: tuple[str, str], text: str) -> bool:
+        node, sep, port = text.partition(":")
+        return end[0] == node and (not sep or end[1] == port)
+
+    for link in topo.links:
+        x, y = ends
+        if (matches(link.a, x) and matches(link.b, y)) or (matches(link.a, y) and matches(link.b, x)):
+            return link
+    return None
+
+
+def _check_events(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
+    for i, event in enumerate(scenario.events):
+        path: YamlPath = ("events", i)
+        if isinstance(event, m.LinkEvent):
+            if find_link(topo, event.link) is None:
+                ctx.error((*path, "link"), f"no link joins {event.link[0]} and {event.link[1]}")
+        else:
+            node = topo.nodes.get(event.device)
+            if node is None or node.kind not in ("switch", "bridge"):
+                ctx.error((*path, "device"), f"{event.device!r} is not a switch or bridge")

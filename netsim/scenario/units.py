@@ -1,0 +1,104 @@
+"""Quantities with units, as scenario files write them: ``100M``, ``50ns``, ``512KB``, ``2km``.
+
+Each parser takes what YAML gave (a string or a number) and returns plain SI floats (bits
+per second, seconds, metres) or bytes. A bare number is refused (is ``delay: 50`` fifty
+seconds or fifty nanoseconds?), except zero, which means the same in every unit.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NUMBER = r"(?P<num>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"
+_PATTERN = re.compile(_NUMBER + r"\s*(?P<unit>[A-Za-zµ/%]*)\s*$")
+
+_RATE_PREFIX = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+_TIME_UNITS = {
+    "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "ps": 1e-12,
+    "min": 60.0, "h": 3600.0,
+}
+_BYTE_UNITS = {
+    "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "kB": 1000,
+    "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3,
+}
+_LENGTH_UNITS = {"m": 1.0, "km": 1000.0, "cm": 0.01}
+
+
+def _split(value: object, what: str, example: str) -> tuple[float, str]:
+    if isinstance(value, bool):
+        raise ValueError(f"expected {what} with a unit, like {example}; got {value!r}")
+    if isinstance(value, int | float):
+        if value == 0:
+            return 0.0, ""
+        raise ValueError(f"{what} needs a unit: {value!r} is ambiguous (write it like {example})")
+    if not isinstance(value, str):
+        raise ValueError(f"expected {what} with a unit, like {example}; got {value!r}")
+    m = _PATTERN.match(value.strip())
+    if m is None:
+        raise ValueError(f"expected {what} with a unit, like {example}; got {value!r}")
+    number = float(m["num"])
+    unit = m["unit"]
+    if not unit and number != 0:
+        raise ValueError(f"{what} needs a unit: {value!r} is ambiguous (write it like {example})")
+    return number, unit
+
+
+def parse_rate(value: object) -> float:
+    """A bit rate in bits per second: ``10M``, ``100Mbps``, ``1G``, ``1Gb/s``, ``64kbps``."""
+    number, unit = _split(value, "a rate", "100M or 1G")
+    if number == 0 and not unit:
+        raise ValueError("a rate must be positive")
+    bare = unit
+    for suffix in ("bps", "bit/s", "b/s"):
+        if unit.endswith(suffix):
+            bare = unit[: -len(suffix)]
+            break
+    if bare not in _RATE_PREFIX or (bare == "" and unit == ""):
+        raise ValueError(f"unknown rate unit in {value!r} (use k, M or G, optionally with bps)")
+    rate = number * _RATE_PREFIX[bare]
+    if rate <= 0:
+        raise ValueError(f"a rate must be positive, got {value!r}")
+    return rate
+
+
+def parse_time(value: object) -> float:
+    """A duration in seconds: ``50ns``, ``1.5us``, ``1ms``, ``300s``, ``2min``."""
+    number, unit = _split(value, "a time", "50ns, 1ms or 300s")
+    if unit and unit not in _TIME_UNITS:
+        raise ValueError(f"unknown time unit {unit!r} in {value!r} (use s, ms, us, ns, min or h)")
+    t = number * _TIME_UNITS.get(unit, 1.0)
+    if t < 0:
+        raise ValueError(f"a time cannot be negative, got {value!r}")
+    return t
+
+
+def parse_bytes(value: object) -> int:
+    """A size in bytes: ``1500B``, ``512KB`` (1000-based), ``1MiB`` (1024-based)."""
+    number, unit = _split(value, "a size", "512KB or 1MB")
+    if unit and unit not in _BYTE_UNITS:
+        raise ValueError(f"unknown size unit {unit!r} in {value!r} (use B, KB, MB, KiB or MiB)")
+    size = number * _BYTE_UNITS.get(unit, 1)
+    if size < 0:
+        raise ValueError(f"a size cannot be negative, got {value!r}")
+    return int(round(size))
+
+
+def parse_length(value: object) -> float:
+    """A cable length in metres: ``100m``, ``2km``."""
+    number, unit = _split(value, "a length", "100m or 2km")
+    if unit and unit not in _LENGTH_UNITS:
+        raise ValueError(f"unknown length unit {unit!r} in {value!r} (use m or km)")
+    length = number * _LENGTH_UNITS.get(unit, 1.0)
+    if length < 0:
+        raise ValueError(f"a length cannot be negative, got {value!r}")
+    return length
+
+
+def parse_percent(value: object) -> float:
+    """A fraction written as a percentage: ``90%`` -> 0.9."""
+    number, unit = _split(value, "a percentage", "90%")
+    if unit != "%":
+        raise ValueError(f"expected a percentage like 90%, got {value!r}")
+    if not 0 < number <= 100:
+        raise ValueError(f"a percentage of the link rate must be in (0, 100], got {value!r}")
+    return number / 100.0

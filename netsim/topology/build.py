@@ -1,0 +1,139 @@
+"""From a topology (data) to a live network of devices, links and collision domains."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from netsim.engine.sim import Simulation
+from netsim.l2.host import Host
+from netsim.l2.hub import Hub
+from netsim.l2.mac_table import MacEvent
+from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Bridge, Switch
+from netsim.phy.csma import CollisionDomain, CsmaCdStation, Path
+from netsim.phy.link import Link
+from netsim.phy.port import Duplex, Port
+from netsim.topology.topology import LinkSpec, Topology
+
+Device = Host | Switch | Hub
+
+
+@dataclass
+class Network:
+    """The live devices of one run, by name, and what joins them."""
+
+    sim: Simulation
+    topology: Topology
+    devices: dict[str, Device] = field(default_factory=dict)
+    links: dict[LinkSpec, Link] = field(default_factory=dict)
+    domains: list[CollisionDomain] = field(default_factory=list)
+
+    @property
+    def hosts(self) -> dict[str, Host]:
+        """The hosts, by name."""
+        return {n: d for n, d in self.devices.items() if isinstance(d, Host)}
+
+    def port(self, node: str, port: str) -> Port:
+        """The port ``node:port``."""
+        for p in self.devices[node].ports:
+            if p.name == port:
+                return p
+        raise KeyError(f"{node} has no port {port}")
+
+
+def build(
+    topology: Topology,
+    sim: Simulation,
+    recorded_events: Iterable[MacEvent] = DEFAULT_RECORDED_EVENTS,
+) -> Network:
+    """Instantiate every device and link of ``topology`` in ``sim``."""
+    net = Network(sim, topology)
+    recorded = frozenset(recorded_events)
+    for name, spec in topology.nodes.items():
+        device: Device
+        if spec.kind == "host":
+            assert spec.mac is not None
+            device = Host(sim, name, spec.mac, spec.buffer_bytes)
+        elif spec.kind == "hub":
+            device = Hub(name, spec.ports)
+        else:
+            if spec.kind == "bridge":
+                device = Bridge(
+                    sim, name, spec.aging, spec.mac_table_size, spec.processing_delay,
+                    spec.buffer_bytes, recorded,
+                )
+            else:
+                device = Switch(
+                    sim, name, spec.ports, spec.mode, spec.aging, spec.mac_table_size,
+                    spec.processing_delay, spec.buffer_bytes, recorded,
+                )
+            for mac, port in spec.static_macs:
+                device.table.add_static(mac, device.port(port))
+        net.devices[name] = device
+    for spec_link in topology.links:
+        a = net.port(*spec_link.a)
+        b = net.port(*spec_link.b)
+        net.links[spec_link] = Link(
+            sim, a, b, spec_link.rate_bps, spec_link.delay_s, Duplex(spec_link.duplex), spec_link.ber
+        )
+    _build_collision_domains(net)
+    _set_broadcast_audiences(net)
+    return net
+
+
+def _build_collision_domains(net: Network) -> None:
+    """Group half-duplex links and hubs into collision domains of CSMA/CD stations.
+
+    A hub is one vertex (it repeats between all its ports); any other device contributes
+    one vertex per port, since a switch or host port is a station of its own.
+    """
+    g = nx.Graph()
+
+    def vertex(node: str, port: str) -> str | tuple[str, str]:
+        return node if isinstance(net.devices[node], Hub) else (node, port)
+
+    for spec, link in net.links.items():
+        if spec.duplex != "half":
+            continue
+        u, v = vertex(*spec.a), vertex(*spec.b)
+        g.add_edge(u, v, delay=spec.delay_s, ber=spec.ber, rate=spec.rate_bps, link=link)
+    for index, component in enumerate(sorted(nx.connected_components(g), key=_component_key)):
+        sub = g.subgraph(component)
+        rate = next(iter(sub.edges(data=True)))[2]["rate"]
+        stations: dict[tuple[str, str], CsmaCdStation] = {}
+        names = sorted(str(v) for v in component)
+        domain = CollisionDomain(net.sim, rate, f"domain{index}:{names[0]}")
+        for v in sorted((v for v in component if isinstance(v, tuple)), key=str):
+            port = net.port(*v)
+            assert port.link is not None
+            peer = port.link.peer(port)
+            hub_port = peer if isinstance(peer.owner, Hub) else None
+            stations[v] = domain.attach(port, hub_port)
+        ordered = sorted(stations)
+        for i, u in enumerate(ordered):
+            for v in ordered[i + 1 :]:
+                route = nx.shortest_path(sub, u, v, weight="delay")
+                edges = [sub.edges[x, y] for x, y in zip(route, route[1:], strict=False)]
+                clean = 1.0
+                for e in edges:
+                    clean *= 1.0 - e["ber"]
+                path = Path(sum(e["delay"] for e in edges), len(edges), 1.0 - clean)
+                domain.connect(stations[u], stations[v], path)
+        net.domains.append(domain)
+
+
+def _component_key(component: set[object]) -> str:
+    return min(str(v) for v in component)
+
+
+def _set_broadcast_audiences(net: Network) -> None:
+    """A broadcast is delivered when every other host it can reach has it."""
+    g = net.topology.graph()
+    for component in nx.connected_components(g):
+        hosts = [n for n in component if isinstance(net.devices[n], Host)]
+        for h in hosts:
+            host = net.devices[h]
+            assert isinstance(host, Host)
+            host.broadcast_audience = len(hosts) - 1

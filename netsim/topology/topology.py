@@ -1,0 +1,71 @@
+"""A network as data: devices, their ports, and the cables between them.
+
+In mininet's spirit, a :class:`Topology` is a plain description that can be validated,
+drawn and saved before anything is simulated; :func:`netsim.topology.build.build` then
+instantiates the live devices from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from netsim.l2.switching import SwitchingMode
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One device: what kind, which ports, and its settings."""
+
+    name: str
+    kind: str
+    """``host``, ``switch``, ``bridge`` or ``hub``."""
+    ports: tuple[str, ...]
+    mode: SwitchingMode = SwitchingMode.STORE_AND_FORWARD
+    aging: float = 300.0
+    processing_delay: float = 0.0
+    mac_table_size: int | None = None
+    buffer_bytes: int = 512_000
+    mac: int | None = None
+    static_macs: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """One cable between ``a`` and ``b``, each a (node, port) pair."""
+
+    a: tuple[str, str]
+    b: tuple[str, str]
+    rate_bps: float
+    delay_s: float
+    duplex: str
+    ber: float = 0.0
+    media: str | None = None
+    length_m: float | None = None
+
+    @property
+    def label(self) -> str:
+        """``sw1:2 - sw2:1``."""
+        return f"{self.a[0]}:{self.a[1]} - {self.b[0]}:{self.b[1]}"
+
+
+@dataclass
+class Topology:
+    """Devices by name and the links between them."""
+
+    nodes: dict[str, NodeSpec] = field(default_factory=dict)
+    links: list[LinkSpec] = field(default_factory=list)
+
+    def graph(self) -> nx.MultiGraph:
+        """The topology as a networkx multigraph: nodes carry ``kind``, edges their link."""
+        g = nx.MultiGraph()
+        for name, node in self.nodes.items():
+            g.add_node(name, kind=node.kind)
+        for link in self.links:
+            g.add_edge(link.a[0], link.b[0], link=link)
+        return g
+
+    def hosts(self) -> list[str]:
+        """Names of the hosts, in declaration order."""
+        return [n for n, spec in self.nodes.items() if spec.kind == "host"]
