@@ -1,10 +1,10 @@
 """The Python API: load a scenario, run it, get results.
 
-    import netsim
-    sc = netsim.load("scenarios/two-switches.yaml", overrides={"seed": 3})
-    res = netsim.run(sc)
-    res.frames, res.ports, res.mac_events
-    res.save("results/two-switches")
+import netsim
+sc = netsim.load("scenarios/two-switches.yaml", overrides={"seed": 3})
+res = netsim.run(sc)
+res.frames, res.ports, res.mac_events
+res.save("results/two-switches")
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from netsim.l2.mac_table import MacEvent
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Switch
 from netsim.metrics.results import Results, summarize_frames
 from netsim.metrics.tables import frames_table, mac_events_table, ports_table
+from netsim.phy.link import Link
+from netsim.phy.port import Port
 from netsim.scenario import model as m
 from netsim.scenario.load import LoadedScenario, load, loads
 from netsim.scenario.resolve import find_link
@@ -103,10 +105,13 @@ def _schedule_events(sim: Simulation, net: Network, scenario: LoadedScenario) ->
             spec = find_link(scenario.topology, event.link)
             assert spec is not None
             sim.call_at(event.at, _set_link, sim, net, spec, event.action == "link-up")
-        else:
+        elif isinstance(event, m.DeviceEvent):
             device = net.devices[event.device]
             assert isinstance(device, Switch)
             sim.call_at(event.at, _clear_table, sim, device)
+        else:
+            node, _, port = event.to.partition(":")
+            sim.call_at(event.at, _move_host, sim, net, event.host, net.port(node, port))
 
 
 def _set_link(sim: Simulation, net: Network, spec: Any, up: bool) -> None:
@@ -117,6 +122,19 @@ def _set_link(sim: Simulation, net: Network, spec: Any, up: bool) -> None:
         for port in (link.a, link.b):
             if isinstance(port.owner, Switch):
                 port.owner.table.flush_port(port, sim.now)
+
+
+def _move_host(sim: Simulation, net: Network, name: str, target: Port) -> None:
+    host = net.devices[name]
+    assert isinstance(host, Host)
+    old = host.port.link
+    assert old is not None
+    old.up = False
+    old_peer = old.peer(host.port)
+    if isinstance(old_peer.owner, Switch):
+        old_peer.owner.table.flush_port(old_peer, sim.now)
+    old.unplug()
+    Link(sim, host.port, target, old.rate_bps, old.delay_s, old.duplex, old.ber)
 
 
 def _clear_table(sim: Simulation, switch: Switch) -> None:

@@ -49,7 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="results folder (default results/<name>/)")
     run.add_argument("--seed", type=int, help="seed instead of the scenario's")
     run.add_argument(
-        "--set", action="append", default=[], metavar="PATH=VALUE", dest="sets",
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        dest="sets",
         help="override a value, e.g. --set topology.nodes.sw1.mode=cut-through",
     )
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -101,8 +105,10 @@ def _print_summary(results: object, out: Path) -> None:
     assert isinstance(results, Results)
     s = results.summary
     f = s["frames"]
-    print(f"scenario {s['scenario']} (seed {s['seed']}): simulated {s['simulated_time']:.6g} s "
-          f"in {results.wall_seconds:.2f} s wall, {s['events_processed']:,} events")
+    print(
+        f"scenario {s['scenario']} (seed {s['seed']}): simulated {s['simulated_time']:.6g} s "
+        f"in {results.wall_seconds:.2f} s wall, {s['events_processed']:,} events"
+    )
     print(f"frames: {f['sent']} sent, {f['delivered']} delivered, {f['dropped']} dropped")
     for reason, count in f["dropped_by_reason"].items():
         print(f"  dropped, {reason}: {count}")
@@ -111,7 +117,9 @@ def _print_summary(results: object, out: Path) -> None:
         for name, t in f["by_traffic"].items():
             lat = t["latency"]
             cols = [_us(lat[k]) for k in ("mean", "p50", "p99")]
-            print(f"{name:<16}{t['sent']:>8}{t['delivered']:>8}" + "".join(f"{c:>12}" for c in cols))
+            print(
+                f"{name:<16}{t['sent']:>8}{t['delivered']:>8}" + "".join(f"{c:>12}" for c in cols)
+            )
     print(f"results in {out}/")
 
 

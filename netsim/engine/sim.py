@@ -11,8 +11,8 @@ from __future__ import annotations
 import itertools
 import random
 import zlib
-from heapq import heappush as _heappush
 from collections.abc import Callable
+from heapq import heappush as _heappush
 from typing import Any
 
 import simpy
@@ -107,4 +107,3 @@ class Simulation:
             pass
         finally:
             self.events_processed += n
-

@@ -41,7 +41,9 @@ class Trace:
         """A host accepted an intact copy addressed to it."""
         self.delivered.append((frame_id, host, t_last_bit_in, hops))
 
-    def frame_dropped(self, frame_id: int, device: str, reason: str, time: float, hops: int) -> None:
+    def frame_dropped(
+        self, frame_id: int, device: str, reason: str, time: float, hops: int
+    ) -> None:
         """A copy of a frame was discarded, and why."""
         self.dropped.append((frame_id, device, reason, time, hops))
 

@@ -166,4 +166,5 @@ def fcs_valid(octets: bytes) -> bool:
     """Check a received frame's FCS, as a NIC does: CRC-32 of the rest, sent LSB first."""
     if len(octets) < HEADER_BYTES + FCS_BYTES:
         return False
-    return zlib.crc32(octets[:-4]) == struct.unpack("<I", octets[-4:])[0]
+    received: int = struct.unpack("<I", octets[-4:])[0]
+    return zlib.crc32(octets[:-4]) == received

@@ -57,11 +57,11 @@ class Host:
         trace.frame_dropped(frame.frame_id, self.name, reason, now, 0)
         return False
 
-    def bytes_needed(self, port: Port, frame: Frame) -> int:  # type: ignore[override]
+    def bytes_needed(self, port: Port, frame: Frame) -> int:
         """A NIC hands a frame up only once it is complete and its FCS checked."""
         return WHOLE_FRAME
 
-    def receive(self, port: Port, frame: Frame, hops: int, t_first: float, t_last: float) -> None:  # type: ignore[override]
+    def receive(self, port: Port, frame: Frame, hops: int, t_first: float, t_last: float) -> None:
         """Accept, or silently ignore, or drop (bad FCS) a frame that arrived whole."""
         for_us = frame.dst == self.mac or (frame.is_group and frame.src != self.mac)
         if not frame.fcs_ok:

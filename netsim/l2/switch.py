@@ -68,11 +68,11 @@ class Switch:
 
     # The fabric's side: when to call, and what to do -------------------------------------
 
-    def bytes_needed(self, port: Port, frame: Frame) -> int:  # type: ignore[override]
+    def bytes_needed(self, port: Port, frame: Frame) -> int:
         """Wire bytes this switch waits for on ``port`` before deciding (see the mode)."""
         return self._decisive
 
-    def receive(self, port: Port, frame: Frame, hops: int, t_first: float, t_last: float) -> None:  # type: ignore[override]
+    def receive(self, port: Port, frame: Frame, hops: int, t_first: float, t_last: float) -> None:
         """The decisive bytes of ``frame`` are in on ``port``: look it up after the
         processing delay, then forward, flood or filter."""
         if self.processing_delay > 0.0:
@@ -154,6 +154,13 @@ class Bridge(Switch):
         recorded_events: Iterable[MacEvent] = DEFAULT_RECORDED_EVENTS,
     ) -> None:
         super().__init__(
-            sim, name, ["1", "2"], SwitchingMode.STORE_AND_FORWARD, aging_time,
-            mac_table_size, processing_delay, buffer_bytes, recorded_events,
+            sim,
+            name,
+            ["1", "2"],
+            SwitchingMode.STORE_AND_FORWARD,
+            aging_time,
+            mac_table_size,
+            processing_delay,
+            buffer_bytes,
+            recorded_events,
         )

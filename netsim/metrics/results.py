@@ -33,7 +33,9 @@ class Results:
         self.mac_events.to_csv(out / "mac_events.csv", index=False, float_format="%.12g")
         for name, table in self.extra.items():
             table.to_csv(out / f"{name}.csv", index=False, float_format="%.12g")
-        (out / "summary.json").write_text(json.dumps(self.summary, indent=2, sort_keys=False) + "\n")
+        (out / "summary.json").write_text(
+            json.dumps(self.summary, indent=2, sort_keys=False) + "\n"
+        )
         return out
 
 
@@ -45,7 +47,9 @@ def summarize_frames(frames: pd.DataFrame) -> dict[str, Any]:
         "sent": len(frames),
         "delivered": len(delivered),
         "dropped": len(dropped),
-        "dropped_by_reason": {str(k): int(v) for k, v in dropped["drop_reason"].value_counts().sort_index().items()},
+        "dropped_by_reason": {
+            str(k): int(v) for k, v in dropped["drop_reason"].value_counts().sort_index().items()
+        },
         "latency": latency_stats(delivered["latency"]),
         "by_traffic": {},
     }

@@ -16,8 +16,20 @@ from netsim.l2.frame import mac_to_str
 from netsim.topology.build import Network
 
 FRAME_COLUMNS = [
-    "frame_id", "traffic", "src", "dst", "size", "t_queued", "t_first_bit_out",
-    "t_last_bit_in", "latency", "hops", "receivers", "outcome", "drop_device", "drop_reason",
+    "frame_id",
+    "traffic",
+    "src",
+    "dst",
+    "size",
+    "t_queued",
+    "t_first_bit_out",
+    "t_last_bit_in",
+    "latency",
+    "hops",
+    "receivers",
+    "outcome",
+    "drop_device",
+    "drop_reason",
 ]
 MAC_COLUMNS = ["time", "device", "event", "mac", "port", "vlan"]
 
@@ -53,14 +65,46 @@ def frames_table(trace: Trace) -> pd.DataFrame:
             last = mine[0] if mine else None
         if ok and last is not None:
             t_in = last[1]
-            rows.append((frame_id, traffic, src, dst, size, t_queued, t_out, t_in,
-                         t_in - t_out, last[2], len(got), "delivered", "", ""))
+            rows.append(
+                (
+                    frame_id,
+                    traffic,
+                    src,
+                    dst,
+                    size,
+                    t_queued,
+                    t_out,
+                    t_in,
+                    t_in - t_out,
+                    last[2],
+                    len(got),
+                    "delivered",
+                    "",
+                    "",
+                )
+            )
             continue
         dropped = drops.get(frame_id, [])
         at_dst = [d for d in dropped if d[0] == dst]
         device, reason = (at_dst or dropped or [("", "undelivered")])[0]
-        rows.append((frame_id, traffic, src, dst, size, t_queued, t_out, nan, nan, -1,
-                     len(got), "dropped", device, reason))
+        rows.append(
+            (
+                frame_id,
+                traffic,
+                src,
+                dst,
+                size,
+                t_queued,
+                t_out,
+                nan,
+                nan,
+                -1,
+                len(got),
+                "dropped",
+                device,
+                reason,
+            )
+        )
     df = pd.DataFrame.from_records(rows, columns=FRAME_COLUMNS)
     return df.astype({"hops": "int64", "receivers": "int64"})
 

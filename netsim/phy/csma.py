@@ -57,9 +57,10 @@ class Transmission:
     hops: int
     start: float
     end: float
+    outcome: simpy.Event
+    """Triggered when the attempt ends: sent whole, or stopped by a collision."""
     collided: bool = False
     late: bool = False
-    outcome: simpy.Event | None = None
 
 
 @dataclass(eq=False)
@@ -252,8 +253,8 @@ class CollisionDomain:
         """``sender`` puts its first bit on the medium now."""
         sim = self.sim
         now = sim.now
-        tx = Transmission(sender, frame, hops, now, now + frame.wire_bytes * 8 / self.rate_bps)
-        tx.outcome = sim.env.event()
+        end = now + frame.wire_bytes * 8 / self.rate_bps
+        tx = Transmission(sender, frame, hops, now, end, sim.env.event())
         if sender.port.records_first_bit:
             sim.trace.first_bit_out[frame.frame_id] = now
         for other in self.stations:
@@ -272,7 +273,6 @@ class CollisionDomain:
         if hub_port is not None:
             hub_port.counters.collisions += 1
         self._signal_ends_everywhere(tx)
-        assert tx.outcome is not None
         tx.outcome.succeed()
 
     def _complete(self, tx: Transmission) -> None:
@@ -282,7 +282,6 @@ class CollisionDomain:
         if hub_port is not None:
             _count_rx(hub_port.counters, tx.frame)
         self._signal_ends_everywhere(tx)
-        assert tx.outcome is not None
         tx.outcome.succeed()
 
     def _signal_ends_everywhere(self, tx: Transmission) -> None:

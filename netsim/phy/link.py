@@ -47,6 +47,13 @@ class Link:
     def __repr__(self) -> str:
         return f"<Link {self.a.label} - {self.b.label}>"
 
+    def unplug(self) -> None:
+        """Take the cable out: both ports become free (frames on the wire still arrive)."""
+        self.up = False
+        for port in (self.a, self.b):
+            if port.link is self:
+                port.link = None
+
     def peer(self, port: Port) -> Port:
         """The port at the other end."""
         return self.b if port is self.a else self.a
@@ -66,10 +73,10 @@ class Link:
             frame = self.damage(frame)
         if sender.records_first_bit:
             self.sim.trace.first_bit_out[frame.frame_id] = start
-        bit_time = 8.0 / self.rate_bps
+        byte_time = 8.0 / self.rate_bps
         wire = frame.wire_bytes
         t_first = start + self.delay_s
-        t_last = t_first + wire * bit_time
+        t_last = t_first + wire * byte_time
         needed = receiver.owner.bytes_needed(receiver, frame)
-        t_decide = t_last if needed >= wire else t_first + needed * bit_time
+        t_decide = t_last if needed >= wire else t_first + needed * byte_time
         self.sim.call_at(t_decide, receiver.deliver, frame, hops + 1, t_first, t_last)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from netsim.phy.csma import CsmaCdStation
@@ -52,18 +52,22 @@ class PortOwner(Protocol):
 
     name: str
 
-    def bytes_needed(self, port: Port, frame: WireFrame) -> int:
-        """Wire bytes (preamble included) that must arrive before :meth:`receive` is called."""
+    def bytes_needed(self, port: Port, frame: Any) -> int:
+        """Wire bytes (preamble included) that must arrive before :meth:`receive` is called.
+
+        ``frame`` is what the link layer put on the wire (a :class:`netsim.l2.frame.Frame`);
+        the physical layer only relies on its :class:`WireFrame` side.
+        """
         ...
 
-    def receive(
-        self, port: Port, frame: WireFrame, hops: int, t_first: float, t_last: float
-    ) -> None:
+    def receive(self, port: Port, frame: Any, hops: int, t_first: float, t_last: float) -> None:
         """Handle a frame whose first bit arrived at ``t_first`` and last bit at ``t_last``."""
         ...
 
 
 BROADCAST_MAC = 0xFFFF_FFFF_FFFF
+INTERFRAME_GAP_BYTES = 12
+"""96 bit times of silence between two frames from one transmitter."""
 
 
 @dataclass
@@ -152,9 +156,9 @@ class Port:
             self.counters.discards += 1
             return False
         start = now if self._tx_free <= now else self._tx_free
-        bit_time = 8.0 / self.rate
-        end = start + frame.wire_bytes * bit_time
-        self._tx_free = end + 96 * bit_time  # inter-frame gap: 12 bytes
+        byte_time = 8.0 / self.rate
+        end = start + frame.wire_bytes * byte_time
+        self._tx_free = end + INTERFRAME_GAP_BYTES * byte_time
         backlog.append((end, size))
         self._backlog_bytes += size
         if self._backlog_bytes > self.counters.max_queue_bytes:
@@ -176,9 +180,7 @@ class Port:
         else:
             c.tx_unicast += 1
 
-    def deliver(
-        self, frame: WireFrame, hops: int, t_first: float, t_last: float
-    ) -> None:
+    def deliver(self, frame: WireFrame, hops: int, t_first: float, t_last: float) -> None:
         """A frame arriving from the link: count it and hand it to the owning device."""
         c = self.counters
         c.rx_frames += 1

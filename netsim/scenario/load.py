@@ -62,7 +62,9 @@ def load(
     return from_data(data, source, overrides, sets)
 
 
-def loads(text: str, name: str = "<scenario>", overrides: Mapping[str, Any] | None = None) -> LoadedScenario:
+def loads(
+    text: str, name: str = "<scenario>", overrides: Mapping[str, Any] | None = None
+) -> LoadedScenario:
     """Like :func:`load`, from YAML text."""
     data, source = parse_yaml(text, name)
     return from_data(data, source, overrides)
@@ -76,7 +78,9 @@ def from_data(
 ) -> LoadedScenario:
     """Validate already-parsed scenario data (see :func:`load`)."""
     if not isinstance(data, dict):
-        raise ScenarioError([source.problem((), "a scenario is a mapping of keys like name, topology")])
+        raise ScenarioError(
+            [source.problem((), "a scenario is a mapping of keys like name, topology")]
+        )
     data = copy.deepcopy(data)
     problems: list[Problem] = []
     items: list[tuple[str, Any, str]] = [(k, v, "override") for k, v in (overrides or {}).items()]
@@ -151,9 +155,21 @@ _ALL_KEYS = sorted(
     {
         (f.alias or name)
         for model in (
-            m.Scenario, m.Topology, m.Defaults, m.LinkSettings, m.SwitchSettings, m.HostNode,
-            m.SwitchNode, m.BridgeNode, m.HubNode, m.Link, m.FramesTraffic, m.LinkEvent,
-            m.DeviceEvent, m.Measure,
+            m.Scenario,
+            m.Topology,
+            m.Defaults,
+            m.LinkSettings,
+            m.SwitchSettings,
+            m.HostNode,
+            m.SwitchNode,
+            m.BridgeNode,
+            m.HubNode,
+            m.Link,
+            m.FramesTraffic,
+            m.LinkEvent,
+            m.DeviceEvent,
+            m.HostMoveEvent,
+            m.Measure,
         )
         for name, f in model.model_fields.items()
     }
@@ -165,17 +181,14 @@ def _yaml_path(loc: tuple[str | int, ...], data: Any) -> YamlPath:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if _has(node, part):
             path.append(part)
             node = node[part]
         elif isinstance(part, str) and (
             part in ("host", "switch", "bridge", "hub", "frames")
             or "[" in part
             or part in ("str", "int", "float", "list", "dict", "tuple")
-            or part in ("link-down", "link-up", "clear-mac-table")
+            or part in ("link-down", "link-up", "clear-mac-table", "host-move")
             or part.startswith("function-")
         ):
             continue  # a discriminated-union tag or a union member's type name
@@ -183,6 +196,12 @@ def _yaml_path(loc: tuple[str | int, ...], data: Any) -> YamlPath:
             path.append(part)
             node = None
     return tuple(path)
+
+
+def _has(node: Any, part: str | int) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
 
 
 def _explain(error: pydantic.ValidationError, data: Any, source: SourceMap) -> list[Problem]:
@@ -211,15 +230,15 @@ def _message(err: Any) -> str:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"unknown key {key!r}{hint}"
     if kind == "union_tag_invalid":
-        expected = ctx.get("expected_tags", "")
-        return f"unknown {ctx.get('discriminator', 'kind').strip(chr(39))} {ctx.get('tag')!r} (expected one of {expected})"
+        key = str(ctx.get("discriminator", "kind")).strip("'")
+        return f"unknown {key} {ctx.get('tag')!r} (expected one of {ctx.get('expected_tags', '')})"
     if kind == "union_tag_not_found":
         return f"required key {ctx.get('discriminator', 'kind').strip(chr(39))!r} is missing"
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
-        return msg[len("Value error, "):]
+        return msg[len("Value error, ") :]
     if msg.startswith("Assertion failed, "):
-        return msg[len("Assertion failed, "):]
+        return msg[len("Assertion failed, ") :]
     text = msg[0].lower() + msg[1:]
     if got is not None and not isinstance(got, dict | list):
         text += f"; got {got!r}"

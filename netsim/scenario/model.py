@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from netsim.l2.mac_table import MacEvent
 from netsim.l2.switching import SwitchingMode
@@ -34,7 +34,16 @@ Percent = Annotated[float, BeforeValidator(parse_percent)]
 """A fraction, written ``90%``."""
 
 Mode = Literal["store-and-forward", "cut-through", "fragment-free"]
-MediaName = Literal[tuple(MEDIA)]  # type: ignore[valid-type]
+
+
+def _known_media(name: str) -> str:
+    if name not in MEDIA:
+        raise ValueError(f"unknown media {name!r} (expected one of {', '.join(MEDIA)})")
+    return name
+
+
+MediaName = Annotated[str, AfterValidator(_known_media)]
+"""An IEEE 802.3 medium from :data:`netsim.phy.media.MEDIA`, like ``100BASE-TX``."""
 Duplex = Literal["full", "half"]
 NodeName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
 
@@ -166,7 +175,9 @@ class FramesTraffic(Strict):
         if self.interval is not None and self.rate is not None:
             raise ValueError("give either interval or rate, not both")
         if self.interval is None and self.rate is None and self.count != 1:
-            raise ValueError("say how often frames are sent: interval (like 1ms) or rate (like 50%)")
+            raise ValueError(
+                "say how often frames are sent: interval (like 1ms) or rate (like 50%)"
+            )
         if self.interval == 0.0:
             raise ValueError("interval must be positive")
         sizes = self.size if isinstance(self.size, list) else [self.size]
@@ -175,7 +186,8 @@ class FramesTraffic(Strict):
             if s > limit:
                 raise ValueError(
                     f"frame size {s} is over {limit} bytes, the largest "
-                    + ("tagged" if self.vlan is not None else "untagged") + " Ethernet frame"
+                    + ("tagged" if self.vlan is not None else "untagged")
+                    + " Ethernet frame"
                 )
         if not sizes:
             raise ValueError("size list is empty")
@@ -201,9 +213,20 @@ class DeviceEvent(Strict):
     device: str
 
 
-Event = Annotated[LinkEvent | DeviceEvent, Field(discriminator="action")]
+class HostMoveEvent(Strict):
+    """Unplug a host and plug it into another (free) switch port, as a laptop moves desks."""
 
-RecordableMacEvent = Literal[tuple(e.value for e in MacEvent)]  # type: ignore[valid-type]
+    at: Time
+    action: Literal["host-move"]
+    host: str
+    to: str
+    """The new port, ``switch:port``."""
+
+
+Event = Annotated[LinkEvent | DeviceEvent | HostMoveEvent, Field(discriminator="action")]
+
+RecordableMacEvent = Literal["learn", "refresh", "move", "age-out", "flood", "full"]
+assert set(RecordableMacEvent.__args__) == {e.value for e in MacEvent}  # type: ignore[attr-defined]
 
 
 class Measure(Strict):

@@ -63,52 +63,57 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
     for i, link in enumerate(spec.links):
         ends: list[tuple[str, str] | None] = []
         for j, text in enumerate(link.endpoints):
-            path = ("topology", "links", i, "endpoints", j)
-            node, sep, port = text.partition(":")
-            if node not in spec.nodes:
+            path: YamlPath = ("topology", "links", i, "endpoints", j)
+            end_node, sep, port = text.partition(":")
+            if end_node not in spec.nodes:
                 known = ", ".join(spec.nodes) or "none"
-                ctx.error(path, f"unknown node {node!r} (nodes are: {known})")
+                ctx.error(path, f"unknown node {end_node!r} (nodes are: {known})")
                 ends.append(None)
                 continue
             if not sep:
-                ends.append((node, ""))
+                ends.append((end_node, ""))
                 continue
-            if port not in ports_of[node]:
+            if port not in ports_of[end_node]:
                 ctx.error(
                     path,
-                    f"{node} has no port {port!r} (its ports are {_describe_ports(ports_of[node])})",
+                    f"{end_node} has no port {port!r} "
+                    f"(its ports are {_describe_ports(ports_of[end_node])})",
                 )
                 ends.append(None)
                 continue
-            if (node, port) in used:
-                ctx.error(path, f"port {node}:{port} is already used by topology.links[{used[node, port]}]")
+            if (end_node, port) in used:
+                ctx.error(
+                    path,
+                    f"port {end_node}:{port} is already used by "
+                    f"topology.links[{used[end_node, port]}]",
+                )
                 ends.append(None)
                 continue
-            used[node, port] = i
-            ends.append((node, port))
+            used[end_node, port] = i
+            ends.append((end_node, port))
         endpoints.append(ends)
     for i, ends in enumerate(endpoints):
         for j, end in enumerate(ends):
             if end is None or end[1]:
                 continue
-            node = end[0]
-            free = [p for p in ports_of[node] if (node, p) not in used]
+            bare = end[0]
+            free = [p for p in ports_of[bare] if (bare, p) not in used]
             if not free:
                 ctx.error(
                     ("topology", "links", i, "endpoints", j),
-                    f"{node} has no free port left (all {len(ports_of[node])} are used)",
+                    f"{bare} has no free port left (all {len(ports_of[bare])} are used)",
                 )
                 ends[j] = None
                 continue
-            used[node, free[0]] = i
-            ends[j] = (node, free[0])
+            used[bare, free[0]] = i
+            ends[j] = (bare, free[0])
 
     # Nodes.
     defaults = spec.defaults
     macs: dict[int, str] = {}
     host_index = 0
     for name, node in spec.nodes.items():
-        path: YamlPath = ("topology", "nodes", name)
+        path = ("topology", "nodes", name)
         if isinstance(node, m.HostNode):
             host_index += 1
             mac = host_mac(host_index)
@@ -185,7 +190,7 @@ def _first(*values: Any) -> Any:
     for v in values:
         if v is not None:
             return v
-    return values[-1]  # type: ignore[return-value]
+    return values[-1]
 
 
 def _link_spec(
@@ -298,7 +303,9 @@ def find_link(topo: Topology, ends: tuple[str, str]) -> LinkSpec | None:
 
     for link in topo.links:
         x, y = ends
-        if (matches(link.a, x) and matches(link.b, y)) or (matches(link.a, y) and matches(link.b, x)):
+        if (matches(link.a, x) and matches(link.b, y)) or (
+            matches(link.a, y) and matches(link.b, x)
+        ):
             return link
     return None
 
@@ -309,7 +316,38 @@ def _check_events(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
         if isinstance(event, m.LinkEvent):
             if find_link(topo, event.link) is None:
                 ctx.error((*path, "link"), f"no link joins {event.link[0]} and {event.link[1]}")
-        else:
+        elif isinstance(event, m.DeviceEvent):
             node = topo.nodes.get(event.device)
             if node is None or node.kind not in ("switch", "bridge"):
                 ctx.error((*path, "device"), f"{event.device!r} is not a switch or bridge")
+        else:
+            _check_host_move(ctx, path, event, topo)
+
+
+def host_link(topo: Topology, host: str) -> LinkSpec | None:
+    """The link that plugs ``host`` in, if any."""
+    for link in topo.links:
+        if host in (link.a[0], link.b[0]):
+            return link
+    return None
+
+
+def _check_host_move(ctx: _Ctx, path: YamlPath, event: m.HostMoveEvent, topo: Topology) -> None:
+    host = topo.nodes.get(event.host)
+    if host is None or host.kind != "host":
+        ctx.error((*path, "host"), f"{event.host!r} is not a host")
+        return
+    link = host_link(topo, event.host)
+    if link is None:
+        ctx.error((*path, "host"), f"host {event.host} has no link to move")
+        return
+    node, _, port = event.to.partition(":")
+    target = topo.nodes.get(node)
+    if target is None or target.kind not in ("switch", "bridge") or port not in target.ports:
+        ctx.error((*path, "to"), f"expected a switch port like sw2:5, got {event.to!r}")
+        return
+    if any((node, port) in (lk.a, lk.b) for lk in topo.links):
+        ctx.error((*path, "to"), f"port {event.to} is already in use")
+        return
+    if link.duplex != "full":
+        ctx.error((*path, "host"), "only a host on a full-duplex link can move")

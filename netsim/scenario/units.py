@@ -14,12 +14,24 @@ _PATTERN = re.compile(_NUMBER + r"\s*(?P<unit>[A-Za-zµ/%]*)\s*$")
 
 _RATE_PREFIX = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
 _TIME_UNITS = {
-    "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "ps": 1e-12,
-    "min": 60.0, "h": 3600.0,
+    "s": 1.0,
+    "ms": 1e-3,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ns": 1e-9,
+    "ps": 1e-12,
+    "min": 60.0,
+    "h": 3600.0,
 }
 _BYTE_UNITS = {
-    "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "kB": 1000,
-    "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3,
+    "B": 1,
+    "KB": 1000,
+    "MB": 1000**2,
+    "GB": 1000**3,
+    "kB": 1000,
+    "KiB": 1024,
+    "MiB": 1024**2,
+    "GiB": 1024**3,
 }
 _LENGTH_UNITS = {"m": 1.0, "km": 1000.0, "cm": 0.01}
 
@@ -80,7 +92,7 @@ def parse_bytes(value: object) -> int:
     size = number * _BYTE_UNITS.get(unit, 1)
     if size < 0:
         raise ValueError(f"a size cannot be negative, got {value!r}")
-    return int(round(size))
+    return round(size)
 
 
 def parse_length(value: object) -> float:

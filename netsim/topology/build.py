@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -61,13 +62,25 @@ def build(
         else:
             if spec.kind == "bridge":
                 device = Bridge(
-                    sim, name, spec.aging, spec.mac_table_size, spec.processing_delay,
-                    spec.buffer_bytes, recorded,
+                    sim,
+                    name,
+                    spec.aging,
+                    spec.mac_table_size,
+                    spec.processing_delay,
+                    spec.buffer_bytes,
+                    recorded,
                 )
             else:
                 device = Switch(
-                    sim, name, spec.ports, spec.mode, spec.aging, spec.mac_table_size,
-                    spec.processing_delay, spec.buffer_bytes, recorded,
+                    sim,
+                    name,
+                    spec.ports,
+                    spec.mode,
+                    spec.aging,
+                    spec.mac_table_size,
+                    spec.processing_delay,
+                    spec.buffer_bytes,
+                    recorded,
                 )
             for mac, port in spec.static_macs:
                 device.table.add_static(mac, device.port(port))
@@ -76,7 +89,13 @@ def build(
         a = net.port(*spec_link.a)
         b = net.port(*spec_link.b)
         net.links[spec_link] = Link(
-            sim, a, b, spec_link.rate_bps, spec_link.delay_s, Duplex(spec_link.duplex), spec_link.ber
+            sim,
+            a,
+            b,
+            spec_link.rate_bps,
+            spec_link.delay_s,
+            Duplex(spec_link.duplex),
+            spec_link.ber,
         )
     _build_collision_domains(net)
     _set_broadcast_audiences(net)
@@ -115,7 +134,7 @@ def _build_collision_domains(net: Network) -> None:
         for i, u in enumerate(ordered):
             for v in ordered[i + 1 :]:
                 route = nx.shortest_path(sub, u, v, weight="delay")
-                edges = [sub.edges[x, y] for x, y in zip(route, route[1:], strict=False)]
+                edges = [sub.edges[x, y] for x, y in itertools.pairwise(route)]
                 clean = 1.0
                 for e in edges:
                     clean *= 1.0 - e["ber"]
