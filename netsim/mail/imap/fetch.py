@@ -1,0 +1,217 @@
+"""FETCH data items: parsing what a client asks for, and rendering it for one message.
+
+RFC 3501 section 6.4.5.  ``BODY[section]<origin.count>`` names part of a message:
+section ``1.2`` is the second part of the first part; ``HEADER``, ``TEXT``,
+``HEADER.FIELDS (..)`` and ``HEADER.FIELDS.NOT (..)`` apply to a message (the top-level
+one or an encapsulated ``message/rfc822``); ``MIME`` is a part's own MIME header.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from netsim.mail.imap import bodystructure
+from netsim.mail.imap.dates import format_date_time
+from netsim.mail.imap.parser import Atom, Value
+from netsim.mail.imap.responses import flag_list, literal
+from netsim.mail.mime import MimePart
+from netsim.mail.store import Message
+
+_SECTION_ITEM = re.compile(r"^(BODY|BODY\.PEEK)\[([^\]]*)\](?:<(\d+)\.(\d+)>)?$", re.IGNORECASE)
+_FIELDS = re.compile(r"^(HEADER\.FIELDS(?:\.NOT)?) \(([^()]*)\)$", re.IGNORECASE)
+_MACROS = {
+    "ALL": ("FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"),
+    "FAST": ("FLAGS", "INTERNALDATE", "RFC822.SIZE"),
+    "FULL": ("FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"),
+}
+_SIMPLE = frozenset(
+    {
+        "FLAGS",
+        "UID",
+        "INTERNALDATE",
+        "RFC822",
+        "RFC822.HEADER",
+        "RFC822.SIZE",
+        "RFC822.TEXT",
+        "ENVELOPE",
+        "BODY",
+        "BODYSTRUCTURE",
+    }
+)
+
+
+class FetchError(ValueError):
+    """A FETCH item list the server cannot understand."""
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A ``BODY[...]`` section: part numbers, then an optional text specifier."""
+
+    parts: tuple[int, ...] = ()
+    text: str = ""
+    fields: tuple[str, ...] = ()
+
+    def label(self) -> str:
+        """The section as echoed in the response."""
+        spec = ".".join(str(p) for p in self.parts)
+        if self.text:
+            spec = f"{spec}.{self.text}" if spec else self.text
+        if self.fields:
+            spec += " (" + " ".join(self.fields) + ")"
+        return spec
+
+
+@dataclass(frozen=True, slots=True)
+class FetchItem:
+    """One requested data item."""
+
+    name: str
+    section: Section | None = None
+    peek: bool = False
+    partial: tuple[int, int] | None = None
+
+    @property
+    def sets_seen(self) -> bool:
+        """True if fetching this item marks the message ``\\Seen`` (RFC 3501 6.4.5)."""
+        if self.name in ("RFC822", "RFC822.TEXT"):
+            return True
+        return self.section is not None and not self.peek
+
+
+def parse_items(values: list[Value]) -> list[FetchItem]:
+    """Parse the item argument of FETCH: an atom, a macro, or a parenthesized list."""
+    if len(values) != 1:
+        raise FetchError("expected one data item or a parenthesized list")
+    arg = values[0]
+    if isinstance(arg, Atom) and arg.upper() in _MACROS:
+        return [FetchItem(n) for n in _MACROS[arg.upper()]]
+    raw = list(arg) if isinstance(arg, tuple) else [arg]
+    if not raw:
+        raise FetchError("empty data item list")
+    items = []
+    for value in raw:
+        if not isinstance(value, Atom):
+            raise FetchError("data items must be atoms")
+        items.append(parse_item(value))
+    return items
+
+
+def parse_item(text: str) -> FetchItem:
+    """Parse one data item such as ``BODY.PEEK[1.MIME]<0.512>``."""
+    upper = text.upper()
+    if upper in _SIMPLE:
+        return FetchItem(upper)
+    m = _SECTION_ITEM.match(text)
+    if m is None:
+        raise FetchError(f"unknown data item {text[:40]}")
+    section = parse_section(m.group(2))
+    partial = None
+    if m.group(3) is not None:
+        count = int(m.group(4))
+        if count == 0:
+            raise FetchError("partial count must be positive")
+        partial = (int(m.group(3)), count)
+    return FetchItem("BODY", section, m.group(1).upper() == "BODY.PEEK", partial)
+
+
+def parse_section(spec: str) -> Section:
+    """Parse the text between the brackets of ``BODY[...]``."""
+    fields: tuple[str, ...] = ()
+    m = _FIELDS.search(spec)
+    head = spec
+    if m is not None:
+        names = tuple(n for n in m.group(2).split(" ") if n)
+        if not names:
+            raise FetchError("empty header field list")
+        for name in names:
+            if not re.fullmatch(r"[!-9;-~]+", name):
+                raise FetchError(f"bad header field name {name[:40]}")
+        fields = tuple(n.upper() for n in names)
+        head = spec[: m.start()] + m.group(1)
+    elif "(" in spec or " " in spec:
+        raise FetchError("bad section")
+    words = head.split(".") if head else []
+    parts: list[int] = []
+    while words and words[0].isdigit():
+        number = int(words.pop(0))
+        if number == 0:
+            raise FetchError("part numbers start at 1")
+        parts.append(number)
+    text = ".".join(words).upper()
+    if text not in ("", "HEADER", "HEADER.FIELDS", "HEADER.FIELDS.NOT", "TEXT", "MIME"):
+        raise FetchError(f"bad section text {text[:40]}")
+    if text == "MIME" and not parts:
+        raise FetchError("MIME needs a part number")
+    if text.startswith("HEADER.FIELDS") and not fields:
+        raise FetchError("HEADER.FIELDS needs a field list")
+    return Section(tuple(parts), text, fields)
+
+
+def section_bytes(root: MimePart, section: Section) -> bytes | None:
+    """The octets a section names, or ``None`` if the message has no such part."""
+    part = root
+    for depth, number in enumerate(section.parts):
+        stepped = _step(part, number, depth == 0)
+        if stepped is None:
+            return None
+        part = stepped
+    if not section.text:
+        return part.body if section.parts else root.header + root.body
+    if section.text == "MIME":
+        return part.header
+    message = part if not section.parts else part.encapsulated
+    if message is None:
+        return None
+    if section.text == "HEADER":
+        return message.header
+    if section.text == "TEXT":
+        return message.body
+    return message.header_fields(list(section.fields), section.text.endswith(".NOT"))
+
+
+def _step(part: MimePart, number: int, at_root: bool) -> MimePart | None:
+    """Part ``number`` inside ``part`` (RFC 3501's part numbering)."""
+    if part.children:
+        return part.children[number - 1] if number <= len(part.children) else None
+    inner = part.encapsulated
+    if inner is not None and not at_root:
+        if inner.children:
+            return inner.children[number - 1] if number <= len(inner.children) else None
+        return inner if number == 1 else None
+    return part if number == 1 else None
+
+
+def render(item: FetchItem, msg: Message, flags: set[str], uid: int) -> bytes:
+    """``NAME value`` for one item of one message; ``flags`` includes ``\\Recent``."""
+    name = item.name
+    if name == "FLAGS":
+        return b"FLAGS " + flag_list(flags)
+    if name == "UID":
+        return b"UID %d" % uid
+    if name == "INTERNALDATE":
+        return b'INTERNALDATE "' + format_date_time(msg.internaldate).encode() + b'"'
+    if name == "RFC822.SIZE":
+        return b"RFC822.SIZE %d" % msg.size
+    if name == "RFC822":
+        return b"RFC822 " + literal(msg.data)
+    if name == "RFC822.HEADER":
+        return b"RFC822.HEADER " + literal(msg.mime.header)
+    if name == "RFC822.TEXT":
+        return b"RFC822.TEXT " + literal(msg.mime.body)
+    if name == "ENVELOPE":
+        return b"ENVELOPE " + bodystructure.envelope(msg.mime)
+    if name == "BODYSTRUCTURE":
+        return b"BODYSTRUCTURE " + bodystructure.body_structure(msg.mime, True)
+    if item.section is None:
+        return b"BODY " + bodystructure.body_structure(msg.mime, False)
+    data = section_bytes(msg.mime, item.section)
+    label = f"BODY[{item.section.label()}]"
+    if data is None:
+        return label.encode() + b" NIL"
+    if item.partial is not None:
+        origin, count = item.partial
+        data = data[origin : origin + count]
+        label += f"<{origin}>"
+    return label.encode() + b" " + literal(data)

@@ -1,0 +1,188 @@
+"""Cutting a byte stream into IMAP lines, literals included (RFC 3501 section 4.3).
+
+An IMAP line ends with CRLF, except that a line ending in ``{n}`` (or ``{n+}``, RFC 7888
+LITERAL+) continues after exactly *n* octets of literal data.  The framer assembles such
+a *logical line* out of its text and literal parts, whatever the chunks the bytes came
+in, and enforces the size limits that protect the server.
+
+With a *synchronizing* literal ``{n}`` the client waits for the server's ``+``
+continuation before sending the data, so the framer stops and reports a
+:class:`LiteralAnnounced`; its owner then calls :meth:`LineFramer.accept_literal` or
+:meth:`LineFramer.reject_literal`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_LITERAL_MARK = re.compile(rb"\{(\d{1,10})(\+?)\}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A complete logical line: text, literal, text, ... (an odd number of parts).
+
+    Text parts exclude the CRLF; a text part followed by a literal ends in its ``{n}``.
+    """
+
+    parts: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LiteralAnnounced:
+    """The line so far ends in a synchronizing literal of ``size`` octets."""
+
+    head: bytes
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class FramingError:
+    """A line that broke a limit; ``head`` is its start (to recover the tag)."""
+
+    head: bytes
+    reason: str
+
+
+Frame = Line | LiteralAnnounced | FramingError
+
+
+class LineFramer:
+    """Incremental line-and-literal assembler; feed bytes, take frames."""
+
+    def __init__(
+        self,
+        max_line: int = 65536,
+        max_literal: int | None = None,
+        synchronizing: bool = True,
+    ) -> None:
+        self.max_line = max_line
+        self.max_literal = max_literal
+        #: False on the client side: servers never wait for a continuation.
+        self.synchronizing = synchronizing
+        self._buffer = bytearray()
+        self._scan = 0
+        self._parts: list[bytes] = []
+        self._literal_left = 0
+        self._literal = bytearray()
+        self._discard_literal = False
+        self._waiting = False
+        self._error: str | None = None
+        self._line_bytes = 0
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet part of a frame."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> None:
+        """Add received bytes."""
+        self._buffer += data
+
+    def discard_buffer(self) -> None:
+        """Forget everything received so far (after STARTTLS, RFC 3501 6.2.1)."""
+        self._buffer.clear()
+        self._scan = 0
+        self._parts.clear()
+        self._literal_left = 0
+        self._literal.clear()
+        self._waiting = False
+        self._error = None
+
+    def accept_literal(self) -> None:
+        """The server sent ``+``: the announced literal's octets come next."""
+        self._waiting = False
+
+    def reject_literal(self) -> None:
+        """The server refused the literal; the client abandons the whole command."""
+        self._waiting = False
+        self._literal_left = 0
+        self._literal.clear()
+        self._parts.clear()
+        self._error = None
+        self._line_bytes = 0
+
+    def raw_line(self) -> bytes | None:
+        """The next CRLF-terminated line, without literal processing (IDLE, SASL)."""
+        end = self._buffer.find(b"\r\n")
+        if end < 0:
+            if len(self._buffer) > self.max_line:
+                self._buffer.clear()
+                return b""  # an absurd line: hand back something invalid to reject
+            return None
+        line = bytes(self._buffer[:end])
+        del self._buffer[: end + 2]
+        self._scan = 0
+        return line
+
+    def next_frame(self) -> Frame | None:
+        """The next complete frame, or ``None`` until more bytes arrive."""
+        while True:
+            if self._waiting:
+                return None
+            if self._literal_left:
+                take = min(self._literal_left, len(self._buffer))
+                if take == 0:
+                    return None
+                if not self._discard_literal:
+                    self._literal += self._buffer[:take]
+                del self._buffer[:take]
+                self._literal_left -= take
+                if self._literal_left:
+                    return None
+                self._parts.append(bytes(self._literal))
+                self._literal.clear()
+                continue
+            end = self._buffer.find(b"\r\n", self._scan)
+            if end < 0:
+                if len(self._buffer) > self.max_line:
+                    # Keep the last byte: it may be the CR of a CRLF split across reads.
+                    if self._error is None:
+                        self._parts.append(bytes(self._buffer[:200]))
+                    self._error = self._error or "line too long"
+                    del self._buffer[:-1]
+                self._scan = max(0, len(self._buffer) - 1)
+                return None
+            text = bytes(self._buffer[:end])
+            del self._buffer[: end + 2]
+            self._scan = 0
+            self._line_bytes += len(text)
+            if self._error is None and self._line_bytes > self.max_line:
+                self._error = "line too long"
+            self._parts.append(text)
+            mark = _LITERAL_MARK.search(text)
+            if mark is None:
+                return self._finish()
+            size = int(mark.group(1))
+            sync = self.synchronizing and not mark.group(2)
+            self._literal_left = size
+            too_big = self.max_literal is not None and size > self.max_literal
+            self._discard_literal = too_big or self._error is not None
+            if too_big:
+                if sync:
+                    head = self._parts[0]
+                    self.reject_literal()
+                    return FramingError(head, f"literal of {size} octets exceeds limit")
+                self._error = self._error or f"literal of {size} octets exceeds limit"
+            if size == 0:
+                self._parts.append(b"")  # an empty literal is complete at once
+            if sync and self._error is None:
+                self._waiting = True
+                return LiteralAnnounced(self._parts[0], size)
+            if sync:
+                # Poisoned line: refuse now rather than make the client send the data.
+                head = self._parts[0]
+                reason = self._error or "bad line"
+                self.reject_literal()
+                return FramingError(head, reason)
+
+    def _finish(self) -> Frame:
+        parts = tuple(self._parts)
+        error = self._error
+        self._parts = []
+        self._error = None
+        self._line_bytes = 0
+        if error is not None:
+            return FramingError(parts[0] if parts else b"", error)
+        return Line(parts)

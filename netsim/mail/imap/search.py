@@ -1,0 +1,297 @@
+"""SEARCH criteria: parsing the key language and testing messages against it.
+
+RFC 3501 section 6.4.4.  Keys are ANDed by juxtaposition; ``OR a b``, ``NOT a`` and
+parenthesized groups nest.  A criterion becomes a tree of small predicate objects that
+is built once and then evaluated for every message.  String matching is a
+case-insensitive substring test on decoded text (RFC 2047 words in headers, transfer
+encodings in bodies), with CHARSET UTF-8 and US-ASCII accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.header
+import email.utils
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from netsim.mail.imap.dates import DateError, parse_date
+from netsim.mail.imap.parser import Atom, Value
+from netsim.mail.imap.sequence import SequenceSet, SequenceSetError
+from netsim.mail.mime import MimePart
+from netsim.mail.store import Message
+
+#: Charsets whose strings we can interpret; anything else gets ``NO [BADCHARSET]``.
+CHARSETS = ("UTF-8", "US-ASCII")
+
+
+class SearchError(ValueError):
+    """A malformed search criterion (answered with BAD)."""
+
+
+class UnknownCharset(SearchError):
+    """A CHARSET we do not support (answered with NO [BADCHARSET])."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """What a key may look at: one message as a session sees it."""
+
+    seq: int
+    msg: Message
+    recent: bool
+    max_seq: int
+    max_uid: int
+
+
+Predicate = Callable[[Candidate], bool]
+
+_FLAG_KEYS = {
+    "ANSWERED": ("\\Answered", True),
+    "DELETED": ("\\Deleted", True),
+    "DRAFT": ("\\Draft", True),
+    "FLAGGED": ("\\Flagged", True),
+    "SEEN": ("\\Seen", True),
+    "UNANSWERED": ("\\Answered", False),
+    "UNDELETED": ("\\Deleted", False),
+    "UNDRAFT": ("\\Draft", False),
+    "UNFLAGGED": ("\\Flagged", False),
+    "UNSEEN": ("\\Seen", False),
+}
+_HEADER_KEYS = {"BCC", "CC", "FROM", "SUBJECT", "TO"}
+_DATE_KEYS = {"BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE"}
+
+
+def parse_criteria(args: list[Value]) -> Predicate:
+    """Parse SEARCH arguments (after any CHARSET) into one predicate."""
+    if not args:
+        raise SearchError("missing search criteria")
+    parser = _Parser(args)
+    keys = []
+    while not parser.done():
+        keys.append(parser.key())
+    return _all(keys)
+
+
+def split_charset(args: list[Value]) -> list[Value]:
+    """Strip a leading ``CHARSET name``; raise :class:`UnknownCharset` if unsupported."""
+    if args and isinstance(args[0], Atom) and args[0].upper() == "CHARSET":
+        if len(args) < 2:
+            raise SearchError("CHARSET needs a name")
+        name = _text(args[1]).upper()
+        if name not in CHARSETS:
+            raise UnknownCharset(name)
+        return args[2:]
+    return args
+
+
+def _all(keys: list[Predicate]) -> Predicate:
+    if len(keys) == 1:
+        return keys[0]
+    return lambda c: all(k(c) for k in keys)
+
+
+def _text(value: Value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        return value
+    raise SearchError("expected a string")
+
+
+class _Parser:
+    def __init__(self, args: list[Value]) -> None:
+        self.args = args
+        self.pos = 0
+
+    def done(self) -> bool:
+        return self.pos >= len(self.args)
+
+    def take(self, what: str) -> Value:
+        if self.done():
+            raise SearchError(f"missing {what}")
+        value = self.args[self.pos]
+        self.pos += 1
+        return value
+
+    def string(self) -> str:
+        value = self.take("string")
+        if isinstance(value, tuple):
+            raise SearchError("expected a string, got a list")
+        return _text(value)
+
+    def number(self) -> int:
+        value = self.take("number")
+        if not isinstance(value, Atom) or not value.isdigit():
+            raise SearchError("expected a number")
+        return int(value)
+
+    def date(self) -> dt.date:
+        try:
+            return parse_date(self.string())
+        except DateError as exc:
+            raise SearchError(str(exc)) from exc
+
+    def key(self) -> Predicate:
+        value = self.take("search key")
+        if isinstance(value, tuple):
+            inner = _Parser(list(value))
+            if inner.done():
+                raise SearchError("empty parenthesized search key")
+            keys = []
+            while not inner.done():
+                keys.append(inner.key())
+            return _all(keys)
+        if not isinstance(value, Atom):
+            raise SearchError("expected a search key")
+        word = value.upper()
+        if word[:1].isdigit() or word[:1] == "*":
+            return _sequence(value, by_uid=False)
+        if word == "ALL":
+            return lambda c: True
+        if word in _FLAG_KEYS:
+            flag, wanted = _FLAG_KEYS[word]
+            return lambda c: (flag in c.msg.flags) == wanted
+        if word == "RECENT":
+            return lambda c: c.recent
+        if word == "NEW":
+            return lambda c: c.recent and "\\Seen" not in c.msg.flags
+        if word == "OLD":
+            return lambda c: not c.recent
+        if word in ("KEYWORD", "UNKEYWORD"):
+            keyword = self.string()
+            present = word == "KEYWORD"
+            return lambda c: (keyword in c.msg.flags) == present
+        if word in _HEADER_KEYS:
+            return _header_contains(word, self.string())
+        if word == "HEADER":
+            name = self.string()
+            return _header_contains(name, self.string())
+        if word == "BODY":
+            needle = self.string().casefold()
+            return lambda c: needle in _body_text(c.msg.mime)
+        if word == "TEXT":
+            needle = self.string().casefold()
+            return lambda c: needle in _headers_text(c.msg.mime) or needle in _body_text(c.msg.mime)
+        if word in ("LARGER", "SMALLER"):
+            size = self.number()
+            if word == "LARGER":
+                return lambda c: c.msg.size > size
+            return lambda c: c.msg.size < size
+        if word in _DATE_KEYS:
+            return _date_key(word, self.date())
+        if word == "UID":
+            return _sequence(self.take("UID set"), by_uid=True)
+        if word == "NOT":
+            inner_key = self.key()
+            return lambda c: not inner_key(c)
+        if word == "OR":
+            left, right = self.key(), self.key()
+            return lambda c: left(c) or right(c)
+        raise SearchError(f"unknown search key {word[:40]}")
+
+
+def _sequence(value: Value, by_uid: bool) -> Predicate:
+    if not isinstance(value, Atom):
+        raise SearchError("expected a sequence set")
+    try:
+        seqset = SequenceSet.parse(value)
+    except SequenceSetError as exc:
+        raise SearchError(str(exc)) from exc
+    if by_uid:
+        return lambda c: seqset.contains(c.msg.uid, c.max_uid)
+    return lambda c: seqset.contains(c.seq, c.max_seq)
+
+
+def _decode_header(value: str) -> str:
+    """Header text with RFC 2047 encoded words decoded, for matching only."""
+    try:
+        return str(email.header.make_header(email.header.decode_header(value)))
+    except (ValueError, LookupError, UnicodeError):
+        return value
+
+
+def _header_contains(name: str, needle: str) -> Predicate:
+    lowered = name.lower()
+    folded = needle.casefold()
+
+    def test(c: Candidate) -> bool:
+        for fname, value, _ in c.msg.mime.fields:
+            if fname == lowered:
+                if not folded:
+                    return True  # HEADER x "" matches any message with the field
+                if folded in _decode_header(_utf8(value)).casefold():
+                    return True
+        return False
+
+    return test
+
+
+def _utf8(latin: str) -> str:
+    """Undo the latin-1 reading of raw header bytes where they were UTF-8."""
+    try:
+        return latin.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return latin
+
+
+def _headers_text(part: MimePart) -> str:
+    return "\n".join(_decode_header(_utf8(v)) for _, v, _ in part.fields).casefold()
+
+
+def _body_text(part: MimePart) -> str:
+    """The decoded text of every leaf part below ``part``, case-folded."""
+    cached: str | None = part.__dict__.get("_search_body")
+    if cached is not None:
+        return cached
+    import email.message
+
+    texts: list[str] = []
+    for leaf in part.walk():
+        if leaf is part and (leaf.children or leaf.encapsulated is not None):
+            continue
+        if leaf.children:
+            continue
+        holder = email.message.Message()
+        encoding = leaf.get("content-transfer-encoding")
+        if encoding:
+            holder["Content-Transfer-Encoding"] = encoding
+        holder.set_payload(leaf.body.decode("latin-1"))
+        payload = holder.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else leaf.body
+        charset = dict(leaf.params).get("charset", "utf-8")
+        try:
+            texts.append(data.decode(charset, "replace"))
+        except LookupError:
+            texts.append(data.decode("utf-8", "replace"))
+    result = "\n".join(texts).casefold()
+    part.__dict__["_search_body"] = result
+    return result
+
+
+def _date_key(word: str, day: dt.date) -> Predicate:
+    sent = word.startswith("SENT")
+    relation = word[4:] if sent else word
+
+    def when(c: Candidate) -> dt.date | None:
+        if not sent:
+            return c.msg.internaldate.date()
+        value = c.msg.mime.get("date")
+        if not value:
+            return None
+        try:
+            return email.utils.parsedate_to_datetime(value).date()
+        except (TypeError, ValueError):
+            return None
+
+    def test(c: Candidate) -> bool:
+        found = when(c)
+        if found is None:
+            return False
+        if relation == "BEFORE":
+            return found < day
+        if relation == "ON":
+            return found == day
+        return found >= day
+
+    return test

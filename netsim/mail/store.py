@@ -1,0 +1,518 @@
+"""The mail store: users' mailboxes, their messages, flags and access rights.
+
+The store is protocol-neutral data with IMAP's guarantees built in: every mailbox has a
+UIDVALIDITY and hands out strictly increasing UIDs that are never reused, every flag
+change bumps a modification counter (so sessions can tell others what changed), and
+every mutation is one journal record.
+
+By default everything lives in memory.  Given a directory, the store is durable: each
+mutation is appended to a journal and fsync'ed *before* the method returns, so anything
+a server has acknowledged survives a crash (see :mod:`netsim.mail.journal`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from netsim.mail import mime
+from netsim.mail.journal import Journal
+
+#: Every ACL right of RFC 4314, in canonical order; a mailbox's owner holds them all.
+ALL_RIGHTS = "lrswipkxtea"
+#: Mailboxes every user starts with, and their RFC 6154 special-use attribute.
+DEFAULT_MAILBOXES: tuple[tuple[str, str | None], ...] = (
+    ("INBOX", None),
+    ("Sent", "\\Sent"),
+    ("Drafts", "\\Drafts"),
+    ("Trash", "\\Trash"),
+    ("Junk", "\\Junk"),
+)
+#: The hierarchy delimiter of mailbox names.
+DELIMITER = "/"
+
+
+class StoreError(Exception):
+    """A store operation that cannot be done; the message says why."""
+
+
+@dataclass(eq=False)
+class Message:
+    """One message in one mailbox: immutable bytes plus mutable flags.
+
+    ``flags`` holds system flags (``\\Seen`` ...) and keywords, never ``\\Recent``,
+    which belongs to a session rather than to the message.
+    """
+
+    uid: int
+    data: bytes
+    flags: set[str]
+    internaldate: dt.datetime
+    modseq: int
+    blob: str
+
+    @property
+    def size(self) -> int:
+        """The RFC822.SIZE: number of octets in the message."""
+        return len(self.data)
+
+    @property
+    def mime(self) -> mime.MimePart:
+        """The parsed MIME tree, computed on first use and kept."""
+        cached: mime.MimePart | None = self.__dict__.get("_mime")
+        if cached is None:
+            cached = mime.parse(self.data)
+            self.__dict__["_mime"] = cached
+        return cached
+
+
+@dataclass(eq=False)
+class Mailbox:
+    """A named, ordered collection of messages owned by one user."""
+
+    id: int
+    owner: str
+    name: str
+    uidvalidity: int
+    uidnext: int = 1
+    special_use: str | None = None
+    noselect: bool = False
+    deleted: bool = False
+    acl: dict[str, str] = field(default_factory=dict)
+    messages: list[Message] = field(default_factory=list)
+    by_uid: dict[int, Message] = field(default_factory=dict)
+    keywords: list[str] = field(default_factory=list)
+    #: Bumped by every change, so a session can skip work when nothing happened.
+    modseq: int = 0
+    #: Messages with a UID at or above this mark are recent and not yet claimed.
+    recent_mark: int = 1
+
+    def rights_of(self, user: str) -> str:
+        """The ACL rights ``user`` holds on this mailbox."""
+        if user == self.owner:
+            return ALL_RIGHTS
+        granted = set(self.acl.get(user, "")) | set(self.acl.get("anyone", ""))
+        return "".join(r for r in ALL_RIGHTS if r in granted)
+
+    def unseen_count(self) -> int:
+        """Number of messages without ``\\Seen``."""
+        return sum(1 for m in self.messages if "\\Seen" not in m.flags)
+
+    def claim_recent(self) -> set[int]:
+        """Take the recent messages for one session: no other session will get them."""
+        claimed = {m.uid for m in self.messages if m.uid >= self.recent_mark}
+        self.recent_mark = self.uidnext
+        return claimed
+
+    def unclaimed_recent(self) -> int:
+        """Number of recent messages no session has claimed yet."""
+        return sum(1 for m in self.messages if m.uid >= self.recent_mark)
+
+
+Listener = Callable[[Mailbox], None]
+
+
+class MailStore:
+    """All users' mailboxes, in memory or journaled to ``directory``."""
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        self._boxes: dict[int, Mailbox] = {}
+        self._by_name: dict[tuple[str, str], Mailbox] = {}
+        self._subscriptions: dict[str, set[str]] = {}
+        self._next_id = 1
+        self._last_uidvalidity = 0
+        self._listeners: list[Listener] = []
+        self._blobs: dict[str, bytes] = {}
+        self._journal: Journal | None = None
+        if directory is not None:
+            self._journal = Journal(Path(directory))
+            for record in self._journal.replay():
+                self._apply(record)
+            for box in self._boxes.values():
+                box.recent_mark = box.uidnext
+            self._journal.compact(self._snapshot(), self._referenced_blobs())
+
+    # -- observation ------------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(mailbox)`` after every change to a mailbox (to wake IDLE)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        """Stop calling ``listener``."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    # -- queries ----------------------------------------------------------------------
+
+    def mailbox(self, owner: str, name: str) -> Mailbox | None:
+        """The mailbox ``name`` of ``owner``; ``INBOX`` matches in any case."""
+        return self._by_name.get((owner, _canonical(name)))
+
+    def mailboxes(self, owner: str | None = None) -> list[Mailbox]:
+        """Every mailbox (of ``owner``, if given), sorted by owner and name."""
+        boxes = [b for b in self._boxes.values() if owner is None or b.owner == owner]
+        return sorted(boxes, key=lambda b: (b.owner, b.name))
+
+    def has_user(self, user: str) -> bool:
+        """True if ``user`` has an INBOX here."""
+        return self.mailbox(user, "INBOX") is not None
+
+    def subscriptions(self, user: str) -> set[str]:
+        """The names ``user`` subscribed to (as that user sees them)."""
+        return set(self._subscriptions.get(user, ()))
+
+    def children(self, box: Mailbox) -> list[Mailbox]:
+        """Mailboxes below ``box`` in its owner's hierarchy."""
+        prefix = box.name + DELIMITER
+        return [
+            b for b in self._boxes.values() if b.owner == box.owner and b.name.startswith(prefix)
+        ]
+
+    # -- mutations --------------------------------------------------------------------
+
+    def ensure_user(self, user: str) -> None:
+        """Give ``user`` the default mailboxes they do not have yet."""
+        for name, special in DEFAULT_MAILBOXES:
+            if self.mailbox(user, name) is None:
+                self.create_mailbox(user, name, special)
+
+    def create_mailbox(self, owner: str, name: str, special_use: str | None = None) -> Mailbox:
+        """Create ``name`` and any missing superior names (RFC 3501 6.3.3)."""
+        name = _canonical(name)
+        if self.mailbox(owner, name) is not None:
+            raise StoreError("mailbox already exists")
+        records: list[dict[str, Any]] = []
+        parts = name.split(DELIMITER)
+        for depth in range(1, len(parts) + 1):
+            path = DELIMITER.join(parts[:depth])
+            if self.mailbox(owner, path) is None:
+                uidvalidity = self._new_uidvalidity()
+                records.append(
+                    {
+                        "op": "create",
+                        "id": self._next_id + len(records),
+                        "owner": owner,
+                        "name": path,
+                        "uidvalidity": uidvalidity,
+                        "special": special_use if path == name else None,
+                    }
+                )
+        self._commit(records)
+        box = self.mailbox(owner, name)
+        assert box is not None
+        return box
+
+    def delete_mailbox(self, box: Mailbox) -> None:
+        """Delete ``box``; one with inferiors only loses its messages and becomes \\Noselect."""
+        if box.noselect and self.children(box):
+            raise StoreError("mailbox has inferior hierarchical names")
+        self._commit([{"op": "delete", "id": box.id, "keep": bool(self.children(box))}])
+
+    def rename_mailbox(self, box: Mailbox, new_name: str) -> None:
+        """Rename ``box`` and its inferiors; renaming INBOX moves its messages instead."""
+        new_name = _canonical(new_name)
+        if self.mailbox(box.owner, new_name) is not None:
+            raise StoreError("destination mailbox already exists")
+        if box.name == "INBOX":
+            target = self.create_mailbox(box.owner, new_name)
+            self.move(box, [m.uid for m in box.messages], target)
+            return
+        moves = [[box.id, new_name]]
+        for child in self.children(box):
+            moves.append([child.id, new_name + child.name[len(box.name) :]])
+        records: list[dict[str, Any]] = []
+        parts = new_name.split(DELIMITER)
+        for depth in range(1, len(parts)):
+            path = DELIMITER.join(parts[:depth])
+            if self.mailbox(box.owner, path) is None:
+                records.append(
+                    {
+                        "op": "create",
+                        "id": self._next_id + len(records),
+                        "owner": box.owner,
+                        "name": path,
+                        "uidvalidity": self._new_uidvalidity(),
+                        "special": None,
+                    }
+                )
+        records.append({"op": "rename", "moves": moves})
+        self._commit(records)
+
+    def subscribe(self, user: str, name: str, on: bool = True) -> None:
+        """Add ``name`` to (or with ``on=False`` remove it from) ``user``'s subscriptions."""
+        self._commit([{"op": "subscribe", "user": user, "name": _canonical(name), "on": on}])
+
+    def append(
+        self,
+        box: Mailbox,
+        items: Iterable[tuple[bytes, Iterable[str], dt.datetime | None]],
+    ) -> list[Message]:
+        """Append messages (data, flags, internal date) atomically; returns them with UIDs."""
+        self._check_live(box)
+        entries: list[list[Any]] = []
+        added: list[int] = []
+        uid = box.uidnext
+        for data, flags, when in items:
+            blob = self._put_blob(data)
+            when = when or dt.datetime.now(dt.UTC).astimezone()
+            entries.append([uid, blob, sorted(set(flags) - {"\\Recent"}), when.isoformat()])
+            added.append(uid)
+            uid += 1
+        self._commit([{"op": "append", "id": box.id, "messages": entries}])
+        return [box.by_uid[u] for u in added]
+
+    def store_flags(
+        self, box: Mailbox, uids: Iterable[int], flags: Iterable[str], mode: str
+    ) -> list[Message]:
+        """Replace (``set``), ``add`` or ``remove`` flags; returns the messages that changed."""
+        self._check_live(box)
+        wanted = set(flags) - {"\\Recent"}
+        changes: list[list[Any]] = []
+        for uid in uids:
+            msg = box.by_uid.get(uid)
+            if msg is None:
+                continue
+            if mode == "set":
+                new = set(wanted)
+            elif mode == "add":
+                new = msg.flags | wanted
+            elif mode == "remove":
+                new = msg.flags - wanted
+            else:
+                raise ValueError(f"unknown flag mode {mode!r}")
+            if new != msg.flags:
+                changes.append([uid, sorted(new)])
+        if changes:
+            self._commit([{"op": "flags", "id": box.id, "changes": changes}])
+        return [box.by_uid[uid] for uid, _ in changes]
+
+    def expunge(self, box: Mailbox, uids: Iterable[int]) -> list[int]:
+        """Remove the messages with these UIDs for good; returns the UIDs removed."""
+        self._check_live(box)
+        gone = sorted(uid for uid in set(uids) if uid in box.by_uid)
+        if gone:
+            self._commit([{"op": "expunge", "id": box.id, "uids": gone}])
+        return gone
+
+    def copy(self, source: Mailbox, uids: Iterable[int], target: Mailbox) -> list[tuple[int, int]]:
+        """Copy messages with flags and internal date; returns (source UID, new UID) pairs."""
+        records, pairs = self._copy_records(source, uids, target)
+        self._commit(records)
+        return pairs
+
+    def move(self, source: Mailbox, uids: Iterable[int], target: Mailbox) -> list[tuple[int, int]]:
+        """Copy then expunge as one atomic journal record (RFC 6851 MOVE)."""
+        records, pairs = self._copy_records(source, uids, target)
+        if pairs:
+            records.append({"op": "expunge", "id": source.id, "uids": [p[0] for p in pairs]})
+        self._commit(records)
+        return pairs
+
+    def set_acl(self, box: Mailbox, identifier: str, rights: str | None) -> None:
+        """Grant ``identifier`` exactly ``rights`` on ``box``; ``None`` removes the entry."""
+        self._check_live(box)
+        self._commit([{"op": "acl", "id": box.id, "who": identifier, "rights": rights}])
+
+    # -- internals --------------------------------------------------------------------
+
+    def _copy_records(
+        self, source: Mailbox, uids: Iterable[int], target: Mailbox
+    ) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
+        self._check_live(source)
+        self._check_live(target)
+        entries = []
+        pairs = []
+        uid = target.uidnext
+        for old in sorted(set(uids)):
+            msg = source.by_uid.get(old)
+            if msg is None:
+                continue
+            entries.append([uid, msg.blob, sorted(msg.flags), msg.internaldate.isoformat()])
+            pairs.append((old, uid))
+            uid += 1
+        records: list[dict[str, Any]] = []
+        if entries:
+            records.append({"op": "append", "id": target.id, "messages": entries})
+        return records, pairs
+
+    def _check_live(self, box: Mailbox) -> None:
+        if box.deleted or self._boxes.get(box.id) is not box:
+            raise StoreError("mailbox has been deleted")
+        if box.noselect:
+            raise StoreError("mailbox is not selectable")
+
+    def _new_uidvalidity(self) -> int:
+        # Time-based so a store recreated from scratch still does not repeat old values.
+        self._last_uidvalidity = max(self._last_uidvalidity + 1, int(time.time()))
+        return self._last_uidvalidity
+
+    def _put_blob(self, data: bytes) -> str:
+        key = hashlib.sha256(data).hexdigest()
+        if key not in self._blobs:
+            if self._journal is not None:
+                self._journal.write_blob(key, data)
+            self._blobs[key] = data
+        return key
+
+    def _commit(self, records: list[dict[str, Any]]) -> None:
+        """Make ``records`` durable first, then apply them to memory, then notify."""
+        if not records:
+            return
+        if self._journal is not None:
+            self._journal.append(
+                records[0] if len(records) == 1 else {"op": "batch", "records": records}
+            )
+        touched: list[Mailbox] = []
+        for record in records:
+            touched.extend(self._apply(record))
+        for box in dict.fromkeys(touched):
+            for listener in list(self._listeners):
+                listener(box)
+
+    def _apply(self, record: dict[str, Any]) -> list[Mailbox]:
+        """Apply one journal record to memory; returns the mailboxes it touched."""
+        op = record["op"]
+        if op == "batch":
+            touched: list[Mailbox] = []
+            for inner in record["records"]:
+                touched.extend(self._apply(inner))
+            return touched
+        if op == "meta":
+            self._last_uidvalidity = max(self._last_uidvalidity, record["last_uidvalidity"])
+            return []
+        if op == "subscribe":
+            subs = self._subscriptions.setdefault(record["user"], set())
+            if record["on"]:
+                subs.add(record["name"])
+            else:
+                subs.discard(record["name"])
+            return []
+        if op == "create":
+            box = Mailbox(
+                id=record["id"],
+                owner=record["owner"],
+                name=record["name"],
+                uidvalidity=record["uidvalidity"],
+                uidnext=record.get("uidnext", 1),
+                special_use=record.get("special"),
+                noselect=record.get("noselect", False),
+                acl=dict(record.get("acl", {})),
+                keywords=list(record.get("keywords", [])),
+            )
+            box.recent_mark = box.uidnext
+            self._boxes[box.id] = box
+            self._by_name[(box.owner, box.name)] = box
+            self._next_id = max(self._next_id, box.id + 1)
+            self._last_uidvalidity = max(self._last_uidvalidity, box.uidvalidity)
+            return [box]
+        target = self._boxes[record["id"]] if "id" in record else None
+        if op == "delete":
+            assert target is not None
+            box = target
+            box.modseq += 1
+            box.messages.clear()
+            box.by_uid.clear()
+            if record["keep"]:
+                box.noselect = True
+            else:
+                box.deleted = True
+                del self._boxes[box.id]
+                del self._by_name[(box.owner, box.name)]
+            return [box]
+        if op == "rename":
+            moved = [self._boxes[i] for i, _ in record["moves"]]
+            for b in moved:
+                del self._by_name[(b.owner, b.name)]
+            for (_, name), b in zip(record["moves"], moved, strict=True):
+                b.name = name
+                self._by_name[(b.owner, name)] = b
+            return moved
+        assert target is not None
+        box = target
+        box.modseq += 1
+        if op == "append":
+            for uid, blob, flags, when in record["messages"]:
+                data = self._blobs.get(blob)
+                if data is None:
+                    assert self._journal is not None
+                    data = self._journal.read_blob(blob)
+                    self._blobs[blob] = data
+                msg = Message(
+                    uid, data, set(flags), dt.datetime.fromisoformat(when), box.modseq, blob
+                )
+                box.messages.append(msg)
+                box.by_uid[uid] = msg
+                box.uidnext = max(box.uidnext, uid + 1)
+                self._note_keywords(box, msg.flags)
+        elif op == "flags":
+            for uid, flags in record["changes"]:
+                msg = box.by_uid[uid]
+                msg.flags = set(flags)
+                msg.modseq = box.modseq
+                self._note_keywords(box, msg.flags)
+        elif op == "expunge":
+            gone = set(record["uids"])
+            box.messages = [m for m in box.messages if m.uid not in gone]
+            for uid in gone:
+                box.by_uid.pop(uid, None)
+        elif op == "acl":
+            if record["rights"] is None:
+                box.acl.pop(record["who"], None)
+            else:
+                box.acl[record["who"]] = record["rights"]
+        else:
+            raise StoreError(f"unknown journal record {op!r}")
+        return [box]
+
+    @staticmethod
+    def _note_keywords(box: Mailbox, flags: set[str]) -> None:
+        for flag in sorted(flags):
+            if not flag.startswith("\\") and flag not in box.keywords:
+                box.keywords.append(flag)
+
+    def _snapshot(self) -> list[dict[str, Any]]:
+        """Records that rebuild the current state from nothing (used to compact)."""
+        records: list[dict[str, Any]] = [{"op": "meta", "last_uidvalidity": self._last_uidvalidity}]
+        for box in sorted(self._boxes.values(), key=lambda b: b.id):
+            records.append(
+                {
+                    "op": "create",
+                    "id": box.id,
+                    "owner": box.owner,
+                    "name": box.name,
+                    "uidvalidity": box.uidvalidity,
+                    "uidnext": box.uidnext,
+                    "special": box.special_use,
+                    "noselect": box.noselect,
+                    "acl": box.acl,
+                    "keywords": box.keywords,
+                }
+            )
+            if box.messages:
+                entries = [
+                    [m.uid, m.blob, sorted(m.flags), m.internaldate.isoformat()]
+                    for m in box.messages
+                ]
+                records.append({"op": "append", "id": box.id, "messages": entries})
+        for user, names in sorted(self._subscriptions.items()):
+            for name in sorted(names):
+                records.append({"op": "subscribe", "user": user, "name": name, "on": True})
+        return records
+
+    def _referenced_blobs(self) -> set[str]:
+        return {m.blob for b in self._boxes.values() for m in b.messages}
+
+
+def _canonical(name: str) -> str:
+    """Mailbox names are case-sensitive, except INBOX (RFC 3501 5.1)."""
+    if name.upper() == "INBOX":
+        return "INBOX"
+    if name[:6].upper() == "INBOX" + DELIMITER:
+        return "INBOX" + name[5:]
+    return name
