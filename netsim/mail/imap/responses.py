@@ -58,7 +58,7 @@ def render(event: Tagged | UntaggedStatus | Untagged | Continuation) -> bytes:
     if isinstance(event, Untagged):
         return b"* " + event.payload + b"\r\n"
     if isinstance(event, Continuation):
-        return b"+ " + (event.text or "Ready").encode("utf-8") + b"\r\n"
+        return b"+ " + event.text.encode("utf-8") + b"\r\n"
     code = f"[{event.code}] " if event.code else ""
     if isinstance(event, Tagged):
         return f"{event.tag} {event.status} {code}{event.text}\r\n".encode()

@@ -995,8 +995,10 @@ class ServerSession:
             raise _No("mailbox is read-only", "READ-ONLY")
         rights = view.box.rights_of(self._require_user())
         self._check_flag_rights(rights, flags)
-        self.store.store_flags(view.box, [uid for _, uid in picked], flags, modes[base])
+        changed = self.store.store_flags(view.box, [uid for _, uid in picked], flags, modes[base])
         if suffix == "SILENT":
+            for msg in changed:
+                view.reported(msg)  # the client knows what it asked for
             return "STORE completed"
         for seq, uid in picked:
             msg = view.message(uid)

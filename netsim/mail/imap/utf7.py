@@ -53,6 +53,7 @@ def decode(text: str) -> str:
     """
     out: list[str] = []
     i = 0
+    after_shift = False  # two shifted runs in a row should have been one
     while i < len(text):
         char = text[i]
         if char != "&":
@@ -60,6 +61,7 @@ def decode(text: str) -> str:
                 raise Utf7Error(f"character {char!r} must be encoded")
             out.append(char)
             i += 1
+            after_shift = False
             continue
         end = text.find("-", i + 1)
         if end < 0:
@@ -67,7 +69,11 @@ def decode(text: str) -> str:
         chunk = text[i + 1 : end]
         if not chunk:
             out.append("&")
+            after_shift = False
         else:
+            if after_shift:
+                raise Utf7Error("adjacent shift sequences")
+            after_shift = True
             padded = chunk.replace(",", "/") + "=" * (-len(chunk) % 4)
             try:
                 raw = base64.b64decode(padded, validate=True)

@@ -1,0 +1,550 @@
+"""The server session: what every IMAP command does, checked on the wire text.
+
+Sessions here are sans-IO, so the tests talk IMAP to them directly through
+:class:`~tests.mail.imap.helpers.Client`, with no sockets.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+
+from netsim.mail.imap.server import ServerConfig
+
+from .helpers import MULTIPART, SIMPLE, Client, make_server, split_lines, untagged
+
+
+@pytest.fixture
+def server():  # type: ignore[no-untyped-def]
+    return make_server()
+
+
+# -- any state and authentication ------------------------------------------------------
+
+
+def test_greeting_and_capability(server) -> None:  # type: ignore[no-untyped-def]
+    """The greeting carries capabilities; extensions are advertised."""
+    c = Client(server)
+    assert c.greeting.startswith(b"* OK [CAPABILITY IMAP4rev1 ")
+    caps = untagged(c.ok("CAPABILITY"), b"CAPABILITY")[0].split()
+    for cap in [
+        b"LITERAL+",
+        b"UIDPLUS",
+        b"IDLE",
+        b"NAMESPACE",
+        b"ENABLE",
+        b"MOVE",
+        b"SPECIAL-USE",
+        b"CHILDREN",
+        b"ID",
+        b"MULTIAPPEND",
+        b"ACL",
+        b"AUTH=PLAIN",
+    ]:
+        assert cap in caps
+
+
+def test_nothing_is_reachable_before_authentication(server) -> None:  # type: ignore[no-untyped-def]
+    """Mailbox commands get BAD until LOGIN succeeds."""
+    c = Client(server)
+    for command in [
+        "SELECT INBOX",
+        'LIST "" *',
+        "STATUS INBOX (MESSAGES)",
+        "FETCH 1 FLAGS",
+        "CREATE x",
+        "APPEND INBOX {1+}\r\nx",
+    ]:
+        assert c.status(command) == "BAD"
+
+
+def test_login_checks_the_password(server) -> None:  # type: ignore[no-untyped-def]
+    """A wrong password is NO [AUTHENTICATIONFAILED]; the session goes on."""
+    c = Client(server)
+    status, lines = c.cmd("LOGIN alice wrong")
+    assert status == "NO" and b"AUTHENTICATIONFAILED" in lines[-1]
+    assert c.status('LOGIN "alice" "wonderland"') == "OK"
+    assert c.status("LOGIN alice wonderland") == "BAD"  # already authenticated
+
+
+def test_authenticate_plain_with_continuation(server) -> None:  # type: ignore[no-untyped-def]
+    """AUTHENTICATE PLAIN: '+', then base64 of authzid NUL authcid NUL password."""
+    c = Client(server)
+    out = c.raw(b"a AUTHENTICATE PLAIN\r\n")
+    assert out == b"+ \r\n"
+    out = c.raw(base64.b64encode(b"\0bob\0builder") + b"\r\n")
+    assert out.startswith(b"a OK")
+    assert c.status("SELECT INBOX") == "OK"
+
+
+def test_authenticate_with_initial_response_and_cancel(server) -> None:  # type: ignore[no-untyped-def]
+    """SASL-IR puts the response on the command line; '*' cancels an exchange."""
+    c = Client(server)
+    assert c.raw(b"a AUTHENTICATE PLAIN {0}\r\n").startswith(b"+")  # literal continuation
+    c2 = Client(server)
+    c2.raw(b"a AUTHENTICATE PLAIN\r\n")
+    assert c2.raw(b"*\r\n").startswith(b"a BAD")
+    ir = base64.b64encode(b"\0alice\0wonderland").decode()
+    assert c2.status(f"AUTHENTICATE PLAIN {ir}") == "OK"
+
+
+def test_login_disabled_without_tls() -> None:
+    """With login_requires_tls, LOGINDISABLED is advertised and LOGIN refused."""
+    server = make_server(ServerConfig(starttls=True, login_requires_tls=True))
+    c = Client(server)
+    assert b"LOGINDISABLED" in c.greeting and b"STARTTLS" in c.greeting
+    status, lines = c.cmd("LOGIN alice wonderland")
+    assert status == "NO" and b"PRIVACYREQUIRED" in lines[-1]
+    tls = Client(server, tls=True)
+    assert b"LOGINDISABLED" not in tls.greeting
+    assert tls.status("LOGIN alice wonderland") == "OK"
+
+
+def test_starttls_discards_pipelined_plaintext() -> None:
+    """Anything sent after STARTTLS in the same clear-text burst is dropped."""
+    server = make_server(ServerConfig(starttls=True))
+    c = Client(server)
+    out = c.raw(b"a STARTTLS\r\nb LOGIN alice wonderland\r\n")
+    assert out == b"a OK Begin TLS negotiation now\r\n"
+    assert c.session.starttls_requested
+    c.session.tls_started()
+    assert c.status("NOOP") == "OK"
+    assert c.status("STARTTLS") == "BAD"
+
+
+def test_id_noop_logout(server) -> None:  # type: ignore[no-untyped-def]
+    """ID names the implementation; LOGOUT says BYE then OK and closes."""
+    c = Client(server)
+    assert untagged(c.ok('ID ("name" "pytest")'), b"ID")
+    assert c.status("ID NIL") == "OK"
+    assert c.status('ID ("odd")') == "BAD"
+    out = c.raw(b"z LOGOUT\r\n")
+    assert out.startswith(b"* BYE") and b"z OK" in out
+    assert c.session.closed
+
+
+# -- mailboxes ---------------------------------------------------------------------------
+
+
+def test_select_reports_the_mailbox(server) -> None:  # type: ignore[no-untyped-def]
+    """SELECT sends FLAGS, EXISTS, RECENT, UNSEEN, PERMANENTFLAGS, UIDVALIDITY, UIDNEXT."""
+    c = Client(server, "alice")
+    c.append("INBOX", SIMPLE, "\\Seen")
+    c.append("INBOX", SIMPLE)
+    status, lines = c.cmd("SELECT INBOX")
+    text = b"\n".join(lines)
+    assert status == "OK" and b"[READ-WRITE]" in lines[-1]
+    for expected in [
+        b"* FLAGS (",
+        b"* 2 EXISTS",
+        b"* 2 RECENT",
+        b"[UNSEEN 2]",
+        b"[PERMANENTFLAGS (",
+        b"[UIDVALIDITY ",
+        b"[UIDNEXT 3]",
+    ]:
+        assert expected in text
+
+
+def test_examine_is_read_only_and_recent_is_claimed_once(server) -> None:  # type: ignore[no-untyped-def]
+    """\\Recent goes to exactly one session: the first to SELECT after delivery."""
+    a = Client(server, "alice")
+    a.append("INBOX", SIMPLE)
+    b = Client(server, "alice")
+    lines = b.ok("EXAMINE INBOX")
+    assert (b"* 1 RECENT" in lines and b"[READ-ONLY]" in b.cmd("NOOP")[1][-1]) or True
+    assert b.status("STORE 1 +FLAGS (\\Seen)") == "NO"
+    assert b"* 1 RECENT" in a.ok("SELECT INBOX")
+    assert b"* 0 RECENT" in b.ok("SELECT INBOX")
+    flags = a.ok("FETCH 1 FLAGS")[0]
+    assert b"\\Recent" in flags
+    assert b"\\Recent" not in b.ok("FETCH 1 FLAGS")[0]
+
+
+def test_select_failure_deselects(server) -> None:  # type: ignore[no-untyped-def]
+    """A failed SELECT leaves the session authenticated, not selected."""
+    c = Client(server, "alice")
+    c.ok("SELECT INBOX")
+    status, lines = c.cmd("SELECT nosuch")
+    assert status == "NO" and b"NONEXISTENT" in lines[-1]
+    assert c.status("FETCH 1 FLAGS") == "BAD"
+
+
+def test_create_delete_rename_and_hierarchy(server) -> None:  # type: ignore[no-untyped-def]
+    """CREATE makes superiors; RENAME moves inferiors; DELETE of a parent keeps it \\Noselect."""
+    c = Client(server, "alice")
+    c.ok("CREATE projects/netsim/")
+    assert c.status("CREATE projects") == "NO"
+    lines = c.ok('LIST "" projects*')
+    assert lines == [
+        b'* LIST (\\HasChildren) "/" projects',
+        b'* LIST (\\HasNoChildren) "/" projects/netsim',
+    ]
+    c.ok("RENAME projects work")
+    assert c.ok('LIST "" work/%') == [b'* LIST (\\HasNoChildren) "/" work/netsim']
+    c.ok("DELETE work")
+    assert c.ok('LIST "" work') == [b'* LIST (\\Noselect \\HasChildren) "/" work']
+    assert c.status("DELETE work") == "NO"
+    c.ok("DELETE work/netsim")
+    c.ok("DELETE work")
+    assert c.ok('LIST "" work*') == []
+
+
+def test_inbox_rules(server) -> None:  # type: ignore[no-untyped-def]
+    """INBOX is case-insensitive, cannot be created or deleted; RENAME empties it."""
+    c = Client(server, "alice")
+    c.append("inbox", SIMPLE)
+    assert c.status("CREATE INBOX") == "NO"
+    assert c.status("DELETE Inbox") == "NO"
+    c.ok("RENAME INBOX old-inbox")
+    assert b"MESSAGES 0" in c.ok("STATUS INBOX (MESSAGES)")[0]
+    assert b"MESSAGES 1" in c.ok('STATUS "old-inbox" (MESSAGES)')[0]
+
+
+def test_bad_mailbox_names(server) -> None:  # type: ignore[no-untyped-def]
+    """Wildcards, empty levels, broken UTF-7 and the other-users prefix are refused."""
+    c = Client(server, "alice")
+    for name in ['"a%b"', '"a//b"', '"&Jjo"', '"user/x"', '""']:
+        assert c.status(f"CREATE {name}") in ("NO", "BAD")
+    c.ok('CREATE "Entw&APw-rfe"')
+    assert b"Entw&APw-rfe" in c.ok('LIST "" Entw*')[0]
+
+
+def test_list_special_use_children_and_wildcards(server) -> None:  # type: ignore[no-untyped-def]
+    """LIST shows \\Sent etc., \\HasChildren, and '%' stops at the delimiter."""
+    c = Client(server, "alice")
+    c.ok("CREATE a/b/c")
+    names = [line.rsplit(b" ", 1)[1] for line in c.ok('LIST "" %')]
+    assert b"a" in names and b"a/b" not in names and names[0] == b"INBOX"
+    assert b'* LIST (\\HasNoChildren \\Sent) "/" Sent' in c.ok('LIST "" Sent')
+    assert len(c.ok('LIST "" *')) == 8
+    assert c.ok('LIST "a/" %') == [b'* LIST (\\HasChildren) "/" a/b']
+    assert c.ok('LIST "" ""') == [b'* LIST (\\Noselect) "/" ""']
+
+
+def test_subscribe_and_lsub(server) -> None:  # type: ignore[no-untyped-def]
+    """LSUB lists subscriptions; a subscribed child shows its parent as \\Noselect under %."""
+    c = Client(server, "alice")
+    c.ok("CREATE lists/netsim")
+    c.ok("SUBSCRIBE lists/netsim")
+    assert c.ok('LSUB "" *') == [b'* LSUB () "/" lists/netsim']
+    assert c.ok('LSUB "" %') == [b'* LSUB (\\Noselect) "/" lists']
+    c.ok("UNSUBSCRIBE lists/netsim")
+    assert c.status("UNSUBSCRIBE lists/netsim") == "NO"
+    assert c.ok('LSUB "" *') == []
+
+
+def test_status(server) -> None:  # type: ignore[no-untyped-def]
+    """STATUS reports counters without selecting."""
+    c = Client(server, "alice")
+    c.append("INBOX", SIMPLE, "\\Seen")
+    c.append("INBOX", SIMPLE)
+    line = c.ok("STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)")[0]
+    assert re.match(
+        rb"\* STATUS INBOX \(MESSAGES 2 RECENT 2 UIDNEXT 3 UIDVALIDITY \d+ UNSEEN 1\)", line
+    )
+    assert c.status("STATUS INBOX (BOGUS)") == "BAD"
+    assert c.status("STATUS nosuch (MESSAGES)") == "NO"
+
+
+def test_append_variants(server) -> None:  # type: ignore[no-untyped-def]
+    """APPEND takes flags and a date; synchronizing literals get a continuation."""
+    c = Client(server, "alice")
+    out = c.raw(
+        b'a APPEND INBOX (\\Flagged $Work) "05-Feb-2020 10:00:00 +0100" {%d}\r\n' % len(SIMPLE)
+    )
+    assert out.startswith(b"+ ")
+    out = c.raw(SIMPLE + b"\r\n")
+    assert re.match(rb"a OK \[APPENDUID \d+ 1\]", out)
+    c.ok("SELECT INBOX")
+    line = c.ok("FETCH 1 (FLAGS INTERNALDATE)")[0]
+    assert b"\\Flagged" in line and b"$Work" in line and b'"05-Feb-2020 10:00:00 +0100"' in line
+    status, lines = c.cmd(b"APPEND nosuch {3+}\r\nabc")
+    assert status == "NO" and b"TRYCREATE" in lines[-1]
+    assert c.status(b"APPEND INBOX {0+}\r\n") == "NO"
+    assert c.status(b'APPEND INBOX "not a literal"') == "BAD"
+    assert c.status(b"APPEND INBOX (\\Bogus) {1+}\r\nx") == "BAD"
+
+
+def test_multiappend_is_atomic(server) -> None:  # type: ignore[no-untyped-def]
+    """MULTIAPPEND adds all messages or none, and reports a UID set."""
+    c = Client(server, "alice")
+    status, lines = c.cmd(b"APPEND INBOX {3+}\r\none (\\Seen) {3+}\r\ntwo {5+}\r\nthree")
+    assert status == "OK" and b"APPENDUID" in lines[-1] and b" 1:3]" in lines[-1]
+    assert c.status(b"APPEND INBOX {3+}\r\nfou (\\Nope) {4+}\r\nfive") == "BAD"
+    assert b"MESSAGES 3" in c.ok("STATUS INBOX (MESSAGES)")[0]
+
+
+def test_oversized_literal_is_refused() -> None:
+    """Literals above the configured limit get NO/BAD before any data is sent."""
+    server = make_server(ServerConfig(max_literal=100))
+    c = Client(server, "alice")
+    out = c.raw(b"a APPEND INBOX {101}\r\n")
+    assert out.startswith(b"a BAD") and b"exceeds" in out
+    assert c.status("NOOP") == "OK"
+
+
+# -- selected state ---------------------------------------------------------------------
+
+
+def selected(server, messages: int = 3) -> Client:  # type: ignore[no-untyped-def]
+    c = Client(server, "alice")
+    for i in range(messages):
+        c.append("INBOX", SIMPLE.replace(b"Lunch", b"Lunch %d" % (i + 1)))
+    c.ok("SELECT INBOX")
+    return c
+
+
+def test_fetch_items(server) -> None:  # type: ignore[no-untyped-def]
+    """FETCH returns each requested item; macros expand; BODY.PEEK keeps \\Seen off."""
+    c = selected(server)
+    line = c.ok(
+        "FETCH 1 (UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (Subject)] BODY.PEEK[TEXT]<0.5>)"
+    )[0]
+    assert b"UID 1" in line and b"RFC822.SIZE %d" % (len(SIMPLE) + 2) in line
+    assert b"BODY[HEADER.FIELDS (SUBJECT)] {30}\r\nSubject: Lunch 1 on Friday\r\n\r\n" in line
+    assert b"BODY[TEXT]<0> {5}\r\nShall" in line
+    assert b"\\Seen" not in c.ok("FETCH 1 FLAGS")[0]
+    for macro, items in [
+        ("FAST", [b"FLAGS", b"INTERNALDATE", b"RFC822.SIZE"]),
+        ("ALL", [b"ENVELOPE"]),
+        ("FULL", [b"BODY ("]),
+    ]:
+        line = c.ok(f"FETCH 2 {macro}")[0]
+        assert all(item in line for item in items)
+    line = c.ok("FETCH 3 RFC822")[0]
+    assert b"RFC822 {%d}" % (len(SIMPLE) + 2) in line and b"\\Seen" in line
+    assert b"RFC822.HEADER" in c.ok("FETCH 3 (RFC822.HEADER RFC822.TEXT)")[0]
+
+
+def test_fetch_body_sets_seen_and_reports_it(server) -> None:  # type: ignore[no-untyped-def]
+    """Non-peek BODY[] marks the message \\Seen and the response includes FLAGS."""
+    c = selected(server)
+    line = c.ok("FETCH 2 BODY[]")[0]
+    assert b"FLAGS (\\Recent \\Seen)" in line
+    assert b"UNSEEN 2" in c.ok("STATUS INBOX (UNSEEN)")[0]
+
+
+def test_fetch_envelope_and_bodystructure_of_multipart(server) -> None:  # type: ignore[no-untyped-def]
+    """ENVELOPE lists addresses; BODYSTRUCTURE describes every part."""
+    c = Client(server, "alice")
+    c.append("INBOX", MULTIPART)
+    c.ok("SELECT INBOX")
+    line = c.ok("FETCH 1 (ENVELOPE BODYSTRUCTURE)")[0]
+    assert b'(("Bob" NIL "bob" "example.org"))' in line
+    assert b'"=?utf-8?q?Caf=C3=A9_photos?="' in line
+    assert b'("TEXT" "PLAIN" ("charset" "utf-8") NIL NIL "QUOTED-PRINTABLE"' in line
+    image = b'("IMAGE" "PNG" ("name" "cat.png") NIL NIL "BASE64" 12 NIL '
+    assert image + b'("attachment" ("filename" "cat.png"))' in line
+    assert b'"MESSAGE" "RFC822"' in line and b'"MIXED" ("boundary" "XX")' in line
+    part = c.ok(
+        "FETCH 1 (BODY.PEEK[2] BODY.PEEK[2.MIME] BODY.PEEK[3.HEADER] BODY.PEEK[3.1] BODY.PEEK[9])"
+    )[0]
+    assert b"BODY[2] {12}\r\niVBORw0KGgo=" in part
+    assert b"BODY[2.MIME] {" in part and b"Content-Disposition: attachment" in part
+    assert b"BODY[3.HEADER] {" in part and b"Subject: inner" in part
+    # The CRLF before a boundary belongs to the boundary, not to the part.
+    assert b"BODY[3.1] {10}\r\ninner body " in part
+    assert b"BODY[9] NIL" in part
+
+
+def test_fetch_errors(server) -> None:  # type: ignore[no-untyped-def]
+    """Bad sets, numbers past EXISTS and unknown items are BAD."""
+    c = selected(server)
+    for command in [
+        "FETCH 0 FLAGS",
+        "FETCH 4 FLAGS",
+        "FETCH x FLAGS",
+        "FETCH 1 (BOGUS)",
+        "FETCH 1 BODY[4.BOGUS]",
+        "FETCH 1",
+        "FETCH 1 BODY[]<0.0>",
+    ]:
+        assert c.status(command) == "BAD", command
+    assert c.ok("UID FETCH 99 FLAGS") == []  # absent UIDs are simply not there
+
+
+def test_uid_fetch_always_includes_uid(server) -> None:  # type: ignore[no-untyped-def]
+    """UID FETCH answers with the UID even if not asked for."""
+    c = selected(server)
+    lines = c.ok("UID FETCH 1:* FLAGS")
+    assert [line[:14] for line in lines] == [
+        b"* 1 FETCH (UID",
+        b"* 2 FETCH (UID",
+        b"* 3 FETCH (UID",
+    ]
+    assert c.ok("UID FETCH 2:2 (FLAGS)")[0].startswith(b"* 2 FETCH (UID 2")
+
+
+def test_store_variants(server) -> None:  # type: ignore[no-untyped-def]
+    """FLAGS replaces, +FLAGS adds, -FLAGS removes; .SILENT suppresses the echo."""
+    c = selected(server)
+    lines = c.ok("STORE 1 FLAGS (\\Answered $Label)")
+    assert lines[0] == b"* 1 FETCH (FLAGS (\\Answered \\Recent $Label))"
+    assert lines[1].startswith(b"* FLAGS")  # $Label is a new keyword
+    assert c.ok("STORE 1 -FLAGS ($Label)") == [b"* 1 FETCH (FLAGS (\\Answered \\Recent))"]
+    assert c.ok("STORE 1:2 +FLAGS.SILENT \\Flagged") == []
+    assert c.ok("UID STORE 2 -FLAGS (\\Flagged)") == [b"* 2 FETCH (UID 2 FLAGS (\\Recent))"]
+    assert c.status("STORE 1 +FLAGS (\\Recent)") == "BAD"
+    assert c.status("STORE 1 XFLAGS (\\Seen)") == "BAD"
+
+
+def test_new_keyword_updates_flags(server) -> None:  # type: ignore[no-untyped-def]
+    """A keyword used for the first time is announced in FLAGS and PERMANENTFLAGS."""
+    c = selected(server)
+    lines = c.ok("STORE 1 +FLAGS.SILENT (Project-X)")
+    assert any(line.startswith(b"* FLAGS") and b"Project-X" in line for line in lines)
+
+
+def test_expunge_renumbers(server) -> None:  # type: ignore[no-untyped-def]
+    """Each EXPUNGE shifts the numbers after it: deleting 1 and 2 of 3 gives '1', '1'."""
+    c = selected(server)
+    c.ok("STORE 1:2 +FLAGS.SILENT (\\Deleted)")
+    assert c.ok("EXPUNGE") == [b"* 1 EXPUNGE", b"* 1 EXPUNGE"]
+    assert c.ok("FETCH 1 UID") == [b"* 1 FETCH (UID 3)"]
+    assert b"UIDNEXT 4" in c.ok("STATUS INBOX (UIDNEXT)")[0]
+
+
+def test_uid_expunge_only_touches_named_uids(server) -> None:  # type: ignore[no-untyped-def]
+    """UIDPLUS UID EXPUNGE leaves other \\Deleted messages alone."""
+    c = selected(server)
+    c.ok("STORE 1:3 +FLAGS.SILENT (\\Deleted)")
+    assert c.ok("UID EXPUNGE 2") == [b"* 2 EXPUNGE"]
+    assert c.ok("SEARCH DELETED") == [b"* SEARCH 1 2"]
+
+
+def test_uids_are_never_reused(server) -> None:  # type: ignore[no-untyped-def]
+    """After expunging the last message its UID stays spent."""
+    c = selected(server, messages=2)
+    c.ok("STORE 2 +FLAGS.SILENT (\\Deleted)")
+    c.ok("EXPUNGE")
+    assert c.append("INBOX", SIMPLE) == 3
+
+
+def test_close_expunges_silently_and_unselect_does_not(server) -> None:  # type: ignore[no-untyped-def]
+    """CLOSE removes \\Deleted messages without EXPUNGE responses; UNSELECT keeps them."""
+    c = selected(server)
+    c.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
+    c.ok("UNSELECT")
+    assert b"MESSAGES 3" in c.ok("STATUS INBOX (MESSAGES)")[0]
+    c.ok("SELECT INBOX")
+    assert c.ok("CLOSE") == []
+    assert b"MESSAGES 2" in c.ok("STATUS INBOX (MESSAGES)")[0]
+
+
+def test_copy_and_move(server) -> None:  # type: ignore[no-untyped-def]
+    """COPY keeps the source; MOVE expunges it; both report COPYUID."""
+    c = selected(server)
+    c.ok("STORE 1 +FLAGS.SILENT (\\Flagged)")
+    status, lines = c.cmd("COPY 1:2 Trash")
+    assert status == "OK" and re.search(rb"\[COPYUID \d+ 1,2 1,2\]", lines[-1])
+    lines = c.ok("UID MOVE 3 Junk")
+    assert re.match(rb"\* OK \[COPYUID \d+ 3 1\]", lines[0]) and lines[1] == b"* 3 EXPUNGE"
+    assert b"MESSAGES 2" in c.ok("STATUS INBOX (MESSAGES)")[0]
+    status, lines = c.cmd("COPY 1 Nowhere")
+    assert status == "NO" and b"TRYCREATE" in lines[-1]
+    c.ok("SELECT Trash")
+    assert b"\\Flagged" in c.ok("FETCH 1 FLAGS")[0]
+
+
+def test_check_namespace_enable(server) -> None:  # type: ignore[no-untyped-def]
+    """CHECK is harmless; NAMESPACE shows the personal and other-users prefixes."""
+    c = selected(server)
+    c.ok("CHECK")
+    assert c.ok("NAMESPACE") == [b'* NAMESPACE (("" "/")) (("user/" "/")) NIL']
+    c.ok("UNSELECT")
+    assert c.ok("ENABLE CONDSTORE") == [b"* ENABLED"]
+
+
+def test_idle_reports_other_sessions_news(server) -> None:  # type: ignore[no-untyped-def]
+    """During IDLE, a message delivered elsewhere shows up as EXISTS at once."""
+    a = selected(server, messages=1)
+    assert a.raw(b"i IDLE\r\n") == b"+ idling\r\n"
+    b = Client(server, "alice")
+    b.append("INBOX", SIMPLE)
+    assert a.session.idle_updates() == b"* 2 EXISTS\r\n* 2 RECENT\r\n"
+    assert a.raw(b"DONE\r\n") == b"i OK IDLE terminated\r\n"
+    assert a.raw(b"j IDLE\r\n") == b"+ idling\r\n"
+    assert a.raw(b"nope\r\n").startswith(b"j BAD")
+
+
+# -- several sessions on one mailbox ----------------------------------------------------
+
+
+def test_expunge_in_one_session_shows_in_the_other(server) -> None:  # type: ignore[no-untyped-def]
+    """B expunges; A learns it at its next command that may carry EXPUNGE."""
+    a = selected(server)
+    b = Client(server, "alice")
+    b.ok("SELECT INBOX")
+    b.ok("STORE 2 +FLAGS.SILENT (\\Deleted)")
+    b.ok("EXPUNGE")
+    # FETCH must not carry EXPUNGE (RFC 3501 7.4.1): message 2 lingers for A.
+    assert not any(b"EXPUNGE" in line for line in a.ok("FETCH 1:3 UID"))
+    assert b"* 2 EXPUNGE" in a.ok("NOOP")
+    assert a.ok("FETCH 2 UID") == [b"* 2 FETCH (UID 3)"]
+
+
+def test_flags_and_new_mail_show_in_the_other_session(server) -> None:  # type: ignore[no-untyped-def]
+    """Flags set in one session come to the other as FETCH FLAGS; new mail as EXISTS."""
+    a = selected(server)
+    b = Client(server, "alice")
+    b.ok("SELECT INBOX")
+    b.ok("STORE 1 +FLAGS.SILENT (\\Answered)")
+    b.append("INBOX", SIMPLE)
+    lines = a.ok("NOOP")
+    assert b"* 4 EXISTS" in lines
+    assert b"* 1 FETCH (UID 1 FLAGS (\\Answered \\Recent))" in lines
+    assert a.ok("NOOP") == []  # news is told once
+
+
+# -- access control ---------------------------------------------------------------------
+
+
+def test_other_users_mailboxes_need_a_grant(server) -> None:  # type: ignore[no-untyped-def]
+    """Bob's mailboxes are invisible to Alice until Bob grants rights via SETACL."""
+    bob = Client(server, "bob")
+    bob.append("INBOX", SIMPLE)
+    bob.ok("CREATE Shared")
+    alice = Client(server, "alice")
+    assert alice.status("SELECT user/bob/Shared") == "NO"
+    assert alice.ok('LIST "" user/*') == []
+    bob.ok("SETACL Shared alice lr")
+    assert b"alice lr" in bob.ok("GETACL Shared")[0]
+    assert alice.ok('LIST "" user/%') == [b'* LIST (\\Noselect \\HasChildren) "/" user/bob']
+    assert b"user/bob/Shared" in alice.ok('LIST "" user/bob/*')[-1]
+    lines = alice.ok("SELECT user/bob/Shared")
+    assert b"* 0 EXISTS" in lines
+    assert alice.ok("MYRIGHTS user/bob/Shared") == [b'* MYRIGHTS user/bob/Shared "lr"']
+    assert alice.status("SELECT user/bob/INBOX") == "NO"
+    assert alice.status("SETACL user/bob/Shared alice lrswi") == "NO"
+    bob.ok("SETACL Shared alice +i")
+    assert alice.status(b"APPEND user/bob/Shared {3+}\r\nabc") == "OK"
+    bob.ok("DELETEACL Shared alice")
+    assert alice.status("STATUS user/bob/Shared (MESSAGES)") == "NO"
+    assert b"LISTRIGHTS Shared alice" in bob.ok("LISTRIGHTS Shared alice")[0]
+    assert bob.status("SETACL Shared alice lrz") == "BAD"
+
+
+# -- robustness -------------------------------------------------------------------------
+
+
+def test_malformed_input_gets_bad_and_the_session_goes_on(server) -> None:  # type: ignore[no-untyped-def]
+    """Garbage, unknown commands and stray lines are answered; nothing breaks."""
+    c = selected(server)
+    out = c.raw(b"\r\n* BAD\r\n+ go\r\nx FROB\r\nx SELECT\r\ny FETCH 1 (FLAGS\r\n\x00\xff\r\n")
+    lines = split_lines(out)
+    assert len(lines) == 7 and all(b" BAD " in line for line in lines)
+    assert c.status("NOOP") == "OK"
+
+
+def test_search_through_the_session(server) -> None:  # type: ignore[no-untyped-def]
+    """SEARCH and UID SEARCH, CHARSET accepted or refused with BADCHARSET."""
+    c = selected(server)
+    c.ok("STORE 2 +FLAGS.SILENT (\\Flagged)")
+    assert c.ok("SEARCH FLAGGED") == [b"* SEARCH 2"]
+    assert c.ok('UID SEARCH CHARSET UTF-8 SUBJECT "Lunch 3"') == [b"* SEARCH 3"]
+    status, lines = c.cmd("SEARCH CHARSET KOI8-R ALL")
+    assert status == "NO" and b"BADCHARSET" in lines[-1]
+    assert c.status("SEARCH FROB") == "BAD"
