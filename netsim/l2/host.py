@@ -66,14 +66,13 @@ class Host:
         for_us = frame.dst == self.mac or (frame.is_group and frame.src != self.mac)
         if not frame.fcs_ok:
             # A NIC counts bad frames whoever they were for: it cannot trust their header.
+            # A runt is a collision fragment, not a lost frame: its sender tries again.
             if frame.is_runt:
                 port.counters.runts += 1
-                reason = "runt"
-            else:
-                port.counters.fcs_errors += 1
-                reason = "fcs-error"
+                return
+            port.counters.fcs_errors += 1
             if for_us:
-                self.sim.trace.frame_dropped(frame.frame_id, self.name, reason, t_last, hops)
+                self.sim.trace.frame_dropped(frame.frame_id, self.name, "fcs-error", t_last, hops)
             return
         if not for_us:
             return  # the NIC's address filter: not a loss

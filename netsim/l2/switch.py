@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from netsim.engine.sim import Simulation
-from netsim.l2.frame import Frame, MacAddress
+from netsim.l2.frame import HEADER_BYTES, MIN_FRAME_BYTES, Frame, MacAddress
 from netsim.l2.mac_table import MacEvent, MacTable
 from netsim.l2.switching import SwitchingMode
 from netsim.phy.port import Port
@@ -85,7 +85,7 @@ class Switch:
     def _decide(self, ingress: Port, frame: Frame, hops: int, t_last: float) -> None:
         now = self.sim.now
         complete = now >= t_last
-        if complete and not self._check_fcs(ingress, frame, hops):
+        if complete and not self._admit(ingress, frame, hops):
             return
         table = self.table
         table.learn(frame.src, ingress, now)
@@ -119,17 +119,35 @@ class Switch:
             for out in targets:
                 self._enqueue(out, frame, hops, now)
 
+    def _admit(self, ingress: Port, frame: Frame, hops: int) -> bool:
+        """The mode's check on a frame that has arrived whole.
+
+        Store-and-forward checks the FCS. Fragment-free only refuses fragments shorter than
+        64 bytes; cut-through only those too short to hold a header. (A whole frame reaches
+        a cut-through or fragment-free decision when it is shorter than the decisive bytes,
+        or when it came from a shared half-duplex segment.)
+        """
+        if self.mode is SwitchingMode.STORE_AND_FORWARD:
+            return self._check_fcs(ingress, frame, hops)
+        shortest = MIN_FRAME_BYTES if self.mode is SwitchingMode.FRAGMENT_FREE else HEADER_BYTES
+        if frame.length >= shortest:
+            return True
+        ingress.counters.runts += 1
+        return False
+
     def _check_fcs(self, ingress: Port, frame: Frame, hops: int) -> bool:
-        """Store-and-forward's check: drop runts and frames whose FCS fails."""
+        """Store-and-forward's check: drop runts and frames whose FCS fails.
+
+        A runt is a collision fragment: counted, but not a lost frame (the sender tries
+        again), so only FCS errors go to the trace.
+        """
         if frame.fcs_ok:
             return True
         if frame.is_runt:
             ingress.counters.runts += 1
-            reason = "runt"
-        else:
-            ingress.counters.fcs_errors += 1
-            reason = "fcs-error"
-        self.sim.trace.frame_dropped(frame.frame_id, self.name, reason, self.sim.now, hops)
+            return False
+        ingress.counters.fcs_errors += 1
+        self.sim.trace.frame_dropped(frame.frame_id, self.name, "fcs-error", self.sim.now, hops)
         return False
 
     def _enqueue(self, out: Port, frame: Frame, hops: int, now: float) -> None:

@@ -1,0 +1,150 @@
+"""Shared Ethernet: Q stations on one hub, all with frames to send (CSMA/CD, 10 Mb/s).
+
+Metcalfe and Boggs (1976) model the efficiency of such a channel as
+
+    A = (1 - 1/Q)**(Q - 1),  W = (1 - A) / A,  E = (P/C) / (P/C + W*T)
+
+where P is the packet length in bits, C the rate and T the 51.2 us slot: every packet is
+preceded on average by W contention slots, each costing a full slot time.
+
+Tolerances, and why:
+- 1518-byte frames: within 0.05 of the model. A contention period is tiny next to a
+  1.2 ms frame, so model and simulation both sit near capacity.
+- 64-byte frames: between the model and 0.80. The model is a lower bound here: it charges
+  every contention a full slot and has all Q stations contend for every packet. On a short
+  segment a collision costs only the 32-bit jam and a few bit times, and truncated binary
+  exponential backoff lets the last winner send again while the losers wait out their
+  backoff (the capture effect). Measured Ethernets (Boggs, Mogul & Kent 1988) likewise
+  stay well above the model for small packets, degrading as hosts are added.
+In both cases utilization must fall as Q grows.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import netsim
+
+SLOT = 51.2e-6
+RATE = 10e6
+
+
+def metcalfe_boggs(q: int, frame_bytes: int) -> float:
+    a = (1 - 1 / q) ** (q - 1)
+    w = (1 - a) / a
+    p = frame_bytes * 8 / RATE
+    return p / (p + w * SLOT)
+
+
+def shared(q: int, size: int, duration: float, device: str = "hub") -> netsim.LoadedScenario:
+    """Q saturated stations sending to one sink, on a hub (or on a switch)."""
+    stations = "\n".join(f"    s{i}: {{kind: host}}" for i in range(q))
+    links = "\n".join(f"    - {{endpoints: [s{i}, dev], media: 10BASE-T, length: 10m}}" for i in range(q))
+    # Offer 3x what the channel can carry in total, so every station always has a frame.
+    rate = min(100.0, 300.0 / q)
+    if device == "hub":
+        traffic = [f"  - {{kind: frames, from: s{i}, to: sink, size: {size}, rate: {rate:g}%}}"
+                   for i in range(q)]
+    else:
+        # On a switch every station gets its own collision-free port: pair them up.
+        traffic = [f"  - {{kind: frames, from: s{i}, to: s{i ^ 1}, size: {size}, rate: 100%}}"
+                   for i in range(q)]
+    return netsim.loads(
+        f"""
+name: shared
+duration: {duration}s
+topology:
+  defaults: {{host: {{buffer: 10KB}}}}
+  nodes:
+    dev: {{kind: {device}, ports: {q + 1}}}
+    sink: {{kind: host}}
+{stations}
+  links:
+    - {{endpoints: [sink, dev], media: 10BASE-T, length: 10m}}
+{links}
+traffic:
+{chr(10).join(traffic)}
+"""
+    )
+
+
+def utilization(res: netsim.Results, duration: float) -> float:
+    """Frame bits delivered within the window, over the channel's capacity."""
+    f = res.frames
+    ok = f[(f["outcome"] == "delivered") & (f["t_last_bit_in"] <= duration)]
+    return float(ok["size"].sum() * 8 / (RATE * duration))
+
+
+@pytest.mark.parametrize(("size", "duration"), [(64, 0.2), (1518, 1.0)])
+def test_hub_utilization_falls_with_stations_and_stays_near_metcalfe_boggs(size, duration):
+    measured = []
+    for q in (2, 8, 24):
+        res = netsim.run(shared(q, size, duration))
+        u = utilization(res, duration)
+        model = metcalfe_boggs(q, size)
+        if size == 1518:
+            assert u == pytest.approx(model, abs=0.05), (q, u, model)
+        else:
+            assert model <= u <= 0.80, (q, u, model)
+        assert res.ports["collisions"].sum() > 0
+        measured.append(u)
+    assert measured[0] > measured[1] > measured[2]
+
+
+def test_collisions_are_counted_on_both_sides_and_fragments_arrive_as_runts():
+    res = netsim.run(shared(8, 64, 0.05))
+    ports = res.ports.set_index(["device", "port"])
+    stations = ports.loc[[(f"s{i}", "eth0") for i in range(8)]]
+    assert stations["collisions"].sum() > 0
+    # The hub's port towards a station sees that station's collisions.
+    assert ports.xs("dev")["collisions"].sum() == stations["collisions"].sum()
+    assert ports.loc[("sink", "eth0"), "runts"] > 0
+
+
+def test_a_switch_in_place_of_the_hub_carries_every_port_at_line_rate_without_collisions():
+    """Full duplex, one station per port: nothing to share, nothing to collide. (The first
+    frame of each pair floods before the switch has learned; the window skips that.)"""
+    q, size, duration, warmup = 8, 1518, 0.2, 0.05
+    res = netsim.run(shared(q, size, duration, device="switch"))
+    assert res.ports["collisions"].sum() == 0
+    f = res.frames
+    t_in = f["t_last_bit_in"]
+    ok = f[(f["outcome"] == "delivered") & (t_in > warmup) & (t_in <= duration)]
+    wire_per_frame = (size + 20) * 8 / RATE
+    for dst, frames in ok.groupby("dst"):
+        carried = len(frames) * wire_per_frame / (duration - warmup)
+        assert carried == pytest.approx(1.0, abs=0.01), dst
+
+
+class AlwaysZero:
+    """A backoff 'random' stream that always draws 0 slots."""
+
+    def randrange(self, n: int) -> int:
+        return 0
+
+
+def test_excessive_collisions_drop_the_frame_after_16_attempts():
+    """Two stations whose backoff always draws 0 retry at the same instant and collide on
+    every attempt; 802.3 gives up after the 16th and counts an excessive collision."""
+    from netsim.apps.frames import FrameSource
+    from netsim.engine.sim import Simulation
+    from netsim.metrics.tables import frames_table
+    from netsim.topology.build import build
+
+    scenario = shared(2, 64, 0.01)
+    sim = Simulation(1)
+    net = build(scenario.topology, sim)
+    for domain in net.domains:
+        for station in domain.stations:
+            station.rng = AlwaysZero()  # type: ignore[assignment]
+    sink = net.hosts["sink"]
+    for name in ("s0", "s1"):
+        FrameSource(sim, name, net.hosts[name], sink.mac, "sink", [64], count=1, start=0.0,
+                    stop_at=1.0)
+    sim.run()
+    frames = frames_table(sim.trace)
+    assert list(frames["drop_reason"]) == ["excessive-collisions"] * 2
+    for name in ("s0", "s1"):
+        counters = net.hosts[name].port.counters
+        assert counters.collisions == 16
+        assert counters.excessive_collisions == 1
