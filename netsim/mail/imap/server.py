@@ -997,8 +997,8 @@ class ServerSession:
         self._check_flag_rights(rights, flags)
         changed = self.store.store_flags(view.box, [uid for _, uid in picked], flags, modes[base])
         if suffix == "SILENT":
-            for msg in changed:
-                view.reported(msg)  # the client knows what it asked for
+            for done in changed:
+                view.reported(done)  # the client knows what it asked for
             return "STORE completed"
         for seq, uid in picked:
             msg = view.message(uid)

@@ -1,0 +1,367 @@
+"""``serve-mail`` on real loopback sockets, driven by Python's stock imaplib.
+
+The server runs on its own asyncio loop in a background thread (or, for the crash
+test, in a subprocess we SIGKILL).  Only 127.0.0.1 and ephemeral ports are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import imaplib
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from netsim.apps import serve_mail
+from netsim.apps.serve_mail import BackgroundServer
+from netsim.mail.imap.server import ImapServer, ServerConfig
+from netsim.mail.store import MailStore
+from netsim.mail.users import Users
+
+HOST = "127.0.0.1"
+USERS = {"alice": "wonderland", "bob": "builder"}
+MESSAGE = (
+    b"From: Alice <alice@example.org>\r\n"
+    b"To: Bob <bob@example.org>\r\n"
+    b"Subject: Lunch on Friday\r\n"
+    b"Date: Mon, 7 Feb 1994 21:52:25 -0800\r\n"
+    b"\r\n"
+    b"Shall we meet at noon?\r\n"
+)
+
+
+@pytest.fixture
+def server() -> Iterator[BackgroundServer]:
+    """An in-memory server on an ephemeral loopback port."""
+    background = BackgroundServer(ImapServer(MailStore(), Users(USERS))).start()
+    yield background
+    background.stop()
+
+
+def connect(server: BackgroundServer, user: str = "alice") -> imaplib.IMAP4:
+    client = imaplib.IMAP4(HOST, server.port)
+    client.login(user, USERS[user])
+    return client
+
+
+def ok(result: tuple[str, list[object]]) -> list[object]:
+    status, data = result
+    assert status == "OK", data
+    return data
+
+
+def test_every_basic_command_through_imaplib(server: BackgroundServer) -> None:
+    """CAPABILITY to LOGOUT, in the order a real mail client uses them."""
+    c = imaplib.IMAP4(HOST, server.port)
+    assert "IMAP4REV1" in c.capabilities
+    ok(c.noop())
+    ok(c.capability())
+    ok(c.login("alice", "wonderland"))
+    ok(c.create("Projects/netsim"))
+    listing = ok(c.list())
+    assert any(b'"Projects/netsim"' in line or b" Projects/netsim" in line for line in listing)  # type: ignore[operator]
+    ok(c.subscribe("Projects/netsim"))
+    assert ok(c.lsub()) == [b'() "/" Projects/netsim']
+    ok(c.unsubscribe("Projects/netsim"))
+    ok(c.rename("Projects", "Work"))
+    ok(c.delete("Work/netsim"))
+    date = imaplib.Time2Internaldate(time.time())
+    data = ok(c.append("INBOX", r"(\Flagged)", date, MESSAGE))
+    assert re.search(rb"APPENDUID \d+ 1\]", data[0])  # type: ignore[arg-type]
+    status = ok(c.status("INBOX", "(MESSAGES UIDNEXT UNSEEN)"))
+    assert b"MESSAGES 1" in status[0]  # type: ignore[operator]
+    assert ok(c.select("INBOX")) == [b"1"]
+    assert ok(c.search(None, "FLAGGED", "SUBJECT", '"Lunch"')) == [b"1"]
+    assert ok(c.search("UTF-8", "ALL")) == [b"1"]
+    fetched = ok(
+        c.fetch("1", "(FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE BODY.PEEK[])")
+    )
+    assert fetched[0][1] == MESSAGE  # type: ignore[index]
+    ok(c.store("1", "+FLAGS", r"(\Seen)"))
+    ok(c.copy("1", "Trash"))
+    ok(c.check())
+    ok(c.store("1", "+FLAGS.SILENT", r"(\Deleted)"))
+    assert ok(c.expunge()) == [b"1"]
+    ok(c.close())
+    ok(c.select("Trash", readonly=True))  # EXAMINE
+    ok(c.unselect())
+    ok(c.namespace())
+    assert c.logout()[0] == "BYE"
+
+
+def test_uid_forms_move_and_uidplus(server: BackgroundServer) -> None:
+    """UID FETCH/SEARCH/STORE/COPY/MOVE/EXPUNGE with APPENDUID and COPYUID."""
+    c = connect(server)
+    for i in range(5):
+        typ, data = c.append("INBOX", "", None, MESSAGE.replace(b"Lunch", b"Lunch %d" % i))
+        assert typ == "OK" and re.search(rb"APPENDUID \d+ %d" % (i + 1), data[0])  # type: ignore[arg-type]
+    ok(c.select("INBOX"))
+    assert ok(c.uid("SEARCH", "UID", "2:4")) == [b"2 3 4"]
+    flags = ok(c.uid("FETCH", "1:*", "(FLAGS)"))
+    assert len(flags) == 5 and b"UID 5" in flags[-1]  # type: ignore[operator]
+    ok(c.uid("STORE", "2", "+FLAGS", r"(\Deleted)"))
+    ok(c.uid("COPY", "1:2", "Trash"))
+    ok(c.uid("MOVE", "3", "Junk"))
+    ok(c.uid("EXPUNGE", "2"))
+    assert ok(c.uid("SEARCH", "ALL")) == [b"1 4 5"]
+    assert ok(c.search(None, "ALL")) == [b"1 2 3"]
+    c.logout()
+
+
+def test_literals_in_both_directions(server: BackgroundServer) -> None:
+    """imaplib sends a synchronizing literal for APPEND and a literal password."""
+    c = imaplib.IMAP4(HOST, server.port)
+    ok(c.login("alice", "wonderland"))
+    big = MESSAGE + b"x" * 20000 + b"\r\n"
+    ok(c.append("INBOX", None, None, big))
+    ok(c.select("INBOX"))
+    assert ok(c.fetch("1", "(BODY.PEEK[])"))[0][1] == big  # type: ignore[index]
+    part = ok(c.fetch("1", "(BODY.PEEK[TEXT]<10.20>)"))[0]
+    assert part[0].endswith(b"BODY[TEXT]<10> {20}")  # type: ignore[index]
+    c.logout()
+
+
+def test_authenticate_plain(server: BackgroundServer) -> None:
+    """AUTHENTICATE PLAIN through imaplib's continuation handling."""
+    c = imaplib.IMAP4(HOST, server.port)
+    ok(c.authenticate("PLAIN", lambda _: b"\0bob\0builder"))
+    ok(c.select("INBOX"))
+    c.logout()
+
+
+def test_extensions_id_enable_acl(server: BackgroundServer) -> None:
+    """ID, ENABLE, and ACL commands, including an other-user mailbox via a grant."""
+    bob = connect(server, "bob")
+    ok(bob.create("Shared"))
+    ok(bob.setacl("Shared", "alice", "lrsi"))
+    assert b"alice lrsi" in ok(bob.getacl("Shared"))[0]  # type: ignore[operator]
+    alice = connect(server)
+    ok(alice.xatom("ID", '("name" "imaplib")'))
+    assert alice.untagged_responses.pop("ID")
+    ok(alice.enable("CONDSTORE"))
+    assert ok(alice.myrights("user/bob/Shared")) == [b'user/bob/Shared "lrsi"']
+    ok(alice.append("user/bob/Shared", None, None, MESSAGE))
+    ok(alice.select("user/bob/Shared"))
+    assert alice.select("user/bob/INBOX")[0] == "NO"
+    ok(bob.deleteacl("Shared", "alice"))
+    ok(bob.delete("Shared"))
+    alice.logout()
+    bob.logout()
+
+
+def test_multiappend_and_literal_plus(server: BackgroundServer) -> None:
+    """MULTIAPPEND with non-synchronizing literals, written by hand."""
+    c = connect(server)
+    c.send(b"m1 APPEND INBOX (\\Seen) {5+}\r\nhello {5+}\r\nworld\r\n")
+    line = c.readline()
+    assert re.match(rb"m1 OK \[APPENDUID \d+ 1:2\]", line), line
+    c.logout()
+
+
+def test_idle_sees_another_sessions_delivery(server: BackgroundServer) -> None:
+    """IDLE: one client waits, another appends, the first hears EXISTS right away."""
+    watcher = connect(server)
+    ok(watcher.select("INBOX"))
+    watcher.send(b"i1 IDLE\r\n")
+    assert watcher.readline().startswith(b"+")
+    other = connect(server)
+    ok(other.append("INBOX", None, None, MESSAGE))
+    watcher.sock.settimeout(5)
+    assert watcher.readline() == b"* 1 EXISTS\r\n"
+    assert watcher.readline() == b"* 1 RECENT\r\n"
+    watcher.send(b"DONE\r\n")
+    assert watcher.readline() == b"i1 OK IDLE terminated\r\n"
+    ok(other.select("INBOX"))
+    ok(other.store("1", "+FLAGS", r"(\Deleted)"))
+    ok(other.expunge())
+    watcher.send(b"n1 NOOP\r\n")
+    assert watcher.readline() == b"* 1 EXPUNGE\r\n"
+    assert watcher.readline() == b"n1 OK NOOP completed\r\n"
+    watcher.logout()
+    other.logout()
+
+
+def test_pipelined_commands_and_one_write_per_burst(server: BackgroundServer) -> None:
+    """Three commands in one segment get three tagged answers, in order."""
+    with socket.create_connection((HOST, server.port)) as sock:
+        sock.settimeout(5)
+        reader = sock.makefile("rb")
+        reader.readline()
+        sock.sendall(b"a LOGIN alice wonderland\r\nb SELECT INBOX\r\nc NOOP\r\nd LOGOUT\r\n")
+        lines = reader.read().split(b"\r\n")
+    tags = [line.split(b" ")[0] for line in lines if line and not line.startswith(b"*")]
+    assert tags == [b"a", b"b", b"c", b"d"]
+
+
+def test_hostile_bytes_do_not_hurt_the_server(server: BackgroundServer) -> None:
+    """Garbage, then a huge literal, then a normal login: all answered."""
+    with socket.create_connection((HOST, server.port)) as sock:
+        sock.settimeout(5)
+        reader = sock.makefile("rb")
+        reader.readline()
+        sock.sendall(b"\x00\xff garbage\r\nx FROB\r\ny LOGIN {999999999999}\r\n")
+        for _ in range(3):  # garbage, unknown command, literal over the limit
+            assert b"BAD" in reader.readline()
+    c = connect(server)
+    ok(c.noop())
+    c.logout()
+
+
+# -- TLS ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made with the openssl command."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl command not available")
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    result = subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.skip(f"openssl failed: {result.stderr.decode(errors='replace')[:200]}")
+    return cert, key
+
+
+def test_starttls_and_imaps(certificate: tuple[Path, Path]) -> None:
+    """STARTTLS upgrades a plain connection; IMAPS is TLS from the first byte."""
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    config = ServerConfig(starttls=True, login_requires_tls=True)
+    background = BackgroundServer(
+        ImapServer(MailStore(), Users(USERS), config), tls_context=context, imaps=True
+    ).start()
+    try:
+        client_context = ssl.create_default_context(cafile=str(cert))
+        client_context.check_hostname = False
+        c = imaplib.IMAP4(HOST, background.port)
+        assert "LOGINDISABLED" in c.capabilities
+        with pytest.raises(imaplib.IMAP4.error):
+            c.login("alice", "wonderland")  # LOGINDISABLED before TLS
+        ok(c.starttls(client_context))
+        assert "LOGINDISABLED" not in c.capabilities
+        ok(c.login("alice", "wonderland"))
+        ok(c.append("INBOX", None, None, MESSAGE))
+        c.logout()
+        s = imaplib.IMAP4_SSL(HOST, background.imaps_port, ssl_context=client_context)
+        ok(s.login("alice", "wonderland"))
+        assert ok(s.select("INBOX")) == [b"1"]
+        s.logout()
+    finally:
+        background.stop()
+
+
+# -- the command-line entry point --------------------------------------------------------
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    serve_mail.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_bad_user_file_is_one_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A malformed --users file: exit status 2 and one line naming file and line."""
+    users = tmp_path / "users.txt"
+    users.write_text("alice:pw\nbob\n")
+    assert serve_mail.run(parse(["--imap", "0", "--users", str(users)])) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{users}:2" in err and "Traceback" not in err
+    assert serve_mail.run(parse(["--imap", "0", "--users", str(tmp_path / "none")])) == 2
+
+
+def start_subprocess(users: Path, store: Path) -> tuple[subprocess.Popen[bytes], int]:
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "netsim.apps.serve_mail",
+            "--imap",
+            "0",
+            "--host",
+            HOST,
+            "--users",
+            str(users),
+            "--store",
+            str(store),
+        ],
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    match = re.search(r":(\d+)$", line.strip())
+    assert match, line
+    return proc, int(match.group(1))
+
+
+def test_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    """Every APPEND, STORE and EXPUNGE that got OK survives a SIGKILL of the server."""
+    users = tmp_path / "users.txt"
+    users.write_text("alice:wonderland\n")
+    store = tmp_path / "store"
+    proc, port = start_subprocess(users, store)
+    try:
+        c = imaplib.IMAP4(HOST, port)
+        ok(c.login("alice", "wonderland"))
+        for i in range(10):
+            ok(c.append("INBOX", None, None, MESSAGE + b"%d\r\n" % i))
+        ok(c.create("Archive"))
+        ok(c.select("INBOX"))
+        ok(c.store("2:4", "+FLAGS", r"(\Answered $Kept)"))
+        ok(c.store("1", "+FLAGS", r"(\Deleted)"))
+        ok(c.expunge())
+        ok(c.copy("1", "Archive"))
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    proc, port = start_subprocess(users, store)
+    try:
+        c = imaplib.IMAP4(HOST, port)
+        ok(c.login("alice", "wonderland"))
+        assert ok(c.select("INBOX")) == [b"9"]
+        flags = ok(c.fetch("1:3", "(UID FLAGS)"))
+        assert all(b"\\Answered" in f and b"$Kept" in f for f in flags)  # type: ignore[operator]
+        assert b"UID 2" in flags[0]  # type: ignore[operator]
+        body = ok(c.fetch("9", "(BODY.PEEK[TEXT])"))[0][1]  # type: ignore[index]
+        assert body.endswith(b"9\r\n")
+        assert b"MESSAGES 1" in ok(c.status("Archive", "(MESSAGES)"))[0]  # type: ignore[operator]
+        _, data = c.append("INBOX", None, None, MESSAGE)
+        assert re.search(rb"APPENDUID \d+ 11\]", data[0])  # type: ignore[arg-type]
+        c.logout()
+    finally:
+        proc.terminate()
+        proc.wait(10)
