@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import pytest
@@ -35,7 +36,7 @@ def chain_yaml(
     )
     chain = ["h1", *names, "h2"]
     links = []
-    for i, (a, b) in enumerate(zip(chain, chain[1:], strict=False)):
+    for i, (a, b) in enumerate(itertools.pairwise(chain)):
         ber = f", ber: {bers[i]}" if bers else ""
         links.append(f"    - {{endpoints: [{a}, {b}], speed: {rates[i]}, delay: {delay}{ber}}}")
     warm = "  - {kind: frames, name: warmup, from: h2, to: h1, count: 1}\n" if learn_first else ""

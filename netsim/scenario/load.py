@@ -185,17 +185,42 @@ def _yaml_path(loc: tuple[str | int, ...], data: Any) -> YamlPath:
             path.append(part)
             node = node[part]
         elif isinstance(part, str) and (
-            part in ("host", "switch", "bridge", "hub", "frames")
-            or "[" in part
-            or part in ("str", "int", "float", "list", "dict", "tuple")
-            or part in ("link-down", "link-up", "clear-mac-table", "host-move")
-            or part.startswith("function-")
+            not isinstance(node, dict | list | type(None)) or _is_union_member(part)
         ):
             continue  # a discriminated-union tag or a union member's type name
         else:
             path.append(part)
             node = None
     return tuple(path)
+
+
+_UNION_TAGS = frozenset(
+    {
+        "host",
+        "switch",
+        "bridge",
+        "hub",
+        "frames",
+        "link-down",
+        "link-up",
+        "clear-mac-table",
+        "host-move",
+        "str",
+        "int",
+        "float",
+        "bool",
+        "list",
+        "dict",
+        "tuple",
+        "constrained-int",
+        "constrained-float",
+        "constrained-str",
+    }
+)
+
+
+def _is_union_member(part: str) -> bool:
+    return part in _UNION_TAGS or "[" in part or part.startswith("function-")
 
 
 def _has(node: Any, part: str | int) -> bool:
@@ -209,6 +234,8 @@ def _explain(error: pydantic.ValidationError, data: Any, source: SourceMap) -> l
     seen: set[str] = set()
     for err in error.errors(include_url=False):
         path = _yaml_path(tuple(err["loc"]), data)
+        if err["type"] == "missing" and path:
+            path = path[:-1]  # the key is not there: point at the mapping that lacks it
         where = format_path(path)
         if where in seen:
             continue  # a union reports each member; the first says enough

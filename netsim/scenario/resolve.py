@@ -101,7 +101,12 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
             if not free:
                 ctx.error(
                     ("topology", "links", i, "endpoints", j),
-                    f"{bare} has no free port left (all {len(ports_of[bare])} are used)",
+                    f"{bare} has no free port left "
+                    + (
+                        "(its one port is already used)"
+                        if len(ports_of[bare]) == 1
+                        else f"(all {len(ports_of[bare])} are used)"
+                    ),
                 )
                 ends[j] = None
                 continue

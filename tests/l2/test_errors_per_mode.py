@@ -27,7 +27,12 @@ import netsim
 )
 def test_corrupted_frames_stop_at_the_first_store_and_forward_device(chain, modes, dropped_at):
     scenario = chain(
-        modes, ["1G"] * 3, size=1000, count=20, interval="20us", learn_first=False,
+        modes,
+        ["1G"] * 3,
+        size=1000,
+        count=20,
+        interval="20us",
+        learn_first=False,
         bers=[1.0, 0.0, 0.0],
     )
     res = netsim.run(scenario)

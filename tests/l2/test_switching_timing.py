@@ -49,9 +49,7 @@ def test_equal_rates_match_the_formula(chain, mode: str, switches: int, size: in
 def test_store_and_forward_with_mixed_rates_sums_each_hop(chain):
     """Store-and-forward serializes the whole frame once per link, at that link's rate."""
     w, d = 1000 + 8, 50e-9
-    latency = probe_latency(
-        chain(["store-and-forward"] * 2, ["100M", "1G", "10M"], size=1000)
-    )
+    latency = probe_latency(chain(["store-and-forward"] * 2, ["100M", "1G", "10M"], size=1000))
     assert latency == pytest.approx(w * 8 / 100e6 + w * 8 / 1e9 + w * 8 / 10e6 + 3 * d, abs=NS)
 
 

@@ -39,16 +39,22 @@ def metcalfe_boggs(q: int, frame_bytes: int) -> float:
 def shared(q: int, size: int, duration: float, device: str = "hub") -> netsim.LoadedScenario:
     """Q saturated stations sending to one sink, on a hub (or on a switch)."""
     stations = "\n".join(f"    s{i}: {{kind: host}}" for i in range(q))
-    links = "\n".join(f"    - {{endpoints: [s{i}, dev], media: 10BASE-T, length: 10m}}" for i in range(q))
+    links = "\n".join(
+        f"    - {{endpoints: [s{i}, dev], media: 10BASE-T, length: 10m}}" for i in range(q)
+    )
     # Offer 3x what the channel can carry in total, so every station always has a frame.
     rate = min(100.0, 300.0 / q)
     if device == "hub":
-        traffic = [f"  - {{kind: frames, from: s{i}, to: sink, size: {size}, rate: {rate:g}%}}"
-                   for i in range(q)]
+        traffic = [
+            f"  - {{kind: frames, from: s{i}, to: sink, size: {size}, rate: {rate:g}%}}"
+            for i in range(q)
+        ]
     else:
         # On a switch every station gets its own collision-free port: pair them up.
-        traffic = [f"  - {{kind: frames, from: s{i}, to: s{i ^ 1}, size: {size}, rate: 100%}}"
-                   for i in range(q)]
+        traffic = [
+            f"  - {{kind: frames, from: s{i}, to: s{i ^ 1}, size: {size}, rate: 100%}}"
+            for i in range(q)
+        ]
     return netsim.loads(
         f"""
 name: shared
@@ -139,8 +145,9 @@ def test_excessive_collisions_drop_the_frame_after_16_attempts():
             station.rng = AlwaysZero()  # type: ignore[assignment]
     sink = net.hosts["sink"]
     for name in ("s0", "s1"):
-        FrameSource(sim, name, net.hosts[name], sink.mac, "sink", [64], count=1, start=0.0,
-                    stop_at=1.0)
+        FrameSource(
+            sim, name, net.hosts[name], sink.mac, "sink", [64], count=1, start=0.0, stop_at=1.0
+        )
     sim.run()
     frames = frames_table(sim.trace)
     assert list(frames["drop_reason"]) == ["excessive-collisions"] * 2

@@ -49,7 +49,10 @@ def test_host_port_fed_poisson_frames_waits_as_md1(rho: float):
     duration = frames_wanted * service / rho
     scenario = netsim.loads(
         SCENARIO.format(
-            duration=f"{duration}s", ingress="100M", egress="100M", size=size,
+            duration=f"{duration}s",
+            ingress="100M",
+            egress="100M",
+            size=size,
             load=f"{rho * 100:g}%",
         )
     )
@@ -71,7 +74,10 @@ def test_switch_egress_fed_poisson_frames_waits_as_md1():
     # The generator's rate is a share of the sender's link (1G): 5 % of 1G is 50 % of 100M.
     scenario = netsim.loads(
         SCENARIO.format(
-            duration=f"{duration}s", ingress="1G", egress="100M", size=size,
+            duration=f"{duration}s",
+            ingress="1G",
+            egress="100M",
+            size=size,
             load=f"{rho * 10:g}%",
         )
     )
