@@ -105,9 +105,11 @@ class _Parser:
         self.pos = 0
 
     def done(self) -> bool:
+        """True when every argument has been used."""
         return self.pos >= len(self.args)
 
     def take(self, what: str) -> Value:
+        """The next argument; a missing one is an error naming ``what``."""
         if self.done():
             raise SearchError(f"missing {what}")
         value = self.args[self.pos]
@@ -115,24 +117,28 @@ class _Parser:
         return value
 
     def string(self) -> str:
+        """A string argument (atom, quoted or literal) as text."""
         value = self.take("string")
         if isinstance(value, tuple):
             raise SearchError("expected a string, got a list")
         return _text(value)
 
     def number(self) -> int:
+        """A numeric argument."""
         value = self.take("number")
         if not isinstance(value, Atom) or not value.isdigit():
             raise SearchError("expected a number")
         return int(value)
 
     def date(self) -> dt.date:
+        """A search date such as ``1-Feb-1994``."""
         try:
             return parse_date(self.string())
         except DateError as exc:
             raise SearchError(str(exc)) from exc
 
     def key(self) -> Predicate:
+        """One search key, with whatever arguments it takes."""
         value = self.take("search key")
         if isinstance(value, tuple):
             inner = _Parser(list(value))

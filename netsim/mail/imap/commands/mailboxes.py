@@ -1,0 +1,293 @@
+"""Commands on mailboxes as a whole (RFC 3501 6.3): SELECT, CREATE, LIST, APPEND ..."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from netsim.mail.imap import names, utf7
+from netsim.mail.imap.arguments import Arguments, Bad, No, parse_flags
+from netsim.mail.imap.commands import messages
+from netsim.mail.imap.dates import DateError, parse_date_time
+from netsim.mail.imap.parser import Atom, LiteralBytes
+from netsim.mail.imap.responses import astring, plist, string
+from netsim.mail.imap.selected import SelectedView
+from netsim.mail.imap.sequence import format_set
+from netsim.mail.store import DELIMITER, Mailbox
+
+if TYPE_CHECKING:
+    from netsim.mail.imap.server import ServerSession
+
+_STATUS_ITEMS = ("MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN")
+
+
+def do_select(session: ServerSession, tag: str, args: Arguments) -> tuple[str, str | None]:
+    """SELECT: open a mailbox read-write; EXAMINE: read-only."""
+    return _open(session, args, examine=False)
+
+
+def do_examine(session: ServerSession, tag: str, args: Arguments) -> tuple[str, str | None]:
+    """EXAMINE: like SELECT, but nothing in the mailbox changes."""
+    return _open(session, args, examine=True)
+
+
+def _open(session: ServerSession, args: Arguments, examine: bool) -> tuple[str, str | None]:
+    name = args.mailbox()
+    args.end()
+    session.view = None  # a failed SELECT leaves no mailbox selected (RFC 3501 6.3.1)
+    box = session.find(name, "r")
+    if box.noselect:
+        raise No("mailbox cannot be selected")
+    rights = box.rights_of(session.require_user())
+    readonly = examine or not any(r in rights for r in "swte")
+    view = SelectedView(box, readonly)
+    session.view = view
+    for payload in view.flags_response()[:1]:
+        session.untagged(payload)
+    session.untagged(b"%d EXISTS" % view.exists)
+    session.untagged(b"%d RECENT" % len(view.recent))
+    for seq, uid in enumerate(view.uids, start=1):
+        if "\\Seen" not in box.by_uid[uid].flags:
+            session.untagged(b"OK [UNSEEN %d] First unseen message" % seq)
+            break
+    session.untagged(view.flags_response()[1])
+    session.untagged(b"OK [UIDVALIDITY %d] UIDs valid" % box.uidvalidity)
+    session.untagged(b"OK [UIDNEXT %d] Predicted next UID" % box.uidnext)
+    mode = "READ-ONLY" if readonly else "READ-WRITE"
+    return ("EXAMINE completed" if examine else "SELECT completed"), mode
+
+
+def do_create(session: ServerSession, tag: str, args: Arguments) -> str:
+    """CREATE: a new mailbox, with any missing superior names."""
+    name = args.mailbox()
+    args.end()
+    user = session.require_user()
+    name = name.rstrip(DELIMITER) if name.endswith(DELIMITER) else name
+    owner, path = names.split_name(user, name)
+    if owner == user:
+        try:
+            names.check_new_name(path)
+        except names.NameError_ as exc:
+            raise No(str(exc), "CANNOT") from exc
+    else:
+        parent = DELIMITER.join(path.split(DELIMITER)[:-1])
+        if not parent:
+            raise No("cannot create top-level mailboxes of another user", "NOPERM")
+        session.find(names.OTHER_USERS + DELIMITER + owner + DELIMITER + parent, "k")
+    if path.upper() == "INBOX":
+        raise No("INBOX always exists", "ALREADYEXISTS")
+    if session.store.mailbox(owner, path) is not None:
+        raise No("mailbox already exists", "ALREADYEXISTS")
+    session.store.create_mailbox(owner, path)
+    return "CREATE completed"
+
+
+def do_delete(session: ServerSession, tag: str, args: Arguments) -> str:
+    """DELETE: remove a mailbox (INBOX never)."""
+    name = args.mailbox()
+    args.end()
+    if name == "INBOX":
+        raise No("INBOX cannot be deleted", "CANNOT")
+    box = session.find(name, "x")
+    if box.noselect and session.store.children(box):
+        raise No("mailbox has inferior hierarchical names", "INUSE")
+    session.store.delete_mailbox(box)
+    return "DELETE completed"
+
+
+def do_rename(session: ServerSession, tag: str, args: Arguments) -> str:
+    """RENAME: a mailbox and its inferiors; renaming INBOX moves its messages."""
+    old = args.mailbox()
+    new = args.mailbox()
+    args.end()
+    user = session.require_user()
+    box = session.find(old, "x")
+    owner, path = names.split_name(user, new)
+    if owner != box.owner:
+        raise No("cannot rename into another user's hierarchy", "CANNOT")
+    if box.owner == user:
+        try:
+            names.check_new_name(path)
+        except names.NameError_ as exc:
+            raise No(str(exc), "CANNOT") from exc
+    if path.upper() == "INBOX" or session.store.mailbox(owner, path) is not None:
+        raise No("destination mailbox already exists", "ALREADYEXISTS")
+    if path.startswith(box.name + DELIMITER):
+        raise No("cannot rename a mailbox into itself", "CANNOT")
+    session.store.rename_mailbox(box, path)
+    return "RENAME completed"
+
+
+def do_subscribe(session: ServerSession, tag: str, args: Arguments) -> str:
+    """SUBSCRIBE: add a name to the LSUB list."""
+    name = args.mailbox()
+    args.end()
+    session.find(name)
+    session.store.subscribe(session.require_user(), name, True)
+    return "SUBSCRIBE completed"
+
+
+def do_unsubscribe(session: ServerSession, tag: str, args: Arguments) -> str:
+    """UNSUBSCRIBE: remove a name from the LSUB list."""
+    name = args.mailbox()
+    args.end()
+    user = session.require_user()
+    if name not in session.store.subscriptions(user):
+        raise No("not subscribed to that name", "NONEXISTENT")
+    session.store.subscribe(user, name, False)
+    return "UNSUBSCRIBE completed"
+
+
+def _visible(session: ServerSession) -> dict[str, Mailbox]:
+    """Every mailbox this user may see, by the name the user sees."""
+    user = session.require_user()
+    found: dict[str, Mailbox] = {}
+    for box in session.store.mailboxes():
+        if box.owner == user or "l" in box.rights_of(user):
+            found[names.visible_name(user, box)] = box
+    return found
+
+
+def _list_args(session: ServerSession, args: Arguments) -> tuple[str, str]:
+    reference = args.astring("reference")
+    value = args.take("mailbox pattern")
+    if isinstance(value, tuple):
+        raise Bad("mailbox pattern must be a string")
+    pattern = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    args.end()
+    try:
+        return names.decode_name(reference) if reference else "", utf7.decode(pattern)
+    except (names.NameError_, utf7.Utf7Error) as exc:
+        raise Bad(str(exc)) from exc
+
+
+def do_list(session: ServerSession, tag: str, args: Arguments) -> str:
+    """LIST: names matching a pattern, with attributes (CHILDREN, SPECIAL-USE)."""
+    reference, pattern = _list_args(session, args)
+    if not pattern:
+        root = reference.split(DELIMITER)[0] + DELIMITER if DELIMITER in reference else ""
+        session.untagged(b'LIST (\\Noselect) "/" ' + string(root))
+        return "LIST completed"
+    visible = _visible(session)
+    listed: dict[str, Mailbox | None] = dict(visible)
+    for name in visible:
+        for parent in names.ancestors(name):
+            listed.setdefault(parent, None)
+    regex = names.pattern(reference, pattern)
+    for name in sorted(listed, key=lambda n: (n != "INBOX", n)):
+        if not regex.fullmatch(name):
+            continue
+        box = listed[name]
+        has_children = any(other.startswith(name + DELIMITER) for other in listed)
+        attrs = []
+        if box is None or box.noselect:
+            attrs.append("\\Noselect")
+        attrs.append("\\HasChildren" if has_children else "\\HasNoChildren")
+        if box is not None and box.special_use and box.owner == session.user:
+            attrs.append(box.special_use)
+        session.untagged(
+            b"LIST (" + " ".join(attrs).encode() + b') "/" ' + astring(names.encode_name(name))
+        )
+    return "LIST completed"
+
+
+def do_lsub(session: ServerSession, tag: str, args: Arguments) -> str:
+    """LSUB: subscribed names matching a pattern."""
+    reference, pattern = _list_args(session, args)
+    subscribed = session.store.subscriptions(session.require_user())
+    regex = names.pattern(reference, pattern)
+    shown: dict[str, bool] = {}
+    for name in subscribed:
+        if regex.fullmatch(name):
+            shown[name] = True
+        elif pattern.endswith("%"):
+            # A subscribed inferior makes a matching superior show as \Noselect.
+            for parent in names.ancestors(name):
+                if regex.fullmatch(parent) and parent not in subscribed:
+                    shown.setdefault(parent, False)
+    for name in sorted(shown):
+        attrs = b"()" if shown[name] else b"(\\Noselect)"
+        session.untagged(b"LSUB " + attrs + b' "/" ' + astring(names.encode_name(name)))
+    return "LSUB completed"
+
+
+def do_status(session: ServerSession, tag: str, args: Arguments) -> str:
+    """STATUS: counters of a mailbox without selecting it."""
+    name = args.mailbox()
+    items = args.plist("status items")
+    args.end()
+    if not items:
+        raise Bad("empty status item list")
+    box = session.find(name, "r")
+    if box.noselect:
+        raise No("mailbox cannot be selected")
+    values = {
+        "MESSAGES": len(box.messages),
+        "RECENT": box.unclaimed_recent(),
+        "UIDNEXT": box.uidnext,
+        "UIDVALIDITY": box.uidvalidity,
+        "UNSEEN": box.unseen_count(),
+    }
+    out = []
+    for item in items:
+        if not isinstance(item, Atom) or item.upper() not in _STATUS_ITEMS:
+            raise Bad(f"unknown status item {str(item)[:40]}")
+        out.append(b"%s %d" % (item.upper().encode(), values[item.upper()]))
+    session.untagged(b"STATUS " + session.wire_name(box) + b" " + plist(out))
+    return "STATUS completed"
+
+
+def do_append(session: ServerSession, tag: str, args: Arguments) -> tuple[str, str | None]:
+    """APPEND (and MULTIAPPEND, RFC 3502): add messages to a mailbox, atomically."""
+    name = args.mailbox()
+    items: list[tuple[bytes, set[str], dt.datetime | None]] = []
+    while args.more() or not items:
+        flags: set[str] = set()
+        when = None
+        value = args.take("message literal")
+        if isinstance(value, tuple):
+            flags = parse_flags(value, allow_recent=True)
+            value = args.take("message literal")
+        if isinstance(value, bytes) and not isinstance(value, LiteralBytes):
+            try:
+                when = parse_date_time(value.decode("ascii"))
+            except (DateError, UnicodeDecodeError) as exc:
+                raise Bad(f"bad date-time: {exc}") from exc
+            value = args.take("message literal")
+        if not isinstance(value, LiteralBytes):
+            raise Bad("message must be a literal")
+        if not value:
+            raise No("empty message")
+        items.append((value, flags, when))
+    try:
+        box = session.find(name, "i")
+    except No as exc:
+        if exc.code == "NONEXISTENT":
+            raise No("mailbox does not exist", "TRYCREATE") from exc
+        raise
+    if box.noselect:
+        raise No("mailbox cannot hold messages", "CANNOT")
+    rights = box.rights_of(session.require_user())
+    for _, flags, _ in items:
+        messages.check_flag_rights(session, rights, flags)
+    added = session.store.append(box, items)
+    uids = format_set(m.uid for m in added)
+    return "APPEND completed", f"APPENDUID {box.uidvalidity} {uids}"
+
+
+def do_namespace(session: ServerSession, tag: str, args: Arguments) -> str:
+    """NAMESPACE (RFC 2342): personal and other users' prefixes."""
+    args.end()
+    session.untagged(b'NAMESPACE (("" "/")) (("user/" "/")) NIL')
+    return "NAMESPACE completed"
+
+
+def do_enable(session: ServerSession, tag: str, args: Arguments) -> str:
+    """ENABLE (RFC 5161): none of our extensions need enabling, so none are."""
+    if not args.more():
+        raise Bad("ENABLE needs capability names")
+    for value in args.rest():
+        if not isinstance(value, Atom):
+            raise Bad("capability names are atoms")
+    session.untagged(b"ENABLED")
+    return "ENABLE completed"
