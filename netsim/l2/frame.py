@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PREAMBLE_SFD_BYTES = 8
 """Preamble (7 bytes) and start-of-frame delimiter (1 byte) precede every frame."""
@@ -87,6 +87,23 @@ class Frame:
     corrupted: bool = False
     truncated_to: int | None = None
 
+    # Derived once at construction: the fabric reads these for every frame at every hop.
+    length: int = field(init=False, repr=False, compare=False)
+    """Bytes of the frame that actually arrive: ``size``, or less for a fragment."""
+    wire_bytes: int = field(init=False, repr=False, compare=False)
+    """Bytes on the wire including preamble and SFD (RFC 1242 latency counts them)."""
+    is_group: bool = field(init=False, repr=False, compare=False)
+    """Addressed to broadcast or multicast."""
+    fcs_ok: bool = field(init=False, repr=False, compare=False)
+    """Would a receiver's FCS check pass?"""
+
+    def __post_init__(self) -> None:
+        length = self.size if self.truncated_to is None else self.truncated_to
+        object.__setattr__(self, "length", length)
+        object.__setattr__(self, "wire_bytes", length + PREAMBLE_SFD_BYTES)
+        object.__setattr__(self, "is_group", bool((self.dst >> 40) & 1))
+        object.__setattr__(self, "fcs_ok", not self.corrupted and self.truncated_to is None)
+
     @classmethod
     def carrying(
         cls,
@@ -103,29 +120,9 @@ class Frame:
         return cls(frame_id, dst, src, size, ethertype, payload, vlan)
 
     @property
-    def length(self) -> int:
-        """Bytes of the frame that actually arrive: ``size``, or less for a fragment."""
-        return self.size if self.truncated_to is None else self.truncated_to
-
-    @property
-    def wire_bytes(self) -> int:
-        """Bytes on the wire including preamble and SFD (RFC 1242 latency counts them)."""
-        return self.length + PREAMBLE_SFD_BYTES
-
-    @property
     def is_runt(self) -> bool:
         """Shorter than the 64-byte minimum: a collision fragment or truncated frame."""
         return self.length < MIN_FRAME_BYTES
-
-    @property
-    def fcs_ok(self) -> bool:
-        """Would a receiver's FCS check pass?"""
-        return not self.corrupted and self.truncated_to is None
-
-    @property
-    def is_group(self) -> bool:
-        """Addressed to broadcast or multicast."""
-        return is_group_address(self.dst)
 
     def with_corruption(self) -> Frame:
         """This frame after a bit error: same bytes but one, so the FCS fails."""

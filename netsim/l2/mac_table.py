@@ -59,6 +59,8 @@ class MacTable(Generic[P]):
         self.listener = listener
         self._dynamic: OrderedDict[MacAddress, tuple[P, float]] = OrderedDict()
         self._static: dict[MacAddress, P] = {}
+        self._check_at = float("inf")
+        """No entry can expire before this time (the oldest entry's expiry, or earlier)."""
 
     def __len__(self) -> int:
         return len(self._dynamic) + len(self._static)
@@ -88,6 +90,8 @@ class MacTable(Generic[P]):
             event = MacEvent.REFRESH if entry[0] == port else MacEvent.MOVE
             self._dynamic.move_to_end(mac)
         self._dynamic[mac] = (port, now)
+        if self.aging_time > 0 and now + self.aging_time < self._check_at:
+            self._check_at = now + self.aging_time
         if listener is not None:
             listener(now, event, mac, port)
 
@@ -102,17 +106,19 @@ class MacTable(Generic[P]):
 
     def age(self, now: float) -> None:
         """Remove every dynamic entry whose aging time has run out by ``now``."""
+        if now < self._check_at:
+            return  # the common case, on every frame: nothing can have expired yet
         aging = self.aging_time
-        if aging <= 0:
-            return
         dynamic = self._dynamic
         while dynamic:
             mac, (port, seen) = next(iter(dynamic.items()))
             if seen + aging > now:
+                self._check_at = seen + aging
                 return
             del dynamic[mac]
             if self.listener is not None:
                 self.listener(seen + aging, MacEvent.AGE_OUT, mac, port)
+        self._check_at = float("inf")
 
     def flush_port(self, port: P, now: float) -> None:
         """Forget the dynamic entries on ``port`` (its link went down), reporting them aged out."""

@@ -96,7 +96,9 @@ class Switch:
         if egress is None:
             if MacEvent.FLOOD in self._recorded:
                 self.sim.trace.mac_event(now, self.name, MacEvent.FLOOD, dst, ingress.name)
-            targets = [p for p in self.ports if p is not ingress and p.link is not None]
+            targets = [
+                p for p in self.ports if p is not ingress and p.link is not None and p.link.up
+            ]
         else:
             targets = [egress]
         if complete or self.mode is SwitchingMode.STORE_AND_FORWARD:
