@@ -68,6 +68,7 @@ class _Connection(asyncio.Protocol):
         self._tls_task: asyncio.Task[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Set TCP_NODELAY and send the greeting."""
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         sock = transport.get_extra_info("socket")
@@ -78,6 +79,7 @@ class _Connection(asyncio.Protocol):
         transport.write(self.session.greeting())
 
     def data_received(self, data: bytes) -> None:
+        """Feed the session; write its answer in one go."""
         out = self.session.receive_data(data)
         if not out:
             self._ack_now()
@@ -86,13 +88,25 @@ class _Connection(asyncio.Protocol):
             self._tls_task = asyncio.ensure_future(self._start_tls())
 
     def eof_received(self) -> bool | None:
+        """The client half-closed: let the session know."""
         self._write(self.session.receive_data(b""))
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """Forget this connection."""
         self.hub.connections.discard(self)
         if not self.session.closed:
             self.session.receive_data(b"")
+
+    def pause_writing(self) -> None:
+        """The client is not reading: stop reading its commands until it catches up."""
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        """The send buffer drained: read commands again."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
 
     def _ack_now(self) -> None:
         # Half a command arrived and we have nothing to say yet.  A client that wrote

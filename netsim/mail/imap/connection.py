@@ -35,6 +35,9 @@ from netsim.mail.imap.parser import ParseError, parse_command, split_tag
 from netsim.mail.imap.responses import render
 from netsim.mail.imap.states import Mode, State
 
+#: Largest literal accepted before authentication (a user name or password).
+_ANONYMOUS_LITERAL = 8192
+
 
 class ProtocolMisuse(RuntimeError):
     """The owner sent something the protocol cannot send now (a programming error)."""
@@ -48,7 +51,11 @@ class ServerConnection:
         self.state = State.NOT_AUTHENTICATED
         #: How the next input line is read.
         self.mode = Mode.COMMAND
-        self._framer = LineFramer(max_line=max_line, max_literal=max_literal)
+        self.max_literal = max_literal
+        # Until someone has logged in, nobody gets to make us buffer megabytes.
+        self._framer = LineFramer(
+            max_line=max_line, max_literal=min(max_literal, _ANONYMOUS_LITERAL)
+        )
         self._pending: Command | LiteralRequest | None = None
         self._eof = False
 
@@ -166,5 +173,7 @@ class ServerConnection:
             trigger = table.get(pending.name)
             if trigger is not None:
                 self.state = states.next_state(self.state, trigger)
+                if self.state is State.AUTHENTICATED:
+                    self._framer.max_literal = self.max_literal
         self._pending = None
         self.mode = Mode.COMMAND

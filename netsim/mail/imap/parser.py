@@ -39,7 +39,8 @@ class ParseError(ValueError):
 
 
 _LITERAL_AT_END = re.compile(rb"\{\d+\+?\}$")
-_TAG = re.compile(rb"^[!#$&'*+,\-./0-9:;<=>?@A-Z\[^_`a-z|}~]+$")
+# ASTRING-CHAR except "+": no SP, CTL, parentheses, "{", quotes, backslash, "%" or "*".
+_TAG = re.compile(rb"^[!#$&'+,\-./0-9:;<=>?@A-Z\[\]^_`a-z|}~]+$")
 _ATOM_STOP = frozenset(b' ()"')
 
 

@@ -1,13 +1,16 @@
-"""The IMAP4rev1 server: what each command means, on top of the sans-IO connection.
+"""The IMAP4rev1 server: sessions that join the sans-IO connection to the mail store.
 
 :class:`ImapServer` holds what all sessions share (the store, the users, settings);
 :class:`ServerSession` is one client's session.  A session is still free of I/O: its
 owner passes received bytes to :meth:`ServerSession.receive_data` and writes back the
 bytes it returns, so the same session runs over asyncio sockets and simulated TCP.
 
-Each command handler reads its arguments with :class:`Arguments`, does its work through
-the store, and returns; errors travel as exceptions that become a tagged ``BAD``
-(malformed) or ``NO`` (well-formed but refused), after which the session goes on.
+The session dispatches each command to its handler in :mod:`netsim.mail.imap.commands`.
+A handler reads its arguments with :class:`~netsim.mail.imap.arguments.Arguments`, does
+its work through the store, and returns; errors travel as exceptions that become a
+tagged ``BAD`` (malformed) or ``NO`` (well-formed but refused), and the session goes on.
+After each command the session reports what other sessions changed in the selected
+mailbox (:meth:`ServerSession.news`).
 """
 
 from __future__ import annotations

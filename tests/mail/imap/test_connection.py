@@ -160,3 +160,25 @@ def test_any_chunking_parses_the_same(cuts: list[int]) -> None:
         last = cut
         got.extend(drain(split))
     assert got == expected
+
+
+def test_literals_stay_small_until_someone_logs_in() -> None:
+    """An anonymous client cannot make the server buffer megabytes."""
+    conn = ServerConnection(max_literal=10**6)
+    conn.receive_data(b"a LOGIN {100000}\r\n")
+    refused = conn.next_event()
+    assert isinstance(refused, BadCommand) and "exceeds" in refused.reason
+    conn.receive_data(b"b LOGIN u p\r\n")
+    conn.next_event()
+    conn.send(Tagged("b", "OK", "in"))
+    conn.receive_data(b"c APPEND INBOX {100000}\r\n")
+    assert conn.next_event() == LiteralRequest("c", "APPEND", 100000)
+
+
+def test_star_and_plus_are_not_tags() -> None:
+    """A tag cannot look like an untagged response or a continuation."""
+    conn = ServerConnection()
+    conn.receive_data(b"* NOOP\r\n+ NOOP\r\na] NOOP\r\n")
+    assert conn.next_event() == BadCommand(None, "invalid tag")
+    assert conn.next_event() == BadCommand(None, "invalid tag")
+    assert conn.next_event() == Command("a]", "NOOP", ())
