@@ -155,3 +155,42 @@ def test_excessive_collisions_drop_the_frame_after_16_attempts():
         counters = net.hosts[name].port.counters
         assert counters.collisions == 16
         assert counters.excessive_collisions == 1
+
+
+def test_a_collision_domain_too_large_for_the_slot_time_has_late_collisions():
+    """802.3 sizes the slot (512 bits, 51.2 us at 10 Mb/s) so that a sender always hears a
+    collision while still sending its first 64 bytes. Three hubs cascaded over 2 km fibre
+    put h1 and h2 40 us apart, one way: when h2 starts just before h1's signal reaches it,
+    h1 hears the collision 75 us into its frame, too late. Its NIC counts a late collision
+    and drops the frame; h2, which heard it early, backs off and retries."""
+    res = netsim.run(
+        netsim.loads(
+            """
+name: too-big
+duration: 10ms
+topology:
+  defaults: {link: {media: 10BASE-FL, length: 2km}}
+  nodes:
+    h1: {kind: host}
+    h2: {kind: host}
+    hubA: {kind: hub, ports: 2}
+    hubB: {kind: hub, ports: 2}
+    hubC: {kind: hub, ports: 2}
+  links:
+    - endpoints: [h1, hubA]
+    - endpoints: [hubA, hubB]
+    - endpoints: [hubB, hubC]
+    - endpoints: [hubC, h2]
+traffic:
+  - {kind: frames, name: early, from: h1, to: h2, size: 512, count: 1, start: 0us}
+  - {kind: frames, name: late, from: h2, to: h1, size: 512, count: 1, start: 35us}
+"""
+        )
+    )
+    frames = res.frames.set_index("traffic")
+    assert frames.loc["early", "drop_reason"] == "late-collision"
+    assert frames.loc["late", "outcome"] == "delivered"
+    ports = res.ports.set_index(["device", "port"])
+    assert ports.loc[("h1", "eth0"), "late_collisions"] == 1
+    assert ports.loc[("h2", "eth0"), "late_collisions"] == 0
+    assert ports.loc[("h2", "eth0"), "collisions"] == 1

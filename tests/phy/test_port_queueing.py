@@ -87,3 +87,37 @@ def test_switch_egress_fed_poisson_frames_waits_as_md1():
     switch_wait = load["latency"] - unloaded
     assert switch_wait.min() >= -1e-12
     assert switch_wait.mean() == pytest.approx(md1_wait(rho, service), rel=0.05)
+
+
+def test_a_full_egress_buffer_drops_the_tail_and_counts_it():
+    """Two 1G senders into one 100M port: the egress queue fills to its byte limit and
+    every frame that does not fit is a tail drop, counted as a discard on the port and as
+    a queue-full drop of that frame."""
+    scenario = netsim.loads(
+        """
+name: overflow
+duration: 1ms
+topology:
+  defaults: {link: {delay: 0s}}
+  nodes:
+    a: {kind: host}
+    b: {kind: host}
+    sw1: {kind: switch, ports: 3, buffer: 10KB}
+    sink: {kind: host}
+  links:
+    - {endpoints: [a, sw1], speed: 1G}
+    - {endpoints: [b, sw1], speed: 1G}
+    - {endpoints: [sw1, sink], speed: 100M}
+traffic:
+  - {kind: frames, name: hello, from: sink, to: broadcast, count: 1}
+  - {kind: frames, name: a, from: a, to: sink, size: 1000, rate: 50%, start: 10us}
+  - {kind: frames, name: b, from: b, to: sink, size: 1000, rate: 50%, start: 10us}
+"""
+    )
+    res = netsim.run(scenario)
+    egress = res.ports.set_index(["device", "port"]).loc[("sw1", "3")]
+    dropped = res.frames[res.frames["outcome"] == "dropped"]
+    assert egress["discards"] > 0
+    assert egress["discards"] == len(dropped)
+    assert set(dropped["drop_reason"]) == {"queue-full"} and set(dropped["drop_device"]) == {"sw1"}
+    assert 9_000 < egress["max_queue_bytes"] <= 10_000
