@@ -548,3 +548,30 @@ def test_search_through_the_session(server) -> None:  # type: ignore[no-untyped-
     status, lines = c.cmd("SEARCH CHARSET KOI8-R ALL")
     assert status == "NO" and b"BADCHARSET" in lines[-1]
     assert c.status("SEARCH FROB") == "BAD"
+
+
+SCRIPT = (
+    b"a LOGIN {5}\r\nalice {10}\r\nwonderland\r\n"
+    b'b APPEND INBOX (\\Seen) "05-Feb-2020 10:00:00 +0100" {%d}\r\n' % len(SIMPLE)
+    + SIMPLE
+    + b"\r\nc SELECT INBOX\r\n"
+    b"d UID FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (Subject)] ENVELOPE)\r\n"
+    b"e SEARCH OR SEEN FROM {3}\r\nbob\r\n"
+    b"f STORE 1 +FLAGS (\\Flagged)\r\nbad line\r\ng IDLE\r\nDONE\r\nh LOGOUT\r\n"
+)
+
+
+def test_a_whole_session_byte_by_byte_equals_all_at_once() -> None:
+    """The server's answers do not depend on how the client's bytes were chunked."""
+
+    def normalized(out: bytes) -> bytes:
+        return re.sub(rb"(UIDVALIDITY|APPENDUID) \d+", rb"\1 N", out)
+
+    whole = make_server().open_session()
+    expected = whole.greeting() + whole.receive_data(SCRIPT)
+    single = make_server().open_session()
+    got = single.greeting() + b"".join(
+        single.receive_data(SCRIPT[i : i + 1]) for i in range(len(SCRIPT))
+    )
+    assert normalized(got) == normalized(expected)
+    assert expected.endswith(b"h OK LOGOUT completed\r\n") and whole.closed
