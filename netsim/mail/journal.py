@@ -10,11 +10,16 @@ current state to a fresh file and renaming it over the old one (atomic too).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+
+class StoreLocked(OSError):
+    """Another open store already uses the directory."""
 
 
 class Journal:
@@ -24,6 +29,14 @@ class Journal:
         self.directory = directory
         self.blob_dir = directory / "blobs"
         self.blob_dir.mkdir(parents=True, exist_ok=True)
+        # Two writers would interleave journal lines and each compact away the other's
+        # work, so the directory is locked for as long as the store is open.
+        self._lock = open(directory / "lock", "ab")  # noqa: SIM115 - held while open
+        try:
+            fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lock.close()
+            raise StoreLocked(f"{directory} is in use by another process") from None
         self.path = directory / "journal.log"
         self._file = open(self.path, "ab")  # noqa: SIM115 - held open for the store's life
 
@@ -71,8 +84,9 @@ class Journal:
                     blob.unlink()
 
     def close(self) -> None:
-        """Close the journal file."""
+        """Close the journal file and release the directory."""
         self._file.close()
+        self._lock.close()
 
     def _blob_path(self, key: str) -> Path:
         return self.blob_dir / key[:2] / f"{key}.eml"

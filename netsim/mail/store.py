@@ -137,6 +137,12 @@ class MailStore:
                 box.recent_mark = box.uidnext
             self._journal.compact(self._snapshot(), self._referenced_blobs())
 
+    def close(self) -> None:
+        """Release the directory of a durable store (a no-op in memory)."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
     # -- observation ------------------------------------------------------------------
 
     def add_listener(self, listener: Listener) -> None:

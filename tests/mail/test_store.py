@@ -71,6 +71,7 @@ def test_everything_survives_a_restart(tmp_path: Path) -> None:
     store.subscribe("u", "jobs/2020")
     store.set_acl(work, "v", "lr")
     uidvalidity = inbox.uidvalidity
+    store.close()
 
     again = MailStore(tmp_path)
     inbox2 = again.mailbox("u", "INBOX")
@@ -94,6 +95,16 @@ def test_a_torn_last_journal_line_is_ignored(tmp_path: Path) -> None:
     store.append(box, [(b"kept", [], WHEN)])
     with open(tmp_path / "journal.log", "ab") as journal:
         journal.write(b'{"op":"expunge","id":1,"ui')
+    store.close()
     again = MailStore(tmp_path)
     reopened = again.mailbox("u", "x")
     assert reopened is not None and len(reopened.messages) == 1
+
+
+def test_one_directory_one_open_store(tmp_path: Path) -> None:
+    """A second server on the same directory is refused instead of corrupting it."""
+    store = MailStore(tmp_path)
+    with pytest.raises(OSError, match="in use"):
+        MailStore(tmp_path)
+    store.close()
+    MailStore(tmp_path).close()

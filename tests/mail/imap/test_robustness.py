@@ -233,4 +233,8 @@ def test_sensible_commands_keep_sessions_and_disk_consistent(
             for b in s.mailboxes()
         ]
 
-    assert snapshot(MailStore(directory)) == snapshot(store)
+    before = snapshot(store)
+    store.close()
+    reopened = MailStore(directory)
+    assert snapshot(reopened) == before
+    reopened.close()
