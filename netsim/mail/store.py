@@ -189,12 +189,22 @@ class MailStore:
                 self.create_mailbox(user, name, special)
 
     def create_mailbox(self, owner: str, name: str, special_use: str | None = None) -> Mailbox:
-        """Create ``name`` and any missing superior names (RFC 3501 6.3.3)."""
+        """Create ``name`` and any missing superior names (RFC 3501 6.3.3).
+
+        New mailboxes inherit the ACL of their nearest existing superior, so a shared
+        folder's new subfolders are shared alike (RFC 4314 section 3).
+        """
         name = _canonical(name)
         if self.mailbox(owner, name) is not None:
             raise StoreError("mailbox already exists")
         records: list[dict[str, Any]] = []
         parts = name.split(DELIMITER)
+        acl: dict[str, str] = {}
+        for depth in range(len(parts) - 1, 0, -1):
+            superior = self.mailbox(owner, DELIMITER.join(parts[:depth]))
+            if superior is not None:
+                acl = dict(superior.acl)
+                break
         for depth in range(1, len(parts) + 1):
             path = DELIMITER.join(parts[:depth])
             if self.mailbox(owner, path) is None:
@@ -207,6 +217,7 @@ class MailStore:
                         "name": path,
                         "uidvalidity": uidvalidity,
                         "special": special_use if path == name else None,
+                        "acl": acl,
                     }
                 )
         self._commit(records)

@@ -59,6 +59,9 @@ class ServerConfig:
     login_requires_tls: bool = False
     #: Text of the greeting.
     greeting: str = "netsim IMAP4rev1 server ready"
+    #: Let unexpected exceptions in command handlers propagate (tests) instead of
+    #: answering ``NO [SERVERBUG]`` and carrying on (production).
+    debug: bool = False
 
 
 class ImapServer:
@@ -217,6 +220,13 @@ class ServerSession:
             return
         except StoreError as exc:
             self.emit(Tagged(cmd.tag, "NO", str(exc)))
+            return
+        except Exception:
+            # A bug must cost one command, not every session on the server; tests run
+            # with debug=True so that it surfaces there instead.
+            if self.server.config.debug:
+                raise
+            self.emit(Tagged(cmd.tag, "NO", "internal server error", "SERVERBUG"))
             return
         if result == "":
             return  # the handler answers later (IDLE, AUTHENTICATE) or already did

@@ -6,6 +6,7 @@ how the real and the simulated transports drive a session.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from netsim.mail.imap.server import ImapServer, ServerConfig, ServerSession
@@ -57,7 +58,8 @@ MULTIPART = (
 
 
 def make_server(config: ServerConfig | None = None, store: MailStore | None = None) -> ImapServer:
-    """A server over an in-memory store with the three test users."""
+    """A server over an in-memory store with the three test users, bugs not hidden."""
+    config = dataclasses.replace(config or ServerConfig(), debug=True)
     return ImapServer(store or MailStore(), Users(USERS), config)
 
 

@@ -552,7 +552,8 @@ def test_search_through_the_session(server) -> None:  # type: ignore[no-untyped-
 
 SCRIPT = (
     b"a LOGIN {5}\r\nalice {10}\r\nwonderland\r\n"
-    b'b APPEND INBOX (\\Seen) "05-Feb-2020 10:00:00 +0100" {%d}\r\n' % len(SIMPLE)
+    b'b APPEND INBOX (\\Seen) "05-Feb-2020 10:00:00 +0100" {%d}\r\n'
+    % len(SIMPLE)
     + SIMPLE
     + b"\r\nc SELECT INBOX\r\n"
     b"d UID FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (Subject)] ENVELOPE)\r\n"
@@ -575,3 +576,36 @@ def test_a_whole_session_byte_by_byte_equals_all_at_once() -> None:
     )
     assert normalized(got) == normalized(expected)
     assert expected.endswith(b"h OK LOGOUT completed\r\n") and whole.closed
+
+
+def test_subfolders_of_a_shared_folder_are_shared_alike(server) -> None:  # type: ignore[no-untyped-def]
+    """A mailbox created under a shared one inherits its ACL, whoever creates it."""
+    bob = Client(server, "bob")
+    bob.ok("CREATE Team")
+    bob.ok("SETACL Team alice lrswipk")
+    alice = Client(server, "alice")
+    alice.ok("CREATE user/bob/Team/notes")
+    assert b"alice lrswipk" in bob.ok("GETACL Team/notes")[0]
+    assert alice.status("CREATE user/bob/Other") == "NO"
+    assert alice.status('CREATE "user/bob/Team/a%b"') == "NO"
+
+
+def test_a_bug_in_a_handler_costs_one_command() -> None:
+    """Outside debug mode an unexpected exception becomes NO [SERVERBUG]."""
+    from netsim.mail.imap import commands
+
+    server = make_server()
+    server.config = ServerConfig()  # production mode
+
+    def broken(session, tag, args):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError
+
+    original = commands.HANDLERS["NOOP"]
+    commands.HANDLERS["NOOP"] = broken
+    try:
+        c = Client(server)
+        status, lines = c.cmd("NOOP")
+        assert status == "NO" and b"SERVERBUG" in lines[-1]
+    finally:
+        commands.HANDLERS["NOOP"] = original
+    assert c.status("NOOP") == "OK"

@@ -64,12 +64,11 @@ def do_create(session: ServerSession, tag: str, args: Arguments) -> str:
     user = session.require_user()
     name = name.rstrip(DELIMITER) if name.endswith(DELIMITER) else name
     owner, path = names.split_name(user, name)
-    if owner == user:
-        try:
-            names.check_new_name(path)
-        except names.NameError_ as exc:
-            raise No(str(exc), "CANNOT") from exc
-    else:
+    try:
+        names.check_new_name(path)
+    except names.NameError_ as exc:
+        raise No(str(exc), "CANNOT") from exc
+    if owner != user:
         parent = DELIMITER.join(path.split(DELIMITER)[:-1])
         if not parent:
             raise No("cannot create top-level mailboxes of another user", "NOPERM")
