@@ -5,7 +5,8 @@ of an expunge.  So each session keeps the UIDs it has announced, in order, and c
 them with the shared mailbox to produce the untagged ``EXPUNGE``, ``EXISTS``,
 ``RECENT`` and ``FETCH (FLAGS ..)`` responses other sessions' changes call for
 (RFC 3501 section 5.2).  An expunge cannot be announced while answering FETCH, STORE
-or SEARCH (section 7.4.1), so then the message lingers as a ghost until a later command.
+or SEARCH (section 7.4.1; the UID forms may), so then the message lingers as a ghost
+until a later command.
 """
 
 from __future__ import annotations

@@ -42,7 +42,9 @@ from netsim.mail.imap.states import State
 from netsim.mail.store import Mailbox, MailStore, StoreError
 from netsim.mail.users import Users
 
-_NO_EXPUNGE_NEWS = frozenset({"FETCH", "STORE", "SEARCH", "UID FETCH", "UID STORE", "UID SEARCH"})
+# RFC 3501 7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH, whose sequence
+# numbers the client is about to interpret.  The UID forms are exempt: UIDs do not move.
+_NO_EXPUNGE_NEWS = frozenset({"FETCH", "STORE", "SEARCH"})
 
 
 @dataclass(frozen=True)

@@ -609,3 +609,15 @@ def test_a_bug_in_a_handler_costs_one_command() -> None:
     finally:
         commands.HANDLERS["NOOP"] = original
     assert c.status("NOOP") == "OK"
+
+
+def test_uid_commands_may_carry_expunge(server) -> None:  # type: ignore[no-untyped-def]
+    """RFC 3501 7.4.1 lets EXPUNGE ride on UID FETCH, since UIDs never shift."""
+    a = selected(server)
+    b = Client(server, "alice")
+    b.ok("SELECT INBOX")
+    b.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
+    b.ok("EXPUNGE")
+    lines = a.ok("UID FETCH 2 FLAGS")
+    # The answer uses the numbers the client knew; then the news renumbers.
+    assert lines == [b"* 2 FETCH (UID 2 FLAGS (\\Recent))", b"* 1 EXPUNGE"]
