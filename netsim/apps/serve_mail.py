@@ -50,6 +50,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="refuse LOGIN and AUTHENTICATE before STARTTLS (LOGINDISABLED)",
     )
     parser.add_argument(
+        "--autologout",
+        type=float,
+        default=1800.0,
+        metavar="SECONDS",
+        help="log out sessions silent this long (RFC 3501: at least 30 minutes; 0: never)",
+    )
+    parser.add_argument(
         "--max-literal",
         type=int,
         default=ServerConfig.max_literal,
@@ -66,6 +73,7 @@ class _Connection(asyncio.Protocol):
         self.session: ServerSession = hub.imap.open_session(tls=tls)
         self.transport: asyncio.Transport | None = None
         self._tls_task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Set TCP_NODELAY and send the greeting."""
@@ -77,9 +85,11 @@ class _Connection(asyncio.Protocol):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.hub.connections.add(self)
         transport.write(self.session.greeting())
+        self._arm_timer()
 
     def data_received(self, data: bytes) -> None:
         """Feed the session; write its answer in one go."""
+        self._arm_timer()
         out = self.session.receive_data(data)
         if not out:
             self._ack_now()
@@ -94,9 +104,24 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget this connection."""
+        if self._timer is not None:
+            self._timer.cancel()
         self.hub.connections.discard(self)
         if not self.session.closed:
             self.session.receive_data(b"")
+
+    def say_bye(self, reason: str) -> None:
+        """End the session with ``* BYE`` and close the socket."""
+        self._write(self.session.shutdown(reason))
+
+    def _arm_timer(self) -> None:
+        # RFC 3501 5.4: an inactivity autologout timer of at least 30 minutes; an IDLE
+        # session is not inactive for this purpose only in spirit, so it is reset too.
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.hub.autologout > 0:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self.hub.autologout, self.say_bye, "Autologout")
 
     def pause_writing(self) -> None:
         """The client is not reading: stop reading its commands until it catches up."""
@@ -152,9 +177,13 @@ class _Connection(asyncio.Protocol):
 class _Hub:
     """What all connections of one listening server share."""
 
-    def __init__(self, imap: ImapServer, tls_context: ssl.SSLContext | None) -> None:
+    def __init__(
+        self, imap: ImapServer, tls_context: ssl.SSLContext | None, autologout: float
+    ) -> None:
         self.imap = imap
         self.tls_context = tls_context
+        #: Seconds of silence after which a session is logged out (0: never).
+        self.autologout = autologout
         self.connections: set[_Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -185,10 +214,11 @@ async def serve(
     imaps_port: int | None = None,
     ready: Callable[[list[tuple[str, int]]], None] | None = None,
     stop: asyncio.Event | None = None,
+    autologout: float = 1800.0,
 ) -> None:
     """Listen for IMAP (and IMAPS) until ``stop`` is set; ``ready`` gets the bound ports."""
     loop = asyncio.get_running_loop()
-    hub = _Hub(imap, tls_context)
+    hub = _Hub(imap, tls_context, autologout)
     hub.attach(loop)
     servers = [await loop.create_server(lambda: _Connection(hub, False), host, port)]
     if imaps_port is not None and tls_context is not None:
@@ -210,8 +240,7 @@ async def serve(
         for server in servers:
             server.close()
         for conn in list(hub.connections):
-            if conn.transport is not None:
-                conn.transport.close()
+            conn.say_bye("Server shutting down")
         for server in servers:
             await server.wait_closed()
 
@@ -225,8 +254,10 @@ class BackgroundServer:
         host: str = "127.0.0.1",
         tls_context: ssl.SSLContext | None = None,
         imaps: bool = False,
+        autologout: float = 1800.0,
     ) -> None:
         self.imap = imap
+        self.autologout = autologout
         self.host = host
         self.tls_context = tls_context
         self.imaps = imaps
@@ -273,6 +304,7 @@ class BackgroundServer:
                 0 if self.imaps else None,
                 ready,
                 self._stop,
+                self.autologout,
             )
 
         self._loop.run_until_complete(main())
@@ -322,7 +354,7 @@ def run(args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, stop.set)
-        await serve(imap, args.host, args.imap, context, args.imaps, ready, stop)
+        await serve(imap, args.host, args.imap, context, args.imaps, ready, stop, args.autologout)
 
     try:
         asyncio.run(main())

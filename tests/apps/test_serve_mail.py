@@ -365,3 +365,25 @@ def test_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_autologout_and_shutdown_say_bye() -> None:
+    """A silent session gets '* BYE Autologout'; stopping the server says BYE to the rest."""
+    background = BackgroundServer(ImapServer(MailStore(), Users(USERS)), autologout=0.2).start()
+    try:
+        with socket.create_connection((HOST, background.port)) as sock:
+            sock.settimeout(5)
+            reader = sock.makefile("rb")
+            reader.readline()
+            assert reader.readline() == b"* BYE Autologout\r\n"
+            assert reader.readline() == b""  # closed
+    finally:
+        background.stop()
+    background = BackgroundServer(ImapServer(MailStore(), Users(USERS))).start()
+    sock = socket.create_connection((HOST, background.port))
+    sock.settimeout(5)
+    reader = sock.makefile("rb")
+    reader.readline()
+    background.stop()
+    assert reader.readline() == b"* BYE Server shutting down\r\n"
+    sock.close()

@@ -140,6 +140,14 @@ class ServerSession:
                 break  # nothing more may be read in clear text
         return self._flush()
 
+    def shutdown(self, reason: str) -> bytes:
+        """End the session from the server's side: ``* BYE reason`` (autologout, restart)."""
+        if self.closed:
+            return b""
+        self.emit(UntaggedStatus("BYE", reason))
+        self.close()
+        return self._flush()
+
     def idle_updates(self) -> bytes:
         """While idling, the untagged news about the selected mailbox (else nothing)."""
         if self.idle_tag is not None and self.view is not None:
