@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.header
+import email.message
 import email.utils
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -250,14 +251,10 @@ def _body_text(part: MimePart) -> str:
     cached: str | None = part.__dict__.get("_search_body")
     if cached is not None:
         return cached
-    import email.message
-
     texts: list[str] = []
     for leaf in part.walk():
-        if leaf is part and (leaf.children or leaf.encapsulated is not None):
-            continue
-        if leaf.children:
-            continue
+        if leaf.children or leaf.encapsulated is not None:
+            continue  # containers: their leaves are visited in turn
         holder = email.message.Message()
         encoding = leaf.get("content-transfer-encoding")
         if encoding:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+from importlib import metadata
 from typing import TYPE_CHECKING
 
-from netsim import __version__
 from netsim.mail.imap.arguments import Arguments, Bad
 from netsim.mail.imap.events import Tagged, UntaggedStatus
 from netsim.mail.imap.parser import Atom
@@ -44,5 +45,15 @@ def do_id(session: ServerSession, tag: str, args: Arguments) -> str:
     if isinstance(value, tuple) and (len(value) % 2 or len(value) > 60):
         raise Bad("ID list must hold field-value pairs")
     args.end()
-    session.untagged(b'ID ("name" "netsim" "version" ' + string(__version__) + b")")
+    session.untagged(b'ID ("name" "netsim" "version" ' + string(_version()) + b")")
     return "ID completed"
+
+
+@cache
+def _version() -> str:
+    # From the installed metadata: importing the top-level package would drag in the
+    # whole simulator just to say its version.
+    try:
+        return metadata.version("netsim")
+    except metadata.PackageNotFoundError:
+        return "unknown"
