@@ -14,18 +14,20 @@ from typing import Any
 
 from netsim import __version__
 from netsim.apps.frames import FrameSource
+from netsim.apps.ping import Pinger
+from netsim.apps.tcp import TcpTraffic
 from netsim.engine.sim import Simulation
 from netsim.l2.frame import BROADCAST
 from netsim.l2.host import Host
 from netsim.l2.mac_table import MacEvent
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Switch
-from netsim.metrics.results import Results, summarize_frames
-from netsim.metrics.tables import frames_table, mac_events_table, ports_table
+from netsim.metrics.results import Results, summarize_frames, summarize_table
+from netsim.metrics.tables import app_tables, frames_table, mac_events_table, ports_table
 from netsim.phy.link import Link
 from netsim.phy.port import Port
 from netsim.scenario import model as m
 from netsim.scenario.load import LoadedScenario, load, loads
-from netsim.scenario.resolve import find_link
+from netsim.scenario.resolve import find_link, tcp_ports
 from netsim.topology.build import Network, build
 
 __all__ = ["LoadedScenario", "Results", "load", "loads", "run"]
@@ -37,6 +39,7 @@ def run(scenario: LoadedScenario, seed: int | None = None) -> Results:
     spec = scenario.model
     sim = Simulation(spec.seed if seed is None else seed)
     net = build(scenario.topology, sim, _recorded_mac_events(spec.measure))
+    captured = {text: _capture(net, text) for text in spec.measure.capture}
     _start_traffic(sim, net, spec)
     _schedule_events(sim, net, scenario)
     sim.run()
@@ -55,13 +58,25 @@ def run(scenario: LoadedScenario, seed: int | None = None) -> Results:
         "events_processed": sim.events_processed,
         "frames": summarize_frames(frames),
     }
+    extra = app_tables(sim.trace)
+    for table_name, table in extra.items():
+        summary[table_name] = summarize_table(table_name, table)
     return Results(
         frames=frames,
         ports=ports_table(net),
         mac_events=mac_events_table(sim.trace),
         summary=summary,
         wall_seconds=time.perf_counter() - started,
+        extra=extra,
+        captures={text: sorted(frames_, key=lambda r: r[0]) for text, frames_ in captured.items()},
     )
+
+
+def _capture(net: Network, text: str) -> list[tuple[float, Any]]:
+    node, _, port_name = text.partition(":")
+    port = net.port(node, port_name)
+    port.captured = []
+    return port.captured
 
 
 def _recorded_mac_events(measure: m.Measure) -> frozenset[MacEvent]:
@@ -73,7 +88,41 @@ def _recorded_mac_events(measure: m.Measure) -> frozenset[MacEvent]:
 
 
 def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
+    ports = tcp_ports(spec)
     for i, t in enumerate(spec.traffic):
+        name = t.name or f"{t.kind}{i + 1}"
+        if isinstance(t, m.PingTraffic):
+            Pinger(
+                sim,
+                name,
+                net.stacks[t.from_],
+                net.stacks[t.to].address,
+                t.to,
+                count=t.count,
+                interval=t.interval,
+                size=t.size,
+                start=t.start,
+                timeout=t.timeout,
+                identifier=i + 1,
+            )
+            continue
+        if isinstance(t, m.TcpTraffic):
+            request = t.request if isinstance(t.request, list) else [t.request or 0]
+            TcpTraffic(
+                sim,
+                name,
+                net.stacks[t.from_],
+                net.stacks[t.to],
+                ports[i],
+                start=t.start,
+                stop_at=spec.duration,
+                total_bytes=t.bytes,
+                request=request,
+                response=t.response or 0,
+                count=t.count,
+                interval=t.interval,
+            )
+            continue
         host = net.devices[t.from_]
         assert isinstance(host, Host)
         if t.to == "broadcast":
@@ -84,7 +133,7 @@ def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
             dst_mac = dst.mac
         FrameSource(
             sim,
-            t.name or f"frames{i + 1}",
+            name,
             host,
             dst_mac,
             t.to,

@@ -28,6 +28,8 @@ class Trace:
     mac_events: list[MacRecord] = field(default_factory=list)
     expected_receivers: dict[int, int] = field(default_factory=dict)
     """frame_id -> how many hosts must receive a group-addressed frame for it to count."""
+    tables: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    """Rows written by applications (``ping``, ``tcp``, ``imap``): one CSV file each."""
     first_bit_out: dict[int, float] = field(default_factory=dict)
     """frame_id -> when its first bit left the source host (the last attempt, on a hub)."""
 
@@ -46,6 +48,10 @@ class Trace:
     ) -> None:
         """A copy of a frame was discarded, and why."""
         self.dropped.append((frame_id, device, reason, time, hops))
+
+    def row(self, table: str, **columns: object) -> None:
+        """Append a row to an application's results table (e.g. one ping, one transfer)."""
+        self.tables.setdefault(table, []).append(columns)
 
     def mac_event(self, time: float, device: str, event: str, mac: int, port: str) -> None:
         """A MAC address table learned, refreshed, moved, aged out, flooded or was full."""

@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from netsim.metrics.pcap import write_pcap
+
 
 @dataclass
 class Results:
@@ -23,6 +25,24 @@ class Results:
     """How long the run took on this machine; kept out of summary.json so that the same
     scenario and seed give byte-identical files."""
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Applications' tables by name: ``ping``, ``tcp``, ``imap``."""
+    captures: dict[str, list[tuple[float, Any]]] = field(default_factory=dict)
+    """Captured ports (``node:port``): (time, frame) in time order."""
+
+    @property
+    def ping(self) -> pd.DataFrame:
+        """One row per echo request (empty if the scenario pings nothing)."""
+        return self.extra.get("ping", pd.DataFrame())
+
+    @property
+    def tcp(self) -> pd.DataFrame:
+        """One row per TCP transfer or exchange."""
+        return self.extra.get("tcp", pd.DataFrame())
+
+    @property
+    def imap(self) -> pd.DataFrame:
+        """One row per IMAP command."""
+        return self.extra.get("imap", pd.DataFrame())
 
     def save(self, directory: str | Path) -> Path:
         """Write frames.csv, ports.csv, mac_events.csv and summary.json into ``directory``."""
@@ -33,6 +53,11 @@ class Results:
         self.mac_events.to_csv(out / "mac_events.csv", index=False, float_format="%.12g")
         for name, table in self.extra.items():
             table.to_csv(out / f"{name}.csv", index=False, float_format="%.12g")
+        if self.captures:
+            folder = out / "captures"
+            folder.mkdir(exist_ok=True)
+            for port, records in self.captures.items():
+                write_pcap(folder / capture_file_name(port), _frame_octets(records))
         (out / "summary.json").write_text(
             json.dumps(self.summary, indent=2, sort_keys=False) + "\n"
         )
@@ -78,3 +103,26 @@ def latency_stats(latency: pd.Series) -> dict[str, float | None]:
         "p99": clean(float(latency.quantile(0.99))),
         "max": clean(float(latency.max())),
     }
+
+
+def capture_file_name(port: str) -> str:
+    """``sw1:Gi0/1`` -> ``sw1_Gi0-1.pcap``."""
+    return port.replace(":", "_").replace("/", "-") + ".pcap"
+
+
+def _frame_octets(records: list[tuple[float, Any]]) -> list[tuple[float, bytes]]:
+    # Captures hold frames as a NIC hands them up: without the 4-byte FCS.
+    return [(t, frame.to_bytes()[:-4]) for t, frame in records]
+
+
+def summarize_table(name: str, table: pd.DataFrame) -> dict[str, Any]:
+    """A few aggregates of an application table for summary.json."""
+    out: dict[str, Any] = {"rows": len(table)}
+    if name == "ping" and not table.empty:
+        replies = table[table["outcome"] == "reply"]
+        out["replies"] = len(replies)
+        out["rtt"] = latency_stats(replies["rtt"].astype(float))
+    if name == "tcp" and not table.empty:
+        out["retransmissions"] = int(table["retransmissions"].max())
+        out["duration"] = latency_stats(table["duration"].astype(float))
+    return out

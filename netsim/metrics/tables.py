@@ -134,3 +134,8 @@ def mac_events_table(trace: Trace) -> pd.DataFrame:
     events = sorted(trace.mac_events, key=lambda e: e[0])
     rows = [(t, dev, ev, mac_to_str(mac), port, vlan) for t, dev, ev, mac, port, vlan in events]
     return pd.DataFrame.from_records(rows, columns=MAC_COLUMNS)
+
+
+def app_tables(trace: Trace) -> dict[str, pd.DataFrame]:
+    """The applications' tables (ping, tcp, imap ...), one DataFrame each, rows in order."""
+    return {name: pd.DataFrame(rows) for name, rows in sorted(trace.tables.items())}

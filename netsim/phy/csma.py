@@ -142,6 +142,8 @@ class CsmaCdStation:
                 if not tx.collided:
                     self.idle_since = max(self.idle_since, env.now)
                     self.port.count_tx(frame)
+                    if self.port.captured is not None:
+                        self.port.captured.append((tx.start, frame))
                     break
                 attempts += 1
                 counters = self.port.counters

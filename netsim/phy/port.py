@@ -110,6 +110,8 @@ class Port:
         self.station: CsmaCdStation | None = None
         self.records_first_bit = False
         """True on a host's NIC: the trace notes when each frame's first bit leaves."""
+        self.captured: list[tuple[float, WireFrame]] | None = None
+        """When capturing: every frame sent (at its first bit) and received (at its last)."""
         self.counters = PortCounters()
         self._tx_free = 0.0
         self._backlog: deque[tuple[float, int]] = deque()
@@ -164,6 +166,8 @@ class Port:
         if self._backlog_bytes > self.counters.max_queue_bytes:
             self.counters.max_queue_bytes = self._backlog_bytes
         self.count_tx(frame)
+        if self.captured is not None:
+            self.captured.append((start, frame))
         link.carry(self, frame, hops, start)
         return True
 
@@ -192,4 +196,6 @@ class Port:
             c.rx_multicast += 1
         else:
             c.rx_unicast += 1
+        if self.captured is not None:
+            self.captured.append((t_last, frame))
         self.owner.receive(self, frame, hops, t_first, t_last)

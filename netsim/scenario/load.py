@@ -151,29 +151,20 @@ def set_path(data: dict[str, Any], path: YamlPath, value: Any) -> None:
                 node = node.setdefault(part, {})
 
 
+def _all_models() -> list[type[m.Strict]]:
+    found: list[type[m.Strict]] = []
+    todo: list[type[m.Strict]] = [m.Strict]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
 _ALL_KEYS = sorted(
-    {
-        (f.alias or name)
-        for model in (
-            m.Scenario,
-            m.Topology,
-            m.Defaults,
-            m.LinkSettings,
-            m.SwitchSettings,
-            m.HostNode,
-            m.SwitchNode,
-            m.BridgeNode,
-            m.HubNode,
-            m.Link,
-            m.FramesTraffic,
-            m.LinkEvent,
-            m.DeviceEvent,
-            m.HostMoveEvent,
-            m.Measure,
-        )
-        for name, f in model.model_fields.items()
-    }
+    {(f.alias or name) for model in _all_models() for name, f in model.model_fields.items()}
 )
+"""Every key a scenario may use anywhere: suggestions for typos come from here."""
 
 
 def _yaml_path(loc: tuple[str | int, ...], data: Any) -> YamlPath:
@@ -196,27 +187,17 @@ def _yaml_path(loc: tuple[str | int, ...], data: Any) -> YamlPath:
 
 _UNION_TAGS = frozenset(
     {
-        "host",
-        "switch",
-        "bridge",
-        "hub",
-        "frames",
-        "link-down",
-        "link-up",
-        "clear-mac-table",
-        "host-move",
-        "str",
-        "int",
-        "float",
-        "bool",
-        "list",
-        "dict",
-        "tuple",
-        "constrained-int",
-        "constrained-float",
-        "constrained-str",
+        value
+        for model in _all_models()
+        for key in ("kind", "action")
+        if key in model.model_fields
+        for value in getattr(model.model_fields[key].annotation, "__args__", ())
     }
+    | {"str", "int", "float", "bool", "list", "dict", "tuple"}
+    | {"constrained-int", "constrained-float", "constrained-str"}
 )
+"""Names pydantic puts in error locations that are not keys of the data: the tags of
+discriminated unions (node kinds, traffic kinds, event actions) and union member types."""
 
 
 def _is_union_member(part: str) -> bool:

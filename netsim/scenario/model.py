@@ -85,6 +85,13 @@ class HostSettings(Strict):
 
     buffer: Size | None = None
     """The NIC's transmit queue."""
+    nagle: bool | None = None
+    """Nagle's algorithm on this host's TCP connections (default on; off is TCP_NODELAY)."""
+    delayed_ack: bool | None = None
+    """Delayed ACKs on this host's TCP connections (default on, 40 ms as Linux)."""
+    tcp_window: Annotated[Size, Field(ge=1, le=65535)] | None = None
+    """TCP receive buffer, hence the largest window this host advertises (default and
+    most 65535 bytes: window scaling, RFC 7323, is not modelled)."""
 
 
 class Defaults(Strict):
@@ -101,6 +108,9 @@ class HostNode(HostSettings):
     kind: Literal["host"]
     mac: str | None = None
     ip: str | None = None
+    """IPv4 address with prefix, like ``10.0.0.25/24``; default: the next free address of
+    10.0.0.0/24 (10.0.0.0/16 when there are more than 254 hosts)."""
+    gateway: str | None = None
 
 
 class SwitchNode(SwitchSettings):
@@ -194,7 +204,51 @@ class FramesTraffic(Strict):
         return self
 
 
-Traffic = Annotated[FramesTraffic, Field(discriminator="kind")]
+class PingTraffic(Strict):
+    """ICMP echo requests from one host to another, like the ``ping`` command."""
+
+    kind: Literal["ping"]
+    name: str | None = None
+    from_: str = Field(alias="from")
+    to: str
+    count: Annotated[int, Field(ge=1)] = 4
+    interval: Time = 1.0
+    size: Annotated[int, Field(ge=0, le=1472)] = 56
+    """ICMP data bytes, as ``ping -s``: 56 makes an 84-byte IP packet."""
+    start: Time = 0.0
+    timeout: Time = 1.0
+
+
+class TcpTraffic(Strict):
+    """A TCP bulk transfer (``bytes``) or request/response exchanges (``request``)."""
+
+    kind: Literal["tcp"]
+    name: str | None = None
+    from_: str = Field(alias="from")
+    to: str
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    start: Time = 0.0
+    bytes: Size | None = None
+    request: Size | list[Size] | None = None
+    """Bytes the client writes per exchange; a list is several writes in a row."""
+    response: Size | None = None
+    count: Annotated[int, Field(ge=1)] = 1
+    interval: Time = 0.0
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> TcpTraffic:
+        if (self.bytes is None) == (self.request is None):
+            raise ValueError(
+                "give either bytes (a bulk transfer) or request and response (exchanges)"
+            )
+        if self.request is not None and self.response is None:
+            raise ValueError("an exchange needs a response size (response: 0 for none)")
+        if self.bytes is not None and self.bytes < 1:
+            raise ValueError("a bulk transfer needs at least one byte")
+        return self
+
+
+Traffic = Annotated[FramesTraffic | PingTraffic | TcpTraffic, Field(discriminator="kind")]
 
 
 class LinkEvent(Strict):
@@ -234,6 +288,8 @@ class Measure(Strict):
 
     mac_events: Literal["all"] | list[RecordableMacEvent] | None = None
     """Which MAC-table events go to mac_events.csv; default all but ``refresh``."""
+    capture: list[str] = []
+    """Ports (``node:port``) whose frames are written to ``captures/<node>_<port>.pcap``."""
 
 
 class Scenario(Strict):

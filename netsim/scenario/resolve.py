@@ -6,6 +6,8 @@ fixes a scenario in one pass rather than one error per run.
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,7 @@ import networkx as nx
 
 from netsim.l2.frame import host_mac, mac_to_str, parse_mac
 from netsim.l2.switching import SwitchingMode
+from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
 from netsim.phy.media import MEDIA, SIGNAL_SPEED_M_PER_S
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
@@ -131,7 +134,16 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
                 ctx.error((*path, "mac"), f"MAC {mac_to_str(mac)} is already {macs[mac]}'s")
             macs[mac] = name
             buffer = _first(node.buffer, defaults.host.buffer, DEFAULT_HOST_BUFFER)
-            topo.nodes[name] = NodeSpec(name, "host", ports_of[name], buffer_bytes=buffer, mac=mac)
+            topo.nodes[name] = NodeSpec(
+                name,
+                "host",
+                ports_of[name],
+                buffer_bytes=buffer,
+                mac=mac,
+                nagle=_first(node.nagle, defaults.host.nagle, True),
+                delayed_ack=_first(node.delayed_ack, defaults.host.delayed_ack, True),
+                tcp_window=_first(node.tcp_window, defaults.host.tcp_window, 65535),
+            )
         elif isinstance(node, m.HubNode):
             topo.nodes[name] = NodeSpec(name, "hub", ports_of[name], buffer_bytes=0)
         else:
@@ -159,6 +171,8 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
                 buffer_bytes=_first(node.buffer, sw.buffer, DEFAULT_SWITCH_BUFFER),
                 static_macs=tuple(statics),
             )
+
+    _assign_addresses(ctx, spec, topo)
 
     # Links.
     loops = nx.utils.UnionFind()
@@ -189,6 +203,44 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
     if ctx.problems:
         raise ScenarioError(ctx.problems)
     return topo
+
+
+def _assign_addresses(ctx: _Ctx, spec: m.Topology, topo: Topology) -> None:
+    """Give every host an IPv4 interface: its own ``ip``, or the next free address."""
+    hosts = {n: node for n, node in spec.nodes.items() if isinstance(node, m.HostNode)}
+    taken: dict[ipaddress.IPv4Address, str] = {}
+    chosen: dict[str, ipaddress.IPv4Interface] = {}
+    for name, node in hosts.items():
+        path = ("topology", "nodes", name)
+        if node.ip is not None:
+            try:
+                iface = parse_interface(node.ip)
+            except ValueError as e:
+                ctx.error((*path, "ip"), str(e))
+                continue
+            if iface.ip in taken:
+                ctx.error((*path, "ip"), f"address {iface.ip} is already {taken[iface.ip]}'s")
+                continue
+            taken[iface.ip] = name
+            chosen[name] = iface
+        if node.gateway is not None:
+            try:
+                ipaddress.IPv4Address(node.gateway)
+            except ValueError:
+                ctx.error((*path, "gateway"), f"not an IPv4 address: {node.gateway!r}")
+    network = DEFAULT_NETWORK if len(hosts) <= 254 else ipaddress.IPv4Network("10.0.0.0/16")
+    free = (a for a in network.hosts() if a not in taken)
+    for name, node in hosts.items():
+        if name not in chosen and node.ip is None:
+            address = next(free, None)
+            if address is None:
+                ctx.error(("topology", "nodes", name), f"no free address left in {network}")
+                continue
+            chosen[name] = ipaddress.IPv4Interface(f"{address}/{network.prefixlen}")
+    for name, iface in chosen.items():
+        topo.nodes[name] = dataclasses.replace(
+            topo.nodes[name], ip=str(iface), gateway=hosts[name].gateway
+        )
 
 
 def _first(*values: Any) -> Any:
@@ -286,17 +338,41 @@ def _check_traffic(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
             ctx.error((*path, "from"), _not_a_host(t.from_, topo))
         elif t.from_ not in connected:
             ctx.error((*path, "from"), f"host {t.from_} has no link")
-        if t.to != "broadcast" and t.to not in hosts:
-            ctx.error((*path, "to"), _not_a_host(t.to, topo, broadcast_ok=True))
+        broadcast_ok = isinstance(t, m.FramesTraffic)
+        if not (broadcast_ok and t.to == "broadcast") and t.to not in hosts:
+            ctx.error((*path, "to"), _not_a_host(t.to, topo, broadcast_ok=broadcast_ok))
         elif t.to == t.from_:
-            ctx.error((*path, "to"), "a host does not send frames to itself")
+            ctx.error((*path, "to"), "a host does not send traffic to itself")
+    ports_in_use: dict[tuple[str, int], int] = {}
+    for i, port in tcp_ports(scenario).items():
+        t = scenario.traffic[i]
+        if (t.to, port) in ports_in_use:
+            other = ports_in_use[t.to, port]
+            ctx.error(
+                ("traffic", i, "port"),
+                f"{t.to} already listens on TCP port {port} for traffic[{other}]",
+            )
+        ports_in_use[t.to, port] = i
+    for j, text in enumerate(scenario.measure.capture):
+        node, _, port_name = text.partition(":")
+        if node not in topo.nodes or port_name not in topo.nodes[node].ports:
+            ctx.error(("measure", "capture", j), f"no port {text!r} (write it as node:port)")
+
+
+def tcp_ports(scenario: m.Scenario) -> dict[int, int]:
+    """The server port of each TCP traffic source, by traffic index (default 5001, 5002...)."""
+    out: dict[int, int] = {}
+    for i, t in enumerate(scenario.traffic):
+        if isinstance(t, m.TcpTraffic):
+            out[i] = t.port if t.port is not None else 5001 + i
+    return out
 
 
 def _not_a_host(name: str, topo: Topology, broadcast_ok: bool = False) -> str:
     extra = " or broadcast" if broadcast_ok else ""
     if name in topo.nodes:
         return f"{name} is a {topo.nodes[name].kind}; expected a host{extra}"
-    return f"unknown host {name!r} (hosts are: {', '.join(topo.hosts()) or 'none'}){extra and ''}"
+    return f"unknown host {name!r} (hosts are: {', '.join(topo.hosts()) or 'none'})"
 
 
 def find_link(topo: Topology, ends: tuple[str, str]) -> LinkSpec | None:

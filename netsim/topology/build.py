@@ -13,6 +13,9 @@ from netsim.l2.host import Host
 from netsim.l2.hub import Hub
 from netsim.l2.mac_table import MacEvent
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Bridge, Switch
+from netsim.net.addressing import IpConfig, IPv4Address, IPv4Interface
+from netsim.net.stack import IpStack
+from netsim.net.tcp.config import TcpConfig
 from netsim.phy.csma import CollisionDomain, CsmaCdStation, Path
 from netsim.phy.link import Link
 from netsim.phy.port import Duplex, Port
@@ -30,6 +33,8 @@ class Network:
     devices: dict[str, Device] = field(default_factory=dict)
     links: dict[LinkSpec, Link] = field(default_factory=dict)
     domains: list[CollisionDomain] = field(default_factory=list)
+    stacks: dict[str, IpStack] = field(default_factory=dict)
+    """Each host's IPv4 stack, by host name."""
 
     @property
     def hosts(self) -> dict[str, Host]:
@@ -99,7 +104,23 @@ def build(
         )
     _build_collision_domains(net)
     _set_broadcast_audiences(net)
+    _build_ip_stacks(net)
     return net
+
+
+def _build_ip_stacks(net: Network) -> None:
+    """Give every host with an address its IPv4 stack (ARP, IPv4, ICMP, TCP)."""
+    names = {h.mac: name for name, h in net.hosts.items()}
+    for name, host in net.hosts.items():
+        spec = net.topology.nodes[name]
+        if spec.ip is None:
+            continue
+        gateway = IPv4Address(spec.gateway) if spec.gateway else None
+        config = IpConfig(IPv4Interface(spec.ip), gateway)
+        tcp = TcpConfig(
+            nagle=spec.nagle, delayed_ack=spec.delayed_ack, receive_buffer=spec.tcp_window
+        )
+        net.stacks[name] = IpStack(net.sim, host, config, tcp, host_names=names)
 
 
 def _build_collision_domains(net: Network) -> None:

@@ -29,6 +29,12 @@ class NodeSpec:
     buffer_bytes: int = 512_000
     mac: int | None = None
     static_macs: tuple[tuple[int, str], ...] = ()
+    ip: str | None = None
+    """A host's IPv4 interface, ``10.0.0.5/24``."""
+    gateway: str | None = None
+    nagle: bool = True
+    delayed_ack: bool = True
+    tcp_window: int = 65535
 
 
 @dataclass(frozen=True)

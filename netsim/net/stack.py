@@ -1,0 +1,252 @@
+"""A host's IPv4 stack on the simulated fabric: ARP, IPv4, ICMP echo and TCP.
+
+The protocols themselves are sans-IO objects (:class:`~netsim.net.arp_cache.ArpCache`,
+:class:`~netsim.net.tcp.demux.TcpDemux` and the codecs); this module is the thin adapter
+that gives them a NIC and a clock. Everything it puts on the wire is real bytes: an IPv4
+header with its checksum inside an Ethernet frame, or an ARP packet, so that frame sizes,
+timings, flooding and MAC learning are those a real host causes.
+
+After every input (a frame, a timer, an application call) the stack *pumps*: it sends
+what TCP wants sent, tells the sockets what happened, and re-arms one timer at the
+earliest deadline of TCP and ARP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from netsim.engine.sim import Simulation
+from netsim.l2.frame import (
+    BROADCAST,
+    ETHERTYPE_ARP,
+    ETHERTYPE_IPV4,
+    Frame,
+    MacAddress,
+    mac_to_str,
+)
+from netsim.l2.host import Host
+from netsim.net.addressing import IpConfig, IPv4Address, NoRouteError
+from netsim.net.arp import ArpPacket
+from netsim.net.arp_cache import ArpCache, ArpConfig
+from netsim.net.errors import DecodeError
+from netsim.net.icmp import IcmpEcho, decode_icmp
+from netsim.net.ipv4 import IpProtocol, Ipv4Packet
+from netsim.net.tcp.config import TcpConfig
+from netsim.net.tcp.demux import EPHEMERAL_PORTS, TcpDemux
+from netsim.net.tcp.states import TcpState
+
+if TYPE_CHECKING:
+    from netsim.net.sockets import TcpListener, TcpSocket
+
+Queued = tuple[Ipv4Packet, str]
+"""A packet waiting for ARP, with the traffic label its frame will carry."""
+
+EchoHandler = Callable[[IcmpEcho, float], None]
+
+
+@dataclass
+class StackStats:
+    """What the stack dropped, and why (the fabric's own drops are in frames.csv)."""
+
+    bad_packets: int = 0
+    """Frames whose ARP or IPv4 content did not decode (or failed its checksum)."""
+    no_route: int = 0
+    arp_failures: int = 0
+    packets_lost_to_arp: int = 0
+
+
+class IpStack:
+    """IPv4 on one host: send and receive packets, answer pings, run TCP connections."""
+
+    def __init__(
+        self,
+        sim: Simulation,
+        host: Host,
+        config: IpConfig,
+        tcp_config: TcpConfig | None = None,
+        arp_config: ArpConfig | None = None,
+        host_names: Mapping[MacAddress, str] | None = None,
+    ) -> None:
+        self.sim = sim
+        self.host = host
+        self.config = config
+        rng = sim.rng(f"tcp:{host.name}")
+        self.tcp = TcpDemux(
+            config.address,
+            config=tcp_config,
+            iss_source=lambda: rng.getrandbits(32),
+            port_source=lambda: rng.randrange(EPHEMERAL_PORTS.start, EPHEMERAL_PORTS.stop),
+        )
+        self.arp: ArpCache[Queued] = ArpCache(arp_config)
+        self.stats = StackStats()
+        self.sockets: list[TcpSocket] = []
+        self.listeners: dict[int, TcpListener] = {}
+        self._echo_handlers: dict[int, EchoHandler] = {}
+        self._names = host_names or {}
+        self._ident = 0
+        self._timer_at: float | None = None
+        self._timer_token = 0
+        host.register(ETHERTYPE_ARP, self._on_arp)
+        host.register(ETHERTYPE_IPV4, self._on_ipv4)
+
+    def __repr__(self) -> str:
+        return f"<IpStack {self.host.name} {self.config.interface}>"
+
+    @property
+    def address(self) -> IPv4Address:
+        """This host's IPv4 address."""
+        return self.config.address
+
+    # Sending -----------------------------------------------------------------------------
+
+    def send_packet(self, packet: Ipv4Packet, traffic: str) -> bool:
+        """Send ``packet``, resolving the next hop's MAC with ARP first if needed.
+
+        ``traffic`` labels the frame in frames.csv. False if there is no route.
+        """
+        dst = packet.dst
+        if self.config.is_local_broadcast(dst):
+            self._transmit(BROADCAST, packet, traffic)
+            return True
+        try:
+            hop = self.config.next_hop(dst)
+        except NoRouteError:
+            self.stats.no_route += 1
+            return False
+        now = self.sim.now
+        mac = self.arp.resolve(hop, (packet, traffic), now)
+        if mac is None:
+            self._service_arp(now)
+            self._rearm()
+        else:
+            self._transmit(mac, packet, traffic)
+        return True
+
+    def next_identification(self) -> int:
+        """The IPv4 identification field of the next packet (a per-host counter)."""
+        self._ident = (self._ident + 1) & 0xFFFF
+        return self._ident
+
+    def _transmit(self, mac: MacAddress, packet: Ipv4Packet, traffic: str) -> None:
+        frame = Frame.carrying(
+            self.sim.next_frame_id(), mac, self.host.mac, ETHERTYPE_IPV4, packet.to_bytes()
+        )
+        self.host.send(frame, self._name_of(mac), traffic)
+
+    def _send_arp(self, mac: MacAddress, packet: ArpPacket) -> None:
+        frame = Frame.carrying(
+            self.sim.next_frame_id(), mac, self.host.mac, ETHERTYPE_ARP, packet.to_bytes()
+        )
+        self.host.send(frame, self._name_of(mac), "arp")
+
+    def _name_of(self, mac: MacAddress) -> str:
+        if mac == BROADCAST:
+            return "broadcast"
+        return self._names.get(mac, mac_to_str(mac))
+
+    # Receiving ---------------------------------------------------------------------------
+
+    def _on_arp(self, frame: Frame, t: float) -> None:
+        try:
+            packet = ArpPacket.from_bytes(frame.payload_bytes())
+        except DecodeError:
+            self.stats.bad_packets += 1
+            return
+        handled = self.arp.handle(packet, self.address, self.host.mac, self.sim.now)
+        if handled.reply is not None:
+            self._send_arp(packet.sender_mac, handled.reply)
+        for mac, (queued, traffic) in handled.released:
+            self._transmit(mac, queued, traffic)
+        self._rearm()
+
+    def _on_ipv4(self, frame: Frame, t: float) -> None:
+        try:
+            packet = Ipv4Packet.from_bytes(frame.payload_bytes())
+        except DecodeError:
+            self.stats.bad_packets += 1
+            return
+        if packet.dst != self.address and not self.config.is_local_broadcast(packet.dst):
+            return  # not ours: hosts do not forward
+        if packet.protocol == IpProtocol.ICMP:
+            self._on_icmp(packet)
+        elif packet.protocol == IpProtocol.TCP:
+            self.tcp.receive(packet, self.sim.now)
+            self.pump()
+
+    def _on_icmp(self, packet: Ipv4Packet) -> None:
+        try:
+            message = decode_icmp(packet.payload)
+        except DecodeError:
+            self.stats.bad_packets += 1
+            return
+        if not isinstance(message, IcmpEcho):
+            return
+        if message.is_request:
+            reply = Ipv4Packet(
+                self.address,
+                packet.src,
+                IpProtocol.ICMP,
+                message.reply().to_bytes(),
+                identification=self.next_identification(),
+            )
+            self.send_packet(reply, "icmp")
+        else:
+            handler = self._echo_handlers.get(message.identifier)
+            if handler is not None:
+                handler(message, self.sim.now)
+
+    def on_echo_reply(self, identifier: int, handler: EchoHandler) -> None:
+        """Call ``handler`` with every echo reply carrying ``identifier`` (a ping process)."""
+        self._echo_handlers[identifier] = handler
+
+    # TCP and time ------------------------------------------------------------------------
+
+    def pump(self) -> None:
+        """Send what TCP wants sent, wake the sockets, and re-arm the timer."""
+        now = self.sim.now
+        for out in self.tcp.segments_to_send(now):
+            self.send_packet(out.to_packet(identification=self.next_identification()), "tcp")
+        for listener in list(self.listeners.values()):
+            listener._wake()
+        for sock in list(self.sockets):
+            sock._wake()
+        self._rearm()
+
+    def _rearm(self) -> None:
+        # TIME-WAIT needs no wake-up of its own: a lingering connection must not keep the
+        # simulation running for 2 MSL after the traffic is over. Any later timer expires it.
+        deadlines = [
+            d
+            for conn in self.tcp.connections
+            if conn.state is not TcpState.TIME_WAIT and (d := conn.next_timer()) is not None
+        ]
+        arp = self.arp.next_timer()
+        if arp is not None:
+            deadlines.append(arp)
+        if not deadlines:
+            return
+        at = min(deadlines)
+        if self._timer_at is not None and self._timer_at <= at:
+            return  # an earlier wake-up is already set; it will re-arm for this one
+        self._timer_at = at
+        self._timer_token += 1
+        self.sim.call_at(at, self._on_timer, self._timer_token)
+
+    def _on_timer(self, token: int) -> None:
+        if token != self._timer_token:
+            return  # superseded by an earlier wake-up
+        self._timer_at = None
+        now = self.sim.now
+        self.tcp.on_timer(now)
+        self._service_arp(now)
+        self.pump()
+
+    def _service_arp(self, now: float) -> None:
+        poll = self.arp.poll(now)
+        for ip in poll.requests:
+            self._send_arp(BROADCAST, ArpPacket.request(self.host.mac, self.address, ip))
+        for failure in poll.failures:
+            self.stats.arp_failures += 1
+            self.stats.packets_lost_to_arp += len(failure.packets)
