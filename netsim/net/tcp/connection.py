@@ -153,6 +153,7 @@ class TcpConnection:
         self._fin_received = False
         self._ack_now = False
         self._unacked_bytes = 0
+        self._last_out_of_window_ack = -1.0
 
         # Timers: absolute deadlines in simulated seconds, None when not running.
         self._rtx_deadline: float | None = None
@@ -273,7 +274,7 @@ class TcpConnection:
         if self.state is S.CLOSED:
             return
         if self.state in SYNCHRONIZED or self.state is S.SYN_RECEIVED:
-            self._outbox.append(self._segment(self.snd_nxt, TcpFlags.RST))
+            self._outbox.append(self._segment(self.snd_max, TcpFlags.RST))
         self._transition(Trigger.ABORT, 0.0)
 
     def next_event(self) -> TcpEvent | None:
@@ -391,7 +392,10 @@ class TcpConnection:
                 # Our SYN,ACK may have been lost: answer with it again (as Linux does).
                 out.append(self._emit(self.iss, 0, now))
             else:
-                out.append(self._segment(self.snd_nxt, TcpFlags.ACK))
+                # A bare ACK carries SND.MAX, not SND.NXT: while we go back to resend,
+                # SND.NXT lies behind what the peer has, and it would find the ACK too
+                # old to look at (BSD's tcp_output does the same).
+                out.append(self._segment(self.snd_max, TcpFlags.ACK))
         self._update_persist_timer(now)
         return out
 
@@ -414,6 +418,11 @@ class TcpConnection:
                 return self._emit(self.snd_nxt, 0, now)  # a FIN alone
             return None
         usable = self.snd_una + min(self.snd_wnd, self.cc.cwnd) - self.snd_nxt
+        if usable <= 0 and self.snd_nxt == self.snd_una < self.snd_max:
+            # Resending the oldest segment after a timeout: allowed even when the peer's
+            # window seems closed (as Linux does), so it doubles as a window probe; the
+            # window's last update may have been lost or overtaken by an older one.
+            usable = self.smss
         n = min(available, self.smss, usable)
         if n <= 0:
             return None
@@ -599,12 +608,15 @@ class TcpConnection:
         return TcpSegment(self.local.port, self.remote.port, wire_seq, 0, TcpFlags.RST, 0)
 
     def _acceptable(self, seq: int, seg_len: int) -> bool:
-        """The acceptability test of RFC 9293 §3.10.7.4, first check (its four cases)."""
+        """The acceptability test of RFC 9293 §3.10.7.4, first check (its four cases).
+
+        One deviation, shared with Linux: a segment without data may sit exactly at the
+        window's right edge. It occupies no space, and it is what a sender whose whole
+        window is in flight sends; rejecting it invites an endless exchange of ACKs.
+        """
         window = self._rcv_adv - self.rcv_nxt
         if seg_len == 0:
-            if window == 0:
-                return seq == self.rcv_nxt
-            return self.rcv_nxt <= seq < self.rcv_nxt + window
+            return self.rcv_nxt <= seq <= self.rcv_nxt + window
         if window == 0:
             return False
         last = seq + seg_len - 1
@@ -622,7 +634,12 @@ class TcpConnection:
         if not self._acceptable(seq, segment.seg_len):
             if segment.has(TcpFlags.RST):
                 return
-            self._ack_now = True
+            if segment.seg_len > 0 or now - self._last_out_of_window_ack >= 0.5:
+                # Answer with an ACK, but a bare ACK at most twice a second, as Linux
+                # does (tcp_invalid_ratelimit): two confused peers must not ping-pong.
+                self._ack_now = True
+                if segment.seg_len == 0:
+                    self._last_out_of_window_ack = now
             if self.state is S.TIME_WAIT and segment.has(TcpFlags.FIN):
                 # The peer resent its FIN: our last ACK was lost. TIME-WAIT restarts.
                 self._time_wait_deadline = now + 2 * self.config.msl
@@ -787,6 +804,8 @@ class TcpConnection:
         self._fin_received = True
         self._peer_fin = None
         self.rcv_nxt += 1
+        # The FIN may sit just past a full window; the window's edge must not trail it.
+        self._rcv_adv = max(self._rcv_adv, self.rcv_nxt)
         self._ack_now = True
         self._events.append(EndOfStream())
         if self.state in (S.SYN_RECEIVED, S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2):
