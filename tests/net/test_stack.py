@@ -139,3 +139,47 @@ def test_a_switch_port_capture_sees_the_conversation_in_transit(results, tmp_pat
     assert len(records) == 1
     eth = dpkt.ethernet.Ethernet(records[0][1])
     assert isinstance(eth.data, dpkt.arp.ARP) and eth.dst == b"\xff" * 6
+
+
+def test_arp_retries_then_gives_up_and_the_ping_times_out():
+    """h3's cable is pulled before h2 first pings it: ARP asks three times, a second
+    apart (RFC 1122: at most one request per second), then declares h3 unreachable."""
+    text = SCENARIO.split("traffic:")[0] + (
+        "traffic:\n  - {kind: ping, from: h2, to: h3, count: 1, timeout: 5s}\n"
+        "events:\n  - {at: 0s, action: link-down, link: [sw2, h3]}\n"
+    )
+    res = netsim.run(netsim.loads(text))
+    assert list(res.ping["outcome"]) == ["timeout"]
+    arp = res.frames[res.frames["traffic"] == "arp"]
+    assert list(arp["t_queued"]) == [0.0, 1.0, 2.0]
+    assert (arp["dst"] == "broadcast").all()
+
+
+def test_tcp_recovers_frames_lost_to_collisions_on_a_hub():
+    """A bulk transfer shares a 10 Mb/s hub with a chatty station: collisions, backoff,
+    the odd excessive-collision drop, yet every byte arrives once and in order."""
+    res = netsim.run(
+        netsim.loads(
+            """
+name: tcp-hub
+duration: 2s
+topology:
+  defaults: {link: {media: 10BASE-T, length: 10m}}
+  nodes:
+    hub1: {kind: hub, ports: 4}
+    a: {kind: host}
+    b: {kind: host}
+    noisy: {kind: host}
+  links:
+    - endpoints: [a, hub1]
+    - endpoints: [b, hub1]
+    - endpoints: [noisy, hub1]
+traffic:
+  - {kind: tcp, name: bulk, from: a, to: b, bytes: 300KB}
+  - {kind: frames, name: noise, from: noisy, to: b, size: 64, rate: 30%, pattern: poisson}
+"""
+        )
+    )
+    (row,) = res.tcp.to_dict("records")
+    assert bool(row["intact"]) and row["bytes"] == 300_000
+    assert res.ports.set_index("device").loc["a", "collisions"] > 0
