@@ -14,6 +14,8 @@ from typing import Any
 
 from netsim import __version__
 from netsim.apps.frames import FrameSource
+from netsim.apps.imap import ImapClient, ImapService
+from netsim.apps.mailgen import MailboxSpec
 from netsim.apps.ping import Pinger
 from netsim.apps.tcp import TcpTraffic
 from netsim.engine.sim import Simulation
@@ -87,7 +89,21 @@ def _recorded_mac_events(measure: m.Measure) -> frozenset[MacEvent]:
     return frozenset(MacEvent(e) for e in measure.mac_events)
 
 
+def _start_mail_servers(sim: Simulation, net: Network, spec: m.Scenario) -> None:
+    """One IMAP server per (host, port), with a generated INBOX for every client user."""
+    users: dict[tuple[str, int], dict[str, MailboxSpec]] = {}
+    for t in spec.traffic:
+        if isinstance(t, m.ImapTraffic):
+            box = t.mailbox
+            mailbox = MailboxSpec(box.messages, box.mean_size, box.multipart, box.attachment_size)
+            for client in t.clients:
+                users.setdefault((t.server, t.port), {})[client] = mailbox
+    for (server, port), accounts in users.items():
+        ImapService(sim, net.stacks[server], accounts, port)
+
+
 def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
+    _start_mail_servers(sim, net, spec)
     ports = tcp_ports(spec)
     for i, t in enumerate(spec.traffic):
         name = t.name or f"{t.kind}{i + 1}"
@@ -106,6 +122,23 @@ def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
                 identifier=i + 1,
             )
             continue
+        if isinstance(t, m.ImapTraffic):
+            for client in t.clients:
+                ImapClient(
+                    sim,
+                    name,
+                    net.stacks[client],
+                    net.stacks[t.server],
+                    t.server,
+                    port=t.port,
+                    session=t.steps,
+                    repeat=t.repeat,
+                    think=t.think,
+                    idle=t.idle,
+                    start=t.start,
+                    stop_at=spec.duration,
+                )
+            continue
         if isinstance(t, m.TcpTraffic):
             request = t.request if isinstance(t.request, list) else [t.request or 0]
             TcpTraffic(
@@ -113,7 +146,7 @@ def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
                 name,
                 net.stacks[t.from_],
                 net.stacks[t.to],
-                ports[i],
+                ports[i][1],
                 start=t.start,
                 stop_at=spec.duration,
                 total_bytes=t.bytes,

@@ -248,7 +248,67 @@ class TcpTraffic(Strict):
         return self
 
 
-Traffic = Annotated[FramesTraffic | PingTraffic | TcpTraffic, Field(discriminator="kind")]
+WORKLOAD_NAMES = ("check-new-mail", "read-a-message", "search", "file-to-folder", "idle")
+
+
+class ImapMailbox(Strict):
+    """The INBOX generated for each user from the seed."""
+
+    messages: Annotated[int, Field(ge=0, le=100_000)] = 50
+    mean_size: Size = 4000
+    """Mean body size (log-normal)."""
+    multipart: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
+    """Share of messages with an attachment."""
+    attachment_size: Size = 50_000
+
+
+class ImapTraffic(Strict):
+    """IMAP sessions from client hosts to a server host, every command timed."""
+
+    kind: Literal["imap"]
+    name: str | None = None
+    server: str
+    clients: Annotated[list[str], Field(min_length=1)]
+    port: Annotated[int, Field(ge=1, le=65535)] = 143
+    start: Time = 0.0
+    session: str | list[str] = "check-new-mail"
+    """A named workload, or a list of workloads and raw command lines."""
+    repeat: Annotated[int, Field(ge=1)] = 1
+    think: Time = 1.0
+    """Pause between repetitions of the session's steps."""
+    idle: Time = 1.0
+    """How long the ``idle`` workload stays in IDLE."""
+    mailbox: ImapMailbox = ImapMailbox()
+
+    @model_validator(mode="after")
+    def _known_workloads(self) -> ImapTraffic:
+        steps = [self.session] if isinstance(self.session, str) else self.session
+        for step in steps:
+            name = step.strip().replace(" ", "-").lower()
+            if name in WORKLOAD_NAMES:
+                continue
+            verb = step.strip().split(" ")[0]
+            if "-" in verb or not verb:
+                raise ValueError(
+                    f"unknown workload {step!r} (expected one of {', '.join(WORKLOAD_NAMES)}, "
+                    'or an IMAP command line like "UID FETCH 1:* (FLAGS)")'
+                )
+        return self
+
+    @property
+    def steps(self) -> list[str]:
+        """The session's steps, workload names normalized (``check new mail`` too)."""
+        steps = [self.session] if isinstance(self.session, str) else self.session
+        out = []
+        for step in steps:
+            name = step.strip().replace(" ", "-").lower()
+            out.append(name if name in WORKLOAD_NAMES else step.strip())
+        return out
+
+
+Traffic = Annotated[
+    FramesTraffic | PingTraffic | TcpTraffic | ImapTraffic, Field(discriminator="kind")
+]
 
 
 class LinkEvent(Strict):

@@ -334,6 +334,17 @@ def _check_traffic(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
     connected = {n for link in topo.links for n in (link.a[0], link.b[0])}
     for i, t in enumerate(scenario.traffic):
         path: YamlPath = ("traffic", i)
+        if isinstance(t, m.ImapTraffic):
+            if t.server not in hosts:
+                ctx.error((*path, "server"), _not_a_host(t.server, topo))
+            for j, client in enumerate(t.clients):
+                if client not in hosts:
+                    ctx.error((*path, "clients", j), _not_a_host(client, topo))
+                elif client == t.server:
+                    ctx.error((*path, "clients", j), f"{client} is the server itself")
+            if len(set(t.clients)) != len(t.clients):
+                ctx.error((*path, "clients"), "a client host is listed twice")
+            continue
         if t.from_ not in hosts:
             ctx.error((*path, "from"), _not_a_host(t.from_, topo))
         elif t.from_ not in connected:
@@ -344,27 +355,34 @@ def _check_traffic(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
         elif t.to == t.from_:
             ctx.error((*path, "to"), "a host does not send traffic to itself")
     ports_in_use: dict[tuple[str, int], int] = {}
-    for i, port in tcp_ports(scenario).items():
-        t = scenario.traffic[i]
-        if (t.to, port) in ports_in_use:
-            other = ports_in_use[t.to, port]
+    for i, (server, port) in tcp_ports(scenario).items():
+        if (server, port) in ports_in_use:
+            other = ports_in_use[server, port]
             ctx.error(
                 ("traffic", i, "port"),
-                f"{t.to} already listens on TCP port {port} for traffic[{other}]",
+                f"{server} already listens on TCP port {port} for traffic[{other}]",
             )
-        ports_in_use[t.to, port] = i
+        ports_in_use[server, port] = i
     for j, text in enumerate(scenario.measure.capture):
         node, _, port_name = text.partition(":")
         if node not in topo.nodes or port_name not in topo.nodes[node].ports:
             ctx.error(("measure", "capture", j), f"no port {text!r} (write it as node:port)")
 
 
-def tcp_ports(scenario: m.Scenario) -> dict[int, int]:
-    """The server port of each TCP traffic source, by traffic index (default 5001, 5002...)."""
-    out: dict[int, int] = {}
+def tcp_ports(scenario: m.Scenario) -> dict[int, tuple[str, int]]:
+    """(server, port) of each TCP or IMAP traffic source, by traffic index.
+
+    TCP traffic listens on 5001, 5002 ... unless it names a port; IMAP on 143. IMAP
+    traffic to one server shares its port: one IMAP server per host.
+    """
+    out: dict[int, tuple[str, int]] = {}
+    imap_seen: set[tuple[str, int]] = set()
     for i, t in enumerate(scenario.traffic):
         if isinstance(t, m.TcpTraffic):
-            out[i] = t.port if t.port is not None else 5001 + i
+            out[i] = (t.to, t.port if t.port is not None else 5001 + i)
+        elif isinstance(t, m.ImapTraffic) and (t.server, t.port) not in imap_seen:
+            imap_seen.add((t.server, t.port))
+            out[i] = (t.server, t.port)
     return out
 
 
