@@ -177,6 +177,10 @@ class TcpDemux:
         """The connections this host knows (including TIME-WAIT ones)."""
         return iter(list(self._connections.values()))
 
+    def listener(self, port: int) -> Listener | None:
+        """The listener on ``port``, if any."""
+        return self._listeners.get(port)
+
     def connection(self, four_tuple: FourTuple) -> TcpConnection | None:
         """The connection with this 4-tuple, if any."""
         return self._connections.get(four_tuple)
