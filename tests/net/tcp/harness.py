@@ -68,11 +68,20 @@ class Network:
         self._conns: dict[IPv4Address, dict[int, TcpConnection]] = {}
 
     def add_host(
-        self, ip: IPv4Address, config: TcpConfig | None = None, app: Application | None = None
+        self,
+        ip: IPv4Address,
+        config: TcpConfig | None = None,
+        app: Application | None = None,
+        *,
+        iss: int | None = None,
     ) -> TcpDemux:
-        """A host with a TCP layer and an application callback."""
-        rng = random.Random(hash((self.seed, str(ip))))
-        demux = TcpDemux(ip, config=config, iss_source=lambda: rng.getrandbits(32))
+        """A host with a TCP layer and an application callback; ``iss`` fixes its ISNs."""
+        rng = random.Random(f"{self.seed}-{ip}")  # a str seed hashes the same in every run
+
+        def iss_source() -> int:
+            return rng.getrandbits(32) if iss is None else iss
+
+        demux = TcpDemux(ip, config=config, iss_source=iss_source)
         self.hosts[ip] = demux
         if app is not None:
             self.apps[ip] = app

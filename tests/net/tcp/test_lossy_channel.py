@@ -65,7 +65,7 @@ def exchange(
     return client, server, conn, net
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     a_data=st.binary(min_size=0, max_size=30_000),
     b_size=st.integers(0, 20_000),
@@ -74,6 +74,9 @@ def exchange(
     jitter=st.sampled_from([0.0, 0.002]),
     seed=st.integers(0, 2**16),
     nagle=st.booleans(),
+    delayed_ack=st.booleans(),
+    receive_buffer=st.sampled_from([2000, 16384, 65535]),
+    mss=st.sampled_from([536, 1460]),
 )
 def test_stream_arrives_exactly_once_in_order(
     a_data: bytes,
@@ -83,10 +86,19 @@ def test_stream_arrives_exactly_once_in_order(
     jitter: float,
     seed: int,
     nagle: bool,
+    delayed_ack: bool,
+    receive_buffer: int,
+    mss: int,
 ) -> None:
     """Whatever the channel does, each side reads exactly the other's bytes, then EOF."""
     b_data = bytes((i * 7 + seed) % 251 for i in range(b_size))
-    config = TcpConfig(nagle=nagle, receive_buffer=16384, max_retransmissions=30)
+    config = TcpConfig(
+        mss=mss,
+        nagle=nagle,
+        delayed_ack=delayed_ack,
+        receive_buffer=receive_buffer,
+        max_retransmissions=30,
+    )
     client, server, conn, net = exchange(
         a_data, b_data, Impairments(loss, duplicate, jitter), seed, config
     )
@@ -95,3 +107,19 @@ def test_stream_arrives_exactly_once_in_order(
     assert client.eof and server.eof
     assert conn.state is TcpState.CLOSED
     assert not net.hosts[B]._connections, "the server side is CLOSED and forgotten"
+
+
+def test_sequence_numbers_wrap_around_2_to_the_32() -> None:
+    """With both ISNs just below 2**32 the stream crosses the wrap in both directions,
+    under loss: the unbounded positions inside make it a non-event."""
+    net = Network(delay=0.001, impairments=Impairments(loss=0.1), seed=3)
+    data = bytes(i % 241 for i in range(50_000))
+    client, server = Peer(data), Peer(data[::-1])
+    net.add_host(A, None, client, iss=2**32 - 5000)
+    net.add_host(B, None, server, iss=2**32 - 1).listen(143)
+    conn = net.hosts[A].connect(Endpoint(B, 143), 0.0)
+    net.run(until=300.0)
+    assert bytes(server.received) == data and bytes(client.received) == data[::-1]
+    wire_seqs = [o.segment.seq for _, o in net.sent if o.src == A]
+    assert max(wire_seqs) > 2**32 - 5000 and min(wire_seqs) < 50_000, "it did wrap"
+    assert conn.state is TcpState.CLOSED
