@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netsim.net.addressing import IPv4Address
 from netsim.net.arp import ArpOp, ArpPacket
@@ -105,3 +109,44 @@ def test_config_is_validated() -> None:
         ArpConfig(retry_interval=0)
     with pytest.raises(ValueError, match="at least one"):
         ArpConfig(max_requests=0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["send", "reply", "wait"]), st.integers(0, 3), st.floats(0, 2.5)),
+        max_size=40,
+    )
+)
+def test_every_packet_is_accounted_for_exactly_once(steps: list[tuple[str, int, float]]) -> None:
+    """Whatever the order of sends, replies and waiting, each packet ends exactly one way:
+    sent at once, released by a reply, dropped from a full queue, reported failed, or
+    still waiting; and no address is asked for more often than once a second."""
+    cache: ArpCache[int] = ArpCache(ArpConfig(max_pending=2))
+    now = 0.0
+    delivered: list[int] = []
+    failed: list[int] = []
+    requests: dict[IPv4Address, list[float]] = {}
+    created = 0
+    for action, host, dt in steps:
+        now += dt
+        ip = IPv4Address(f"10.0.0.{10 + host}")
+        if action == "send":
+            if cache.resolve(ip, created, now) is not None:
+                delivered.append(created)
+            created += 1
+        elif action == "reply":
+            reply = ArpPacket(ArpOp.REPLY, 0x020000000100 + host, ip, ME_MAC, ME)
+            delivered += [packet for _, packet in cache.handle(reply, ME, ME_MAC, now).released]
+        poll = cache.poll(now)
+        for requested in poll.requests:
+            requests.setdefault(requested, []).append(now)
+        for failure in poll.failures:
+            failed += failure.packets
+    waiting = [p for pending in cache._pending.values() for p in pending.packets]
+    queue_drops = cache.stats.packets_dropped - len(failed)
+    outcomes = delivered + failed + waiting
+    assert len(outcomes) == len(set(outcomes)), "no packet twice"
+    assert len(outcomes) + queue_drops == created
+    for times in requests.values():
+        assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(times))
