@@ -15,6 +15,27 @@ On the way down, an IPv4 packet's next hop comes from the routing decision of
 resolves, the packet waits in the cache's queue. On the way up, frames not addressed
 to this NIC (or broadcast) and frames whose FCS fails are dropped, as a NIC does; IPv4
 packets for other hosts are dropped too (a host does not forward, RFC 1122 §3.3.1.5).
+
+Running it under SimPy takes one rule: after *any* input (a frame, a timer, an
+application call such as ``conn.send``), flush. In outline::
+
+    def flush():
+        for out in stack.frames_to_send(env.now):
+            nic.transmit(out.to_frame(next_frame_id(), stack.mac))
+        deadline = stack.next_timer()          # re-arm one timer callback at deadline
+        for conn in touched:                   # connections the input concerned
+            for event in conn.events():        # Connected, DataReceived, EndOfStream,
+                wake_the_socket(conn, event)   # Writable, Reset, TimedOut, Closed
+
+    on frame arrival:   touched = [stack.receive_frame(frame, env.now)]; flush()
+    on timer:           touched = stack.on_timer(env.now); flush()
+    socket send/close:  conn.send(data) / conn.close(); touched = [conn]; flush()
+
+A socket's ``recv`` waits for DataReceived or EndOfStream and then calls ``conn.read()``;
+its ``send`` waits for Writable when ``conn.send`` took fewer bytes than offered;
+``accept`` waits until ``listener.accept()`` returns a connection (check after every
+flush). Stack events (:class:`EchoReplyReceived`, :class:`Unreachable`) come from
+:meth:`HostStack.next_event`.
 """
 
 from __future__ import annotations
