@@ -34,10 +34,21 @@ def test_a_known_ipv4_header() -> None:
     assert internet_checksum(fixed) == 0, "summing a correct header including its checksum gives 0"
 
 
-@given(st.binary(max_size=300))
+@given(st.binary(max_size=300) | st.lists(st.sampled_from([0, 0xFF]), max_size=40).map(bytes))
 def test_matches_the_naive_version(data: bytes) -> None:
-    """Deferring carries (the fast way) changes nothing, odd lengths included."""
+    """The modulo-0xFFFF shortcut agrees with word-by-word addition, odd lengths included
+    (the second strategy favours the all-zero and all-ones corner cases)."""
     assert internet_checksum(data) == naive_checksum(data)
+
+
+def test_the_two_zeros_of_ones_complement() -> None:
+    """All-zero data sums to +0 (checksum ffff); ffff + 0001 wraps to 0001; ffff alone is
+    "minus zero", whose checksum is 0."""
+    assert internet_checksum(bytes(8)) == 0xFFFF
+    assert ones_complement_sum(bytes.fromhex("ffff0001")) == 0x0001
+    assert ones_complement_sum(bytes.fromhex("ffff")) == 0xFFFF
+    assert internet_checksum(bytes.fromhex("ffff")) == 0
+    assert ones_complement_sum(bytes(4), start=0xFFFF) == 0xFFFF
 
 
 @given(st.binary(min_size=2, max_size=300).filter(lambda b: len(b) % 2 == 0))
