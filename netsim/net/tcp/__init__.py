@@ -8,7 +8,7 @@
 """
 
 from netsim.net.tcp.config import TcpConfig
-from netsim.net.tcp.connection import TcpConnection, TcpStats
+from netsim.net.tcp.connection import TcpConnection, TcpSample, TcpStats
 from netsim.net.tcp.demux import Listener, OutgoingSegment, TcpDemux
 from netsim.net.tcp.endpoint import Endpoint, FourTuple
 from netsim.net.tcp.events import (
@@ -39,6 +39,7 @@ __all__ = [
     "TcpDemux",
     "TcpEvent",
     "TcpFlags",
+    "TcpSample",
     "TcpSegment",
     "TcpState",
     "TcpStateError",

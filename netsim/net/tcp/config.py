@@ -72,6 +72,11 @@ class TcpConfig:
     """Maximum segment lifetime; TIME-WAIT lasts 2 MSL. RFC 9293 §3.4.2 suggests 2 min;
     Linux's TIME-WAIT is a fixed 60 s, hence 30 s here."""
 
+    trace: bool = False
+    """Record a :class:`~netsim.net.tcp.connection.TcpSample` (cwnd, ssthresh, SRTT...)
+    at every ACK and timeout, for plots of slow start and recovery. Off by default: it
+    costs memory on long transfers."""
+
     def __post_init__(self) -> None:
         if not 88 <= self.mss <= 65495:
             raise ValueError(f"MSS {self.mss} is out of range")

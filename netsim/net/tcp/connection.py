@@ -82,6 +82,20 @@ class TcpStats:
     """Every RTT measurement that reached the RTO estimator, in order."""
 
 
+@dataclass(frozen=True, slots=True)
+class TcpSample:
+    """The sender's congestion state at one instant (recorded when ``config.trace``)."""
+
+    time: float
+    cwnd: int
+    ssthresh: int
+    flight_size: int
+    snd_wnd: int
+    """The peer's advertised window."""
+    srtt: float | None
+    rto: float
+
+
 class TcpConnection:
     """One end of one TCP connection.
 
@@ -118,6 +132,8 @@ class TcpConnection:
         )
         """Congestion control state (cwnd, ssthresh)."""
         self._events: deque[TcpEvent] = deque()
+        self.trace: list[TcpSample] = []
+        """Congestion-state samples, one per ACK or timeout, if ``config.trace`` is set."""
         self._outbox: list[TcpSegment] = []
         """One-off segments (a RST from :meth:`abort`) to emit with the next batch."""
 
@@ -358,6 +374,21 @@ class TcpConnection:
         self._rtt_probe = None
         self._fast_retransmit_pending = False
         self._rtx_deadline = now + self.rto.rto
+        self._record(now)
+
+    def _record(self, now: float) -> None:
+        if self.config.trace:
+            self.trace.append(
+                TcpSample(
+                    now,
+                    self.cc.cwnd,
+                    self.cc.ssthresh,
+                    self.flight_size,
+                    self.snd_wnd,
+                    self.rto.srtt,
+                    self.rto.rto,
+                )
+            )
 
     def _on_persist_timeout(self, now: float) -> None:
         """The peer's window has stayed too small to send: probe it (RFC 9293 §3.8.6.1)."""
@@ -712,6 +743,8 @@ class TcpConnection:
             self._snd_wl1, self._snd_wl2 = seq, ack
             self._max_snd_wnd = max(self._max_snd_wnd, self.snd_wnd)
         # The ACK may have covered our FIN.
+        if self.state in SYNCHRONIZED:
+            self._record(now)
         if self._fin_acked(ack) and self.state in (S.FIN_WAIT_1, S.CLOSING, S.LAST_ACK):
             self._transition(Trigger.RCV_ACK_OF_FIN, now)
 

@@ -125,3 +125,21 @@ def test_receiver_silly_window_avoidance() -> None:
     assert update.window >= 4 * MSS
     net.run(until=0.6)
     assert min(len(s.payload) for t, s in net.data_segments(A) if t > 0.5) == MSS
+
+
+def test_trace_shows_slow_start_then_the_window_limit() -> None:
+    """With ``trace`` on, each ACK records cwnd: it climbs by one MSS per ACK from the
+    initial 3 segments while the flight stays within the peer's window."""
+    net = Network(delay=RTT / 2)
+    net.add_host(A, TcpConfig(trace=True))
+    net.add_host(B, TcpConfig(delayed_ack=False, receive_buffer=10 * MSS))
+    net.hosts[B].listen(143)
+    conn = net.hosts[A].connect(Endpoint(B, 143), 0.0)
+    net.run(until=0.1)
+    conn.send(bytes(30 * MSS))
+    net.pump(A)
+    net.run(until=1.0)
+    data_acks = [s for s in conn.trace if s.time > 0.1]
+    assert [s.cwnd // MSS for s in data_acks[:5]] == [4, 5, 6, 7, 8]
+    assert all(s.flight_size <= s.snd_wnd + MSS for s in conn.trace)
+    assert conn.trace[-1].srtt == pytest.approx(RTT, rel=0.05)
