@@ -26,6 +26,7 @@ from typing import BinaryIO
 MAGIC_NANOSECONDS = 0xA1B23C4D
 """Magic number of a pcap file whose timestamps have nanosecond resolution."""
 VERSION = (2, 4)
+"""Format version 2.4, the only one in use since 1998."""
 LINKTYPE_ETHERNET = 1
 """IEEE 802.3 Ethernet frames, starting at the destination address."""
 DEFAULT_SNAPLEN = 65535

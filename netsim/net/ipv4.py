@@ -31,6 +31,7 @@ MTU_ETHERNET = 1500
 DEFAULT_TTL = 64
 """Initial time to live, as Linux and the BSDs use (RFC 1700 suggested 64)."""
 MAX_PACKET_BYTES = 0xFFFF
+"""The 16-bit total length field caps a datagram at 65535 bytes."""
 
 _FORMAT = struct.Struct("!BBHHHBBH4s4s")
 _FLAG_DF = 0x4000

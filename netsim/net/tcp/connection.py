@@ -278,7 +278,10 @@ class TcpConnection:
         """Close our direction: a FIN follows the queued data (RFC 9293 §3.10.4).
 
         The peer may go on sending until it closes too. Closing again is a no-op.
+        Closing before the handshake completes (SYN-SENT) abandons the connection and
+        any queued data, as the RFC says.
         """
+        # None of these transitions starts a timer, so they need no current time.
         if self.state in (S.LISTEN, S.SYN_SENT):
             self._transition(Trigger.CLOSE, 0.0)
         elif self.state in (S.SYN_RECEIVED, S.ESTABLISHED, S.CLOSE_WAIT):

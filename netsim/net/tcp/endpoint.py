@@ -14,6 +14,7 @@ class Endpoint(NamedTuple):
     port: int
 
     def __str__(self) -> str:
+        """``10.0.0.1:143``."""
         return f"{self.ip}:{self.port}"
 
 

@@ -18,8 +18,11 @@ measured is the sender's business (Karn's rule, see the connection).
 from __future__ import annotations
 
 ALPHA = 1 / 8
+"""Gain of the SRTT filter (RFC 6298 §2.3)."""
 BETA = 1 / 4
+"""Gain of the RTTVAR filter (RFC 6298 §2.3)."""
 K = 4
+"""How many RTT variations of headroom the RTO keeps above SRTT (RFC 6298 §2.2)."""
 
 
 class RtoEstimator:

@@ -32,8 +32,11 @@ MAX_WINDOW = 0xFFFF
 """The largest window the 16-bit field can say (netsim does not use window scaling)."""
 
 OPTION_END = 0
+"""Option kind 0, End of Option List: the rest of the header is padding."""
 OPTION_NOP = 1
+"""Option kind 1, No-Operation: a single byte used to align the next option."""
 OPTION_MSS = 2
+"""Option kind 2, Maximum Segment Size: four bytes, sent only on SYNs."""
 
 _FORMAT = struct.Struct("!HHIIBBHHH")
 _MSS_OPTION = struct.Struct("!BBH")
