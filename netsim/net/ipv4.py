@@ -99,8 +99,15 @@ class Ipv4Packet:
             raise ValueError("IPv4 options are at most 40 bytes")
         if self.total_length > MAX_PACKET_BYTES:
             raise ValueError(f"IPv4 packet of {self.total_length} bytes exceeds 65535")
-        if not 0 <= self.ttl <= 255:
-            raise ValueError(f"TTL {self.ttl} is not an octet")
+        for name, value, limit in (
+            ("TTL", self.ttl, 0xFF),
+            ("protocol", self.protocol, 0xFF),
+            ("TOS", self.tos, 0xFF),
+            ("identification", self.identification, 0xFFFF),
+            ("fragment offset", self.fragment_offset, 0x1FFF),
+        ):
+            if not 0 <= value <= limit:
+                raise ValueError(f"IPv4 {name} {value} does not fit its field (max {limit})")
         options = self.options + bytes(self.header_length - HEADER_BYTES - len(self.options))
         flags = (_FLAG_DF if self.dont_fragment else 0) | (_FLAG_MF if self.more_fragments else 0)
         header = (

@@ -6,7 +6,7 @@ import contextlib
 
 import dpkt
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netsim.l2.frame import BROADCAST, ETHERTYPE_ARP, Frame, fcs_valid
@@ -24,6 +24,7 @@ IP1 = IPv4Address("10.0.0.1")
 IP2 = IPv4Address("10.0.0.2")
 
 
+@settings(deadline=None)
 @given(packets, st.binary(max_size=18))
 def test_round_trip_ignores_padding(packet: ArpPacket, padding: bytes) -> None:
     """Encoding then decoding gives the packet back, even with Ethernet padding after it."""
@@ -81,6 +82,7 @@ def test_bad_packets_are_rejected_with_a_reason(raw: bytes, message: str) -> Non
         ArpPacket.from_bytes(raw)
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=60))
 def test_garbage_never_crashes(raw: bytes) -> None:
     """Random bytes decode or raise DecodeError, nothing else."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netsim.net.checksum import internet_checksum, ones_complement_sum
@@ -34,6 +34,7 @@ def test_a_known_ipv4_header() -> None:
     assert internet_checksum(fixed) == 0, "summing a correct header including its checksum gives 0"
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=300) | st.lists(st.sampled_from([0, 0xFF]), max_size=40).map(bytes))
 def test_matches_the_naive_version(data: bytes) -> None:
     """The modulo-0xFFFF shortcut agrees with word-by-word addition, odd lengths included
@@ -51,6 +52,7 @@ def test_the_two_zeros_of_ones_complement() -> None:
     assert ones_complement_sum(bytes(4), start=0xFFFF) == 0xFFFF
 
 
+@settings(deadline=None)
 @given(st.binary(min_size=2, max_size=300).filter(lambda b: len(b) % 2 == 0))
 def test_inserting_the_checksum_verifies(data: bytes) -> None:
     """Appending the checksum as a word makes the whole sum to zero, as a receiver checks."""
@@ -58,6 +60,7 @@ def test_inserting_the_checksum_verifies(data: bytes) -> None:
     assert internet_checksum(data + checksum.to_bytes(2, "big")) == 0
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=100), st.binary(max_size=100).filter(lambda b: len(b) % 2 == 0))
 def test_start_value_chains_sums(a: bytes, b: bytes) -> None:
     """Summing a pseudo-header first and passing it as ``start`` equals one concatenated sum."""

@@ -6,7 +6,7 @@ import contextlib
 
 import dpkt
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netsim.net.errors import DecodeError
@@ -17,6 +17,7 @@ echoes = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(echoes)
 def test_round_trip(echo: IcmpEcho) -> None:
     """Decode(encode(e)) == e, through the generic decoder too."""
@@ -24,6 +25,7 @@ def test_round_trip(echo: IcmpEcho) -> None:
     assert decode_icmp(echo.to_bytes()) == echo
 
 
+@settings(deadline=None)
 @given(echoes)
 def test_dpkt_reads_our_echo_and_agrees_on_the_checksum(echo: IcmpEcho) -> None:
     """dpkt parses type, id, seq and data, and recomputes the same checksum."""
@@ -72,6 +74,7 @@ def test_bad_checksum_and_short_messages_are_rejected() -> None:
         decode_icmp(b"\x08\x00\x00")
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=40))
 def test_garbage_never_crashes(raw: bytes) -> None:
     """Random bytes decode or raise DecodeError, nothing else."""

@@ -6,7 +6,7 @@ import contextlib
 
 import dpkt
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netsim.net.addressing import IPv4Address
@@ -33,12 +33,14 @@ segments = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(segments)
 def test_round_trip(segment: TcpSegment) -> None:
     """Decode(encode(s)) == s for every field combination."""
     assert TcpSegment.from_bytes(segment.to_bytes(SRC, DST), SRC, DST) == segment
 
 
+@settings(deadline=None)
 @given(segments)
 def test_dpkt_agrees_on_fields_options_and_checksum(segment: TcpSegment) -> None:
     """dpkt parses the segment inside an IPv4 packet and recomputes the same checksum."""
@@ -121,6 +123,7 @@ def test_malformed_segments_are_rejected_with_a_reason(raw: bytes, message: str)
         TcpSegment.from_bytes(raw, SRC, DST, verify_checksum=False)
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=80))
 def test_garbage_never_crashes(raw: bytes) -> None:
     """Random bytes decode or raise DecodeError, with and without checksum verification."""
