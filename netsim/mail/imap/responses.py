@@ -8,6 +8,7 @@ A string goes out as an atom-safe quoted string when it can, otherwise as a lite
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from netsim.mail.imap.events import Continuation, Tagged, Untagged, UntaggedStatus
 
@@ -49,6 +50,13 @@ def plist(items: Iterable[bytes]) -> bytes:
 
 def flag_list(flags: Iterable[str]) -> bytes:
     """``(\\Seen $Label)``: system flags first, as clients conventionally expect."""
+    return _flag_list(frozenset(flags))
+
+
+@lru_cache(maxsize=1024)
+def _flag_list(flags: frozenset[str]) -> bytes:
+    # A mailbox uses few distinct flag combinations, and FETCH FLAGS over a whole
+    # mailbox renders them again and again: remember them.
     ordered = sorted(flags, key=lambda f: (not f.startswith("\\"), f.lower()))
     return b"(" + " ".join(ordered).encode("ascii") + b")"
 
