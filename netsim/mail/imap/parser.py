@@ -41,7 +41,8 @@ class ParseError(ValueError):
 _LITERAL_AT_END = re.compile(rb"\{\d+\+?\}$")
 # ASTRING-CHAR except "+": no SP, CTL, parentheses, "{", quotes, backslash, "%" or "*".
 _TAG = re.compile(rb"^[!#$&'+,\-./0-9:;<=>?@A-Z\[\]^_`a-z|}~]+$")
-_ATOM_STOP = frozenset(b' ()"')
+# Everything an atom may contain except "[", which opens a section (handled apart).
+_ATOM_RUN = re.compile(rb'[^ ()"\[\x00-\x1f\x7f]+')
 
 
 def split_tag(head: bytes) -> str | None:
@@ -145,21 +146,23 @@ def _quoted(text: bytes, pos: int) -> tuple[bytes, int]:
 
 def _atom(text: bytes, pos: int) -> tuple[Atom, int]:
     i = pos
-    while i < len(text):
-        char = text[i]
-        if char in _ATOM_STOP:
-            break
-        if char < 0x20 or char == 0x7F:
-            raise ParseError("control character in atom")
-        if char == 0x5B:  # [ : a section runs to its ], spaces and parens included
+    while True:
+        run = _ATOM_RUN.match(text, i)
+        if run is not None:
+            i = run.end()
+        if i < len(text) and text[i] == 0x5B:  # [ : a section runs to its ], spaces too
             close = text.find(b"]", i)
             if close < 0:
                 raise ParseError("unterminated '['")
             i = close + 1
             continue
-        i += 1
-    if i < len(text) and text[i] == 0x22:
-        raise ParseError("quote inside atom")
+        break
+    if i < len(text):
+        char = text[i]
+        if char == 0x22:
+            raise ParseError("quote inside atom")
+        if char < 0x20 or char == 0x7F:
+            raise ParseError("control character in atom")
     if i == pos:
         raise ParseError("empty atom")
     try:
