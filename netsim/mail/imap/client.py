@@ -55,6 +55,7 @@ class ClientConnection:
         self._framer = LineFramer(max_line=1 << 30, synchronizing=False)
         self._counter = 0
         self._held: list[bytes] = []
+        self._held_tag: str | None = None
         self._idle_tag: str | None = None
         self._eof = False
         self.last_tag = ""
@@ -71,7 +72,10 @@ class ClientConnection:
         if isinstance(event, SendContinuation):
             if not self._held:
                 raise ClientError("no command is waiting for a continuation")
-            return self._held.pop(0)
+            chunk = self._held.pop(0)
+            if not self._held:
+                self._held_tag = None
+            return chunk
         if isinstance(event, SendDone):
             if self._idle_tag is None:
                 raise ClientError("not idling")
@@ -95,6 +99,7 @@ class ClientConnection:
         chunks[-1] += b"\r\n"
         first, *rest = (bytes(c) for c in chunks)
         self._held = rest
+        self._held_tag = tag if rest else None
         return first
 
     def _encode(self, value: object, chunks: list[bytearray]) -> None:
@@ -162,6 +167,10 @@ class ClientConnection:
             if tag == "*":
                 return UntaggedStatus(kind, text, code)
             self.in_flight.pop(tag, None)
+            if tag == self._held_tag:
+                # Refused before the literal went out: the rest is never sent.
+                self._held = []
+                self._held_tag = None
             if tag == self._idle_tag:
                 self._idle_tag = None
             return Tagged(tag, kind, text, code)

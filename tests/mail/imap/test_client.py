@@ -80,3 +80,19 @@ def test_quoting_rules() -> None:
     data = client.send(Request("LOGIN", ('we"ird', "two\r\nlines")))
     assert data == b'A0001 LOGIN {6+}\r\nwe"ird {10+}\r\ntwo\r\nlines\r\n'
     assert client.send(Request("SELECT", ("Sent Items",))) == b'A0002 SELECT "Sent Items"\r\n'
+
+
+def test_a_refused_literal_is_never_sent() -> None:
+    """If the server answers NO instead of '+', the held-back literal is dropped."""
+    from netsim.mail.imap.server import ServerConfig
+
+    session = make_server(ServerConfig(max_literal=10)).open_session()
+    client = ClientConnection()
+    pump(client, session.greeting())
+    client.capabilities.discard("LITERAL+")
+    pump(client, session.receive_data(client.send(Request("LOGIN", ("alice", "wonderland")))))
+    client.capabilities.discard("LITERAL+")
+    first = client.send(Request("APPEND", ("INBOX", Literal(b"x" * 100))))
+    events = pump(client, session.receive_data(first))
+    assert isinstance(events[0], Tagged) and events[0].status == "BAD"
+    assert client.send(Request("NOOP")) == b"A0003 NOOP\r\n"
