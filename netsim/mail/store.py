@@ -197,30 +197,7 @@ class MailStore:
         name = _canonical(name)
         if self.mailbox(owner, name) is not None:
             raise StoreError("mailbox already exists")
-        records: list[dict[str, Any]] = []
-        parts = name.split(DELIMITER)
-        acl: dict[str, str] = {}
-        for depth in range(len(parts) - 1, 0, -1):
-            superior = self.mailbox(owner, DELIMITER.join(parts[:depth]))
-            if superior is not None:
-                acl = dict(superior.acl)
-                break
-        for depth in range(1, len(parts) + 1):
-            path = DELIMITER.join(parts[:depth])
-            if self.mailbox(owner, path) is None:
-                uidvalidity = self._new_uidvalidity()
-                records.append(
-                    {
-                        "op": "create",
-                        "id": self._next_id + len(records),
-                        "owner": owner,
-                        "name": path,
-                        "uidvalidity": uidvalidity,
-                        "special": special_use if path == name else None,
-                        "acl": acl,
-                    }
-                )
-        self._commit(records)
+        self._commit(self._create_records(owner, name, special_use))
         box = self.mailbox(owner, name)
         assert box is not None
         return box
@@ -232,32 +209,31 @@ class MailStore:
         self._commit([{"op": "delete", "id": box.id, "keep": bool(self.children(box))}])
 
     def rename_mailbox(self, box: Mailbox, new_name: str) -> None:
-        """Rename ``box`` and its inferiors; renaming INBOX moves its messages instead."""
+        """Rename ``box`` and its inferiors; renaming INBOX moves its messages instead.
+
+        Either way it is one journal record, so a crash cannot leave it half done.
+        """
         new_name = _canonical(new_name)
         if self.mailbox(box.owner, new_name) is not None:
             raise StoreError("destination mailbox already exists")
         if box.name == "INBOX":
-            target = self.create_mailbox(box.owner, new_name)
-            self.move(box, [m.uid for m in box.messages], target)
+            # RFC 3501 6.3.5: INBOX stays, empty; its messages go to the new mailbox.
+            records = self._create_records(box.owner, new_name, None)
+            entries = [
+                [uid, m.blob, sorted(m.flags), m.internaldate.isoformat()]
+                for uid, m in enumerate(box.messages, start=1)
+            ]
+            if entries:
+                records.append({"op": "append", "id": records[-1]["id"], "messages": entries})
+                records.append(
+                    {"op": "expunge", "id": box.id, "uids": [m.uid for m in box.messages]}
+                )
+            self._commit(records)
             return
+        records = self._create_records(box.owner, new_name, None, leaf=False)
         moves = [[box.id, new_name]]
         for child in self.children(box):
             moves.append([child.id, new_name + child.name[len(box.name) :]])
-        records: list[dict[str, Any]] = []
-        parts = new_name.split(DELIMITER)
-        for depth in range(1, len(parts)):
-            path = DELIMITER.join(parts[:depth])
-            if self.mailbox(box.owner, path) is None:
-                records.append(
-                    {
-                        "op": "create",
-                        "id": self._next_id + len(records),
-                        "owner": box.owner,
-                        "name": path,
-                        "uidvalidity": self._new_uidvalidity(),
-                        "special": None,
-                    }
-                )
         records.append({"op": "rename", "moves": moves})
         self._commit(records)
 
@@ -337,6 +313,34 @@ class MailStore:
         self._commit([{"op": "acl", "id": box.id, "who": identifier, "rights": rights}])
 
     # -- internals --------------------------------------------------------------------
+
+    def _create_records(
+        self, owner: str, name: str, special_use: str | None, leaf: bool = True
+    ) -> list[dict[str, Any]]:
+        """Records creating the missing superiors of ``name`` and, if ``leaf``, itself."""
+        parts = name.split(DELIMITER)
+        acl: dict[str, str] = {}
+        for depth in range(len(parts) - 1, 0, -1):
+            superior = self.mailbox(owner, DELIMITER.join(parts[:depth]))
+            if superior is not None:
+                acl = dict(superior.acl)
+                break
+        records: list[dict[str, Any]] = []
+        for depth in range(1, len(parts) + (1 if leaf else 0)):
+            path = DELIMITER.join(parts[:depth])
+            if self.mailbox(owner, path) is None:
+                records.append(
+                    {
+                        "op": "create",
+                        "id": self._next_id + len(records),
+                        "owner": owner,
+                        "name": path,
+                        "uidvalidity": self._new_uidvalidity(),
+                        "special": special_use if path == name else None,
+                        "acl": acl,
+                    }
+                )
+        return records
 
     def _copy_records(
         self, source: Mailbox, uids: Iterable[int], target: Mailbox

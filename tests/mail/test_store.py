@@ -108,3 +108,27 @@ def test_one_directory_one_open_store(tmp_path: Path) -> None:
         MailStore(tmp_path)
     store.close()
     MailStore(tmp_path).close()
+
+
+def test_renaming_inbox_moves_its_messages_in_one_record(tmp_path: Path) -> None:
+    """RFC 3501 6.3.5: INBOX stays (empty, UIDs still unused); the new mailbox has the mail."""
+    store = MailStore(tmp_path)
+    store.ensure_user("u")
+    inbox = store.mailbox("u", "INBOX")
+    assert inbox is not None
+    store.append(inbox, [(b"a", ["\\Seen"], WHEN), (b"b", [], WHEN)])
+    lines_before = (tmp_path / "journal.log").read_bytes().count(b"\n")
+    store.rename_mailbox(inbox, "old/inbox")
+    assert (tmp_path / "journal.log").read_bytes().count(b"\n") == lines_before + 1
+    store.close()
+    again = MailStore(tmp_path)
+    moved = again.mailbox("u", "old/inbox")
+    inbox2 = again.mailbox("u", "INBOX")
+    assert moved is not None and inbox2 is not None
+    assert [(m.uid, m.data, m.flags) for m in moved.messages] == [
+        (1, b"a", {"\\Seen"}),
+        (2, b"b", set()),
+    ]
+    assert inbox2.messages == [] and inbox2.uidnext == 3
+    assert again.mailbox("u", "old") is not None
+    again.close()
