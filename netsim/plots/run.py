@@ -150,7 +150,7 @@ def _ecdf_panel(
             np.concatenate([[0.0], y]),
             where="post",
             linestyle=styles[(i // 10) % len(styles)],
-            linewidth=1.6,
+            linewidth=_width(i, len(groups)),
             label=f"{label} (n={len(x)}, median {_number(median)} µs{extra})",
         )
     values = pd.concat([g[column] for _, g in groups])
@@ -165,6 +165,13 @@ def _ecdf_panel(
     ax.grid(True, which="both", alpha=0.3)
     ax.set_title(title)
     ax.legend(title="traffic source", fontsize="small", loc="best")
+
+
+def _width(i: int, n: int) -> float:
+    """Line width of series ``i`` of ``n``: earlier ones wider, so identical series
+    (four stations with the same latency, two switches learning the same hosts) still
+    show every colour instead of the last one drawn hiding the others."""
+    return 1.4 + 2.4 * (n - 1 - i) / max(n - 1, 1)
 
 
 def _number(value: float) -> str:
@@ -336,7 +343,7 @@ def mac_table_figure(
             n,
             where="post",
             color=color,
-            linewidth=1.6,
+            linewidth=_width(i, len(devices)),
             label=f"{device} (peak {int(rows['size'].max())})",
         )
         if aging and device in aging:

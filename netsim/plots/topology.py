@@ -155,7 +155,7 @@ def topology_figure(topology: Topology, title: str | None = None) -> Figure:
         default=1,
     )
     widest = max((len(row) for row in rows), default=1)
-    width = float(np.clip(0.9 * max(labelled_widest, widest / 12) + 1.5, 6.0, 24.0))
+    width = float(np.clip(0.5 * max(labelled_widest, widest / 12) + 2.0, 7.0, 18.0))
     height = float(np.clip(1.5 * len(rows) + 1.2, 3.5, 12.0))
     fig = new_figure(width, height)
     ax = fig.add_subplot()
@@ -187,7 +187,11 @@ def topology_figure(topology: Topology, title: str | None = None) -> Figure:
     if host_links_summary:
         handles.append(Line2D([], [], color="#BBBBBB", label=f"host links: {host_links_summary}"))
     ax.legend(handles=handles, loc="upper left", fontsize="small", framealpha=0.9)
-    counts = ", ".join(f"{sum(1 for k in kinds.values() if k == kind)} {kind}s" for kind in present)
+    tally = {kind: sum(1 for k in kinds.values() if k == kind) for kind in present}
+    counts = ", ".join(
+        f"{n} {kind}{'' if n == 1 else 'es' if kind.endswith('h') else 's'}"
+        for kind, n in tally.items()
+    )
     ax.set_title(f"{title} ({counts})" if title else f"Topology ({counts})")
     return fig
 
