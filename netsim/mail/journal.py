@@ -51,12 +51,13 @@ class Journal:
                 except ValueError:
                     break
 
-    def append(self, record: dict[str, Any]) -> None:
-        """Write one record and force it to stable storage."""
+    def append(self, record: dict[str, Any], sync: bool = True) -> None:
+        """Write one record and (unless ``sync`` is false) force it to stable storage."""
         line = json.dumps(record, separators=(",", ":")).encode() + b"\n"
         self._file.write(line)
         self._file.flush()
-        os.fsync(self._file.fileno())
+        if sync:
+            os.fsync(self._file.fileno())
 
     def write_blob(self, key: str, data: bytes) -> None:
         """Store message bytes under their hash, atomically and durably."""

@@ -103,12 +103,6 @@ class Mailbox:
         """Number of messages without ``\\Seen``."""
         return sum(1 for m in self.messages if "\\Seen" not in m.flags)
 
-    def claim_recent(self) -> set[int]:
-        """Take the recent messages for one session: no other session will get them."""
-        claimed = {m.uid for m in self.messages if m.uid >= self.recent_mark}
-        self.recent_mark = self.uidnext
-        return claimed
-
     def unclaimed_recent(self) -> int:
         """Number of recent messages no session has claimed yet."""
         return sum(1 for m in self.messages if m.uid >= self.recent_mark)
@@ -133,8 +127,6 @@ class MailStore:
             self._journal = Journal(Path(directory))
             for record in self._journal.replay():
                 self._apply(record)
-            for box in self._boxes.values():
-                box.recent_mark = box.uidnext
             self._journal.compact(self._snapshot(), self._referenced_blobs())
 
     def close(self) -> None:
@@ -307,6 +299,19 @@ class MailStore:
         self._commit(records)
         return pairs
 
+    def claim_recent(self, box: Mailbox) -> set[int]:
+        """Take ``box``'s recent messages for one session; no other session gets them.
+
+        This is the RFC 3501 ``\\Recent`` rule.  The claim is journaled but not
+        fsync'ed: were it lost in a crash, messages would merely be recent once more.
+        """
+        if box.deleted or self._boxes.get(box.id) is not box:
+            return set()
+        claimed = {m.uid for m in box.messages if m.uid >= box.recent_mark}
+        if claimed:
+            self._commit([{"op": "recent", "id": box.id, "mark": box.uidnext}], sync=False)
+        return claimed
+
     def set_acl(self, box: Mailbox, identifier: str, rights: str | None) -> None:
         """Grant ``identifier`` exactly ``rights`` on ``box``; ``None`` removes the entry."""
         self._check_live(box)
@@ -381,13 +386,13 @@ class MailStore:
             self._blobs[key] = data
         return key
 
-    def _commit(self, records: list[dict[str, Any]]) -> None:
+    def _commit(self, records: list[dict[str, Any]], sync: bool = True) -> None:
         """Make ``records`` durable first, then apply them to memory, then notify."""
         if not records:
             return
         if self._journal is not None:
             self._journal.append(
-                records[0] if len(records) == 1 else {"op": "batch", "records": records}
+                records[0] if len(records) == 1 else {"op": "batch", "records": records}, sync
             )
         touched: list[Mailbox] = []
         for record in records:
@@ -425,8 +430,8 @@ class MailStore:
                 noselect=record.get("noselect", False),
                 acl=dict(record.get("acl", {})),
                 keywords=list(record.get("keywords", [])),
+                recent_mark=record.get("recent_mark", record.get("uidnext", 1)),
             )
-            box.recent_mark = box.uidnext
             self._boxes[box.id] = box
             self._by_name[(box.owner, box.name)] = box
             self._next_id = max(self._next_id, box.id + 1)
@@ -456,6 +461,9 @@ class MailStore:
             return moved
         assert target is not None
         box = target
+        if op == "recent":
+            box.recent_mark = max(box.recent_mark, record["mark"])
+            return []  # nothing any session needs to hear about
         box.modseq += 1
         if op == "append":
             for uid, blob, flags, when in record["messages"]:
@@ -513,6 +521,7 @@ class MailStore:
                     "noselect": box.noselect,
                     "acl": box.acl,
                     "keywords": box.keywords,
+                    "recent_mark": box.recent_mark,
                 }
             )
             if box.messages:

@@ -132,3 +132,19 @@ def test_renaming_inbox_moves_its_messages_in_one_record(tmp_path: Path) -> None
     assert inbox2.messages == [] and inbox2.uidnext == 3
     assert again.mailbox("u", "old") is not None
     again.close()
+
+
+def test_recent_claims_survive_a_restart(tmp_path: Path) -> None:
+    """A message some session was told about is not \\Recent again after a restart."""
+    store = MailStore(tmp_path)
+    box = store.create_mailbox("u", "x")
+    store.append(box, [(b"a", [], WHEN)])
+    assert store.claim_recent(box) == {1}
+    assert store.claim_recent(box) == set()  # exactly one session gets it
+    store.append(box, [(b"b", [], WHEN)])
+    store.close()
+    again = MailStore(tmp_path)
+    reopened = again.mailbox("u", "x")
+    assert reopened is not None and reopened.unclaimed_recent() == 1
+    assert again.claim_recent(reopened) == {2}
+    again.close()

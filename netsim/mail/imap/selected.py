@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right
 
 from netsim.mail.imap.responses import flag_list
 from netsim.mail.imap.sequence import SequenceSet
-from netsim.mail.store import Mailbox, Message
+from netsim.mail.store import Mailbox, MailStore, Message
 
 #: Flags every mailbox accepts permanently (keywords come on top).
 SYSTEM_FLAGS = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")
@@ -28,7 +28,8 @@ class BadSequence(ValueError):
 class SelectedView:
     """What one session knows of the mailbox it has selected."""
 
-    def __init__(self, box: Mailbox, readonly: bool) -> None:
+    def __init__(self, store: MailStore, box: Mailbox, readonly: bool) -> None:
+        self.store = store
         self.box = box
         self.readonly = readonly
         self.uids = [m.uid for m in box.messages]
@@ -37,7 +38,7 @@ class SelectedView:
         if readonly:
             self.recent = {m.uid for m in box.messages if m.uid >= box.recent_mark}
         else:
-            self.recent = box.claim_recent()
+            self.recent = store.claim_recent(box)
         self.seen_modseq = box.modseq
         self.known_keywords = len(box.keywords)
         self._ghosts = False
@@ -137,7 +138,7 @@ class SelectedView:
                 self.uids.append(new.uid)
                 self.known_flags[new.uid] = frozenset(new.flags)
             if not self.readonly:
-                self.recent |= box.claim_recent()
+                self.recent |= self.store.claim_recent(box)
             out.append(b"%d EXISTS" % len(self.uids))
             out.append(b"%d RECENT" % len(self.recent))
         for seq, uid in enumerate(self.uids, start=1):

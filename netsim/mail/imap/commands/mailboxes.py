@@ -40,7 +40,7 @@ def _open(session: ServerSession, args: Arguments, examine: bool) -> tuple[str, 
         raise No("mailbox cannot be selected")
     rights = box.rights_of(session.require_user())
     readonly = examine or not any(r in rights for r in "swte")
-    view = SelectedView(box, readonly)
+    view = SelectedView(session.store, box, readonly)
     session.view = view
     for payload in view.flags_response()[:1]:
         session.untagged(payload)
