@@ -74,10 +74,15 @@ def _series(
     out: list[tuple[str, pd.DataFrame]] = []
     for key, group in groups:
         values = key if isinstance(key, tuple) else (key,)
-        label = ", ".join(f"{p}={v}" for p, v in zip(others, values, strict=True))
+        label = ", ".join(f"{p}={_value(v)}" for p, v in zip(others, values, strict=True))
         stats = group.groupby(x, sort=False)[metric].agg(["mean", "std", "count"])
         out.append((label or metric, stats))
     return out
+
+
+def _value(value: object) -> str:
+    """A parameter value for a legend: floats compact (``1e+09``, ``0.5``), others as is."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _lines(ax: Axes, series: list[tuple[str, pd.DataFrame]], x: str) -> None:
