@@ -99,7 +99,9 @@ class ServerSession:
         self.starttls_requested = False
         #: True once the session is over and the owner should close the transport.
         self.closed = False
+        #: The tag of the IDLE command in progress, if any.
         self.idle_tag: str | None = None
+        #: Response bytes queued during the current call, written out by ``_flush``.
         self.out: list[bytes] = []
 
     # -- the I/O owner's interface ----------------------------------------------------
@@ -218,6 +220,12 @@ class ServerSession:
         return self.server.config.login_requires_tls and not self.tls
 
     def _dispatch(self, cmd: Command) -> None:
+        self._run(cmd)
+        # Whatever happened, the view and the state machine must agree.
+        if self.connection.state is not State.SELECTED:
+            self.view = None
+
+    def _run(self, cmd: Command) -> None:
         handler = HANDLERS[cmd.name]
         try:
             result = handler(self, cmd.tag, Arguments(cmd.args))
