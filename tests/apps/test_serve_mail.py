@@ -49,12 +49,14 @@ def server() -> Iterator[BackgroundServer]:
 
 
 def connect(server: BackgroundServer, user: str = "alice") -> imaplib.IMAP4:
+    """An imaplib client logged in as ``user``."""
     client = imaplib.IMAP4(HOST, server.port)
     client.login(user, USERS[user])
     return client
 
 
 def ok(result: tuple[str, list[object]]) -> list[object]:
+    """The data of an imaplib result that must be OK."""
     status, data = result
     assert status == "OK", data
     return data
@@ -285,6 +287,7 @@ def test_starttls_and_imaps(certificate: tuple[Path, Path]) -> None:
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
+    """Parse serve-mail arguments as the CLI will."""
     parser = argparse.ArgumentParser()
     serve_mail.add_arguments(parser)
     return parser.parse_args(argv)
@@ -303,6 +306,7 @@ def test_bad_user_file_is_one_clear_message(
 
 
 def start_subprocess(users: Path, store: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """``python -m netsim.apps.serve_mail`` on an ephemeral port; returns it and the port."""
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     proc = subprocess.Popen(
         [

@@ -7,6 +7,7 @@ from netsim.mail.imap.framing import FramingError, Line, LineFramer, LiteralAnno
 
 
 def frames(framer: LineFramer) -> list[object]:
+    """Every frame available now, accepting each announced literal."""
     out = []
     while (frame := framer.next_frame()) is not None:
         out.append(frame)

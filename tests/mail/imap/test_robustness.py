@@ -36,11 +36,13 @@ def check_output(out: bytes) -> None:
 
 
 def fresh_session_works(client: Client) -> None:
+    """Another user can still log in and select: the server as a whole is fine."""
     other = Client(client.session.server, "bob")
     assert other.status("SELECT INBOX") == "OK"
 
 
 def populated() -> Client:
+    """Alice logged in with two messages and a folder, INBOX selected."""
     c = Client(make_server(), "alice")
     c.append("INBOX", SIMPLE)
     c.append("INBOX", MULTIPART, "\\Seen")

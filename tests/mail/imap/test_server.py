@@ -11,20 +11,21 @@ import re
 
 import pytest
 
-from netsim.mail.imap.server import ServerConfig
+from netsim.mail.imap.server import ImapServer, ServerConfig
 
 from .helpers import MULTIPART, SIMPLE, Client, make_server, split_lines, untagged
 
 
 @pytest.fixture
-def server():  # type: ignore[no-untyped-def]
+def server() -> ImapServer:
+    """A fresh in-memory server with alice, bob and carol."""
     return make_server()
 
 
 # -- any state and authentication ------------------------------------------------------
 
 
-def test_greeting_and_capability(server) -> None:  # type: ignore[no-untyped-def]
+def test_greeting_and_capability(server: ImapServer) -> None:
     """The greeting carries capabilities; extensions are advertised."""
     c = Client(server)
     assert c.greeting.startswith(b"* OK [CAPABILITY IMAP4rev1 ")
@@ -46,7 +47,7 @@ def test_greeting_and_capability(server) -> None:  # type: ignore[no-untyped-def
         assert cap in caps
 
 
-def test_nothing_is_reachable_before_authentication(server) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_is_reachable_before_authentication(server: ImapServer) -> None:
     """Mailbox commands get BAD until LOGIN succeeds."""
     c = Client(server)
     for command in [
@@ -60,7 +61,7 @@ def test_nothing_is_reachable_before_authentication(server) -> None:  # type: ig
         assert c.status(command) == "BAD"
 
 
-def test_login_checks_the_password(server) -> None:  # type: ignore[no-untyped-def]
+def test_login_checks_the_password(server: ImapServer) -> None:
     """A wrong password is NO [AUTHENTICATIONFAILED]; the session goes on."""
     c = Client(server)
     status, lines = c.cmd("LOGIN alice wrong")
@@ -69,7 +70,7 @@ def test_login_checks_the_password(server) -> None:  # type: ignore[no-untyped-d
     assert c.status("LOGIN alice wonderland") == "BAD"  # already authenticated
 
 
-def test_authenticate_plain_with_continuation(server) -> None:  # type: ignore[no-untyped-def]
+def test_authenticate_plain_with_continuation(server: ImapServer) -> None:
     """AUTHENTICATE PLAIN: '+', then base64 of authzid NUL authcid NUL password."""
     c = Client(server)
     out = c.raw(b"a AUTHENTICATE PLAIN\r\n")
@@ -79,7 +80,7 @@ def test_authenticate_plain_with_continuation(server) -> None:  # type: ignore[n
     assert c.status("SELECT INBOX") == "OK"
 
 
-def test_authenticate_with_initial_response_and_cancel(server) -> None:  # type: ignore[no-untyped-def]
+def test_authenticate_with_initial_response_and_cancel(server: ImapServer) -> None:
     """SASL-IR puts the response on the command line; '*' cancels an exchange."""
     c = Client(server)
     assert c.raw(b"a AUTHENTICATE PLAIN {0}\r\n").startswith(b"+")  # literal continuation
@@ -114,7 +115,7 @@ def test_starttls_discards_pipelined_plaintext() -> None:
     assert c.status("STARTTLS") == "BAD"
 
 
-def test_id_noop_logout(server) -> None:  # type: ignore[no-untyped-def]
+def test_id_noop_logout(server: ImapServer) -> None:
     """ID names the implementation; LOGOUT says BYE then OK and closes."""
     c = Client(server)
     assert untagged(c.ok('ID ("name" "pytest")'), b"ID")
@@ -128,7 +129,7 @@ def test_id_noop_logout(server) -> None:  # type: ignore[no-untyped-def]
 # -- mailboxes ---------------------------------------------------------------------------
 
 
-def test_select_reports_the_mailbox(server) -> None:  # type: ignore[no-untyped-def]
+def test_select_reports_the_mailbox(server: ImapServer) -> None:
     """SELECT sends FLAGS, EXISTS, RECENT, UNSEEN, PERMANENTFLAGS, UIDVALIDITY, UIDNEXT."""
     c = Client(server, "alice")
     c.append("INBOX", SIMPLE, "\\Seen")
@@ -148,7 +149,7 @@ def test_select_reports_the_mailbox(server) -> None:  # type: ignore[no-untyped-
         assert expected in text
 
 
-def test_examine_is_read_only_and_recent_is_claimed_once(server) -> None:  # type: ignore[no-untyped-def]
+def test_examine_is_read_only_and_recent_is_claimed_once(server: ImapServer) -> None:
     """\\Recent goes to exactly one session: the first to SELECT after delivery."""
     a = Client(server, "alice")
     a.append("INBOX", SIMPLE)
@@ -163,7 +164,7 @@ def test_examine_is_read_only_and_recent_is_claimed_once(server) -> None:  # typ
     assert b"\\Recent" not in b.ok("FETCH 1 FLAGS")[0]
 
 
-def test_select_failure_deselects(server) -> None:  # type: ignore[no-untyped-def]
+def test_select_failure_deselects(server: ImapServer) -> None:
     """A failed SELECT leaves the session authenticated, not selected."""
     c = Client(server, "alice")
     c.ok("SELECT INBOX")
@@ -172,7 +173,7 @@ def test_select_failure_deselects(server) -> None:  # type: ignore[no-untyped-de
     assert c.status("FETCH 1 FLAGS") == "BAD"
 
 
-def test_create_delete_rename_and_hierarchy(server) -> None:  # type: ignore[no-untyped-def]
+def test_create_delete_rename_and_hierarchy(server: ImapServer) -> None:
     """CREATE makes superiors; RENAME moves inferiors; DELETE of a parent keeps it \\Noselect."""
     c = Client(server, "alice")
     c.ok("CREATE projects/netsim/")
@@ -192,7 +193,7 @@ def test_create_delete_rename_and_hierarchy(server) -> None:  # type: ignore[no-
     assert c.ok('LIST "" work*') == []
 
 
-def test_inbox_rules(server) -> None:  # type: ignore[no-untyped-def]
+def test_inbox_rules(server: ImapServer) -> None:
     """INBOX is case-insensitive, cannot be created or deleted; RENAME empties it."""
     c = Client(server, "alice")
     c.append("inbox", SIMPLE)
@@ -203,7 +204,7 @@ def test_inbox_rules(server) -> None:  # type: ignore[no-untyped-def]
     assert b"MESSAGES 1" in c.ok('STATUS "old-inbox" (MESSAGES)')[0]
 
 
-def test_bad_mailbox_names(server) -> None:  # type: ignore[no-untyped-def]
+def test_bad_mailbox_names(server: ImapServer) -> None:
     """Wildcards, empty levels, broken UTF-7 and the other-users prefix are refused."""
     c = Client(server, "alice")
     for name in ['"a%b"', '"a//b"', '"&Jjo"', '"user/x"', '""']:
@@ -212,7 +213,7 @@ def test_bad_mailbox_names(server) -> None:  # type: ignore[no-untyped-def]
     assert b"Entw&APw-rfe" in c.ok('LIST "" Entw*')[0]
 
 
-def test_list_special_use_children_and_wildcards(server) -> None:  # type: ignore[no-untyped-def]
+def test_list_special_use_children_and_wildcards(server: ImapServer) -> None:
     """LIST shows \\Sent etc., \\HasChildren, and '%' stops at the delimiter."""
     c = Client(server, "alice")
     c.ok("CREATE a/b/c")
@@ -224,7 +225,7 @@ def test_list_special_use_children_and_wildcards(server) -> None:  # type: ignor
     assert c.ok('LIST "" ""') == [b'* LIST (\\Noselect) "/" ""']
 
 
-def test_subscribe_and_lsub(server) -> None:  # type: ignore[no-untyped-def]
+def test_subscribe_and_lsub(server: ImapServer) -> None:
     """LSUB lists subscriptions; a subscribed child shows its parent as \\Noselect under %."""
     c = Client(server, "alice")
     c.ok("CREATE lists/netsim")
@@ -236,7 +237,7 @@ def test_subscribe_and_lsub(server) -> None:  # type: ignore[no-untyped-def]
     assert c.ok('LSUB "" *') == []
 
 
-def test_status(server) -> None:  # type: ignore[no-untyped-def]
+def test_status(server: ImapServer) -> None:
     """STATUS reports counters without selecting."""
     c = Client(server, "alice")
     c.append("INBOX", SIMPLE, "\\Seen")
@@ -249,7 +250,7 @@ def test_status(server) -> None:  # type: ignore[no-untyped-def]
     assert c.status("STATUS nosuch (MESSAGES)") == "NO"
 
 
-def test_append_variants(server) -> None:  # type: ignore[no-untyped-def]
+def test_append_variants(server: ImapServer) -> None:
     """APPEND takes flags and a date; synchronizing literals get a continuation."""
     c = Client(server, "alice")
     out = c.raw(
@@ -268,7 +269,7 @@ def test_append_variants(server) -> None:  # type: ignore[no-untyped-def]
     assert c.status(b"APPEND INBOX (\\Bogus) {1+}\r\nx") == "BAD"
 
 
-def test_multiappend_is_atomic(server) -> None:  # type: ignore[no-untyped-def]
+def test_multiappend_is_atomic(server: ImapServer) -> None:
     """MULTIAPPEND adds all messages or none, and reports a UID set."""
     c = Client(server, "alice")
     status, lines = c.cmd(b"APPEND INBOX {3+}\r\none (\\Seen) {3+}\r\ntwo {5+}\r\nthree")
@@ -289,7 +290,8 @@ def test_oversized_literal_is_refused() -> None:
 # -- selected state ---------------------------------------------------------------------
 
 
-def selected(server, messages: int = 3) -> Client:  # type: ignore[no-untyped-def]
+def selected(server: ImapServer, messages: int = 3) -> Client:
+    """Alice with ``messages`` messages in INBOX, INBOX selected."""
     c = Client(server, "alice")
     for i in range(messages):
         c.append("INBOX", SIMPLE.replace(b"Lunch", b"Lunch %d" % (i + 1)))
@@ -297,7 +299,7 @@ def selected(server, messages: int = 3) -> Client:  # type: ignore[no-untyped-de
     return c
 
 
-def test_fetch_items(server) -> None:  # type: ignore[no-untyped-def]
+def test_fetch_items(server: ImapServer) -> None:
     """FETCH returns each requested item; macros expand; BODY.PEEK keeps \\Seen off."""
     c = selected(server)
     line = c.ok(
@@ -319,7 +321,7 @@ def test_fetch_items(server) -> None:  # type: ignore[no-untyped-def]
     assert b"RFC822.HEADER" in c.ok("FETCH 3 (RFC822.HEADER RFC822.TEXT)")[0]
 
 
-def test_fetch_body_sets_seen_and_reports_it(server) -> None:  # type: ignore[no-untyped-def]
+def test_fetch_body_sets_seen_and_reports_it(server: ImapServer) -> None:
     """Non-peek BODY[] marks the message \\Seen and the response includes FLAGS."""
     c = selected(server)
     line = c.ok("FETCH 2 BODY[]")[0]
@@ -327,7 +329,7 @@ def test_fetch_body_sets_seen_and_reports_it(server) -> None:  # type: ignore[no
     assert b"UNSEEN 2" in c.ok("STATUS INBOX (UNSEEN)")[0]
 
 
-def test_fetch_envelope_and_bodystructure_of_multipart(server) -> None:  # type: ignore[no-untyped-def]
+def test_fetch_envelope_and_bodystructure_of_multipart(server: ImapServer) -> None:
     """ENVELOPE lists addresses; BODYSTRUCTURE describes every part."""
     c = Client(server, "alice")
     c.append("INBOX", MULTIPART)
@@ -350,7 +352,7 @@ def test_fetch_envelope_and_bodystructure_of_multipart(server) -> None:  # type:
     assert b"BODY[9] NIL" in part
 
 
-def test_fetch_errors(server) -> None:  # type: ignore[no-untyped-def]
+def test_fetch_errors(server: ImapServer) -> None:
     """Bad sets, numbers past EXISTS and unknown items are BAD."""
     c = selected(server)
     for command in [
@@ -366,7 +368,7 @@ def test_fetch_errors(server) -> None:  # type: ignore[no-untyped-def]
     assert c.ok("UID FETCH 99 FLAGS") == []  # absent UIDs are simply not there
 
 
-def test_uid_fetch_always_includes_uid(server) -> None:  # type: ignore[no-untyped-def]
+def test_uid_fetch_always_includes_uid(server: ImapServer) -> None:
     """UID FETCH answers with the UID even if not asked for."""
     c = selected(server)
     lines = c.ok("UID FETCH 1:* FLAGS")
@@ -378,7 +380,7 @@ def test_uid_fetch_always_includes_uid(server) -> None:  # type: ignore[no-untyp
     assert c.ok("UID FETCH 2:2 (FLAGS)")[0].startswith(b"* 2 FETCH (UID 2")
 
 
-def test_store_variants(server) -> None:  # type: ignore[no-untyped-def]
+def test_store_variants(server: ImapServer) -> None:
     """FLAGS replaces, +FLAGS adds, -FLAGS removes; .SILENT suppresses the echo."""
     c = selected(server)
     lines = c.ok("STORE 1 FLAGS (\\Answered $Label)")
@@ -391,14 +393,14 @@ def test_store_variants(server) -> None:  # type: ignore[no-untyped-def]
     assert c.status("STORE 1 XFLAGS (\\Seen)") == "BAD"
 
 
-def test_new_keyword_updates_flags(server) -> None:  # type: ignore[no-untyped-def]
+def test_new_keyword_updates_flags(server: ImapServer) -> None:
     """A keyword used for the first time is announced in FLAGS and PERMANENTFLAGS."""
     c = selected(server)
     lines = c.ok("STORE 1 +FLAGS.SILENT (Project-X)")
     assert any(line.startswith(b"* FLAGS") and b"Project-X" in line for line in lines)
 
 
-def test_expunge_renumbers(server) -> None:  # type: ignore[no-untyped-def]
+def test_expunge_renumbers(server: ImapServer) -> None:
     """Each EXPUNGE shifts the numbers after it: deleting 1 and 2 of 3 gives '1', '1'."""
     c = selected(server)
     c.ok("STORE 1:2 +FLAGS.SILENT (\\Deleted)")
@@ -407,7 +409,7 @@ def test_expunge_renumbers(server) -> None:  # type: ignore[no-untyped-def]
     assert b"UIDNEXT 4" in c.ok("STATUS INBOX (UIDNEXT)")[0]
 
 
-def test_uid_expunge_only_touches_named_uids(server) -> None:  # type: ignore[no-untyped-def]
+def test_uid_expunge_only_touches_named_uids(server: ImapServer) -> None:
     """UIDPLUS UID EXPUNGE leaves other \\Deleted messages alone."""
     c = selected(server)
     c.ok("STORE 1:3 +FLAGS.SILENT (\\Deleted)")
@@ -415,7 +417,7 @@ def test_uid_expunge_only_touches_named_uids(server) -> None:  # type: ignore[no
     assert c.ok("SEARCH DELETED") == [b"* SEARCH 1 2"]
 
 
-def test_uids_are_never_reused(server) -> None:  # type: ignore[no-untyped-def]
+def test_uids_are_never_reused(server: ImapServer) -> None:
     """After expunging the last message its UID stays spent."""
     c = selected(server, messages=2)
     c.ok("STORE 2 +FLAGS.SILENT (\\Deleted)")
@@ -423,7 +425,7 @@ def test_uids_are_never_reused(server) -> None:  # type: ignore[no-untyped-def]
     assert c.append("INBOX", SIMPLE) == 3
 
 
-def test_close_expunges_silently_and_unselect_does_not(server) -> None:  # type: ignore[no-untyped-def]
+def test_close_expunges_silently_and_unselect_does_not(server: ImapServer) -> None:
     """CLOSE removes \\Deleted messages without EXPUNGE responses; UNSELECT keeps them."""
     c = selected(server)
     c.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
@@ -434,7 +436,7 @@ def test_close_expunges_silently_and_unselect_does_not(server) -> None:  # type:
     assert b"MESSAGES 2" in c.ok("STATUS INBOX (MESSAGES)")[0]
 
 
-def test_copy_and_move(server) -> None:  # type: ignore[no-untyped-def]
+def test_copy_and_move(server: ImapServer) -> None:
     """COPY keeps the source; MOVE expunges it; both report COPYUID."""
     c = selected(server)
     c.ok("STORE 1 +FLAGS.SILENT (\\Flagged)")
@@ -449,7 +451,7 @@ def test_copy_and_move(server) -> None:  # type: ignore[no-untyped-def]
     assert b"\\Flagged" in c.ok("FETCH 1 FLAGS")[0]
 
 
-def test_check_namespace_enable(server) -> None:  # type: ignore[no-untyped-def]
+def test_check_namespace_enable(server: ImapServer) -> None:
     """CHECK is harmless; NAMESPACE shows the personal and other-users prefixes."""
     c = selected(server)
     c.ok("CHECK")
@@ -458,7 +460,7 @@ def test_check_namespace_enable(server) -> None:  # type: ignore[no-untyped-def]
     assert c.ok("ENABLE CONDSTORE") == [b"* ENABLED"]
 
 
-def test_idle_reports_other_sessions_news(server) -> None:  # type: ignore[no-untyped-def]
+def test_idle_reports_other_sessions_news(server: ImapServer) -> None:
     """During IDLE, a message delivered elsewhere shows up as EXISTS at once."""
     a = selected(server, messages=1)
     assert a.raw(b"i IDLE\r\n") == b"+ idling\r\n"
@@ -473,7 +475,7 @@ def test_idle_reports_other_sessions_news(server) -> None:  # type: ignore[no-un
 # -- several sessions on one mailbox ----------------------------------------------------
 
 
-def test_expunge_in_one_session_shows_in_the_other(server) -> None:  # type: ignore[no-untyped-def]
+def test_expunge_in_one_session_shows_in_the_other(server: ImapServer) -> None:
     """B expunges; A learns it at its next command that may carry EXPUNGE."""
     a = selected(server)
     b = Client(server, "alice")
@@ -486,7 +488,7 @@ def test_expunge_in_one_session_shows_in_the_other(server) -> None:  # type: ign
     assert a.ok("FETCH 2 UID") == [b"* 2 FETCH (UID 3)"]
 
 
-def test_flags_and_new_mail_show_in_the_other_session(server) -> None:  # type: ignore[no-untyped-def]
+def test_flags_and_new_mail_show_in_the_other_session(server: ImapServer) -> None:
     """Flags set in one session come to the other as FETCH FLAGS; new mail as EXISTS."""
     a = selected(server)
     b = Client(server, "alice")
@@ -502,7 +504,7 @@ def test_flags_and_new_mail_show_in_the_other_session(server) -> None:  # type: 
 # -- access control ---------------------------------------------------------------------
 
 
-def test_other_users_mailboxes_need_a_grant(server) -> None:  # type: ignore[no-untyped-def]
+def test_other_users_mailboxes_need_a_grant(server: ImapServer) -> None:
     """Bob's mailboxes are invisible to Alice until Bob grants rights via SETACL."""
     bob = Client(server, "bob")
     bob.append("INBOX", SIMPLE)
@@ -530,7 +532,7 @@ def test_other_users_mailboxes_need_a_grant(server) -> None:  # type: ignore[no-
 # -- robustness -------------------------------------------------------------------------
 
 
-def test_malformed_input_gets_bad_and_the_session_goes_on(server) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_input_gets_bad_and_the_session_goes_on(server: ImapServer) -> None:
     """Garbage, unknown commands and stray lines are answered; nothing breaks."""
     c = selected(server)
     out = c.raw(b"\r\n* BAD\r\n+ go\r\nx FROB\r\nx SELECT\r\ny FETCH 1 (FLAGS\r\n\x00\xff\r\n")
@@ -539,7 +541,7 @@ def test_malformed_input_gets_bad_and_the_session_goes_on(server) -> None:  # ty
     assert c.status("NOOP") == "OK"
 
 
-def test_search_through_the_session(server) -> None:  # type: ignore[no-untyped-def]
+def test_search_through_the_session(server: ImapServer) -> None:
     """SEARCH and UID SEARCH, CHARSET accepted or refused with BADCHARSET."""
     c = selected(server)
     c.ok("STORE 2 +FLAGS.SILENT (\\Flagged)")
@@ -566,6 +568,7 @@ def test_a_whole_session_byte_by_byte_equals_all_at_once() -> None:
     """The server's answers do not depend on how the client's bytes were chunked."""
 
     def normalized(out: bytes) -> bytes:
+        """UIDVALIDITY comes from the clock, so blank it out."""
         return re.sub(rb"(UIDVALIDITY|APPENDUID) \d+", rb"\1 N", out)
 
     whole = make_server().open_session()
@@ -578,7 +581,7 @@ def test_a_whole_session_byte_by_byte_equals_all_at_once() -> None:
     assert expected.endswith(b"h OK LOGOUT completed\r\n") and whole.closed
 
 
-def test_subfolders_of_a_shared_folder_are_shared_alike(server) -> None:  # type: ignore[no-untyped-def]
+def test_subfolders_of_a_shared_folder_are_shared_alike(server: ImapServer) -> None:
     """A mailbox created under a shared one inherits its ACL, whoever creates it."""
     bob = Client(server, "bob")
     bob.ok("CREATE Team")
@@ -611,7 +614,7 @@ def test_a_bug_in_a_handler_costs_one_command() -> None:
     assert c.status("NOOP") == "OK"
 
 
-def test_uid_commands_may_carry_expunge(server) -> None:  # type: ignore[no-untyped-def]
+def test_uid_commands_may_carry_expunge(server: ImapServer) -> None:
     """RFC 3501 7.4.1 lets EXPUNGE ride on UID FETCH, since UIDs never shift."""
     a = selected(server)
     b = Client(server, "alice")
