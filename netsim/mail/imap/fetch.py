@@ -9,6 +9,7 @@ one or an encapsulated ``message/rfc822``); ``MIME`` is a part's own MIME header
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from dataclasses import dataclass
 
 from netsim.mail.imap import bodystructure
@@ -183,7 +184,7 @@ def _step(part: MimePart, number: int, at_root: bool) -> MimePart | None:
     return part if number == 1 else None
 
 
-def render(item: FetchItem, msg: Message, flags: set[str], uid: int) -> bytes:
+def render(item: FetchItem, msg: Message, flags: Set[str], uid: int) -> bytes:
     """``NAME value`` for one item of one message; ``flags`` includes ``\\Recent``."""
     name = item.name
     if name == "FLAGS":

@@ -14,6 +14,8 @@ from netsim.mail.imap.sequence import SequenceSet
 if TYPE_CHECKING:
     from netsim.mail.imap.server import ServerSession
 
+_RECENT = frozenset({"\\Recent"})
+
 
 def do_check(session: ServerSession, tag: str, args: Arguments) -> str:
     """CHECK: a checkpoint; the store is always consistent, so only news is due."""
@@ -143,19 +145,26 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> str:
         changed = set()
     wants_flags = any(i.name == "FLAGS" for i in items)
     missing = False
+    # This loop runs once per message of e.g. "UID FETCH 1:* FLAGS": keep it lean.
     out = session.out
+    live = box.by_uid
+    recent = view.recent
+    known = view.known_flags
+    render = fetch.render
     for seq, uid in picked:
-        msg = view.message(uid)
+        msg = live.get(uid)
         if msg is None:
             missing = True
             continue
-        flags = view.flags(msg)
-        rendered = [fetch.render(item, msg, flags, uid) for item in items]
-        if uid in changed and not wants_flags:
-            rendered.append(b"FLAGS " + flag_list(flags))
-        if wants_flags or uid in changed:
-            view.reported(msg)
-        out.append(b"* %d FETCH (" % seq + b" ".join(rendered) + b")\r\n")
+        flags = msg.flags | _RECENT if uid in recent else msg.flags
+        rendered = [render(item, msg, flags, uid) for item in items]
+        if uid in changed:
+            if not wants_flags:
+                rendered.append(b"FLAGS " + flag_list(flags))
+            known[uid] = frozenset(msg.flags)
+        elif wants_flags:
+            known[uid] = frozenset(msg.flags)
+        out.append(b"* %d FETCH (%s)\r\n" % (seq, b" ".join(rendered)))
     if missing:
         return "FETCH completed; some messages were expunged meanwhile"
     return "FETCH completed"
