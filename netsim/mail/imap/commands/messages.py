@@ -150,20 +150,18 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> str:
     live = box.by_uid
     recent = view.recent
     known = view.known_flags
-    render = fetch.render
+    renderers = [fetch.renderer(item) for item in items]
     for seq, uid in picked:
         msg = live.get(uid)
         if msg is None:
             missing = True
             continue
         flags = msg.flags | _RECENT if uid in recent else msg.flags
-        rendered = [render(item, msg, flags, uid) for item in items]
-        if uid in changed:
-            if not wants_flags:
-                rendered.append(b"FLAGS " + flag_list(flags))
-            known[uid] = frozenset(msg.flags)
-        elif wants_flags:
-            known[uid] = frozenset(msg.flags)
+        rendered = [render(msg, flags, uid) for render in renderers]
+        if uid in changed and not wants_flags:
+            rendered.append(b"FLAGS " + flag_list(flags))
+        if (wants_flags or uid in changed) and known.get(uid) != msg.flags:
+            known[uid] = frozenset(msg.flags)  # now the client knows these flags
         out.append(b"* %d FETCH (%s)\r\n" % (seq, b" ".join(rendered)))
     if missing:
         return "FETCH completed; some messages were expunged meanwhile"
