@@ -160,8 +160,10 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> str:
         rendered = [render(msg, flags, uid) for render in renderers]
         if uid in changed and not wants_flags:
             rendered.append(b"FLAGS " + flag_list(flags))
-        if (wants_flags or uid in changed) and known.get(uid) != msg.flags:
-            known[uid] = frozenset(msg.flags)  # now the client knows these flags
+        if wants_flags or uid in changed:
+            told = known.get(uid)
+            if told is None or told ^ msg.flags:
+                known[uid] = frozenset(msg.flags)  # now the client knows these flags
         out.append(b"* %d FETCH (%s)\r\n" % (seq, b" ".join(rendered)))
     if missing:
         return "FETCH completed; some messages were expunged meanwhile"
