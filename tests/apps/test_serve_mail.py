@@ -391,3 +391,25 @@ def test_autologout_and_shutdown_say_bye() -> None:
     background.stop()
     assert reader.readline() == b"* BYE Server shutting down\r\n"
     sock.close()
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
+def test_curl_speaks_to_it(server: BackgroundServer, tmp_path: Path) -> None:
+    """A second stock client: curl's IMAP support uploads, lists, searches and fetches."""
+    base = f"imap://{HOST}:{server.port}"
+    message = tmp_path / "m.eml"
+    message.write_bytes(MESSAGE)
+
+    def curl(*args: str) -> bytes:
+        result = subprocess.run(
+            ["curl", "-sS", "--max-time", "10", "-u", "alice:wonderland", *args],
+            capture_output=True,
+            check=True,
+        )
+        return result.stdout
+
+    curl("-T", str(message), f"{base}/INBOX")
+    assert b'"/" INBOX' in curl(f"{base}/")
+    assert curl(f"{base}/INBOX?SUBJECT%20Lunch") == b"* SEARCH 1\r\n"
+    assert curl(f"{base}/INBOX;UID=1") == MESSAGE
+    assert curl(f"{base}/INBOX;UID=1;SECTION=TEXT") == b"Shall we meet at noon?\r\n"
