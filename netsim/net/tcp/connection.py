@@ -662,7 +662,15 @@ class TcpConnection:
         """RFC 9293 §3.10.7.4: the checks, in the RFC's order, for all other states."""
         seq = unwrap(segment.seq, self.rcv_nxt)
         if self.state is S.SYN_RECEIVED and segment.has(TcpFlags.SYN) and seq == self.irs:
-            self._ack_now = True  # a retransmitted SYN: our SYN,ACK was lost, send it again
+            ack = unwrap(segment.ack, self.snd_una)
+            if segment.has(TcpFlags.ACK) and self.snd_una < ack <= self.snd_max:
+                # Simultaneous open: the peer's SYN,ACK acknowledges our SYN. Strictly
+                # its old sequence number makes it unacceptable and only our ACK would
+                # complete the handshake; accepting its ACK at once is equivalent.
+                self._acknowledge(ack, now)
+                self._transition(Trigger.RCV_ACK_OF_SYN, now)
+            # Otherwise a retransmitted SYN: our SYN,ACK was lost, so send it again.
+            self._ack_now = True
             return
         # First: is the sequence number acceptable?
         if not self._acceptable(seq, segment.seg_len):

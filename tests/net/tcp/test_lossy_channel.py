@@ -123,3 +123,19 @@ def test_sequence_numbers_wrap_around_2_to_the_32() -> None:
     wire_seqs = [o.segment.seq for _, o in net.sent if o.src == A]
     assert max(wire_seqs) > 2**32 - 5000 and min(wire_seqs) < 50_000, "it did wrap"
     assert conn.state is TcpState.CLOSED
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**16), loss=st.sampled_from([0.0, 0.3]))
+def test_simultaneous_open_survives_loss(seed: int, loss: float) -> None:
+    """Two hosts connect to each other at the same instant, port to port, through a lossy
+    channel: the crossed SYNs still make one connection, and data flows both ways."""
+    net = Network(delay=0.001, impairments=Impairments(loss=loss, jitter=0.001), seed=seed)
+    peer_a, peer_b = Peer(b"from A" * 500), Peer(b"from B" * 500)
+    net.add_host(A, None, peer_a)
+    net.add_host(B, None, peer_b)
+    net.hosts[A].connect(Endpoint(B, 5000), 0.0, local_port=6000)
+    net.hosts[B].connect(Endpoint(A, 6000), 0.0, local_port=5000)
+    net.run(until=600.0)
+    assert bytes(peer_b.received) == b"from A" * 500
+    assert bytes(peer_a.received) == b"from B" * 500

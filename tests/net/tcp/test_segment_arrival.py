@@ -146,3 +146,21 @@ def test_data_beyond_the_window_is_cut_off() -> None:
     server.receive_segment(from_client(1001, TcpFlags.ACK | TcpFlags.FIN, b"abcdefgh"), 0.1)
     assert server.read() == b"abcd"
     assert server.state is TcpState.ESTABLISHED
+
+
+def test_simultaneous_open() -> None:
+    """Both ends send a SYN at once (RFC 9293 §3.5, figure 7): each answers with SYN,ACK,
+    passes through SYN-RECEIVED and reaches ESTABLISHED; data then flows both ways."""
+    a = TcpConnection.connect(CLIENT, SERVER, iss=100, now=0.0)
+    b = TcpConnection.connect(SERVER, CLIENT, iss=300, now=0.0)
+    (syn_a,) = a.segments_to_send(0.0)
+    (syn_b,) = b.segments_to_send(0.0)
+    a.receive_segment(syn_b, 0.001)
+    b.receive_segment(syn_a, 0.001)
+    assert a.state is b.state is TcpState.SYN_RECEIVED
+    shuttle(a, b, 0.002)
+    assert a.state is b.state is TcpState.ESTABLISHED
+    a.send(b"ping")
+    b.send(b"pong")
+    shuttle(a, b, 0.003)
+    assert (a.read(), b.read()) == (b"pong", b"ping")
