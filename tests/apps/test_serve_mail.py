@@ -413,3 +413,48 @@ def test_curl_speaks_to_it(server: BackgroundServer, tmp_path: Path) -> None:
     assert curl(f"{base}/INBOX?SUBJECT%20Lunch") == b"* SEARCH 1\r\n"
     assert curl(f"{base}/INBOX;UID=1") == MESSAGE
     assert curl(f"{base}/INBOX;UID=1;SECTION=TEXT") == b"Shall we meet at noon?\r\n"
+
+
+@pytest.mark.skipif(shutil.which("mbsync") is None, reason="mbsync (isync) not installed")
+def test_mbsync_two_way_sync(server: BackgroundServer, tmp_path: Path) -> None:
+    """A third stock client: mbsync mirrors every folder to a Maildir and back.
+
+    Pull: messages, folders and flags arrive.  Push: a flag set and a message deleted
+    locally, and a new local message, all reach the server.
+    """
+    c = connect(server)
+    ok(c.append("INBOX", r"(\Flagged)", None, MESSAGE))
+    ok(c.append("INBOX", None, None, MESSAGE.replace(b"Lunch", b"Dinner")))
+    ok(c.append("INBOX", None, None, MESSAGE.replace(b"Lunch", b"Breakfast")))
+    ok(c.create("Work/2024"))
+    maildir = tmp_path / "mail"
+    maildir.mkdir()
+    config = tmp_path / "mbsyncrc"
+    config.write_text(
+        f"IMAPAccount test\nHost {HOST}\nPort {server.port}\nUser alice\nPass wonderland\n"
+        "SSLType None\nAuthMechs LOGIN\n\nIMAPStore remote\nAccount test\n\n"
+        f"MaildirStore local\nPath {maildir}/\nInbox {maildir}/INBOX\nSubFolders Verbatim\n\n"
+        "Channel ch\nFar :remote:\nNear :local:\nPatterns *\nCreate Both\n"
+        "Expunge Both\nSyncState *\n"
+    )
+
+    def mbsync() -> None:
+        subprocess.run(["mbsync", "-q", "-c", str(config), "ch"], check=True, timeout=60)
+
+    mbsync()
+    pulled = sorted((maildir / "INBOX" / "new").iterdir())
+    assert len(pulled) == 3 and (maildir / "Work" / "2024").is_dir()
+    assert [p.name.rsplit(",", 1)[1] for p in pulled] == ["F", "", ""]
+    second, third = (p for p in pulled if "U=2:" in p.name or "U=3:" in p.name)
+    second.rename(maildir / "INBOX" / "cur" / (second.name.split(":2,")[0] + ":2,FS"))
+    third.rename(maildir / "INBOX" / "cur" / (third.name.split(":2,")[0] + ":2,ST"))
+    (maildir / "INBOX" / "new" / "local1").write_bytes(b"Subject: from maildir\r\n\r\nhi\r\n")
+    mbsync()
+    ok(c.select("INBOX"))
+    fetched = ok(c.fetch("1:*", "(UID FLAGS)"))
+    assert fetched == [
+        b"1 (UID 1 FLAGS (\\Flagged))",
+        b"2 (UID 2 FLAGS (\\Flagged \\Seen))",
+        b"3 (UID 4 FLAGS ())",
+    ]
+    c.logout()
