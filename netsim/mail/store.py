@@ -157,10 +157,6 @@ class MailStore:
         boxes = [b for b in self._boxes.values() if owner is None or b.owner == owner]
         return sorted(boxes, key=lambda b: (b.owner, b.name))
 
-    def has_user(self, user: str) -> bool:
-        """True if ``user`` has an INBOX here."""
-        return self.mailbox(user, "INBOX") is not None
-
     def subscriptions(self, user: str) -> set[str]:
         """The names ``user`` subscribed to (as that user sees them)."""
         return set(self._subscriptions.get(user, ()))

@@ -44,10 +44,6 @@ class Arguments:
         """True while arguments remain."""
         return self.pos < len(self.values)
 
-    def peek(self) -> Value | None:
-        """The next argument without consuming it."""
-        return self.values[self.pos] if self.more() else None
-
     def take(self, what: str) -> Value:
         """The next argument, whatever it is."""
         if not self.more():
