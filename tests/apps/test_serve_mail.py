@@ -458,3 +458,41 @@ def test_mbsync_two_way_sync(server: BackgroundServer, tmp_path: Path) -> None:
         b"3 (UID 4 FLAGS ())",
     ]
     c.logout()
+
+
+def test_sigkill_in_the_middle_of_appends(tmp_path: Path) -> None:
+    """Kill the server while a client appends as fast as it can: every APPEND that got
+    its OK is there after the restart, and the store opens cleanly whatever was torn."""
+    users = tmp_path / "users.txt"
+    users.write_text("alice:wonderland\n")
+    store = tmp_path / "store"
+    proc, port = start_subprocess(users, store)
+    acknowledged: list[int] = []
+    c = imaplib.IMAP4(HOST, port)
+    ok(c.login("alice", "wonderland"))
+    deadline = time.monotonic() + 0.5
+    try:
+        i = 0
+        while time.monotonic() < deadline:
+            ok(c.append("INBOX", None, None, MESSAGE.replace(b"Lunch", b"Lunch %d" % i)))
+            acknowledged.append(i)
+            i += 1
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    proc, port = start_subprocess(users, store)
+    try:
+        c = imaplib.IMAP4(HOST, port)
+        ok(c.login("alice", "wonderland"))
+        ok(c.select("INBOX", readonly=True))
+        subjects = ok(c.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])"))
+        found = {
+            int(m.group(1))
+            for item in subjects
+            if isinstance(item, tuple) and (m := re.search(rb"Lunch (\d+)", item[1]))
+        }
+        assert acknowledged and set(acknowledged) <= found
+        c.logout()
+    finally:
+        proc.terminate()
+        proc.wait(10)
