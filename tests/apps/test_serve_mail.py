@@ -117,6 +117,10 @@ def test_uid_forms_move_and_uidplus(server: BackgroundServer) -> None:
     ok(c.uid("EXPUNGE", "2"))
     assert ok(c.uid("SEARCH", "ALL")) == [b"1 4 5"]
     assert ok(c.search(None, "ALL")) == [b"1 2 3"]
+    c.untagged_responses.clear()
+    ok(c.xatom("MOVE", "1", "Junk"))  # MOVE by sequence number
+    assert c.untagged_responses.pop("EXPUNGE") == [b"1"]
+    assert ok(c.uid("SEARCH", "ALL")) == [b"4 5"]
     c.logout()
 
 
@@ -155,6 +159,8 @@ def test_extensions_id_enable_acl(server: BackgroundServer) -> None:
     ok(alice.append("user/bob/Shared", None, None, MESSAGE))
     ok(alice.select("user/bob/Shared"))
     assert alice.select("user/bob/INBOX")[0] == "NO"
+    ok(bob.xatom("LISTRIGHTS", "Shared", "alice"))
+    assert bob.untagged_responses.pop("LISTRIGHTS")
     ok(bob.deleteacl("Shared", "alice"))
     ok(bob.delete("Shared"))
     alice.logout()
