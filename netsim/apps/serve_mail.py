@@ -362,6 +362,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"cannot listen on {args.host}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         pass
+    finally:
+        store.close()
     return 0
 
 

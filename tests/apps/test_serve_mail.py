@@ -502,3 +502,19 @@ def test_sigkill_in_the_middle_of_appends(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
+    """SIGTERM: sessions get BYE, the process exits 0 and releases the store."""
+    users = tmp_path / "users.txt"
+    users.write_text("alice:wonderland\n")
+    proc, port = start_subprocess(users, tmp_path / "store")
+    sock = socket.create_connection((HOST, port))
+    sock.settimeout(5)
+    reader = sock.makefile("rb")
+    reader.readline()
+    proc.send_signal(signal.SIGTERM)
+    assert reader.readline() == b"* BYE Server shutting down\r\n"
+    assert proc.wait(10) == 0
+    sock.close()
+    MailStore(tmp_path / "store").close()  # the lock was released
