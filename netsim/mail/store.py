@@ -114,7 +114,12 @@ Listener = Callable[[Mailbox], None]
 class MailStore:
     """All users' mailboxes, in memory or journaled to ``directory``."""
 
-    def __init__(self, directory: str | Path | None = None) -> None:
+    def __init__(
+        self, directory: str | Path | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        #: Seconds since the epoch, for INTERNALDATE and UIDVALIDITY.  A simulation
+        #: passes its own clock so that runs are reproducible.
+        self.clock = clock
         self._boxes: dict[int, Mailbox] = {}
         self._by_name: dict[tuple[str, str], Mailbox] = {}
         self._subscriptions: dict[str, set[str]] = {}
@@ -241,7 +246,7 @@ class MailStore:
         uid = box.uidnext
         for data, flags, when in items:
             blob = self._put_blob(data)
-            when = when or dt.datetime.now(dt.UTC).astimezone()
+            when = when or dt.datetime.fromtimestamp(self.clock(), dt.UTC)
             entries.append([uid, blob, sorted(set(flags) - {"\\Recent"}), when.isoformat()])
             added.append(uid)
             uid += 1
@@ -371,7 +376,7 @@ class MailStore:
 
     def _new_uidvalidity(self) -> int:
         # Time-based so a store recreated from scratch still does not repeat old values.
-        self._last_uidvalidity = max(self._last_uidvalidity + 1, int(time.time()))
+        self._last_uidvalidity = max(self._last_uidvalidity + 1, int(self.clock()))
         return self._last_uidvalidity
 
     def _put_blob(self, data: bytes) -> str:

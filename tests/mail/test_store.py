@@ -148,3 +148,14 @@ def test_recent_claims_survive_a_restart(tmp_path: Path) -> None:
     assert reopened is not None and reopened.unclaimed_recent() == 1
     assert again.claim_recent(reopened) == {2}
     again.close()
+
+
+def test_an_injected_clock_makes_the_store_reproducible() -> None:
+    """With the simulation's clock, UIDVALIDITY and INTERNALDATE repeat run after run."""
+
+    def build() -> tuple[int, dt.datetime]:
+        store = MailStore(clock=lambda: 1_000_000.0)
+        box = store.create_mailbox("u", "x")
+        return box.uidvalidity, store.append(box, [(b"m", [], None)])[0].internaldate
+
+    assert build() == build() == (1_000_000, dt.datetime.fromtimestamp(1_000_000, dt.UTC))
