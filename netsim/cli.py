@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets")
     validate.set_defaults(func=_validate)
 
+    models = sub.add_parser("models", help="list the device catalog")
+    models.add_argument("--sources", action="store_true", help="where each figure comes from")
+    models.set_defaults(func=_models)
+
     try:
         serve_mail = importlib.import_module("netsim.apps.serve_mail")
     except ImportError:
@@ -101,6 +105,25 @@ def _validate(args: argparse.Namespace) -> int:
         f"{args.scenario}: ok: scenario {scenario.name!r}, {len(topo.nodes)} nodes, "
         f"{len(topo.links)} links, {len(scenario.model.traffic)} traffic sources"
     )
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from netsim.topology.catalog import MODELS
+
+    print(f"{'model':<18}{'kind':<8}{'ports':<40}{'MACs':>7}{'buffer/port':>13}{'forwarding':>13}")
+    for model in MODELS.values():
+        ports = " + ".join(f"{g.count} x {g.kind}" for g in model.interfaces if g.count)
+        if model.max_stack_members > 1:
+            ports += f", stack of {model.max_stack_members}"
+        macs = f"{model.mac_table_size:,}" if model.mac_table_size else "-"
+        buffer = f"{model.buffer_bytes // 1000:,} KB" if model.buffer_bytes else "-"
+        rate = f"{model.forwarding_rate_pps / 1e6:.1f} Mpps" if model.forwarding_rate_pps else "-"
+        print(f"{model.name:<18}{model.kind:<8}{ports:<40}{macs:>7}{buffer:>13}{rate:>13}")
+        if args.sources:
+            for what, source in model.sources.items():
+                print(f"    {what}: {source}")
+    print("Catalysts forward store-and-forward; a scenario may set another mode for what-ifs.")
     return 0
 
 

@@ -27,7 +27,14 @@ from typing import Any
 
 import simpy
 
-from netsim.apps.mailgen import SENDERS, TOPICS, MailboxSpec, generate_mailbox
+from netsim.apps.mailgen import (
+    SENDERS,
+    TOPICS,
+    Composed,
+    MailboxSpec,
+    compose_messages,
+    generate_mailbox,
+)
 from netsim.engine.sim import Simulation
 from netsim.mail.imap.client import ClientConnection
 from netsim.mail.imap.events import (
@@ -72,11 +79,16 @@ class ImapService:
         self.stack = stack
         self.store = MailStore()
         self.server = ImapServer(self.store, Users({u: PASSWORD for u in users}))
+        pools: dict[MailboxSpec, list[Composed]] = {}
         for user, spec in users.items():
-            rng = sim.rng(f"mailbox:{user}")
+            if spec not in pools:
+                pool_rng = sim.rng(f"mailpool:{stack.host.name}:{len(pools)}")
+                pools[spec] = compose_messages(pool_rng, spec, max(spec.messages, 100))
             inbox = self.store.mailbox(user, "INBOX")
             assert inbox is not None
-            self.store.append(inbox, generate_mailbox(rng, user, spec))
+            self.store.append(
+                inbox, generate_mailbox(sim.rng(f"mailbox:{user}"), spec, pools[spec])
+            )
             self.store.create_mailbox(user, "Archive")
         self._open: dict[ServerSession, TcpSocket] = {}
         self.store.add_listener(self._mailbox_changed)

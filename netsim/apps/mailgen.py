@@ -3,8 +3,10 @@
 Each message is built with the standard library's :mod:`email` package: a sender from a
 small cast, a subject, a date, a plain-text body whose size is drawn from a log-normal
 distribution (mail sizes are heavy-tailed), and for a share of them a multipart/mixed
-structure with an attachment. Most older messages are already \\Seen; a few are
-\\Flagged. The same seed gives the same bytes.
+structure with an attachment. Messages go to a staff list, so one pool of messages
+serves every user of a server (each user gets a different selection, with flags of their
+own): a campus of hundreds of users is generated in a moment. Most older messages are
+already \\Seen; a few are \\Flagged. The same seed gives the same bytes.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import datetime as dt
 import math
 import random
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.policy import SMTP
+from email.message import Message
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime
 
 SENDERS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
@@ -96,49 +100,61 @@ class MailboxSpec:
 Generated = tuple[bytes, list[str], dt.datetime]
 """A message's bytes, flags and internal date, as :meth:`MailStore.append` takes them."""
 
+Composed = tuple[bytes, dt.datetime]
 
-def generate_mailbox(rng: random.Random, user: str, spec: MailboxSpec) -> list[Generated]:
-    """The messages of ``user``'s INBOX, oldest first."""
-    out: list[Generated] = []
+
+def compose_messages(rng: random.Random, spec: MailboxSpec, count: int) -> list[Composed]:
+    """``count`` messages to ``staff@example.org`` (a list every user is on), oldest first."""
+    out: list[Composed] = []
     sigma = 1.0
     mu = math.log(max(spec.mean_size, 1)) - sigma * sigma / 2
-    for i in range(spec.messages):
+    for i in range(count):
         sender = rng.choice(SENDERS)
         topic = rng.choice(TOPICS)
         when = BASE_DATE + dt.timedelta(hours=6 * i, minutes=rng.randrange(360))
-        msg = EmailMessage(policy=SMTP)
+        body = MIMEText(_text(rng, max(200, int(rng.lognormvariate(mu, sigma)))), "plain")
+        msg: Message = body
+        if rng.random() < spec.multipart:
+            msg = MIMEMultipart("mixed")
+            msg.attach(body)
+            attachment = MIMEApplication(rng.randbytes(spec.attachment_size), "pdf")
+            name = f"{topic.replace(' ', '-')}-{i + 1}.pdf"
+            attachment.add_header("Content-Disposition", "attachment", filename=name)
+            msg.attach(attachment)
         msg["From"] = f"{sender.title()} <{sender}@example.org>"
-        msg["To"] = f"{user}@example.org"
+        msg["To"] = "staff@example.org"
         msg["Subject"] = f"{topic.capitalize()} #{i + 1}"
         msg["Date"] = format_datetime(when)
-        msg["Message-ID"] = f"<{i + 1}.{user}@netsim.example.org>"
-        size = max(200, int(rng.lognormvariate(mu, sigma)))
-        msg.set_content(_text(rng, size))
-        if rng.random() < spec.multipart:
-            data = rng.randbytes(spec.attachment_size)
-            msg.add_attachment(
-                data,
-                maintype="application",
-                subtype="pdf",
-                filename=f"{topic.replace(' ', '-')}-{i + 1}.pdf",
-            )
+        msg["Message-ID"] = f"<{i + 1}.{spec.messages}@netsim.example.org>"
+        out.append((msg.as_bytes().replace(b"\n", b"\r\n"), when))
+    return out
+
+
+def generate_mailbox(
+    rng: random.Random, spec: MailboxSpec, pool: list[Composed] | None = None
+) -> list[Generated]:
+    """One user's INBOX, oldest first: ``spec.messages`` messages drawn from ``pool``
+    (composed afresh when None), about 70 % of them already \\Seen, a few \\Flagged."""
+    if pool is None:
+        pool = compose_messages(rng, spec, spec.messages)
+    if spec.messages <= len(pool):
+        chosen = sorted(rng.sample(range(len(pool)), spec.messages))
+    else:
+        chosen = sorted(rng.choices(range(len(pool)), k=spec.messages))
+    out: list[Generated] = []
+    for n, index in enumerate(chosen):
+        data, when = pool[index]
         flags = []
-        if i < spec.messages * 0.7 or rng.random() < 0.3:
+        if n < spec.messages * 0.7 or rng.random() < 0.3:
             flags.append("\\Seen")
         if rng.random() < 0.05:
             flags.append("\\Flagged")
-        out.append((msg.as_bytes(), flags, when))
+        out.append((data, flags, when))
     return out
 
 
 def _text(rng: random.Random, size: int) -> str:
-    lines, line, total = [], [], 0
-    while total < size:
-        word = rng.choice(WORDS)
-        line.append(word)
-        total += len(word) + 1
-        if len(line) >= 12:
-            lines.append(" ".join(line))
-            line = []
-    lines.append(" ".join(line))
+    # Words drawn in one call: generating mailboxes for a whole campus must stay cheap.
+    words = rng.choices(WORDS, k=size // 5 + 1)
+    lines = [" ".join(words[i : i + 12]) for i in range(0, len(words), 12)]
     return "\n".join(lines) + "\n"

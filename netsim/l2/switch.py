@@ -10,6 +10,7 @@ the fabric calls :meth:`Switch.receive` at the instant the mode's decisive bytes
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from netsim.engine.sim import Simulation
 from netsim.l2.frame import HEADER_BYTES, MIN_FRAME_BYTES, Frame, MacAddress
@@ -41,6 +42,8 @@ class Switch:
         processing_delay: float = 0.0,
         buffer_bytes: int = 512_000,
         recorded_events: Iterable[MacEvent] = DEFAULT_RECORDED_EVENTS,
+        forwarding_rate: float | None = None,
+        stack: StackRing | None = None,
     ) -> None:
         self.sim = sim
         self.name = name
@@ -51,6 +54,14 @@ class Switch:
         self.table: MacTable[Port] = MacTable(aging_time, mac_table_size, self._mac_event)
         decisive = mode.decisive_bytes
         self._decisive = WHOLE_FRAME if decisive is None else decisive
+        self.forwarding_rate = forwarding_rate
+        """Frames per second one forwarding engine handles; None is unlimited."""
+        self._lookup_time = 1.0 / forwarding_rate if forwarding_rate else 0.0
+        self._engine_free: dict[int, float] = {}
+        self.stack = stack
+        self._member: dict[Port, int] = (
+            {p: stack.member_of(p.name) for p in self.ports} if stack is not None else {}
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.mode}>"
@@ -74,11 +85,20 @@ class Switch:
 
     def receive(self, port: Port, frame: Frame, hops: int, t_first: float, t_last: float) -> None:
         """The decisive bytes of ``frame`` are in on ``port``: look it up after the
-        processing delay, then forward, flood or filter."""
-        if self.processing_delay > 0.0:
-            self.sim.call_at(
-                self.sim.now + self.processing_delay, self._decide, port, frame, hops, t_last
-            )
+        processing delay, then forward, flood or filter.
+
+        With a forwarding-rate limit the (per stack member) forwarding engine handles one
+        frame every ``1/forwarding_rate`` seconds; frames wait their turn for it.
+        """
+        delay = self.processing_delay
+        if self._lookup_time:
+            now = self.sim.now
+            member = self._member.get(port, 1)
+            start = max(now, self._engine_free.get(member, 0.0))
+            self._engine_free[member] = start + self._lookup_time
+            delay += start + self._lookup_time - now
+        if delay > 0.0:
+            self.sim.call_at(self.sim.now + delay, self._decide, port, frame, hops, t_last)
         else:
             self._decide(port, frame, hops, t_last)
 
@@ -101,6 +121,9 @@ class Switch:
             ]
         else:
             targets = [egress]
+        if self.stack is not None:
+            self._across_stack(ingress, targets, frame, hops, now)
+            return
         if complete or self.mode is SwitchingMode.STORE_AND_FORWARD:
             for out in targets:
                 self._enqueue(out, frame, hops, now)
@@ -152,10 +175,54 @@ class Switch:
         self.sim.trace.frame_dropped(frame.frame_id, self.name, "fcs-error", self.sim.now, hops)
         return False
 
+    def _across_stack(
+        self, ingress: Port, targets: list[Port], frame: Frame, hops: int, now: float
+    ) -> None:
+        """A stack forwards store-and-forward; a frame for another member crosses the ring."""
+        assert self.stack is not None
+        src = self._member[ingress]
+        for out in targets:
+            transit = self.stack.transit_time(src, self._member[out], frame.wire_bytes)
+            if transit > 0.0:
+                self.sim.call_at(now + transit, self._enqueue_now, out, frame, hops)
+            else:
+                self._enqueue(out, frame, hops, now)
+
+    def _enqueue_now(self, out: Port, frame: Frame, hops: int) -> None:
+        self._enqueue(out, frame, hops, self.sim.now)
+
     def _enqueue(self, out: Port, frame: Frame, hops: int, now: float) -> None:
         if not out.transmit(frame, hops, now):
             reason = "queue-full" if out.link is not None and out.link.up else "link-down"
             self.sim.trace.frame_dropped(frame.frame_id, self.name, reason, now, hops)
+
+
+@dataclass(frozen=True)
+class StackRing:
+    """StackWise: several switches act as one, joined by two counter-rotating rings.
+
+    A frame between two members travels the shorter way round on one ring and is stored
+    and forwarded by every member it crosses, at the ring's rate (16 Gb/s per ring, 32
+    together). Frames between ports of one member are switched locally: Cisco puts every
+    frame on the ring, but the local case costs the same for every such frame, and what
+    a scenario compares is the extra cost of crossing members.
+    """
+
+    members: int
+    ring_bps: float = 16e9
+
+    def member_of(self, port: str) -> int:
+        """``Gi2/0/5`` -> 2."""
+        return int(port[2:].split("/")[0])
+
+    def hops(self, a: int, b: int) -> int:
+        """Ring segments between members ``a`` and ``b``, the shorter way round."""
+        d = abs(a - b)
+        return min(d, self.members - d)
+
+    def transit_time(self, a: int, b: int, wire_bytes: int) -> float:
+        """Time to carry a frame of ``wire_bytes`` from member ``a`` to member ``b``."""
+        return self.hops(a, b) * wire_bytes * 8 / self.ring_bps
 
 
 class Bridge(Switch):

@@ -40,7 +40,7 @@ class TcpSocket:
         self.error: OSError | None = None
         self._recv_waiters: deque[tuple[simpy.Event, int]] = deque()
         self._send_queue: deque[tuple[memoryview, simpy.Event]] = deque()
-        stack.sockets.append(self)
+        stack.sockets[conn] = self
 
     def __repr__(self) -> str:
         return f"<TcpSocket {self.conn.local} -> {self.conn.remote} {self.conn.state.name}>"
@@ -52,7 +52,7 @@ class TcpSocket:
             return _failed(event, self.error)
         self._send_queue.append((memoryview(bytes(data)), event))
         self._push()
-        self.stack.pump()
+        self.stack.pump(self.conn)
         return event
 
     def recv(self, max_bytes: int = 65536) -> simpy.Event:
@@ -60,19 +60,19 @@ class TcpSocket:
         event = self.stack.sim.env.event()
         self._recv_waiters.append((event, max_bytes))
         self._satisfy()
-        self.stack.pump()  # reading may open the receive window
+        self.stack.pump(self.conn)  # reading may open the receive window
         return event
 
     def close(self) -> None:
         """Send FIN after the queued data; the peer reads ``b""`` when it arrives."""
         if self.error is None:
             self.conn.close()
-            self.stack.pump()
+            self.stack.pump(self.conn)
 
     def set_nodelay(self, on: bool) -> None:
         """TCP_NODELAY: switch Nagle's algorithm off (or back on)."""
         self.conn.nagle = not on
-        self.stack.pump()
+        self.stack.pump(self.conn)
 
     # Driven by the stack after every change ----------------------------------------------
 
@@ -86,8 +86,8 @@ class TcpSocket:
                 self._fail(refused(f"connection {self.conn.remote} reset"))
             elif isinstance(event, TimedOut):
                 self._fail(TimeoutError(f"connection to {self.conn.remote} timed out"))
-            elif isinstance(event, Closed) and self in self.stack.sockets:
-                self.stack.sockets.remove(self)
+            elif isinstance(event, Closed):
+                self.stack.sockets.pop(self.conn, None)
         self._push()
         self._satisfy()
 
@@ -167,7 +167,7 @@ def connect(
     """Open a connection; the event succeeds with a :class:`TcpSocket` once established."""
     conn = stack.tcp.connect(Endpoint(ip, port), stack.sim.now, config=config)
     sock = TcpSocket(stack, conn)
-    stack.pump()
+    stack.pump(conn)
     return sock.connected
 
 

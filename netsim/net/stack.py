@@ -6,9 +6,11 @@ that gives them a NIC and a clock. Everything it puts on the wire is real bytes:
 header with its checksum inside an Ethernet frame, or an ARP packet, so that frame sizes,
 timings, flooding and MAC learning are those a real host causes.
 
-After every input (a frame, a timer, an application call) the stack *pumps*: it sends
-what TCP wants sent, tells the sockets what happened, and re-arms one timer at the
-earliest deadline of TCP and ARP.
+After every input (a frame, a timer, an application call) the stack *pumps* the
+connection concerned: it sends what TCP wants sent, tells the socket what happened, and
+re-arms one timer at the earliest deadline of TCP and ARP. Pumping one connection, not
+all of them, keeps a mail server with hundreds of sessions as cheap per packet as one
+with a single session.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from netsim.net.errors import DecodeError
 from netsim.net.icmp import IcmpEcho, decode_icmp
 from netsim.net.ipv4 import IpProtocol, Ipv4Packet
 from netsim.net.tcp.config import TcpConfig
-from netsim.net.tcp.demux import EPHEMERAL_PORTS, TcpDemux
+from netsim.net.tcp.connection import TcpConnection
+from netsim.net.tcp.demux import EPHEMERAL_PORTS, OutgoingSegment, TcpDemux
 from netsim.net.tcp.states import TcpState
 
 if TYPE_CHECKING:
@@ -55,6 +58,8 @@ class StackStats:
     no_route: int = 0
     arp_failures: int = 0
     packets_lost_to_arp: int = 0
+    stuck_timers: int = 0
+    """TCP timers that stayed due after firing (a protocol bug; should stay 0)."""
 
 
 class IpStack:
@@ -81,8 +86,10 @@ class IpStack:
         )
         self.arp: ArpCache[Queued] = ArpCache(arp_config)
         self.stats = StackStats()
-        self.sockets: list[TcpSocket] = []
+        self.sockets: dict[TcpConnection, TcpSocket] = {}
         self.listeners: dict[int, TcpListener] = {}
+        self._deadlines: dict[TcpConnection, float] = {}
+        """Each connection's next timer, TIME-WAIT aside (see :meth:`_note_deadline`)."""
         self._echo_handlers: dict[int, EchoHandler] = {}
         self._names = host_names or {}
         self._ident = 0
@@ -172,8 +179,7 @@ class IpStack:
         if packet.protocol == IpProtocol.ICMP:
             self._on_icmp(packet)
         elif packet.protocol == IpProtocol.TCP:
-            self.tcp.receive(packet, self.sim.now)
-            self.pump()
+            self.pump(self.tcp.receive(packet, self.sim.now))
 
     def _on_icmp(self, packet: Ipv4Packet) -> None:
         try:
@@ -203,25 +209,50 @@ class IpStack:
 
     # TCP and time ------------------------------------------------------------------------
 
-    def pump(self) -> None:
-        """Send what TCP wants sent, wake the sockets, and re-arm the timer."""
+    def pump(self, conn: TcpConnection | None = None) -> None:
+        """Send what TCP wants sent, wake the sockets, and re-arm the timer.
+
+        With ``conn``, only that connection can have changed; without, any may have (a
+        segment for no connection, whose answer is a RST; a timer).
+        """
         now = self.sim.now
-        for out in self.tcp.segments_to_send(now):
+        if conn is None or conn.state is TcpState.CLOSED:
+            outgoing = self.tcp.segments_to_send(now)
+            touched = list(self.tcp.connections)
+            if conn is not None:
+                touched.append(conn)  # closed: the demux has forgotten it, we must too
+        else:
+            src, dst = conn.local.ip, conn.remote.ip
+            outgoing = [OutgoingSegment(src, dst, s) for s in conn.segments_to_send(now)]
+            touched = [conn]
+        for out in outgoing:
             self.send_packet(out.to_packet(identification=self.next_identification()), "tcp")
         for listener in list(self.listeners.values()):
             listener._wake()
-        for sock in list(self.sockets):
-            sock._wake()
+        sockets = self.sockets
+        for c in touched:
+            self._note_deadline(c)
+            sock = sockets.get(c)
+            if sock is not None:
+                sock._wake()
+        if conn is None:
+            for c, sock in list(sockets.items()):
+                if c.state is TcpState.CLOSED:
+                    self._deadlines.pop(c, None)
+                    sock._wake()
         self._rearm()
 
-    def _rearm(self) -> None:
+    def _note_deadline(self, conn: TcpConnection) -> None:
         # TIME-WAIT needs no wake-up of its own: a lingering connection must not keep the
         # simulation running for 2 MSL after the traffic is over. Any later timer expires it.
-        deadlines = [
-            d
-            for conn in self.tcp.connections
-            if conn.state is not TcpState.TIME_WAIT and (d := conn.next_timer()) is not None
-        ]
+        deadline = conn.next_timer()
+        if deadline is None or conn.state in (TcpState.TIME_WAIT, TcpState.CLOSED):
+            self._deadlines.pop(conn, None)
+        else:
+            self._deadlines[conn] = deadline
+
+    def _rearm(self) -> None:
+        deadlines = list(self._deadlines.values())
         arp = self.arp.next_timer()
         if arp is not None:
             deadlines.append(arp)
@@ -239,9 +270,17 @@ class IpStack:
             return  # superseded by an earlier wake-up
         self._timer_at = None
         now = self.sim.now
-        self.tcp.on_timer(now)
+        due = [conn for conn, deadline in self._deadlines.items() if deadline <= now]
+        fired = self.tcp.on_timer(now)
         self._service_arp(now)
-        self.pump()
+        for conn in dict.fromkeys([*due, *fired]):
+            self.pump(conn)
+        for conn in due:
+            if self._deadlines.get(conn, now + 1.0) <= now:
+                # A timer that does not move after firing would spin the clock in place.
+                self._deadlines.pop(conn)
+                self.stats.stuck_timers += 1
+        self._rearm()
 
     def _service_arp(self, now: float) -> None:
         poll = self.arp.poll(now)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import fnmatch
 import hashlib
 import json
 import re
@@ -19,6 +20,7 @@ from typing import Any
 import pydantic
 import yaml
 
+from netsim.scenario import campus
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
 from netsim.scenario.resolve import resolve
@@ -101,11 +103,51 @@ def from_data(
             problems.append(Problem(origin, key, None, str(e)))
     if problems:
         raise ScenarioError(problems)
+    if "campus" in data:
+        try:
+            data = campus.expand(data)
+        except pydantic.ValidationError as e:
+            raise ScenarioError(_explain(e, data["campus"], source, ("campus",))) from None
+        except campus.CampusError as e:
+            raise ScenarioError([source.problem(e.path, str(e))]) from None
+    _expand_host_patterns(data, source)
     try:
         scenario = m.Scenario.model_validate(data)
     except pydantic.ValidationError as e:
         raise ScenarioError(_explain(e, data, source)) from None
     return LoadedScenario(data, scenario, resolve(scenario, source), source)
+
+
+def _expand_host_patterns(data: dict[str, Any], source: SourceMap) -> None:
+    """Let IMAP ``clients`` name hosts by shell patterns: ``["f1r*h*"]``, ``["*"]``.
+
+    A pattern stands for every matching host but the server, in declaration order.
+    """
+    nodes = (data.get("topology") or {}).get("nodes") or {}
+    if not isinstance(nodes, dict):
+        return
+    hosts = [
+        n for n, spec in nodes.items() if isinstance(spec, dict) and spec.get("kind") == "host"
+    ]
+    problems: list[Problem] = []
+    for i, traffic in enumerate(data.get("traffic") or []):
+        if not isinstance(traffic, dict) or not isinstance(traffic.get("clients"), list):
+            continue
+        expanded: list[Any] = []
+        for j, entry in enumerate(traffic["clients"]):
+            if isinstance(entry, str) and any(c in entry for c in "*?["):
+                matches = [
+                    h for h in hosts if fnmatch.fnmatchcase(h, entry) and h != traffic.get("server")
+                ]
+                if not matches:
+                    path = ("traffic", i, "clients", j)
+                    problems.append(source.problem(path, f"no host matches {entry!r}"))
+                expanded.extend(h for h in matches if h not in expanded)
+            else:
+                expanded.append(entry)
+        traffic["clients"] = expanded
+    if problems:
+        raise ScenarioError(problems)
 
 
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -210,11 +252,13 @@ def _has(node: Any, part: str | int) -> bool:
     return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
 
 
-def _explain(error: pydantic.ValidationError, data: Any, source: SourceMap) -> list[Problem]:
+def _explain(
+    error: pydantic.ValidationError, data: Any, source: SourceMap, prefix: YamlPath = ()
+) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[str] = set()
     for err in error.errors(include_url=False):
-        path = _yaml_path(tuple(err["loc"]), data)
+        path = prefix + _yaml_path(tuple(err["loc"]), data)
         if err["type"] == "missing" and path:
             path = path[:-1]  # the key is not there: point at the mapping that lacks it
         where = format_path(path)

@@ -16,11 +16,13 @@ from netsim.l2.switching import SwitchingMode
 from netsim.phy.media import MEDIA
 from netsim.scenario.units import (
     parse_bytes,
+    parse_frame_rate,
     parse_length,
     parse_percent,
     parse_rate,
     parse_time,
 )
+from netsim.topology.catalog import MODELS
 
 Rate = Annotated[float, BeforeValidator(parse_rate)]
 """Bits per second, written ``100M`` or ``1G``."""
@@ -32,6 +34,8 @@ Length = Annotated[float, BeforeValidator(parse_length)]
 """Metres, written ``100m`` or ``2km``."""
 Percent = Annotated[float, BeforeValidator(parse_percent)]
 """A fraction, written ``90%``."""
+FrameRate = Annotated[float, BeforeValidator(parse_frame_rate)]
+"""Frames per second, written ``6.5Mpps``."""
 
 Mode = Literal["store-and-forward", "cut-through", "fragment-free"]
 
@@ -44,6 +48,17 @@ def _known_media(name: str) -> str:
 
 MediaName = Annotated[str, AfterValidator(_known_media)]
 """An IEEE 802.3 medium from :data:`netsim.phy.media.MEDIA`, like ``100BASE-TX``."""
+
+
+def _known_model(name: str) -> str:
+    switches = [n for n, d in MODELS.items() if d.kind == "switch"]
+    if name not in switches:
+        raise ValueError(f"unknown switch model {name!r} (expected one of {', '.join(switches)})")
+    return name
+
+
+ModelName = Annotated[str, AfterValidator(_known_model)]
+"""A switch model from the catalog (``netsim models``)."""
 Duplex = Literal["full", "half"]
 NodeName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
 
@@ -78,6 +93,8 @@ class SwitchSettings(Strict):
     mac_table_size: Annotated[int, Field(ge=1)] | None = None
     buffer: Size | None = None
     """Egress buffer per port."""
+    forwarding_rate: FrameRate | None = None
+    """Frames per second the forwarding engine handles (per stack member), like 6.5Mpps."""
 
 
 class HostSettings(Strict):
@@ -114,12 +131,30 @@ class HostNode(HostSettings):
 
 
 class SwitchNode(SwitchSettings):
-    """A learning switch with ``ports`` ports named ``1`` .. ``ports``."""
+    """A learning switch: a catalog ``model`` (real interface names and figures), or a
+    generic switch with ``ports`` ports named ``1`` .. ``ports`` (24 by default)."""
 
     kind: Literal["switch"]
-    ports: Annotated[int, Field(ge=1, le=1024)] = 24
+    model: ModelName | None = None
+    members: Annotated[int, Field(ge=1, le=9)] | None = None
+    """StackWise: how many switches of this model act as this one logical switch."""
+    ports: Annotated[int, Field(ge=1, le=1024)] | None = None
     static_macs: dict[str, str] = {}
     """MAC address -> port name: entries that never age or move."""
+
+    @model_validator(mode="after")
+    def _model_or_ports(self) -> SwitchNode:
+        if self.model is not None and self.ports is not None:
+            raise ValueError(f"a {self.model} has the ports of its model; drop 'ports'")
+        if self.members is not None and self.members > 1:
+            model = MODELS.get(self.model or "")
+            if model is None or model.max_stack_members < self.members:
+                stackable = [m.name for m in MODELS.values() if m.max_stack_members > 1]
+                raise ValueError(
+                    f"only {', '.join(stackable)} stack (StackWise); "
+                    f"{self.model or 'a generic switch'} cannot have {self.members} members"
+                )
+        return self
 
 
 class BridgeNode(SwitchSettings):

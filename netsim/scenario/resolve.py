@@ -20,6 +20,7 @@ from netsim.phy.media import MEDIA, SIGNAL_SPEED_M_PER_S
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
 from netsim.scenario.source import SourceMap, YamlPath
+from netsim.topology.catalog import MODELS
 from netsim.topology.topology import LinkSpec, NodeSpec, Topology
 
 DEFAULT_LINK_SPEED = 1e9
@@ -44,7 +45,11 @@ def port_names(node: m.HostNode | m.SwitchNode | m.BridgeNode | m.HubNode) -> tu
         return ("eth0",)
     if isinstance(node, m.BridgeNode):
         return ("1", "2")
-    return tuple(str(i) for i in range(1, node.ports + 1))
+    if isinstance(node, m.HubNode):
+        return tuple(str(i) for i in range(1, node.ports + 1))
+    if node.model is not None:
+        return tuple(MODELS[node.model].port_names(node.members or 1))
+    return tuple(str(i) for i in range(1, (node.ports or 24) + 1))
 
 
 def _describe_ports(names: tuple[str, ...]) -> str:
@@ -160,16 +165,39 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
                     ctx.error(spath, f"{name} has no port {port!r}")
                     continue
                 statics.append((static, port))
+            model = MODELS.get(node.model or "") if isinstance(node, m.SwitchNode) else None
+            members = (node.members or 1) if isinstance(node, m.SwitchNode) else 1
             topo.nodes[name] = NodeSpec(
                 name,
                 node.kind,
                 ports_of[name],
-                mode=SwitchingMode(_first(node.mode, sw.mode, "store-and-forward")),
+                mode=SwitchingMode(
+                    _first(node.mode, sw.mode, model.mode if model else "store-and-forward")
+                ),
                 aging=_first(node.aging, sw.aging, 300.0),
                 processing_delay=_first(node.processing_delay, sw.processing_delay, 0.0),
-                mac_table_size=_first(node.mac_table_size, sw.mac_table_size, None),
-                buffer_bytes=_first(node.buffer, sw.buffer, DEFAULT_SWITCH_BUFFER),
+                mac_table_size=_first(
+                    node.mac_table_size,
+                    model.mac_table_size if model else None,
+                    sw.mac_table_size,
+                    None,
+                ),
+                buffer_bytes=_first(
+                    node.buffer,
+                    model.buffer_bytes if model else None,
+                    sw.buffer,
+                    DEFAULT_SWITCH_BUFFER,
+                ),
                 static_macs=tuple(statics),
+                model=model.name if model else None,
+                forwarding_rate=_first(
+                    node.forwarding_rate,
+                    model.forwarding_rate_pps if model else None,
+                    sw.forwarding_rate,
+                    None,
+                ),
+                stack_members=members,
+                port_speeds=tuple(model.port_speeds(members).items()) if model else (),
             )
 
     _assign_addresses(ctx, spec, topo)
@@ -184,7 +212,7 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
         if a[0] == b[0]:
             ctx.error((*path, "endpoints"), f"a link cannot join {a[0]} to itself")
             continue
-        linkspec = _link_spec(ctx, path, link, defaults.link, a, b, spec)
+        linkspec = _link_spec(ctx, path, link, defaults.link, a, b, spec, topo)
         if linkspec is None:
             continue
         if loops[a[0]] == loops[b[0]]:
@@ -258,6 +286,7 @@ def _link_spec(
     a: tuple[str, str],
     b: tuple[str, str],
     spec: m.Topology,
+    topo: Topology,
 ) -> LinkSpec | None:
     errors = len(ctx.problems)
     media_name = _first(link.media, defaults.media, None)
@@ -270,6 +299,23 @@ def _link_spec(
                 f"{medium.name} runs at {_rate(medium.rate_bps)}, not {_rate(speed)}",
             )
         speed = medium.rate_bps
+    # A catalog port has a top speed (Fa0/1: 100M); a link runs at what both ends can do.
+    limits = [
+        (dict(topo.nodes[node].port_speeds).get(port), f"{node}:{port}")
+        for node, port in (a, b)
+        if node in topo.nodes
+    ]
+    for limit, where in limits:
+        if limit is None:
+            continue
+        forced = link.speed is not None or medium is not None
+        if forced and speed is not None and speed > limit:
+            ctx.error(
+                (*path, "speed" if link.speed is not None else "media"),
+                f"{where} runs at most {_rate(limit)}; {_rate(speed)} is too fast for it",
+            )
+        elif speed is None or speed > limit:
+            speed = limit if speed is None else min(speed, limit)
     rate = speed if speed is not None else DEFAULT_LINK_SPEED
 
     on_hub = any(isinstance(spec.nodes[n], m.HubNode) for n in (a[0], b[0]))

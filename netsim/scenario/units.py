@@ -114,3 +114,18 @@ def parse_percent(value: object) -> float:
     if not 0 < number <= 100:
         raise ValueError(f"a percentage of the link rate must be in (0, 100], got {value!r}")
     return number / 100.0
+
+
+_PPS_PREFIX = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}
+
+
+def parse_frame_rate(value: object) -> float:
+    """Frames (packets) per second: ``6.5Mpps``, ``148kpps``, ``1000fps``."""
+    number, unit = _split(value, "a frame rate", "6.5Mpps")
+    for suffix in ("pps", "fps"):
+        if unit.endswith(suffix) and unit[: -len(suffix)] in _PPS_PREFIX:
+            rate = number * _PPS_PREFIX[unit[: -len(suffix)]]
+            if rate <= 0:
+                break
+            return rate
+    raise ValueError(f"expected a frame rate like 6.5Mpps or 148kpps, got {value!r}")

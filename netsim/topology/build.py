@@ -12,13 +12,14 @@ from netsim.engine.sim import Simulation
 from netsim.l2.host import Host
 from netsim.l2.hub import Hub
 from netsim.l2.mac_table import MacEvent
-from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Bridge, Switch
+from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Bridge, StackRing, Switch
 from netsim.net.addressing import IpConfig, IPv4Address, IPv4Interface
 from netsim.net.stack import IpStack
 from netsim.net.tcp.config import TcpConfig
 from netsim.phy.csma import CollisionDomain, CsmaCdStation, Path
 from netsim.phy.link import Link
 from netsim.phy.port import Duplex, Port
+from netsim.topology.catalog import STACKWISE_RING_BPS
 from netsim.topology.topology import LinkSpec, Topology
 
 Device = Host | Switch | Hub
@@ -86,6 +87,10 @@ def build(
                     spec.processing_delay,
                     spec.buffer_bytes,
                     recorded,
+                    forwarding_rate=spec.forwarding_rate,
+                    stack=StackRing(spec.stack_members, STACKWISE_RING_BPS)
+                    if spec.stack_members > 1
+                    else None,
                 )
             for mac, port in spec.static_macs:
                 device.table.add_static(mac, device.port(port))

@@ -35,6 +35,19 @@ class NodeSpec:
     nagle: bool = True
     delayed_ack: bool = True
     tcp_window: int = 65535
+    model: str | None = None
+    """Catalog model (``netsim models``), if the node is one."""
+    forwarding_rate: float | None = None
+    """Frames per second the forwarding engine handles, per stack member."""
+    stack_members: int = 1
+    port_speeds: tuple[tuple[str, float], ...] = ()
+    """The fastest speed of each port that has a limit (catalog models)."""
+
+    def member_of(self, port: str) -> int:
+        """The stack member a port belongs to: 2 for ``Gi2/0/5``; 1 when not stacked."""
+        if self.stack_members <= 1:
+            return 1
+        return int(port[2:].split("/")[0])
 
 
 @dataclass(frozen=True)

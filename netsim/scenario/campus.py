@@ -1,0 +1,243 @@
+"""The campus builder: a ``campus:`` block that expands into topology nodes and links.
+
+A campus is the classic three-tier building network, with Catalyst models from the
+catalog:
+
+- the building node: a WS-C3750G-12S (or a StackWise stack of them);
+- one floor switch per floor, uplinked to the building node (floors are spread over the
+  stack members, so a member failing takes out only its floors);
+- rooms on each floor: a 2960 or a hub each, with its hosts, uplinked to the floor switch;
+- a server room switch, uplinked to the building node, with the servers (the mail server).
+
+Names are systematic: ``building``, floors ``f1`` ..., rooms ``f1r1`` ..., hosts
+``f1r1h01`` ..., ``serverroom`` and the servers by their own names. ``netsim expand``
+prints the result as plain scenario YAML. Redundant uplinks would make loops, which
+need spanning tree, which netsim does not model yet: they are refused.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from netsim.scenario.model import LinkSettings, ModelName, NodeName, Strict
+from netsim.topology.catalog import MODELS, DeviceModel
+
+
+class CampusBuilding(Strict):
+    """The building (core/distribution) node."""
+
+    name: NodeName = "building"
+    model: ModelName = "WS-C3750G-12S"
+    members: Annotated[int, Field(ge=1, le=9)] = 1
+
+
+class CampusRoom(Strict):
+    """One room's access device and its hosts."""
+
+    kind: Literal["switch", "hub"] = "switch"
+    model: ModelName | None = None
+    """For a switch room; default WS-C2960-24TT-L."""
+    ports: Annotated[int, Field(ge=2, le=64)] | None = None
+    """For a hub room; default hosts + 1."""
+    hosts: Annotated[int, Field(ge=0, le=512)] = 12
+
+    @model_validator(mode="after")
+    def _kind_fits(self) -> CampusRoom:
+        if self.kind == "hub" and self.model is not None:
+            raise ValueError("a hub room has no switch model; give ports instead")
+        if self.kind == "switch" and self.ports is not None:
+            raise ValueError("a switch room takes its ports from its model; drop ports")
+        return self
+
+
+class CampusFloors(Strict):
+    """How many floors, their switch, and their rooms."""
+
+    count: Annotated[int, Field(ge=1, le=100)] = 1
+    model: ModelName = "WS-C2960G-24TC-L"
+    rooms: Annotated[int, Field(ge=0, le=48)] = 1
+    room: CampusRoom = CampusRoom()
+
+
+class CampusServer(Strict):
+    """A server host in the server room."""
+
+    ip: str | None = None
+
+
+class CampusServerRoom(Strict):
+    """The server room switch and its servers."""
+
+    name: NodeName = "serverroom"
+    model: ModelName = "WS-C2960G-24TC-L"
+    servers: dict[NodeName, CampusServer] = Field(default_factory=lambda: {"mail": CampusServer()})
+
+
+class CampusLinks(Strict):
+    """Cable properties per tier (speeds default to what the ports can do)."""
+
+    floor_uplink: LinkSettings = LinkSettings()
+    room_uplink: LinkSettings = LinkSettings()
+    access: LinkSettings = LinkSettings()
+    server: LinkSettings = LinkSettings()
+
+
+class Campus(Strict):
+    """A ``campus:`` block."""
+
+    building: CampusBuilding = CampusBuilding()
+    floors: CampusFloors = CampusFloors()
+    server_room: CampusServerRoom | None = CampusServerRoom()
+    links: CampusLinks = CampusLinks()
+    redundant_uplinks: bool = False
+
+    @model_validator(mode="after")
+    def _no_loops(self) -> Campus:
+        if self.redundant_uplinks:
+            raise ValueError(
+                "redundant uplinks make loops, and spanning tree is not modelled yet: "
+                "netsim cannot build them"
+            )
+        return self
+
+
+class CampusError(ValueError):
+    """A campus that cannot be built, with the YAML path of the culprit."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def _uplink_port(model: DeviceModel) -> str:
+    """The port a switch uses to reach the tier above: its first uplink, else its last."""
+    for group in model.interfaces:
+        if group.uplink and group.count:
+            return group.names()[0]
+    return model.port_names()[-1]
+
+
+def _link(a: str, b: str, settings: LinkSettings) -> dict[str, Any]:
+    out: dict[str, Any] = {"endpoints": [a, b]}
+    out.update(settings.model_dump(exclude_none=True, mode="json"))
+    return out
+
+
+def expand(data: dict[str, Any]) -> dict[str, Any]:
+    """Return scenario data with its ``campus:`` block replaced by nodes and links.
+
+    ``data`` has already passed :class:`Campus` validation for its ``campus`` key.
+    Raises :class:`CampusError` when the campus does not fit its devices' ports.
+    """
+    if "campus" not in data:
+        return data
+    campus = Campus.model_validate(data["campus"])
+    out = copy.deepcopy(data)
+    del out["campus"]
+    topology = out.setdefault("topology", {})
+    if not isinstance(topology, dict):
+        raise CampusError(("topology",), "topology must be a mapping")
+    nodes: dict[str, Any] = topology.setdefault("nodes", {}) or {}
+    links: list[Any] = topology.setdefault("links", []) or []
+    topology["nodes"], topology["links"] = nodes, links
+    new_nodes: dict[str, Any] = {}
+    new_links: list[dict[str, Any]] = []
+
+    b = campus.building
+    building = MODELS[b.model]
+    new_nodes[b.name] = {"kind": "switch", "model": b.model}
+    if b.members > 1:
+        new_nodes[b.name]["members"] = b.members
+    per_member = building.port_names(1)
+    free = {
+        m: [name for group in building.interfaces for name in group.names(m)]
+        for m in range(1, b.members + 1)
+    }
+    needed = campus.floors.count + (1 if campus.server_room else 0)
+    if needed > len(per_member) * b.members:
+        raise CampusError(
+            ("campus", "floors", "count"),
+            f"{campus.floors.count} floors"
+            + (" and the server room" if campus.server_room else "")
+            + f" need {needed} ports on the building node; {b.model} x {b.members} has "
+            f"{len(per_member) * b.members} (add stack members)",
+        )
+
+    def building_port(index: int) -> str:
+        member = index % b.members + 1
+        return f"{b.name}:{free[member].pop(0)}"
+
+    floors = campus.floors
+    floor_model = MODELS[floors.model]
+    room = floors.room
+    room_model = MODELS[room.model or "WS-C2960-24TT-L"] if room.kind == "switch" else None
+    room_ports = len(room_model.port_names()) if room_model else (room.ports or room.hosts + 1)
+    if room.hosts + 1 > room_ports:
+        raise CampusError(
+            ("campus", "floors", "room", "hosts"),
+            f"{room.hosts} hosts and an uplink need {room.hosts + 1} ports; a room "
+            f"{room_model.name if room_model else 'hub'} has {room_ports}",
+        )
+    if floors.rooms + 1 > len(floor_model.port_names()):
+        raise CampusError(
+            ("campus", "floors", "rooms"),
+            f"{floors.rooms} rooms and an uplink need {floors.rooms + 1} ports; a "
+            f"{floors.model} has {len(floor_model.port_names())}",
+        )
+    for f in range(1, floors.count + 1):
+        floor = f"f{f}"
+        new_nodes[floor] = {"kind": "switch", "model": floors.model}
+        new_links.append(
+            _link(
+                f"{floor}:{_uplink_port(floor_model)}",
+                building_port(f - 1),
+                campus.links.floor_uplink,
+            )
+        )
+        for r in range(1, floors.rooms + 1):
+            name = f"{floor}r{r}"
+            if room_model is not None:
+                new_nodes[name] = {"kind": "switch", "model": room_model.name}
+                room_end = f"{name}:{_uplink_port(room_model)}"
+            else:
+                new_nodes[name] = {"kind": "hub", "ports": room_ports}
+                room_end = name
+            new_links.append(_link(room_end, floor, campus.links.room_uplink))
+            for h in range(1, room.hosts + 1):
+                host = f"{name}h{h:02d}"
+                new_nodes[host] = {"kind": "host"}
+                new_links.append(_link(host, name, campus.links.access))
+
+    if campus.server_room is not None:
+        sr = campus.server_room
+        sr_model = MODELS[sr.model]
+        if len(sr.servers) + 1 > len(sr_model.port_names()):
+            raise CampusError(
+                ("campus", "server_room", "servers"),
+                f"{len(sr.servers)} servers do not fit a {sr.model}",
+            )
+        new_nodes[sr.name] = {"kind": "switch", "model": sr.model}
+        new_links.append(
+            _link(
+                f"{sr.name}:{_uplink_port(sr_model)}",
+                building_port(floors.count),
+                campus.links.floor_uplink,
+            )
+        )
+        for server, spec in sr.servers.items():
+            new_nodes[server] = {"kind": "host"}
+            if spec.ip is not None:
+                new_nodes[server]["ip"] = spec.ip
+            new_links.append(_link(server, sr.name, campus.links.server))
+
+    for name in new_nodes:
+        if name in nodes:
+            raise CampusError(
+                ("topology", "nodes", name), f"{name} is also a campus device: rename it"
+            )
+    nodes.update(new_nodes)
+    links.extend(new_links)
+    return out
