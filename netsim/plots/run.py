@@ -36,6 +36,9 @@ from netsim.topology.topology import Topology
 MAX_SERIES = 10
 """Most lines one chart draws before the smallest groups are merged into "other"."""
 
+LEARNING_KINDS = frozenset({"switch", "bridge"})
+"""Device kinds with a MAC table (and so an aging time)."""
+
 MAX_PORTS = 30
 """Most ports the utilization chart lists (the busiest)."""
 
@@ -53,9 +56,12 @@ def save_run_plots(
 
     ``latency.png``, ``imap_latency.png``, ``port_utilization.png``, ``mac_table.png``
     and ``topology.png``, in that order, each only if there is something to draw.
-    ``aging`` (seconds by switch name) marks when each switch's first entry could age out.
+    ``aging`` (seconds by switch name) marks when each switch's first entry could age
+    out; by default it is read from the topology's switches and bridges (``{}``: no marks).
     """
     directory = Path(directory)
+    if aging is None:
+        aging = {n: spec.aging for n, spec in topology.nodes.items() if spec.kind in LEARNING_KINDS}
     name = str(results.summary.get("scenario", "")) or "run"
     end = _simulated_time(results)
     figures: list[tuple[str, Figure | None]] = [
@@ -171,7 +177,7 @@ def _width(i: int, n: int) -> float:
     """Line width of series ``i`` of ``n``: earlier ones wider, so identical series
     (four stations with the same latency, two switches learning the same hosts) still
     show every colour instead of the last one drawn hiding the others."""
-    return 1.4 + 2.4 * (n - 1 - i) / max(n - 1, 1)
+    return 1.4 + 1.6 * (n - 1 - i) / max(n - 1, 1)
 
 
 def _number(value: float) -> str:
@@ -332,7 +338,7 @@ def mac_table_figure(
     fig = new_figure(9.0, 5.0)
     ax = fig.add_subplot()
     devices = list(dict.fromkeys(sizes["device"]))
-    notes: list[str] = []
+    late: dict[float, list[str]] = {}
     for i, device in enumerate(devices):
         rows = sizes[sizes["device"] == device]
         t = np.concatenate([[0.0], rows["time"].to_numpy(), [end]]) * factor
@@ -360,18 +366,26 @@ def mac_table_figure(
                     label=f"{device}: first learn + aging ({format_seconds(aging[device])})",
                 )
             else:
-                notes.append(f"{device}: aging {format_seconds(aging[device])} > run")
+                late.setdefault(aging[device], []).append(device)
     ax.set_xlim(0, end * factor)
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(f"simulated time ({unit})")
-    ax.set_ylabel("MAC addresses in the table")
+    xlabel = f"simulated time ({unit})"
     ax.grid(True, alpha=0.3)
     legend = len(devices) <= 12
     if legend:
         ax.legend(title="switch", fontsize="small", loc="best")
-    if notes:
-        ax.text(0.01, 0.99, "\n".join(notes), transform=ax.transAxes, va="top", fontsize="x-small")
+    if late:
+        notes = [
+            f"first learn + aging ({format_seconds(age)}) falls after the run: "
+            + ", ".join(names[:6])
+            + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+            for age, names in sorted(late.items())
+        ]
+        # Under the axis label rather than on the plot, where it would hide the steps.
+        xlabel += "\n" + "\n".join(notes)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("MAC addresses in the table")
     title = "MAC table size over time (learn +1, age-out -1)"
     if not legend:
         title += f", {len(devices)} switches"

@@ -86,16 +86,19 @@ def _value(value: object) -> str:
 
 
 def _lines(ax: Axes, series: list[tuple[str, pd.DataFrame]], x: str) -> None:
-    for label, stats in series:
+    markers = "osD^vP*Xh<>"
+    for i, (label, stats) in enumerate(series):
         stats = stats.sort_index()
         err = stats["std"].fillna(0.0) if (stats["count"] > 1).any() else None
+        # Earlier series wider and each its own marker: equal results stay distinguishable.
         ax.errorbar(
             stats.index.to_numpy(dtype=float),
             stats["mean"],
             yerr=err,
-            marker="o",
+            marker=markers[i % len(markers)],
+            markersize=7 - 3 * i / max(len(series) - 1, 1),
             capsize=3,
-            linewidth=1.6,
+            linewidth=1.4 + 2.0 * (len(series) - 1 - i) / max(len(series) - 1, 1),
             label=label,
         )
     xs = np.concatenate([s.index.to_numpy(dtype=float) for _, s in series])

@@ -97,7 +97,7 @@ def check_png(path: Path, min_width: int = 600, min_height: int = 300) -> None:
 
 def test_a_mail_office_run_gets_all_five_figures(office, tmp_path):
     scenario, res = office
-    paths = save_run_plots(res, scenario.topology, tmp_path / "figs", aging={"access": 0.05})
+    paths = save_run_plots(res, scenario.topology, tmp_path / "figs")
     names = [
         "latency.png",
         "imap_latency.png",
@@ -225,7 +225,7 @@ def test_mac_table_marks_first_learn_plus_aging(office):
     # Aging past the end of the run: no line, a note instead.
     late = mac_table_figure(res.mac_events, end, aging={"core": 300.0})
     assert [line.get_linestyle() for line in late.axes[0].get_lines()] == ["-", "-"]
-    assert "300 s" in late.axes[0].texts[0].get_text()
+    assert "aging (300 s) falls after the run: core" in late.axes[0].get_xlabel()
     assert mac_table_figure(res.mac_events.iloc[0:0], end) is None
 
 
@@ -279,3 +279,27 @@ def test_plots_import_only_data_layers():
                 assert "pyplot" not in name, (path.name, name)
                 if name.startswith("netsim"):
                     assert name.startswith(allowed), (path.name, name)
+
+
+def test_aging_marks_default_to_the_topologys_switches(office, tmp_path, monkeypatch):
+    """The scenario gives every switch 50 ms of aging: save_run_plots marks it unasked;
+    an empty ``aging`` turns the marks off."""
+    from netsim.plots import run
+
+    scenario, res = office
+    saved: dict[str, object] = {}
+    real = run.save_figure
+
+    def keep(fig, path):
+        saved[path.name] = fig
+        return real(fig, path)
+
+    monkeypatch.setattr(run, "save_figure", keep)
+
+    def dashed(aging):
+        save_run_plots(res, scenario.topology, tmp_path, aging=aging)
+        ax = saved["mac_table.png"].axes[0]
+        return [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+
+    assert len(dashed(None)) == 2
+    assert dashed({}) == []
