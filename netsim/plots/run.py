@@ -43,6 +43,7 @@ MAX_PORTS = 30
 """Most ports the utilization chart lists (the busiest)."""
 
 FAILED_STATUS_COLOR = "#D55E00"
+"""Colour of IMAP commands answered NO or BAD."""
 
 
 def save_run_plots(
@@ -144,9 +145,11 @@ def latency_figure(frames: pd.DataFrame, name: str = "") -> Figure | None:
 def _ecdf_panel(
     ax: Axes, groups: list[tuple[str, pd.DataFrame]], column: str, xlabel: str, title: str
 ) -> None:
-    styles = ["-", "--", "-.", ":"]
+    # At most MAX_SERIES (10) groups: each gets its own colour of the default cycle.
     for i, (label, group) in enumerate(groups):
         x, y = ecdf(group[column])
+        if x.size == 0:
+            continue
         median = float(np.median(x))
         zero = float((x <= 0).mean())
         extra = f", {zero:.0%} did not wait" if column == "wait_us" and zero > 0 else ""
@@ -155,7 +158,6 @@ def _ecdf_panel(
             np.concatenate([[x[0]], x]),
             np.concatenate([[0.0], y]),
             where="post",
-            linestyle=styles[(i // 10) % len(styles)],
             linewidth=_width(i, len(groups)),
             label=f"{label} (n={len(x)}, median {_number(median)} µs{extra})",
         )

@@ -181,12 +181,20 @@ def topology_figure(topology: Topology, title: str | None = None) -> Figure:
         for k in present
     ]
     duplexes = {link.duplex for link in topology.links}
-    handles.append(Line2D([], [], color="#444444", label="link, full duplex"))
+    if duplexes - {"half"}:
+        handles.append(Line2D([], [], color="#444444", label="link, full duplex"))
     if "half" in duplexes:
         handles.append(Line2D([], [], color="#444444", linestyle="--", label="link, half duplex"))
     if host_links_summary:
         handles.append(Line2D([], [], color="#BBBBBB", label=f"host links: {host_links_summary}"))
-    ax.legend(handles=handles, loc="upper left", fontsize="small", framealpha=0.9)
+    # Below the drawing, not on it: any corner of the axes may hold a device.
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=min(len(handles), 6),
+        fontsize="small",
+        frameon=False,
+    )
     tally = {kind: sum(1 for k in kinds.values() if k == kind) for kind in present}
     counts = ", ".join(
         f"{n} {kind}{'' if n == 1 else 'es' if kind.endswith('h') else 's'}"

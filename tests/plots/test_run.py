@@ -303,3 +303,24 @@ def test_aging_marks_default_to_the_topologys_switches(office, tmp_path, monkeyp
 
     assert len(dashed(None)) == 2
     assert dashed({}) == []
+
+
+def test_many_traffic_sources_keep_the_nine_biggest_and_merge_the_rest():
+    """Fifteen sources would be an unreadable tangle: the nine with most frames get a
+    line each, the other six share one."""
+    rows = [
+        {
+            "traffic": f"s{i:02d}",
+            "outcome": "delivered",
+            "latency": 1e-5 * (i + 1),
+            "t_queued": 0.0,
+            "t_first_bit_out": 0.0,
+        }
+        for i in range(15)
+        for _ in range(i + 1)  # source i sends i + 1 frames
+    ]
+    fig = latency_figure(pd.DataFrame(rows))
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert len(fig.axes) == 1  # nobody waited: no second panel
+    assert [t.split(" ")[0] for t in legend[:9]] == [f"s{i:02d}" for i in range(6, 15)]
+    assert legend[9].startswith("other (6 sources) (n=21,")

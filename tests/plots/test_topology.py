@@ -125,7 +125,7 @@ def test_hundreds_of_hosts_become_dots_and_the_picture_stays_bounded(
     texts = {t.get_text() for t in ax.texts}
     assert not texts & {h for group in hosts.values() for h in group}
     assert {"core", "dist1", "acc4"} <= texts
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "host links: 100M" in legend
     path = draw_topology(topo, tmp_path / "big.png")
     assert time.perf_counter() - started < 10
