@@ -15,6 +15,7 @@ from typing import Any
 from netsim import __version__
 from netsim.apps.frames import FrameSource
 from netsim.apps.imap import ImapClient, ImapService
+from netsim.apps.load import LoadSource
 from netsim.apps.mailgen import MailboxSpec
 from netsim.apps.ping import Pinger
 from netsim.apps.tcp import TcpTraffic
@@ -102,7 +103,13 @@ def _start_mail_servers(sim: Simulation, net: Network, spec: m.Scenario) -> None
         ImapService(sim, net.stacks[server], accounts, port)
 
 
+def _is_end(end: tuple[str, str], text: str) -> bool:
+    node, sep, port = text.partition(":")
+    return end[0] == node and (not sep or end[1] == port)
+
+
 def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
+    scenario_topology = net.topology
     _start_mail_servers(sim, net, spec)
     ports = tcp_ports(spec)
     for i, t in enumerate(spec.traffic):
@@ -120,6 +127,21 @@ def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
                 start=t.start,
                 timeout=t.timeout,
                 identifier=i + 1,
+            )
+            continue
+        if isinstance(t, m.LoadTraffic):
+            link = find_link(scenario_topology, t.link)
+            assert link is not None
+            sender = link.a if _is_end(link.a, t.link[0]) else link.b
+            LoadSource(
+                sim,
+                name,
+                net.port(*sender),
+                t.size if isinstance(t.size, list) else [t.size],
+                rate=t.rate,
+                poisson=t.pattern == "poisson",
+                start=t.start,
+                stop_at=spec.duration,
             )
             continue
         if isinstance(t, m.ImapTraffic):
@@ -191,6 +213,10 @@ def _schedule_events(sim: Simulation, net: Network, scenario: LoadedScenario) ->
             device = net.devices[event.device]
             assert isinstance(device, Switch)
             sim.call_at(event.at, _clear_table, sim, device)
+        elif isinstance(event, m.SetAgingEvent):
+            device = net.devices[event.device]
+            assert isinstance(device, Switch)
+            sim.call_at(event.at, _set_aging, sim, device, event.aging)
         else:
             node, _, port = event.to.partition(":")
             sim.call_at(event.at, _move_host, sim, net, event.host, net.port(node, port))
@@ -217,6 +243,10 @@ def _move_host(sim: Simulation, net: Network, name: str, target: Port) -> None:
         old_peer.owner.table.flush_port(old_peer, sim.now)
     old.unplug()
     Link(sim, host.port, target, old.rate_bps, old.delay_s, old.duplex, old.ber)
+
+
+def _set_aging(sim: Simulation, switch: Switch, aging: float) -> None:
+    switch.table.set_aging(aging, sim.now)
 
 
 def _clear_table(sim: Simulation, switch: Switch) -> None:

@@ -69,6 +69,18 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets")
     validate.set_defaults(func=_validate)
 
+    sweep = sub.add_parser("sweep", help="run a scenario over its sweep: grid")
+    sweep.add_argument("scenario", type=Path)
+    sweep.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    sweep.add_argument("--out", type=Path, help="results folder (default results/<name>-sweep/)")
+    sweep.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets")
+    sweep.set_defaults(func=_sweep)
+
+    expand = sub.add_parser("expand", help="print a scenario with its campus block expanded")
+    expand.add_argument("scenario", type=Path)
+    expand.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets")
+    expand.set_defaults(func=_expand)
+
     models = sub.add_parser("models", help="list the device catalog")
     models.add_argument("--sources", action="store_true", help="where each figure comes from")
     models.set_defaults(func=_models)
@@ -104,6 +116,53 @@ def _validate(args: argparse.Namespace) -> int:
     print(
         f"{args.scenario}: ok: scenario {scenario.name!r}, {len(topo.nodes)} nodes, "
         f"{len(topo.links)} links, {len(scenario.model.traffic)} traffic sources"
+    )
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import netsim
+    from netsim.sweep import run_sweep
+
+    if args.workers is not None and args.workers < 1:
+        print("error: --workers: expected a number of processes, 1 or more", file=sys.stderr)
+        return EXIT_USAGE
+    scenario = netsim.load(args.scenario, sets=args.sets)
+    out = args.out if args.out is not None else Path("results") / f"{scenario.name}-sweep"
+
+    def progress(done: int, total: int) -> None:
+        print(f"  {done}/{total} runs done", file=sys.stderr)
+
+    table = run_sweep(scenario, args.workers, out, progress)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "sweep.csv", index=False, float_format="%.12g")
+    parameters = list(scenario.model.sweep)
+    _plot_sweep(table, parameters, out)
+    with_latency = table.dropna(subset=["latency_mean"])
+    print(with_latency.to_string(index=False, max_colwidth=24, float_format=lambda x: f"{x:.6g}"))
+    print(f"results in {out}/ (sweep.csv, one folder per run)")
+    return 0
+
+
+def _plot_sweep(table: object, parameters: list[str], out: Path) -> None:
+    try:
+        from netsim.plots.sweep import plot_sweep
+    except ImportError:
+        return
+    import pandas as pd
+
+    assert isinstance(table, pd.DataFrame)
+    plot_sweep(table, parameters, "latency_mean", out / "sweep.png", ylabel="mean latency (s)")
+
+
+def _expand(args: argparse.Namespace) -> int:
+    import yaml
+
+    import netsim
+
+    scenario = netsim.load(args.scenario, sets=args.sets)
+    print(
+        yaml.safe_dump(scenario.data, sort_keys=False, default_flow_style=None, width=100), end=""
     )
     return 0
 

@@ -63,6 +63,16 @@ def is_group_address(mac: MacAddress) -> bool:
     return bool((mac >> 40) & 1)
 
 
+BRIDGE_GROUP_BASE = 0x0180_C200_0000
+"""01:80:C2:00:00:00 .. 0F: IEEE 802.1D reserved group addresses (STP, LLDP, PAUSE ...).
+A bridge never forwards them: a frame sent to one stays on its link."""
+
+
+def is_link_local(mac: MacAddress) -> bool:
+    """True for the 802.1D reserved addresses that bridges consume instead of forwarding."""
+    return mac & ~0xF == BRIDGE_GROUP_BASE
+
+
 def host_mac(index: int) -> MacAddress:
     """The deterministic MAC of the ``index``-th host NIC: locally administered ``02:00:…``."""
     return 0x02_00_00_00_00_00 | (index & 0xFF_FFFF_FFFF)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from netsim.engine.sim import Simulation
-from netsim.l2.frame import Frame, MacAddress
+from netsim.l2.frame import Frame, MacAddress, is_link_local
 from netsim.phy.port import Port
 
 FrameHandler = Callable[[Frame, float], None]
@@ -63,7 +63,9 @@ class Host:
 
     def receive(self, port: Port, frame: Frame, hops: int, t_first: float, t_last: float) -> None:
         """Accept, or silently ignore, or drop (bad FCS) a frame that arrived whole."""
-        for_us = frame.dst == self.mac or (frame.is_group and frame.src != self.mac)
+        for_us = frame.dst == self.mac or (
+            frame.is_group and frame.src != self.mac and not is_link_local(frame.dst)
+        )
         if not frame.fcs_ok:
             # A NIC counts bad frames whoever they were for: it cannot trust their header.
             # A runt is a collision fragment, not a lost frame: its sender tries again.

@@ -109,6 +109,9 @@ class MacTable(Generic[P]):
         if now < self._check_at:
             return  # the common case, on every frame: nothing can have expired yet
         aging = self.aging_time
+        if aging <= 0:
+            self._check_at = float("inf")
+            return
         dynamic = self._dynamic
         while dynamic:
             mac, (port, seen) = next(iter(dynamic.items()))
@@ -127,6 +130,13 @@ class MacTable(Generic[P]):
                 del self._dynamic[mac]
                 if self.listener is not None:
                     self.listener(now, MacEvent.AGE_OUT, mac, port)
+
+    def set_aging(self, aging_time: float, now: float) -> None:
+        """Change the aging time; entries now expire ``aging_time`` after they were last seen."""
+        self.age(now)
+        self.aging_time = aging_time
+        self._check_at = float("-inf")  # expiry times moved: look again at the next call
+        self.age(now)
 
     def clear(self) -> None:
         """Forget every dynamic entry (``clear mac address-table dynamic``)."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from netsim.engine.sim import Simulation
-from netsim.l2.frame import HEADER_BYTES, MIN_FRAME_BYTES, Frame, MacAddress
+from netsim.l2.frame import HEADER_BYTES, MIN_FRAME_BYTES, Frame, MacAddress, is_link_local
 from netsim.l2.mac_table import MacEvent, MacTable
 from netsim.l2.switching import SwitchingMode
 from netsim.phy.port import Port
@@ -107,6 +107,8 @@ class Switch:
         complete = now >= t_last
         if complete and not self._admit(ingress, frame, hops):
             return
+        if frame.is_group and is_link_local(frame.dst):
+            return  # 802.1D reserved address: for this bridge only, never forwarded
         table = self.table
         table.learn(frame.src, ingress, now)
         dst = frame.dst

@@ -150,13 +150,43 @@ class Port:
             return False
         if self.station is not None:
             return self.station.enqueue(frame, hops)
+        start = self._occupy(frame, now)
+        if start is None:
+            return False
+        if self.captured is not None:
+            self.captured.append((start, frame))
+        link.carry(self, frame, hops, start)
+        return True
+
+    def transmit_consumed(self, frame: WireFrame, now: float) -> bool:
+        """Send a frame that the far end will consume without acting on it (background load).
+
+        It takes its turn in the queue and on the wire like any frame, and is counted at
+        both ends; but nothing needs to happen when it arrives, so no event is scheduled
+        for it. That keeps a link loaded at 50 % of a gigabit affordable to simulate.
+        """
+        link = self.link
+        if link is None or not link.up:
+            return False
+        if self.station is not None:
+            return self.station.enqueue(frame, 0)
+        if self._occupy(frame, now) is None:
+            return False
+        peer = link.peer(self).counters
+        peer.rx_frames += 1
+        peer.rx_octets += frame.length
+        peer.rx_multicast += 1
+        return True
+
+    def _occupy(self, frame: WireFrame, now: float) -> float | None:
+        """Take buffer and transmitter time for ``frame``: its first bit's time, or None."""
         size = frame.length
         backlog = self._backlog
         while backlog and backlog[0][0] <= now:
             self._backlog_bytes -= backlog.popleft()[1]
         if self._backlog_bytes + size > self.buffer_bytes:
             self.counters.discards += 1
-            return False
+            return None
         start = now if self._tx_free <= now else self._tx_free
         byte_time = 8.0 / self.rate
         end = start + frame.wire_bytes * byte_time
@@ -166,10 +196,7 @@ class Port:
         if self._backlog_bytes > self.counters.max_queue_bytes:
             self.counters.max_queue_bytes = self._backlog_bytes
         self.count_tx(frame)
-        if self.captured is not None:
-            self.captured.append((start, frame))
-        link.carry(self, frame, hops, start)
-        return True
+        return start
 
     def count_tx(self, frame: WireFrame) -> None:
         """Count a frame sent on this port."""

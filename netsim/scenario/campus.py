@@ -120,10 +120,9 @@ def _uplink_port(model: DeviceModel) -> str:
     return model.port_names()[-1]
 
 
-def _link(a: str, b: str, settings: LinkSettings) -> dict[str, Any]:
-    out: dict[str, Any] = {"endpoints": [a, b]}
-    out.update(settings.model_dump(exclude_none=True, mode="json"))
-    return out
+def _link(a: str, b: str, settings: dict[str, Any]) -> dict[str, Any]:
+    # The settings as the user wrote them (``25m``), validated with the links later.
+    return {"endpoints": [a, b], **settings}
 
 
 def expand(data: dict[str, Any]) -> dict[str, Any]:
@@ -135,6 +134,8 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
     if "campus" not in data:
         return data
     campus = Campus.model_validate(data["campus"])
+    raw_links = dict(data["campus"].get("links") or {})
+    links_as_written = {key: dict(raw_links.get(key) or {}) for key in CampusLinks.model_fields}
     out = copy.deepcopy(data)
     del out["campus"]
     topology = out.setdefault("topology", {})
@@ -194,7 +195,7 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
             _link(
                 f"{floor}:{_uplink_port(floor_model)}",
                 building_port(f - 1),
-                campus.links.floor_uplink,
+                links_as_written["floor_uplink"],
             )
         )
         for r in range(1, floors.rooms + 1):
@@ -205,11 +206,11 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
             else:
                 new_nodes[name] = {"kind": "hub", "ports": room_ports}
                 room_end = name
-            new_links.append(_link(room_end, floor, campus.links.room_uplink))
+            new_links.append(_link(room_end, floor, links_as_written["room_uplink"]))
             for h in range(1, room.hosts + 1):
                 host = f"{name}h{h:02d}"
                 new_nodes[host] = {"kind": "host"}
-                new_links.append(_link(host, name, campus.links.access))
+                new_links.append(_link(host, name, links_as_written["access"]))
 
     if campus.server_room is not None:
         sr = campus.server_room
@@ -224,14 +225,14 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
             _link(
                 f"{sr.name}:{_uplink_port(sr_model)}",
                 building_port(floors.count),
-                campus.links.floor_uplink,
+                links_as_written["floor_uplink"],
             )
         )
         for server, spec in sr.servers.items():
             new_nodes[server] = {"kind": "host"}
             if spec.ip is not None:
                 new_nodes[server]["ip"] = spec.ip
-            new_links.append(_link(server, sr.name, campus.links.server))
+            new_links.append(_link(server, sr.name, links_as_written["server"]))
 
     for name in new_nodes:
         if name in nodes:

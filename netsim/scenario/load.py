@@ -110,6 +110,11 @@ def from_data(
             raise ScenarioError(_explain(e, data["campus"], source, ("campus",))) from None
         except campus.CampusError as e:
             raise ScenarioError([source.problem(e.path, str(e))]) from None
+        # What the campus built has no line of its own: point at the campus block.
+        campus_line = source.line_of(("campus",))
+        for generated in (("topology",), ("topology", "nodes"), ("topology", "links")):
+            if campus_line is not None:
+                source.lines.setdefault(generated, campus_line)
     _expand_host_patterns(data, source)
     try:
         scenario = m.Scenario.model_validate(data)

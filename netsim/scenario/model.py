@@ -283,6 +283,20 @@ class TcpTraffic(Strict):
         return self
 
 
+class LoadTraffic(Strict):
+    """Background load on one link, one direction: ``link: [from, to]`` at ``rate``."""
+
+    kind: Literal["load"]
+    name: str | None = None
+    link: tuple[str, str]
+    """The sending end first: ``[f1, building]`` loads the floor's uplink towards the building."""
+    rate: Percent
+    size: FrameSize | list[FrameSize] = Field(default_factory=lambda: [64, 594, 1518])
+    """Frame bytes; the default mixes small, medium and full frames (an IMIX)."""
+    pattern: Literal["constant", "poisson"] = "poisson"
+    start: Time = 0.0
+
+
 WORKLOAD_NAMES = ("check-new-mail", "read-a-message", "search", "file-to-folder", "idle")
 
 
@@ -342,7 +356,8 @@ class ImapTraffic(Strict):
 
 
 Traffic = Annotated[
-    FramesTraffic | PingTraffic | TcpTraffic | ImapTraffic, Field(discriminator="kind")
+    FramesTraffic | PingTraffic | TcpTraffic | ImapTraffic | LoadTraffic,
+    Field(discriminator="kind"),
 ]
 
 
@@ -372,7 +387,18 @@ class HostMoveEvent(Strict):
     """The new port, ``switch:port``."""
 
 
-Event = Annotated[LinkEvent | DeviceEvent | HostMoveEvent, Field(discriminator="action")]
+class SetAgingEvent(Strict):
+    """Change a switch's MAC aging time (``mac address-table aging-time``)."""
+
+    at: Time
+    action: Literal["set-aging"]
+    device: str
+    aging: Time
+
+
+Event = Annotated[
+    LinkEvent | DeviceEvent | HostMoveEvent | SetAgingEvent, Field(discriminator="action")
+]
 
 RecordableMacEvent = Literal["learn", "refresh", "move", "age-out", "flood", "full"]
 assert set(RecordableMacEvent.__args__) == {e.value for e in MacEvent}  # type: ignore[attr-defined]

@@ -380,6 +380,10 @@ def _check_traffic(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
     connected = {n for link in topo.links for n in (link.a[0], link.b[0])}
     for i, t in enumerate(scenario.traffic):
         path: YamlPath = ("traffic", i)
+        if isinstance(t, m.LoadTraffic):
+            if find_link(topo, t.link) is None:
+                ctx.error((*path, "link"), f"no link joins {t.link[0]} and {t.link[1]}")
+            continue
         if isinstance(t, m.ImapTraffic):
             if t.server not in hosts:
                 ctx.error((*path, "server"), _not_a_host(t.server, topo))
@@ -461,7 +465,7 @@ def _check_events(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
         if isinstance(event, m.LinkEvent):
             if find_link(topo, event.link) is None:
                 ctx.error((*path, "link"), f"no link joins {event.link[0]} and {event.link[1]}")
-        elif isinstance(event, m.DeviceEvent):
+        elif isinstance(event, m.DeviceEvent | m.SetAgingEvent):
             node = topo.nodes.get(event.device)
             if node is None or node.kind not in ("switch", "bridge"):
                 ctx.error((*path, "device"), f"{event.device!r} is not a switch or bridge")
