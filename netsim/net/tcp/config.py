@@ -72,6 +72,11 @@ class TcpConfig:
     """Maximum segment lifetime; TIME-WAIT lasts 2 MSL. RFC 9293 §3.4.2 suggests 2 min;
     Linux's TIME-WAIT is a fixed 60 s, hence 30 s here."""
 
+    slow_start_after_idle: bool = True
+    """Restart from the initial window after more than one RTO without sending (RFC 5681
+    §4.1, Linux's tcp_slow_start_after_idle). Visible in IMAP sessions: a big FETCH after
+    a pause needs extra round trips."""
+
     trace: bool = False
     """Record a :class:`~netsim.net.tcp.connection.TcpSample` (cwnd, ssthresh, SRTT...)
     at every ACK and timeout, for plots of slow start and recovery. Off by default: it

@@ -10,6 +10,8 @@ window. The sender owns the sequence numbers; this object owns ``cwnd`` and
 - Congestion avoidance (§3.1): above ssthresh, cwnd grows by one SMSS per cwnd bytes
   acknowledged, about one segment per round trip.
 - Timeout (§3.1, eq. 4): ssthresh = max(FlightSize / 2, 2 SMSS), cwnd = 1 SMSS.
+- Restart after idle (§4.1): a sender silent for longer than the RTO restarts from
+  min(cwnd, IW), since a burst of a whole old window could overflow a queue.
 - Fast retransmit (§3.2): the third duplicate ACK means a segment was lost but later
   ones arrive: retransmit it, set ssthresh as above and cwnd = ssthresh + 3 SMSS, then
   inflate cwnd by one SMSS for each further duplicate (each means a segment left the
@@ -38,7 +40,11 @@ class RenoCongestionControl:
         self.smss = smss
         self.dupack_threshold = dupack_threshold
         """Duplicate ACKs that signal a loss."""
-        self.cwnd = initial_window(smss) if initial_segments is None else initial_segments * smss
+        self.initial_window = (
+            initial_window(smss) if initial_segments is None else initial_segments * smss
+        )
+        """IW in bytes: the cwnd to start with, and the most to restart with after idling."""
+        self.cwnd = self.initial_window
         """The congestion window: bytes the sender may have in flight."""
         self.ssthresh = 1 << 30
         """Slow-start threshold; "arbitrarily high" initially (§3.1)."""
@@ -99,6 +105,12 @@ class RenoCongestionControl:
             self.recover = snd_max
             return True
         return False
+
+    def on_idle_restart(self) -> None:
+        """After an idle period longer than the RTO, the ACK clock has stopped and the
+        network's state is unknown: start again from at most the initial window (§4.1)."""
+        self.cwnd = min(self.cwnd, self.initial_window)
+        self._acked_in_ca = 0
 
     def on_timeout(self, flight_size: int, snd_max: int) -> None:
         """The retransmission timer expired: back to one segment and slow start (eq. 4)."""

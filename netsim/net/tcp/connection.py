@@ -154,6 +154,8 @@ class TcpConnection:
         self._want_writable = False
         self._fast_retransmit_pending = False
         self._retries = 0
+        self._last_send: float | None = None
+        """When the last segment carrying data, SYN or FIN left (for the idle restart)."""
         self._rtt_probe: tuple[int, float] | None = None
         """(position whose ACK ends the measurement, time sent): one timed segment at a time."""
 
@@ -475,6 +477,14 @@ class TcpConnection:
 
     def _emit(self, seq: int, max_len: int, now: float) -> TcpSegment:
         """Build the segment starting at position ``seq`` and do the send-side bookkeeping."""
+        if (
+            self.config.slow_start_after_idle
+            and self.snd_una == self.snd_max
+            and self._last_send is not None
+            and now - self._last_send > self.rto.rto
+        ):
+            self.cc.on_idle_restart()  # RFC 5681 §4.1
+        self._last_send = now
         flags = TcpFlags(0)
         payload = b""
         mss = None

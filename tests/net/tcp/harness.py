@@ -163,6 +163,7 @@ class Network:
             action()
             if stop is not None and stop():
                 return
+        self.now = max(self.now, until)  # nothing left to do: time still passes
 
     def data_segments(self, src: IPv4Address) -> list[tuple[float, TcpSegment]]:
         """Segments with payload that ``src`` sent, with send times."""

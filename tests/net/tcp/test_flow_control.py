@@ -143,3 +143,28 @@ def test_trace_shows_slow_start_then_the_window_limit() -> None:
     assert [s.cwnd // MSS for s in data_acks[:5]] == [4, 5, 6, 7, 8]
     assert all(s.flight_size <= s.snd_wnd + MSS for s in conn.trace)
     assert conn.trace[-1].srtt == pytest.approx(RTT, rel=0.05)
+
+
+@pytest.mark.parametrize(("restart", "expected"), [(True, 3), (False, 20)])
+def test_cwnd_restarts_after_idle(restart: bool, expected: int) -> None:
+    """After a pause longer than the RTO the sender starts again from the initial window
+    (RFC 5681 §4.1): a second 20-segment response leaves 3 segments first, not all 20."""
+    net = Network(delay=RTT / 2)
+
+    def reader(net: Network, conn: TcpConnection, event: TcpEvent) -> None:
+        if isinstance(event, DataReceived):
+            conn.read()
+
+    net.add_host(A, TcpConfig(slow_start_after_idle=restart))
+    net.add_host(B, TcpConfig(delayed_ack=False), reader)
+    net.hosts[B].listen(143)
+    conn = net.hosts[A].connect(Endpoint(B, 143), 0.0)
+    net.run(until=0.1)
+    conn.send(bytes(60 * MSS))
+    net.pump(A)
+    net.run(until=1.0)
+    assert conn.cc.cwnd > 20 * MSS
+    conn.send(bytes(20 * MSS))
+    net.pump(A)
+    first_burst = [s for t, s in net.data_segments(A) if t == net.now]
+    assert len(first_burst) == expected
