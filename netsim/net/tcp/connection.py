@@ -313,6 +313,10 @@ class TcpConnection:
     def _transition(self, trigger: Trigger, now: float) -> None:
         self.state = next_state(self.state, trigger)
         if self.state is S.ESTABLISHED:
+            if self.rto.srtt is None and self.stats.timeouts > 0:
+                # RFC 6298 §5.7: the SYN had to be resent, so no RTT is known (Karn);
+                # start the data transfer with a conservative 3-second RTO.
+                self.rto.rto = min(self.config.max_rto, max(self.rto.rto, 3.0))
             self._events.append(Connected())
         elif self.state is S.TIME_WAIT:
             # RFC 9293 §3.6: linger 2 MSL so a lost final ACK can be re-sent and old

@@ -253,3 +253,21 @@ def test_lost_final_ack_makes_time_wait_ack_the_fin_again() -> None:
     assert server_conn.state is TcpState.CLOSED
     assert server_conn.stats.retransmissions == 1, "the FIN went twice"
     assert conn.state is TcpState.TIME_WAIT
+
+
+def test_after_a_lost_syn_data_starts_with_a_three_second_rto() -> None:
+    """RFC 6298 §5.7: the handshake gave no RTT sample (Karn), so the RTO is set to 3 s."""
+    lost: list[OutgoingSegment] = []
+
+    def drop_first_syn(out: OutgoingSegment) -> bool:
+        if out.segment.flags == TcpFlags.SYN and not lost:
+            lost.append(out)
+            return True
+        return False
+
+    net, _, _ = pair()
+    net.impairments = Impairments(drop=drop_first_syn)
+    conn = net.hosts[A].connect(Endpoint(B, 143), 0.0)
+    net.run(until=1.5)
+    assert lost and conn.state is TcpState.ESTABLISHED
+    assert conn.stats.rtt_samples == [] and conn.rto.rto == 3.0
