@@ -10,6 +10,7 @@ res.save("results/two-switches")
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from netsim import __version__
@@ -36,8 +37,15 @@ from netsim.topology.build import Network, build
 __all__ = ["LoadedScenario", "Results", "load", "loads", "run"]
 
 
-def run(scenario: LoadedScenario, seed: int | None = None) -> Results:
-    """Simulate ``scenario`` (with ``seed`` instead of the scenario's, if given)."""
+def run(
+    scenario: LoadedScenario,
+    seed: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Results:
+    """Simulate ``scenario`` (with ``seed`` instead of the scenario's, if given).
+
+    ``progress`` is called now and then with the simulated time reached.
+    """
     started = time.perf_counter()
     spec = scenario.model
     sim = Simulation(spec.seed if seed is None else seed)
@@ -45,7 +53,7 @@ def run(scenario: LoadedScenario, seed: int | None = None) -> Results:
     captured = {text: _capture(net, text) for text in spec.measure.capture}
     _start_traffic(sim, net, spec)
     _schedule_events(sim, net, scenario)
-    sim.run()
+    sim.run(progress=progress)
     end = sim.now
     for device in net.devices.values():
         if isinstance(device, Switch):
@@ -72,6 +80,7 @@ def run(scenario: LoadedScenario, seed: int | None = None) -> Results:
         wall_seconds=time.perf_counter() - started,
         extra=extra,
         captures={text: sorted(frames_, key=lambda r: r[0]) for text, frames_ in captured.items()},
+        topology=scenario.topology,
     )
 
 

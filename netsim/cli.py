@@ -14,6 +14,7 @@ import argparse
 import importlib
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         help="override a value, e.g. --set topology.nodes.sw1.mode=cut-through",
     )
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument("--no-plots", action="store_true", help="write tables only, no PNG figures")
     run.set_defaults(func=_run)
 
     validate = sub.add_parser("validate", help="check a scenario without running it")
@@ -100,12 +102,46 @@ def _run(args: argparse.Namespace) -> int:
     import netsim
 
     scenario = netsim.load(args.scenario, sets=args.sets)
-    results = netsim.run(scenario, seed=args.seed)
+    progress = _ProgressBar(scenario.model.duration) if not args.quiet else None
+    results = netsim.run(scenario, seed=args.seed, progress=progress)
+    if progress is not None:
+        progress.done()
     out = args.out if args.out is not None else Path("results") / scenario.name
     results.save(out)
+    if not args.no_plots:
+        from netsim.plots.run import save_run_plots
+
+        save_run_plots(results, scenario.topology, out)
     if not args.quiet:
         _print_summary(results, out)
     return 0
+
+
+class _ProgressBar:
+    """A one-line bar on simulated time, shown on a terminal once a run takes over 1 s."""
+
+    def __init__(self, duration: float) -> None:
+        self.duration = duration
+        self.started = time.perf_counter()
+        self.shown = False
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, now: float) -> None:
+        if not self.enabled or time.perf_counter() - self.started < 1.0:
+            return
+        share = min(1.0, now / self.duration) if self.duration > 0 else 1.0
+        bar = "#" * int(share * 30)
+        print(
+            f"\r  [{bar:<30}] {share:4.0%}  {now:.3g} of {self.duration:.3g} s simulated",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            print(file=sys.stderr)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -207,7 +243,20 @@ def _print_summary(results: object, out: Path) -> None:
             print(
                 f"{name:<16}{t['sent']:>8}{t['delivered']:>8}" + "".join(f"{c:>12}" for c in cols)
             )
+    imap = s.get("imap", {}).get("by_command", {})
+    if imap:
+        print(f"{'IMAP command':<16}{'':>16}{'mean':>12}{'p50':>12}{'p99':>12}")
+        for command, lat in imap.items():
+            cols = [_ms(lat[k]) for k in ("mean", "p50", "p99")]
+            print(f"{command:<32}" + "".join(f"{c:>12}" for c in cols))
+    for table in ("ping", "tcp"):
+        if table in s:
+            print(f"{table}.csv: {s[table]['rows']} rows")
     print(f"results in {out}/")
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e3:.3f} ms"
 
 
 def _us(seconds: float | None) -> str:

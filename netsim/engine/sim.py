@@ -87,14 +87,28 @@ class Simulation:
         env = self.env
         _heappush(env._queue, (env._now, URGENT, next(env._eid), _Call(env, fn, args)))
 
-    def run(self, until: float | None = None) -> None:
-        """Process events until none are left, or until simulated time ``until``."""
+    def run(
+        self,
+        until: float | None = None,
+        progress: Callable[[float], None] | None = None,
+        every: int = 20_000,
+    ) -> None:
+        """Process events until none are left, or until simulated time ``until``.
+
+        ``progress``, if given, is called with the simulated time every ``every`` events.
+        """
         env = self.env
         step = env.step
         queue = env._queue
         n = 0
         try:
             if until is None:
+                if progress is not None:
+                    while True:
+                        for _ in range(every):
+                            step()
+                            n += 1
+                        progress(env._now)
                 while True:
                     step()
                     n += 1

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from netsim.metrics.pcap import write_pcap
+from netsim.topology.topology import Topology
 
 
 @dataclass
@@ -28,6 +29,8 @@ class Results:
     """Applications' tables by name: ``ping``, ``tcp``, ``imap``."""
     captures: dict[str, list[tuple[float, Any]]] = field(default_factory=dict)
     """Captured ports (``node:port``): (time, frame) in time order."""
+    topology: Topology | None = None
+    """The network that was simulated, as data (for drawing it)."""
 
     @property
     def ping(self) -> pd.DataFrame:
