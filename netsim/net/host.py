@@ -29,7 +29,7 @@ application call such as ``conn.send``), flush. In outline::
 
     on frame arrival:   touched = [stack.receive_frame(frame, env.now)]; flush()
     on timer:           touched = stack.on_timer(env.now); flush()
-    socket send/close:  conn.send(data) / conn.close(); touched = [conn]; flush()
+    socket calls:       conn.send / read / close / abort; touched = [conn]; flush()
 
 A socket's ``recv`` waits for DataReceived or EndOfStream and then calls ``conn.read()``;
 its ``send`` waits for Writable when ``conn.send`` took fewer bytes than offered;

@@ -11,6 +11,7 @@ A :class:`TcpConnection` never touches a network or a clock. Its owner drives it
 
 After every input the owner calls ``segments_to_send(now)``, drains the events and
 re-arms one timer at ``next_timer()``. Everything that depends on time takes ``now``.
+A ``read`` counts as input too: freeing buffer space may call for a window update.
 
 Inside, sequence positions are unbounded integers (see :mod:`.seqnum`) named as in
 RFC 9293 §3.3.1: SND.UNA (oldest unacknowledged), SND.NXT (next to send), RCV.NXT (next
