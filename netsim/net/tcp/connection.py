@@ -60,6 +60,7 @@ from netsim.net.tcp.states import (
 )
 
 S = TcpState
+"""Short alias of :class:`TcpState`: the state names recur on every other line."""
 
 
 @dataclass(slots=True)

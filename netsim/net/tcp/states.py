@@ -46,7 +46,9 @@ class Trigger(Enum):
 
 
 S = TcpState
+"""Short alias of :class:`TcpState`, to keep the table below readable."""
 T = Trigger
+"""Short alias of :class:`Trigger`."""
 
 TRANSITIONS: dict[tuple[TcpState, Trigger], TcpState] = {
     # Opening (RFC 9293 §3.5).
