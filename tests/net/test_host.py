@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import dpkt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netsim.l2.frame import BROADCAST, ETHERTYPE_ARP, ETHERTYPE_IPV4, Frame, host_mac
 from netsim.metrics.pcap import PcapWriter
@@ -189,3 +191,25 @@ def test_parse_interface_and_host_mac_make_a_host() -> None:
     """The pieces a scenario provides (``ip: 10.0.0.25/24``, a MAC) are all a stack needs."""
     host = HostStack(host_mac(5), IpConfig(parse_interface("10.0.0.25/24")))
     assert str(host.ip.address) == "10.0.0.25"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from([ETHERTYPE_ARP, ETHERTYPE_IPV4, 0x86DD]),
+    st.binary(max_size=200),
+    st.booleans(),
+)
+def test_garbage_frames_never_crash_the_stack(
+    ethertype: int, payload: bytes, valid_ip: bool
+) -> None:
+    """Random payloads (some inside a valid IPv4 header, so TCP and ICMP decoders see
+    garbage too) are counted and dropped, never raised."""
+    host = HostStack(host_mac(2), IpConfig(auto_interface(1)))
+    if valid_ip and ethertype == ETHERTYPE_IPV4 and payload:
+        protocol = (IpProtocol.TCP, IpProtocol.ICMP, IpProtocol.UDP)[payload[0] % 3]
+        payload = Ipv4Packet(
+            IPv4Address("10.0.0.1"), host.ip.address, protocol, payload[1:]
+        ).to_bytes()
+    host.receive_frame(Frame.carrying(1, host.mac, host_mac(1), ethertype, payload), 0.0)
+    for out in host.frames_to_send(0.0):
+        assert out.to_frame(2, host.mac).size >= 64
