@@ -136,7 +136,17 @@ class MacTable(Generic[P]):
         self.age(now)
         self.aging_time = aging_time
         self._check_at = float("-inf")  # expiry times moved: look again at the next call
-        self.age(now)
+        if aging_time <= 0:
+            return
+        # Entries already older than the new aging time go now, not at some past instant.
+        dynamic = self._dynamic
+        while dynamic:
+            mac, (port, seen) = next(iter(dynamic.items()))
+            if seen + aging_time > now:
+                break
+            del dynamic[mac]
+            if self.listener is not None:
+                self.listener(now, MacEvent.AGE_OUT, mac, port)
 
     def clear(self) -> None:
         """Forget every dynamic entry (``clear mac address-table dynamic``)."""

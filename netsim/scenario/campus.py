@@ -33,6 +33,16 @@ class CampusBuilding(Strict):
     model: ModelName = "WS-C3750G-12S"
     members: Annotated[int, Field(ge=1, le=9)] = 1
 
+    @model_validator(mode="after")
+    def _stackable(self) -> CampusBuilding:
+        if self.members > MODELS[self.model].max_stack_members:
+            raise ValueError(
+                f"a {self.model} cannot have {self.members} members: it does not stack"
+                if MODELS[self.model].max_stack_members == 1
+                else f"a {self.model} stack has at most {MODELS[self.model].max_stack_members}"
+            )
+        return self
+
 
 class CampusRoom(Strict):
     """One room's access device and its hosts."""

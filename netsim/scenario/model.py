@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from netsim.l2.mac_table import MacEvent
 from netsim.l2.switching import SwitchingMode
@@ -24,17 +32,37 @@ from netsim.scenario.units import (
 )
 from netsim.topology.catalog import MODELS
 
-Rate = Annotated[float, BeforeValidator(parse_rate)]
+
+def _quantity(pattern: str, example: str) -> WithJsonSchema:
+    """How editors should see a quantity: a string with a unit (or 0)."""
+    return WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "pattern": pattern}, {"const": 0}],
+            "examples": [example],
+        }
+    )
+
+
+_NUM = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*"
+Rate = Annotated[
+    float, BeforeValidator(parse_rate), _quantity(_NUM + r"[kKMGT]?(bps|bit/s|b/s)?$", "100M")
+]
 """Bits per second, written ``100M`` or ``1G``."""
-Time = Annotated[float, BeforeValidator(parse_time)]
+Time = Annotated[
+    float, BeforeValidator(parse_time), _quantity(_NUM + r"(s|ms|us|µs|ns|ps|min|h)$", "1ms")
+]
 """Seconds, written ``50ns``, ``1ms`` or ``300s``."""
-Size = Annotated[int, BeforeValidator(parse_bytes)]
+Size = Annotated[
+    int, BeforeValidator(parse_bytes), _quantity(_NUM + r"(B|kB|KB|MB|GB|KiB|MiB|GiB)$", "512KB")
+]
 """Bytes, written ``512KB`` or ``1MiB``."""
-Length = Annotated[float, BeforeValidator(parse_length)]
+Length = Annotated[float, BeforeValidator(parse_length), _quantity(_NUM + r"(m|km|cm)$", "100m")]
 """Metres, written ``100m`` or ``2km``."""
-Percent = Annotated[float, BeforeValidator(parse_percent)]
+Percent = Annotated[float, BeforeValidator(parse_percent), _quantity(_NUM + r"%$", "50%")]
 """A fraction, written ``90%``."""
-FrameRate = Annotated[float, BeforeValidator(parse_frame_rate)]
+FrameRate = Annotated[
+    float, BeforeValidator(parse_frame_rate), _quantity(_NUM + r"[kKMG]?(pps|fps)$", "6.5Mpps")
+]
 """Frames per second, written ``6.5Mpps``."""
 
 Mode = Literal["store-and-forward", "cut-through", "fragment-free"]
@@ -190,7 +218,7 @@ class Topology(Strict):
     """The devices and the cables between them."""
 
     defaults: Defaults = Defaults()
-    nodes: dict[NodeName, Node]
+    nodes: dict[NodeName, Node] = {}
     links: list[Link] = []
 
 

@@ -136,3 +136,18 @@ def test_a_host_that_moves_is_relearned_on_its_new_port():
     # acc1 lost its entry for h1 when the link went down (802.1D flushes a downed port).
     flushed = ev[(ev["event"] == "age-out") & (ev["device"] == "acc1")]
     assert list(flushed["time"]) == [pytest.approx(1e-3)]
+
+
+def test_changing_the_aging_time_applies_to_entries_already_learned():
+    """At 3 ms the aging time drops from 300 s to 1 ms: h2, last seen at 1 ms, ages out at
+    once; h1, seen at 2 ms, 1 ms after that. So the frame at 20 ms floods."""
+    text = THREE_HOSTS.format(aging="300s", extra="").replace(
+        "traffic:", "events:\n  - {at: 3ms, action: set-aging, device: sw1, aging: 1ms}\ntraffic:"
+    )
+    res = netsim.run(netsim.loads(text))
+    ev = res.mac_events
+    aged = ev[ev["event"] == "age-out"].set_index("mac")["time"]
+    t_in = 72 * 8 / 100e6
+    assert aged["02:00:00:00:00:02"] == pytest.approx(3e-3)
+    assert aged["02:00:00:00:00:01"].iloc[0] == pytest.approx(2e-3 + t_in + 1e-3)
+    assert len(floods_of(ev)) == 2

@@ -1,0 +1,118 @@
+"""The campus builder: a ``campus:`` block becomes the devices and cables of a building.
+
+Three tiers, as a campus network is drawn in every textbook: the building node (a
+Catalyst 3750 stack), a floor switch per floor uplinked to it, rooms uplinked to their
+floor, hosts in the rooms, and a server room next to the floors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import netsim
+from netsim.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+CAMPUS = ROOT / "scenarios" / "campus.yaml"
+
+
+@pytest.fixture(scope="module")
+def campus() -> netsim.LoadedScenario:
+    return netsim.load(CAMPUS)
+
+
+def test_the_campus_expands_to_the_expected_devices(campus):
+    nodes = campus.topology.nodes
+    kinds = {}
+    for spec in nodes.values():
+        kinds[spec.kind] = kinds.get(spec.kind, 0) + 1
+    # 1 building + 3 floors + 6 rooms + 1 server room; 72 PCs + the mail server.
+    assert kinds == {"switch": 11, "host": 73}
+    assert len(campus.topology.links) == 83  # a tree: one cable fewer than devices
+    assert nodes["building"].model == "WS-C3750G-12S" and nodes["building"].stack_members == 2
+    assert nodes["f2"].model == "WS-C2960G-24TC-L"
+    assert nodes["f3r2"].model == "WS-C2960-24TT-L"
+    assert nodes["mail"].ip == "10.0.0.25/24"
+    assert [n for n in nodes if n.startswith("f1r1h")] == [f"f1r1h{i:02d}" for i in range(1, 13)]
+
+
+def test_cables_use_real_interface_names_and_speeds(campus):
+    links = {(lk.a, lk.b): lk for lk in campus.topology.links}
+    # Floors are spread over the stack members; the server room takes the next port.
+    assert (("f1", "Gi0/24"), ("building", "Gi1/0/1")) in links
+    assert (("f2", "Gi0/24"), ("building", "Gi2/0/1")) in links
+    assert (("f3", "Gi0/24"), ("building", "Gi1/0/2")) in links
+    assert (("serverroom", "Gi0/24"), ("building", "Gi2/0/2")) in links
+    room_up = links[("f1r2", "Gi0/1"), ("f1", "Gi0/2")]
+    assert room_up.rate_bps == 1e9
+    desk = links[("f1r1h03", "eth0"), ("f1r1", "Fa0/3")]
+    assert desk.rate_bps == 100e6  # a Fast Ethernet port: 100 Mb/s to the desk
+    uplink = links[("f1", "Gi0/24"), ("building", "Gi1/0/1")]
+    assert uplink.media == "1000BASE-SX" and uplink.delay_s == pytest.approx(120 / 2e8)
+
+
+def test_netsim_expand_prints_a_plain_scenario_that_loads_the_same(tmp_path, capsys, campus):
+    assert main(["expand", str(CAMPUS)]) == 0
+    text = capsys.readouterr().out
+    data = yaml.safe_load(text)
+    assert "campus" not in data and len(data["topology"]["nodes"]) == 84
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(text)
+    again = netsim.load(plain)
+    assert again.topology.nodes == campus.topology.nodes
+    assert again.topology.links == campus.topology.links
+
+
+BASE = """
+name: c
+duration: 1s
+campus:
+{campus}
+"""
+
+
+@pytest.mark.parametrize(
+    ("campus", "path", "words"),
+    [
+        ("  redundant_uplinks: true", "campus", "spanning tree is not modelled yet"),
+        (
+            "  floors: {count: 12}",
+            "campus.floors.count",
+            "12 floors and the server room need 13 ports on the building node",
+        ),
+        (
+            "  floors: {room: {hosts: 30}}",
+            "campus.floors.room.hosts",
+            "30 hosts and an uplink need 31 ports; a room WS-C2960-24TT-L has 26",
+        ),
+        (
+            "  floors: {room: {kind: hub, model: WS-C2960-24TT-L}}",
+            "campus.floors.room",
+            "a hub room has no switch model",
+        ),
+        (
+            "  building: {model: WS-C2960-24TT-L, members: 2}",
+            "campus.building",
+            "cannot have 2 members",
+        ),
+        (
+            "  building: {modle: WS-C3750G-12S}",
+            "campus.building.modle",
+            "unknown key 'modle' (did you mean 'model'?)",
+        ),
+    ],
+)
+def test_a_campus_that_cannot_be_built_says_why(campus, path, words):
+    with pytest.raises(netsim.ScenarioError) as caught:
+        netsim.loads(BASE.format(campus=campus))
+    messages = [f"{p.path}: {p.message}" for p in caught.value.problems]
+    assert any(m.startswith(path) and words in m for m in messages), messages
+
+
+def test_hub_rooms_make_shared_segments():
+    sc = netsim.loads(BASE.format(campus="  floors: {rooms: 1, room: {kind: hub, hosts: 5}}"))
+    hub_links = [lk for lk in sc.topology.links if lk.b[0] == "f1r1" or lk.a[0] == "f1r1"]
+    assert len(hub_links) == 6 and all(lk.duplex == "half" for lk in hub_links)

@@ -1,0 +1,83 @@
+"""``netsim sweep``: one scenario over a grid of values, one combined table, the same
+whatever the number of worker processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import netsim
+from netsim.cli import main
+
+SCENARIO = """
+name: sw
+duration: 2ms
+topology:
+  defaults: {link: {speed: 100M, delay: 100ns}}
+  nodes:
+    h1: {kind: host}
+    sw1: {kind: switch, ports: 4}
+    sw2: {kind: switch, ports: 4}
+    h2: {kind: host}
+  links:
+    - endpoints: [h1, sw1]
+    - endpoints: [sw1, sw2]
+    - endpoints: [sw2, h2]
+traffic:
+  - {kind: frames, name: warm, from: h2, to: h1, count: 1}
+  - {kind: frames, name: probe, from: h1, to: h2, size: [64, 1518], rate: 40%,
+     pattern: poisson, start: 100us}
+sweep:
+  topology.defaults.switch.mode: [store-and-forward, cut-through, fragment-free]
+  seed: [1, 2]
+"""
+
+
+@pytest.fixture
+def scenario_file(tmp_path: Path) -> Path:
+    path = tmp_path / "sweep.yaml"
+    path.write_text(SCENARIO)
+    return path
+
+
+def test_results_are_identical_with_one_or_two_workers(scenario_file, tmp_path, capsys):
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}"
+        assert main(["sweep", str(scenario_file), "--workers", workers, "--out", str(out)]) == 0
+    one = (tmp_path / "w1" / "sweep.csv").read_bytes()
+    two = (tmp_path / "w2" / "sweep.csv").read_bytes()
+    assert one == two
+    table = pd.read_csv(tmp_path / "w1" / "sweep.csv")
+    assert list(table.columns[:3]) == ["point", "topology.defaults.switch.mode", "seed"]
+    assert len(set(table["point"])) == 6
+    assert (tmp_path / "w1" / "sweep.png").is_file()
+    assert len([p for p in (tmp_path / "w1").iterdir() if p.is_dir()]) == 6
+
+
+def test_cut_through_beats_store_and_forward_in_the_table(scenario_file, tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["sweep", str(scenario_file), "--workers", "1", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "sweep.csv")
+    probe = table[(table["traffic"] == "probe") & (table["seed"] == 1)]
+    by_mode = probe.set_index("topology.defaults.switch.mode")["latency_p50"]
+    assert by_mode["cut-through"] < by_mode["fragment-free"] < by_mode["store-and-forward"]
+
+
+def test_a_bad_value_in_the_grid_names_the_point(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(SCENARIO.replace("fragment-free]", "fragment-free, cut-thru]"))
+    from netsim.sweep import grid
+
+    with pytest.raises(netsim.ScenarioError) as caught:
+        grid(netsim.load(path))
+    (problem,) = caught.value.problems
+    assert "topology.defaults.switch.mode='cut-thru'" in problem.message
+
+
+def test_a_scenario_without_a_sweep_is_told_so(tmp_path, capsys):
+    path = tmp_path / "plain.yaml"
+    path.write_text(SCENARIO.split("sweep:")[0])
+    assert main(["sweep", str(path)]) == 2
+    assert "no sweep: block" in capsys.readouterr().err
