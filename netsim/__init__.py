@@ -9,7 +9,16 @@ res.save("results/two-switches")
 
 __version__ = "0.1.0"
 
-from netsim.api import LoadedScenario, Results, load, loads, run
+from netsim.api import LoadedScenario, Results, follow_frame, load, loads, run
 from netsim.scenario.errors import ScenarioError
 
-__all__ = ["LoadedScenario", "Results", "ScenarioError", "__version__", "load", "loads", "run"]
+__all__ = [
+    "LoadedScenario",
+    "Results",
+    "ScenarioError",
+    "__version__",
+    "follow_frame",
+    "load",
+    "loads",
+    "run",
+]

@@ -10,8 +10,10 @@ res.save("results/two-switches")
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+import pandas as pd
 
 from netsim import __version__
 from netsim.apps.frames import FrameSource
@@ -26,29 +28,38 @@ from netsim.l2.host import Host
 from netsim.l2.mac_table import MacEvent
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Switch
 from netsim.metrics.results import Results, summarize_frames, summarize_table
-from netsim.metrics.tables import app_tables, frames_table, mac_events_table, ports_table
+from netsim.metrics.tables import (
+    app_tables,
+    frames_table,
+    hops_table,
+    mac_events_table,
+    ports_table,
+)
 from netsim.phy.link import Link
 from netsim.phy.port import Port
 from netsim.scenario import model as m
-from netsim.scenario.load import LoadedScenario, load, loads
+from netsim.scenario.load import LoadedScenario, from_data, load, loads
 from netsim.scenario.resolve import find_link, tcp_ports
 from netsim.topology.build import Network, build
 
-__all__ = ["LoadedScenario", "Results", "load", "loads", "run"]
+__all__ = ["LoadedScenario", "Results", "follow_frame", "load", "loads", "run"]
 
 
 def run(
     scenario: LoadedScenario,
     seed: int | None = None,
     progress: Callable[[float], None] | None = None,
+    follow: Iterable[int] = (),
 ) -> Results:
     """Simulate ``scenario`` (with ``seed`` instead of the scenario's, if given).
 
-    ``progress`` is called now and then with the simulated time reached.
+    ``progress`` is called now and then with the simulated time reached. Every hop of the
+    frames whose ids are in ``follow`` is recorded in ``Results.hops`` (a ladder diagram).
     """
     started = time.perf_counter()
     spec = scenario.model
     sim = Simulation(spec.seed if seed is None else seed)
+    sim.trace.followed = frozenset(follow)
     net = build(scenario.topology, sim, _recorded_mac_events(spec.measure))
     captured = {text: _capture(net, text) for text in spec.measure.capture}
     _start_traffic(sim, net, spec)
@@ -81,6 +92,7 @@ def run(
         extra=extra,
         captures={text: sorted(frames_, key=lambda r: r[0]) for text, frames_ in captured.items()},
         topology=scenario.topology,
+        hops=hops_table(sim.trace),
     )
 
 
@@ -261,3 +273,35 @@ def _set_aging(sim: Simulation, switch: Switch, aging: float) -> None:
 def _clear_table(sim: Simulation, switch: Switch) -> None:
     switch.table.age(sim.now)
     switch.table.clear()
+
+
+MODES = ("store-and-forward", "cut-through", "fragment-free")
+
+
+def follow_frame(
+    scenario: LoadedScenario, frame_id: int, modes: Iterable[str] | None = MODES
+) -> dict[str, pd.DataFrame]:
+    """Every hop of frame ``frame_id``, once per switching mode (all switches set to it).
+
+    ``modes=None`` runs the scenario as it is. Returns ``{label: hops}``, where ``hops``
+    has a row per link crossed (see :func:`netsim.metrics.tables.hops_table`): the data
+    of a ladder (time-space) diagram.
+    """
+    out: dict[str, pd.DataFrame] = {}
+    runs: dict[str, LoadedScenario] = {}
+    if modes is None:
+        runs["as configured"] = scenario
+    else:
+        for mode in modes:
+            sets = [
+                f"topology.nodes.{name}.mode={mode}"
+                for name, node in scenario.topology.nodes.items()
+                if node.kind == "switch"
+            ]
+            runs[mode] = from_data(scenario.data, scenario.source, sets=sets)
+    for label, loaded in runs.items():
+        hops = run(loaded, follow=[frame_id]).hops
+        if hops.empty:
+            raise ValueError(f"frame {frame_id} never crossed a link in {loaded.name!r}")
+        out[label] = hops
+    return out

@@ -16,6 +16,8 @@ DropRecord = tuple[int, str, str, float, int]
 """frame_id, device, reason, time, hops."""
 MacRecord = tuple[float, str, str, int, str, int]
 """time, device, event, mac, port, vlan."""
+HopRecord = tuple[int, str, str, float, float, float, float, int]
+"""frame_id, from port, to port, first bit out, last bit out, first bit in, last bit in, bytes."""
 
 
 @dataclass
@@ -28,6 +30,9 @@ class Trace:
     mac_events: list[MacRecord] = field(default_factory=list)
     expected_receivers: dict[int, int] = field(default_factory=dict)
     """frame_id -> how many hosts must receive a group-addressed frame for it to count."""
+    followed: frozenset[int] = frozenset()
+    """Frames whose every hop is recorded in :attr:`hops` (for ladder diagrams)."""
+    hops: list[HopRecord] = field(default_factory=list)
     tables: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     """Rows written by applications (``ping``, ``tcp``, ``imap``): one CSV file each."""
     first_bit_out: dict[int, float] = field(default_factory=dict)

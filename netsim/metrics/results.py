@@ -31,6 +31,8 @@ class Results:
     """Captured ports (``node:port``): (time, frame) in time order."""
     topology: Topology | None = None
     """The network that was simulated, as data (for drawing it)."""
+    hops: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Every link crossed by the frames ``netsim.run(..., follow=[ids])`` followed."""
 
     @property
     def ping(self) -> pd.DataFrame:

@@ -139,3 +139,22 @@ def mac_events_table(trace: Trace) -> pd.DataFrame:
 def app_tables(trace: Trace) -> dict[str, pd.DataFrame]:
     """The applications' tables (ping, tcp, imap ...), one DataFrame each, rows in order."""
     return {name: pd.DataFrame(rows) for name, rows in sorted(trace.tables.items())}
+
+
+HOP_COLUMNS = [
+    "frame_id",
+    "from_port",
+    "to_port",
+    "t_first_bit_out",
+    "t_last_bit_out",
+    "t_first_bit_in",
+    "t_last_bit_in",
+    "bytes",
+]
+
+
+def hops_table(trace: Trace) -> pd.DataFrame:
+    """One row per link crossed by a followed frame: when its first and last bits left
+    one port and reached the next (the rows of a ladder diagram), in time order."""
+    rows = sorted(trace.hops, key=lambda h: (h[0], h[3], h[1]))
+    return pd.DataFrame.from_records(rows, columns=HOP_COLUMNS)

@@ -218,6 +218,21 @@ class CsmaCdStation:
                 hub_port.counters.runts += 1
         else:
             frame = self.domain.damage(frame, path)
+        trace = self.domain.sim.trace
+        if frame.frame_id in trace.followed:
+            sender = first.sender.port
+            trace.hops.append(
+                (
+                    frame.frame_id,
+                    sender.label,
+                    self.port.label,
+                    first.start,
+                    first.end,
+                    rx.start,
+                    now,
+                    frame.length,
+                )
+            )
         self.port.deliver(frame, first.hops + path.links, rx.start, now)
 
 

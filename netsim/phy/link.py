@@ -77,6 +77,19 @@ class Link:
         wire = frame.wire_bytes
         t_first = start + self.delay_s
         t_last = t_first + wire * byte_time
+        if frame.frame_id in self.sim.trace.followed:
+            self.sim.trace.hops.append(
+                (
+                    frame.frame_id,
+                    sender.label,
+                    receiver.label,
+                    start,
+                    t_last - self.delay_s,
+                    t_first,
+                    t_last,
+                    frame.length,
+                )
+            )
         needed = receiver.owner.bytes_needed(receiver, frame)
         t_decide = t_last if needed >= wire else t_first + needed * byte_time
         self.sim.call_at(t_decide, receiver.deliver, frame, hops + 1, t_first, t_last)
