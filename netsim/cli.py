@@ -78,6 +78,24 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets")
     sweep.set_defaults(func=_sweep)
 
+    draw = sub.add_parser("draw", help="draw a scenario's topology")
+    draw.add_argument("scenario", type=Path)
+    draw.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
+    draw.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets")
+    draw.set_defaults(func=_draw)
+
+    ladder = sub.add_parser("ladder", help="time-space diagram of one frame, per switching mode")
+    ladder.add_argument("scenario", type=Path)
+    ladder.add_argument("--frame", type=int, required=True, help="frame_id, from frames.csv")
+    ladder.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
+    ladder.add_argument(
+        "--as-configured",
+        action="store_true",
+        help="one diagram with the scenario's own modes, not one per mode",
+    )
+    ladder.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets")
+    ladder.set_defaults(func=_ladder)
+
     expand = sub.add_parser("expand", help="print a scenario with its campus block expanded")
     expand.add_argument("scenario", type=Path)
     expand.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets")
@@ -189,6 +207,36 @@ def _plot_sweep(table: object, parameters: list[str], out: Path) -> None:
 
     assert isinstance(table, pd.DataFrame)
     plot_sweep(table, parameters, "latency_mean", out / "sweep.png", ylabel="mean latency (s)")
+
+
+def _draw(args: argparse.Namespace) -> int:
+    import netsim
+    from netsim.plots.topology import draw_topology
+
+    scenario = netsim.load(args.scenario, sets=args.sets)
+    draw_topology(scenario.topology, args.output, title=scenario.name)
+    print(f"{args.output}: {len(scenario.topology.nodes)} devices")
+    return 0
+
+
+def _ladder(args: argparse.Namespace) -> int:
+    import netsim
+
+    try:
+        from netsim.plots.ladder import save_ladder
+    except ImportError:
+        print("error: ladder diagrams are not available in this build", file=sys.stderr)
+        return EXIT_USAGE
+    scenario = netsim.load(args.scenario, sets=args.sets)
+    modes = None if args.as_configured else netsim.api.MODES
+    try:
+        hops = netsim.follow_frame(scenario, args.frame, modes)
+    except ValueError as e:
+        print(f"error: {args.scenario}: --frame {args.frame}: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    save_ladder(hops, args.output, title=f"{scenario.name}: frame {args.frame}")
+    print(f"{args.output}: frame {args.frame}, {', '.join(hops)}")
+    return 0
 
 
 def _expand(args: argparse.Namespace) -> int:

@@ -11,20 +11,17 @@ event loop, or by hand in a notebook.
 - :mod:`~netsim.net.ipv4`: the IPv4 header (RFC 791).
 - :mod:`~netsim.net.icmp`: ICMP echo (RFC 792).
 - :mod:`~netsim.net.tcp`: TCP segments and connections (RFC 9293, 6298, 5681).
-- :mod:`~netsim.net.host`: all of the above behind one Ethernet-frame interface, with
-  the recipe for running it under SimPy.
+- :mod:`~netsim.net.stack`: the adapter that puts all of the above on a simulated host's
+  NIC and clock (ARP before the first packet, every header real bytes).
+- :mod:`~netsim.net.sockets`: sockets for simulated processes, SimPy events for every
+  call that would block.
 """
 
 from netsim.net.addressing import IpConfig, parse_interface
 from netsim.net.errors import DecodeError
-from netsim.net.host import EchoReplyReceived, HostStack, OutgoingFrame, Unreachable
 
 __all__ = [
     "DecodeError",
-    "EchoReplyReceived",
-    "HostStack",
     "IpConfig",
-    "OutgoingFrame",
-    "Unreachable",
     "parse_interface",
 ]

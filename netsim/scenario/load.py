@@ -20,7 +20,7 @@ from typing import Any
 import pydantic
 import yaml
 
-from netsim.scenario import campus
+from netsim.scenario import campus, templates
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
 from netsim.scenario.resolve import resolve
@@ -103,6 +103,10 @@ def from_data(
             problems.append(Problem(origin, key, None, str(e)))
     if problems:
         raise ScenarioError(problems)
+    try:
+        data = templates.expand(data)
+    except templates.TemplateError as e:
+        raise ScenarioError([source.problem(e.path, str(e))]) from None
     if "campus" in data:
         try:
             data = campus.expand(data)
