@@ -183,7 +183,7 @@ def _copy_counted(
                 (*path, "links", i, "endpoints"), "only one end of a link can name a counted node"
             )
         j = counted[0]
-        base, sep, port = str(ends[j]).partition(":")
+        base, sep, _port = str(ends[j]).partition(":")
         if sep:
             raise TemplateError(
                 (*path, "links", i, "endpoints", j), f"{base} has copies: name it without a port"
