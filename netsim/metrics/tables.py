@@ -64,47 +64,14 @@ def frames_table(trace: Trace) -> pd.DataFrame:
             ok = bool(mine)
             last = mine[0] if mine else None
         if ok and last is not None:
-            t_in = last[1]
-            rows.append(
-                (
-                    frame_id,
-                    traffic,
-                    src,
-                    dst,
-                    size,
-                    t_queued,
-                    t_out,
-                    t_in,
-                    t_in - t_out,
-                    last[2],
-                    len(got),
-                    "delivered",
-                    "",
-                    "",
-                )
-            )
-            continue
-        dropped = drops.get(frame_id, [])
-        at_dst = [d for d in dropped if d[0] == dst]
-        device, reason = (at_dst or dropped or [("", "undelivered")])[0]
-        rows.append(
-            (
-                frame_id,
-                traffic,
-                src,
-                dst,
-                size,
-                t_queued,
-                t_out,
-                nan,
-                nan,
-                -1,
-                len(got),
-                "dropped",
-                device,
-                reason,
-            )
-        )
+            t_in, hops = last[1], last[2]
+            fate: tuple[Any, ...] = (t_in, t_in - t_out, hops, len(got), "delivered", "", "")
+        else:
+            dropped = drops.get(frame_id, [])
+            at_dst = [d for d in dropped if d[0] == dst]
+            device, reason = (at_dst or dropped or [("", "undelivered")])[0]
+            fate = (nan, nan, -1, len(got), "dropped", device, reason)
+        rows.append((frame_id, traffic, src, dst, size, t_queued, t_out, *fate))
     df = pd.DataFrame.from_records(rows, columns=FRAME_COLUMNS)
     return df.astype({"hops": "int64", "receivers": "int64"})
 
