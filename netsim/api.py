@@ -166,7 +166,7 @@ def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
             )
             continue
         if isinstance(t, m.ImapTraffic):
-            for client in t.clients:
+            for k, client in enumerate(t.clients):
                 ImapClient(
                     sim,
                     name,
@@ -178,7 +178,7 @@ def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
                     repeat=t.repeat,
                     think=t.think,
                     idle=t.idle,
-                    start=t.start,
+                    start=t.start + k * t.spread / len(t.clients),
                     stop_at=spec.duration,
                 )
             continue

@@ -348,6 +348,9 @@ class ImapTraffic(Strict):
     clients: Annotated[list[str], Field(min_length=1)]
     port: Annotated[int, Field(ge=1, le=65535)] = 143
     start: Time = 0.0
+    spread: Time = 0.0
+    """Clients start evenly spread over this time after ``start`` (users do not all
+    open their mail at the same instant)."""
     session: str | list[str] = "check-new-mail"
     """A named workload, or a list of workloads and raw command lines."""
     repeat: Annotated[int, Field(ge=1)] = 1
