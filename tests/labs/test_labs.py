@@ -8,14 +8,18 @@ suggests, and asserts the handout's claims on the tables a student would open.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import jsonschema
 import pandas as pd
 import pytest
+import yaml
 
 import netsim
 
-LABS = Path(__file__).resolve().parents[2] / "scenarios" / "labs"
+ROOT = Path(__file__).resolve().parents[2]
+LABS = ROOT / "scenarios" / "labs"
 US = 1e-6
 NS = 1e-9
 MAC = {"pc1": "02:00:00:00:00:01", "pc2": "02:00:00:00:00:02"}
@@ -46,6 +50,13 @@ def test_every_lab_is_a_handout_and_is_tested():
         for part in ("Question", "What to change", "What to look for", "--set"):
             assert part in text, (lab, part)
         assert lab[3:].replace("-", "_") in tested, f"no test_lab_{lab[3:]} for {lab}"
+
+
+@pytest.mark.parametrize("path", sorted(LABS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_lab_satisfies_the_published_schema(path: Path):
+    """A teacher's editor, validating with schema/scenario.schema.json, accepts every lab."""
+    schema = json.loads((ROOT / "schema" / "scenario.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(path.read_text()))
 
 
 def test_lab_flooding():
