@@ -49,18 +49,27 @@ def message(size: int) -> bytes:
     return head + line * max(1, (size - len(head)) // len(line))
 
 
+#: Rounds per measurement; the best is reported, since on a shared machine other
+#: processes only ever slow a round down.
+ROUNDS = 3
+
+
 def rate(operation: Callable[[], object], seconds: float) -> float:
-    """Operations per second of ``operation`` run back to back for ``seconds``."""
+    """Best operations per second of ``operation`` over :data:`ROUNDS` timed rounds."""
     operation()  # warm up
-    count = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-    while True:
-        operation()
-        count += 1
-        now = time.perf_counter()
-        if now >= deadline:
-            return count / (now - start)
+    best = 0.0
+    for _ in range(ROUNDS):
+        count = 0
+        start = time.perf_counter()
+        deadline = start + seconds / ROUNDS
+        while True:
+            operation()
+            count += 1
+            now = time.perf_counter()
+            if now >= deadline:
+                break
+        best = max(best, count / (now - start))
+    return best
 
 
 def start_server(users: Path, store: str | None) -> tuple[subprocess.Popen[bytes], int]:
