@@ -39,7 +39,7 @@ from netsim.phy.link import Link
 from netsim.phy.port import Port
 from netsim.scenario import model as m
 from netsim.scenario.load import LoadedScenario, from_data, load, loads
-from netsim.scenario.resolve import find_link, tcp_ports
+from netsim.scenario.resolve import find_link, is_endpoint, tcp_ports
 from netsim.topology.build import Network, build
 
 __all__ = ["LoadedScenario", "Results", "follow_frame", "load", "loads", "run"]
@@ -124,13 +124,7 @@ def _start_mail_servers(sim: Simulation, net: Network, spec: m.Scenario) -> None
         ImapService(sim, net.stacks[server], accounts, port)
 
 
-def _is_end(end: tuple[str, str], text: str) -> bool:
-    node, sep, port = text.partition(":")
-    return end[0] == node and (not sep or end[1] == port)
-
-
 def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
-    scenario_topology = net.topology
     _start_mail_servers(sim, net, spec)
     ports = tcp_ports(spec)
     for i, t in enumerate(spec.traffic):
@@ -151,9 +145,9 @@ def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
             )
             continue
         if isinstance(t, m.LoadTraffic):
-            link = find_link(scenario_topology, t.link)
+            link = find_link(net.topology, t.link)
             assert link is not None
-            sender = link.a if _is_end(link.a, t.link[0]) else link.b
+            sender = link.a if is_endpoint(link.a, t.link[0]) else link.b
             LoadSource(
                 sim,
                 name,

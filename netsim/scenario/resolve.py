@@ -443,13 +443,15 @@ def _not_a_host(name: str, topo: Topology, broadcast_ok: bool = False) -> str:
     return f"unknown host {name!r} (hosts are: {', '.join(topo.hosts()) or 'none'})"
 
 
+def is_endpoint(end: tuple[str, str], text: str) -> bool:
+    """Does ``text`` (``node`` or ``node:port``) name the link end ``end``?"""
+    node, sep, port = text.partition(":")
+    return end[0] == node and (not sep or end[1] == port)
+
+
 def find_link(topo: Topology, ends: tuple[str, str]) -> LinkSpec | None:
     """The link whose endpoints are ``ends`` (``node`` or ``node:port``, either order)."""
-
-    def matches(end: tuple[str, str], text: str) -> bool:
-        node, sep, port = text.partition(":")
-        return end[0] == node and (not sep or end[1] == port)
-
+    matches = is_endpoint
     for link in topo.links:
         x, y = ends
         if (matches(link.a, x) and matches(link.b, y)) or (
