@@ -89,6 +89,7 @@ class LineFramer:
         self._literal.clear()
         self._waiting = False
         self._error = None
+        self._line_bytes = 0
 
     def accept_literal(self) -> None:
         """The server sent ``+``: the announced literal's octets come next."""
