@@ -29,10 +29,21 @@ from netsim.mail.store import Mailbox, MailStore, StoreError
 from netsim.mail.users import UserFileError, Users
 
 
+def _port(text: str) -> int:
+    """A TCP port number for argparse, 0 meaning any free port."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is outside 0..65535")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``serve-mail`` options to ``parser``."""
     parser.add_argument(
-        "--imap", type=int, required=True, metavar="PORT", help="IMAP port (0: any)"
+        "--imap", type=_port, required=True, metavar="PORT", help="IMAP port (0: any)"
     )
     parser.add_argument(
         "--users", required=True, metavar="FILE", help="user file, one name:password per line"
@@ -41,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--store", metavar="DIR", help="keep mail durably in DIR (default: in memory)"
     )
     parser.add_argument("--host", default="127.0.0.1", metavar="ADDR", help="address to bind")
-    parser.add_argument("--imaps", type=int, metavar="PORT", help="IMAP over TLS port")
+    parser.add_argument("--imaps", type=_port, metavar="PORT", help="IMAP over TLS port")
     parser.add_argument("--cert", metavar="F", help="TLS certificate (PEM), enables STARTTLS")
     parser.add_argument("--key", metavar="F", help="TLS private key (PEM)")
     parser.add_argument(
