@@ -23,6 +23,7 @@ from netsim.mail.imap.events import (
     Continuation,
     IdleDone,
     LiteralRequest,
+    LiteralTooLarge,
     SaslResponse,
     Sentinel,
     ServerInput,
@@ -89,6 +90,8 @@ class ServerConnection:
         if frame is None:
             return self._closed_or(NEED_DATA)
         if isinstance(frame, FramingError):
+            if frame.too_big:
+                return LiteralTooLarge(split_tag(frame.head), frame.reason)
             return BadCommand(split_tag(frame.head), frame.reason)
         if isinstance(frame, LiteralAnnounced):
             tag = split_tag(frame.head)

@@ -47,6 +47,18 @@ class BadCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class LiteralTooLarge:
+    """A literal over the size limit: answer ``NO [TOOBIG]`` (RFC 7889).
+
+    The connection has already refused a synchronizing literal's data, or read and
+    discarded a non-synchronizing one, and dropped the command.
+    """
+
+    tag: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class LiteralRequest:
     """The client announced a synchronizing literal and waits for ``+`` to send it.
 
@@ -161,5 +173,13 @@ class SendRaw:
     line: bytes
 
 
-ServerInput = Command | BadCommand | LiteralRequest | IdleDone | SaslResponse | ConnectionClosed
+ServerInput = (
+    Command
+    | BadCommand
+    | LiteralTooLarge
+    | LiteralRequest
+    | IdleDone
+    | SaslResponse
+    | ConnectionClosed
+)
 ServerOutput = Tagged | UntaggedStatus | Untagged | Continuation

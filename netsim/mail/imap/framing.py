@@ -39,10 +39,14 @@ class LiteralAnnounced:
 
 @dataclass(frozen=True, slots=True)
 class FramingError:
-    """A line that broke a limit; ``head`` is its start (to recover the tag)."""
+    """A line that broke a limit; ``head`` is its start (to recover the tag).
+
+    ``too_big`` is set when the limit broken was the literal size (RFC 7889 TOOBIG).
+    """
 
     head: bytes
     reason: str
+    too_big: bool = False
 
 
 Frame = Line | LiteralAnnounced | FramingError
@@ -69,6 +73,7 @@ class LineFramer:
         self._discard_literal = False
         self._waiting = False
         self._error: str | None = None
+        self._too_big = False
         self._line_bytes = 0
 
     @property
@@ -89,6 +94,7 @@ class LineFramer:
         self._literal.clear()
         self._waiting = False
         self._error = None
+        self._too_big = False
         self._line_bytes = 0
 
     def accept_literal(self) -> None:
@@ -102,6 +108,7 @@ class LineFramer:
         self._literal.clear()
         self._parts.clear()
         self._error = None
+        self._too_big = False
         self._line_bytes = 0
 
     def raw_line(self) -> bytes | None:
@@ -161,11 +168,13 @@ class LineFramer:
             too_big = self.max_literal is not None and size > self.max_literal
             self._discard_literal = too_big or self._error is not None
             if too_big:
+                reason = f"literal of {size} octets exceeds the limit of {self.max_literal}"
                 if sync:
                     head = self._parts[0]
                     self.reject_literal()
-                    return FramingError(head, f"literal of {size} octets exceeds limit")
-                self._error = self._error or f"literal of {size} octets exceeds limit"
+                    return FramingError(head, reason, too_big=True)
+                if self._error is None:
+                    self._error, self._too_big = reason, True
             if size == 0:
                 self._parts.append(b"")  # an empty literal is complete at once
             if sync and self._error is None:
@@ -174,16 +183,17 @@ class LineFramer:
             if sync:
                 # Poisoned line: refuse now rather than make the client send the data.
                 head = self._parts[0]
-                reason = self._error or "bad line"
+                reason, too_big = self._error or "bad line", self._too_big
                 self.reject_literal()
-                return FramingError(head, reason)
+                return FramingError(head, reason, too_big)
 
     def _finish(self) -> Frame:
         parts = tuple(self._parts)
-        error = self._error
+        error, too_big = self._error, self._too_big
         self._parts = []
         self._error = None
+        self._too_big = False
         self._line_bytes = 0
         if error is not None:
-            return FramingError(parts[0] if parts else b"", error)
+            return FramingError(parts[0] if parts else b"", error, too_big)
         return Line(parts)

@@ -30,6 +30,7 @@ from netsim.mail.imap.events import (
     Continuation,
     IdleDone,
     LiteralRequest,
+    LiteralTooLarge,
     SaslResponse,
     ServerOutput,
     Tagged,
@@ -130,6 +131,11 @@ class ServerSession:
                     self.emit(UntaggedStatus("BAD", event.reason))
                 else:
                     self.emit(Tagged(event.tag, "BAD", event.reason))
+            elif isinstance(event, LiteralTooLarge):
+                if event.tag is None:
+                    self.emit(UntaggedStatus("BAD", event.reason))
+                else:
+                    self.emit(Tagged(event.tag, "NO", event.reason, "TOOBIG"))
             elif isinstance(event, LiteralRequest):
                 self.emit(Continuation("Ready for literal data"))
             elif isinstance(event, IdleDone):
@@ -186,6 +192,7 @@ class ServerSession:
             "ACL",
             "RIGHTS=texk",
         ]
+        caps.append(f"APPENDLIMIT={self.server.config.max_literal}")  # RFC 7889
         if self.connection.state is State.NOT_AUTHENTICATED:
             if self.server.config.starttls and not self.tls:
                 caps.append("STARTTLS")

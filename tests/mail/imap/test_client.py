@@ -94,5 +94,6 @@ def test_a_refused_literal_is_never_sent() -> None:
     client.capabilities.discard("LITERAL+")
     first = client.send(Request("APPEND", ("INBOX", Literal(b"x" * 100))))
     events = pump(client, session.receive_data(first))
-    assert isinstance(events[0], Tagged) and events[0].status == "BAD"
+    assert isinstance(events[0], Tagged) and events[0].status == "NO"
+    assert events[0].code == "TOOBIG"
     assert client.send(Request("NOOP")) == b"A0003 NOOP\r\n"

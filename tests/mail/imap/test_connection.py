@@ -13,6 +13,7 @@ from netsim.mail.imap.events import (
     Continuation,
     IdleDone,
     LiteralRequest,
+    LiteralTooLarge,
     Tagged,
     UntaggedStatus,
 )
@@ -167,7 +168,7 @@ def test_literals_stay_small_until_someone_logs_in() -> None:
     conn = ServerConnection(max_literal=10**6)
     conn.receive_data(b"a LOGIN {100000}\r\n")
     refused = conn.next_event()
-    assert isinstance(refused, BadCommand) and "exceeds" in refused.reason
+    assert isinstance(refused, LiteralTooLarge) and "exceeds" in refused.reason
     conn.receive_data(b"b LOGIN u p\r\n")
     conn.next_event()
     conn.send(Tagged("b", "OK", "in"))

@@ -279,11 +279,18 @@ def test_multiappend_is_atomic(server: ImapServer) -> None:
 
 
 def test_oversized_literal_is_refused() -> None:
-    """Literals above the configured limit get NO/BAD before any data is sent."""
+    """Literals above the limit get NO [TOOBIG] (RFC 7889), announced as APPENDLIMIT.
+
+    A synchronizing literal is refused before the client sends it; a LITERAL+ one is
+    read, thrown away, and refused the same way.
+    """
     server = make_server(ServerConfig(max_literal=100))
     c = Client(server, "alice")
+    assert b"APPENDLIMIT=100" in c.greeting
     out = c.raw(b"a APPEND INBOX {101}\r\n")
-    assert out.startswith(b"a BAD") and b"exceeds" in out
+    assert out == b"a NO [TOOBIG] literal of 101 octets exceeds the limit of 100\r\n"
+    out = c.raw(b"b APPEND INBOX {101+}\r\n" + b"x" * 101 + b"\r\n")
+    assert out.startswith(b"b NO [TOOBIG]")
     assert c.status("NOOP") == "OK"
 
 
