@@ -631,3 +631,16 @@ def test_uid_commands_may_carry_expunge(server: ImapServer) -> None:
     lines = a.ok("UID FETCH 2 FLAGS")
     # The answer uses the numbers the client knew; then the news renumbers.
     assert lines == [b"* 2 FETCH (UID 2 FLAGS (\\Recent))", b"* 1 EXPUNGE"]
+
+
+def test_rename_edge_cases(server: ImapServer) -> None:
+    """INBOX may move below itself; other mailboxes may not; bad names are refused."""
+    c = Client(server, "alice")
+    c.append("INBOX", SIMPLE)
+    c.ok("RENAME INBOX INBOX/2020")
+    assert b"MESSAGES 1" in c.ok("STATUS INBOX/2020 (MESSAGES)")[0]
+    c.ok("CREATE a")
+    assert c.status("RENAME a a/b") == "NO"
+    assert c.status('RENAME a "b%"') == "NO"
+    assert c.status("RENAME a Sent") == "NO"
+    assert c.status("RENAME nosuch x") == "NO"

@@ -104,14 +104,15 @@ def do_rename(session: ServerSession, tag: str, args: Arguments) -> str:
     owner, path = names.split_name(user, new)
     if owner != box.owner:
         raise No("cannot rename into another user's hierarchy", "CANNOT")
-    if box.owner == user:
-        try:
-            names.check_new_name(path)
-        except names.NameError_ as exc:
-            raise No(str(exc), "CANNOT") from exc
+    try:
+        names.check_new_name(path)
+    except names.NameError_ as exc:
+        raise No(str(exc), "CANNOT") from exc
     if path.upper() == "INBOX" or session.store.mailbox(owner, path) is not None:
         raise No("destination mailbox already exists", "ALREADYEXISTS")
-    if path.startswith(box.name + DELIMITER):
+    # Renaming INBOX moves its messages, so INBOX/old is fine; any other mailbox
+    # cannot become its own inferior.
+    if box.name != "INBOX" and path.startswith(box.name + DELIMITER):
         raise No("cannot rename a mailbox into itself", "CANNOT")
     session.store.rename_mailbox(box, path)
     return "RENAME completed"
