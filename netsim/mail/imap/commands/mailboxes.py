@@ -173,12 +173,13 @@ def do_list(session: ServerSession, tag: str, args: Arguments) -> str:
     for name in visible:
         for parent in names.ancestors(name):
             listed.setdefault(parent, None)
+    parents = {parent for name in listed for parent in names.ancestors(name)}
     regex = names.pattern(reference, pattern)
     for name in sorted(listed, key=lambda n: (n != "INBOX", n)):
         if not regex.fullmatch(name):
             continue
         box = listed[name]
-        has_children = any(other.startswith(name + DELIMITER) for other in listed)
+        has_children = name in parents
         attrs = []
         if box is None or box.noselect:
             attrs.append("\\Noselect")
