@@ -644,3 +644,17 @@ def test_rename_edge_cases(server: ImapServer) -> None:
     assert c.status('RENAME a "b%"') == "NO"
     assert c.status("RENAME a Sent") == "NO"
     assert c.status("RENAME nosuch x") == "NO"
+
+
+def test_list_special_use_selection(server: ImapServer) -> None:
+    """RFC 6154: LIST (SPECIAL-USE) returns only Sent, Drafts, Trash and Junk."""
+    c = Client(server, "alice")
+    lines = c.ok('LIST (SPECIAL-USE) "" "*" RETURN (SPECIAL-USE)')
+    assert sorted(line.rsplit(b" ", 1)[1] for line in lines) == [
+        b"Drafts",
+        b"Junk",
+        b"Sent",
+        b"Trash",
+    ]
+    assert c.status('LIST (REMOTE) "" "*"') == "BAD"
+    assert c.status('LIST "" "*" RETURN (STATUS (MESSAGES))') == "BAD"

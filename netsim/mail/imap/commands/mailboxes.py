@@ -161,8 +161,33 @@ def _list_args(session: ServerSession, args: Arguments) -> tuple[str, str]:
         raise Bad(str(exc)) from exc
 
 
+def _list_options(args: Arguments) -> tuple[set[str], Arguments]:
+    """Split off RFC 5258 selection and RETURN options, of which we know SPECIAL-USE.
+
+    ``LIST (SPECIAL-USE) "" "*"`` is how RFC 6154 clients ask for just the special
+    mailboxes; the attributes themselves come back with every LIST anyway.
+    """
+    values = list(args.values)
+    selection: set[str] = set()
+    if values and isinstance(values[0], tuple):
+        for option in values.pop(0):
+            if not isinstance(option, Atom) or option.upper() != "SPECIAL-USE":
+                raise Bad(f"unsupported LIST selection option {str(option)[:40]}")
+            selection.add("SPECIAL-USE")
+    if len(values) == 4 and isinstance(values[2], Atom) and values[2].upper() == "RETURN":
+        returned = values[3]
+        if not isinstance(returned, tuple) or any(
+            not isinstance(o, Atom) or o.upper() not in ("SPECIAL-USE", "CHILDREN")
+            for o in returned
+        ):
+            raise Bad("unsupported LIST return option")
+        values = values[:2]
+    return selection, Arguments(tuple(values))
+
+
 def do_list(session: ServerSession, tag: str, args: Arguments) -> str:
     """LIST: names matching a pattern, with attributes (CHILDREN, SPECIAL-USE)."""
+    selection, args = _list_options(args)
     reference, pattern = _list_args(session, args)
     if not pattern:
         root = reference.split(DELIMITER)[0] + DELIMITER if DELIMITER in reference else ""
@@ -179,6 +204,8 @@ def do_list(session: ServerSession, tag: str, args: Arguments) -> str:
         if not regex.fullmatch(name):
             continue
         box = listed[name]
+        if "SPECIAL-USE" in selection and (box is None or not box.special_use):
+            continue
         has_children = name in parents
         attrs = []
         if box is None or box.noselect:
