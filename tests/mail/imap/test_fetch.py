@@ -50,3 +50,33 @@ def test_part_numbering_inside_an_encapsulated_message() -> None:
     assert section_bytes(root, Section((3,), "TEXT")) == b"inner body"
     assert section_bytes(root, Section((3, 1))) == b"inner body"
     assert section_bytes(root, Section((2,), "HEADER")) is None
+
+
+NESTED = (
+    b"Subject: nested\r\nX-Spam: no\r\n"
+    b'Content-Type: multipart/mixed; boundary="outer"\r\n\r\n'
+    b"--outer\r\n"
+    b'Content-Type: multipart/alternative; boundary="inner"\r\n\r\n'
+    b"--inner\r\nContent-Type: text/plain\r\n\r\nplain\r\n"
+    b"--inner\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n"
+    b"--inner--\r\n"
+    b"--outer\r\nContent-Type: application/pdf\r\n\r\nPDF\r\n"
+    b"--outer--\r\n"
+)
+
+
+def test_nested_multipart_numbering() -> None:
+    """1.1 and 1.2 are the alternatives inside part 1; 2 is the attachment."""
+    root = mime.parse(NESTED)
+    assert section_bytes(root, Section((1, 1))) == b"plain"
+    assert section_bytes(root, Section((1, 2))) == b"<p>html</p>"
+    assert section_bytes(root, Section((1, 2), "MIME")) == b"Content-Type: text/html\r\n\r\n"
+    assert section_bytes(root, Section((2,))) == b"PDF"
+    assert section_bytes(root, Section((1, 3))) is None
+
+
+def test_header_fields_not() -> None:
+    """HEADER.FIELDS.NOT keeps every field except the named ones, plus the blank line."""
+    root = mime.parse(NESTED)
+    kept = section_bytes(root, Section((), "HEADER.FIELDS.NOT", ("CONTENT-TYPE", "X-SPAM")))
+    assert kept == b"Subject: nested\r\n\r\n"
