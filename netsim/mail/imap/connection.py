@@ -156,10 +156,8 @@ class ServerConnection:
             self._framer.accept_literal()
             self._pending = None
             self.mode = Mode.COMMAND
-        elif isinstance(pending, Command) and pending.name == "IDLE":
-            self.mode = Mode.IDLE
-        elif isinstance(pending, Command) and pending.name == "AUTHENTICATE":
-            self.mode = Mode.SASL
+        elif isinstance(pending, Command) and pending.name in states.CONTINUATION_MODES:
+            self.mode = states.CONTINUATION_MODES[pending.name]
         else:
             raise ProtocolMisuse("continuation sent with nothing to continue")
 

@@ -146,6 +146,15 @@ ON_FAILURE: dict[str, Trigger] = {
 }
 
 
+#: How input is read after the server's ``+`` to a command (a ``+`` to a literal just
+#: lets the literal in, and the command line goes on).  A tagged response to the
+#: command always returns to :attr:`Mode.COMMAND`.
+CONTINUATION_MODES: dict[str, Mode] = {
+    "IDLE": Mode.IDLE,
+    "AUTHENTICATE": Mode.SASL,
+}
+
+
 def next_state(state: State, trigger: Trigger) -> State:
     """The state after ``trigger``; triggers that do not apply leave the state alone."""
     return TRANSITIONS.get((state, trigger), state)
