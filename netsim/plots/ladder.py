@@ -151,7 +151,7 @@ def ladder_figure(
     top = min(0.0, earliest) * MICROSECONDS
     span = end * MICROSECONDS - top
     axes[0].set_ylim(end * MICROSECONDS + 0.12 * span, top - 0.04 * span)
-    axes[0].set_ylabel("time since the first bit of the delivered copy left (µs), downward")
+    axes[0].set_ylabel("µs since the frame's first bit left its source (time runs down)")
     handles = [
         Patch(facecolor=BAND_COLORS[0], alpha=0.35, label="bits on a link"),
         Line2D([], [], color="black", linewidth=1.6, label="first bit"),

@@ -16,6 +16,9 @@ sees is checked, not only the table behind it.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from matplotlib.patches import Polygon
 
@@ -132,3 +135,21 @@ def test_collision_fragments_on_a_hub_are_drawn_before_the_frame():
     fig = ladder_figure(hops, to="server")
     hatched = [p for p in fig.axes[0].patches if p.get_hatch()]
     assert hatched and all(max(y for _, y in p.get_xy()) < 0 for p in hatched)
+
+
+def test_drawing_a_ladder_never_imports_pyplot(tmp_path):
+    """Like every netsim figure, the ladder uses matplotlib's object API only."""
+    code = f"""
+import sys
+from pathlib import Path
+import pandas as pd
+from netsim.plots.ladder import save_ladder
+hops = pd.DataFrame({{"frame_id": [1, 1], "from_port": ["a:eth0", "sw:2"],
+    "to_port": ["sw:1", "b:eth0"], "t_first_bit_out": [0.0, 1e-6],
+    "t_last_bit_out": [5e-6, 6e-6], "t_first_bit_in": [1e-7, 1.1e-6],
+    "t_last_bit_in": [5.1e-6, 6.1e-6], "bytes": [512, 512]}})
+save_ladder({{"cut-through": hops}}, Path({str(tmp_path / "l.png")!r}))
+assert "matplotlib.pyplot" not in sys.modules, "pyplot was imported"
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
