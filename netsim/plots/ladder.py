@@ -294,6 +294,12 @@ def _us(value: float) -> str:
     return "0" if text == "-0" else text
 
 
-def save_ladder(hops: dict[str, pd.DataFrame], path: Path, title: str | None = None) -> Path:
-    """Draw :func:`ladder_figure` of ``hops`` and write it as a PNG at ``path``."""
-    return save_figure(ladder_figure(hops, title), Path(path))
+def save_ladder(
+    hops: dict[str, pd.DataFrame],
+    path: Path,
+    title: str | None = None,
+    *,
+    to: str | None = None,
+) -> Path:
+    """Draw :func:`ladder_figure` of ``hops`` (path to ``to``) as a PNG at ``path``."""
+    return save_figure(ladder_figure(hops, title, to=to), Path(path))

@@ -125,6 +125,15 @@ def test_a_flooded_frame_is_drawn_to_the_receiver_asked_for():
         ladder_path(hops, to="nowhere")
 
 
+def test_save_ladder_follows_the_branch_asked_for(tmp_path):
+    """``save_ladder(..., to=)`` draws the path to that receiver (the CLI's ``--to``)."""
+    scenario = netsim.load("scenarios/learning-aging.yaml")
+    hops = netsim.follow_frame(scenario, 1, modes=None)
+    assert save_ladder(hops, tmp_path / "h3.png", to="h3").stat().st_size > 0
+    labels = [t.get_text() for t in ladder_figure(hops, to="h3").axes[0].get_xticklabels()]
+    assert labels[-1] == "h3\neth0"
+
+
 def test_collision_fragments_on_a_hub_are_drawn_before_the_frame():
     """On a hub a frame may collide and be retried: the aborted attempts are grey,
     hatched bands above (earlier than) the copy that got through."""
