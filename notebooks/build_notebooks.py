@@ -579,7 +579,9 @@ HUB_VS_SWITCH = [
         full buffers. The switch can deliver no more than 10 Mb/s to the sink either, but
         no collisions waste capacity: the sink's port runs at full rate and the excess
         queues in the switch (512 KB of buffer: nothing is dropped in this short run, but
-        the delay grows without bound).
+        the delay grows without bound, past the hub's at 120 %). The hub's delay levels
+        off only because its PCs' 10 KB buffers overflow: the frames that would have
+        waited longest are dropped instead of delayed.
 
         ## Half against full duplex
 
