@@ -234,7 +234,7 @@ def _ladder(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"error: {args.scenario}: --frame {args.frame}: {e}", file=sys.stderr)
         return EXIT_USAGE
-    save_ladder(hops, args.output, title=f"{scenario.name}: frame {args.frame}")
+    save_ladder(hops, args.output, title=scenario.name)
     print(f"{args.output}: frame {args.frame}, {', '.join(hops)}")
     return 0
 
