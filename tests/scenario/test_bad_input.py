@@ -154,6 +154,13 @@ CASES = [
         12,
         "either interval or rate, not both",
     ),
+    (
+        "a capture on a port that does not exist",
+        ("traffic:", "measure: {capture: ['sw1:9']}\ntraffic:"),
+        "measure.capture[0]",
+        11,
+        "no port 'sw1:9' (write it as node:port)",
+    ),
 ]
 
 
@@ -249,3 +256,13 @@ def test_the_base_scenario_is_valid(tmp_path, capsys):
 def test_the_messages_read_well():
     """The cases' scenario snippets stay small enough to read in a test report."""
     assert all(len(textwrap.dedent(c[1][1])) < 120 for c in CASES)
+
+
+def test_a_capture_on_a_hub_port_is_refused_with_the_reason(tmp_path):
+    text = edit("{kind: switch, ports: 4}", "{kind: hub, ports: 4}")
+    text = text.replace("traffic:", "measure: {capture: ['sw1:1']}\ntraffic:")
+    with pytest.raises(netsim.ScenarioError) as caught:
+        netsim.load(write(tmp_path, text))
+    (problem,) = caught.value.problems
+    assert problem.path == "measure.capture[0]"
+    assert "sw1 is a hub: it repeats bits, it does not see frames" in problem.message
