@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     ladder.add_argument("--frame", type=int, required=True, help="frame_id, from frames.csv")
     ladder.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
     ladder.add_argument(
+        "--to", metavar="DEVICE", help="for a flooded frame: the receiver to follow"
+    )
+    ladder.add_argument(
         "--as-configured",
         action="store_true",
         help="one diagram with the scenario's own modes, not one per mode",
@@ -231,10 +234,10 @@ def _ladder(args: argparse.Namespace) -> int:
     modes = None if args.as_configured else netsim.api.MODES
     try:
         hops = netsim.follow_frame(scenario, args.frame, modes)
+        save_ladder(hops, args.output, title=scenario.name, to=args.to)
     except ValueError as e:
         print(f"error: {args.scenario}: --frame {args.frame}: {e}", file=sys.stderr)
         return EXIT_USAGE
-    save_ladder(hops, args.output, title=scenario.name)
     print(f"{args.output}: frame {args.frame}, {', '.join(hops)}")
     return 0
 

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon
 
+from netsim.metrics.tables import HOP_COLUMNS
 from netsim.plots._figure import new_figure, save_figure
 
 __all__ = ["LADDER_COLUMNS", "ladder_figure", "ladder_path", "path_devices", "save_ladder"]
@@ -43,16 +44,7 @@ FRAGMENT_COLOR = "#999999"
 WAIT_COLOR = "#444444"
 """Colour of the bar marking how long a device held the frame's first bit."""
 
-LADDER_COLUMNS = [
-    "frame_id",
-    "from_port",
-    "to_port",
-    "t_first_bit_out",
-    "t_last_bit_out",
-    "t_first_bit_in",
-    "t_last_bit_in",
-    "bytes",
-]
+LADDER_COLUMNS = HOP_COLUMNS
 """The columns a hops table must have (those of ``Results.hops``)."""
 
 
