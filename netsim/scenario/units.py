@@ -23,7 +23,7 @@ _TIME_UNITS = {
     "min": 60.0,
     "h": 3600.0,
 }
-_BYTE_UNITS = {
+_BYTE_UNITS: dict[str, float] = {
     "B": 1,
     "KB": 1000,
     "MB": 1000**2,
@@ -73,37 +73,32 @@ def parse_rate(value: object) -> float:
     return rate
 
 
+def _scaled(
+    value: object, what: str, example: str, units: dict[str, float], known: str
+) -> float:
+    """``value`` in the base unit of ``units``; ``what`` and ``known`` word the errors."""
+    number, unit = _split(value, f"a {what}", example)
+    if unit and unit not in units:
+        raise ValueError(f"unknown {what} unit {unit!r} in {value!r} (use {known})")
+    scaled = number * units.get(unit, 1.0)
+    if scaled < 0:
+        raise ValueError(f"a {what} cannot be negative, got {value!r}")
+    return scaled
+
+
 def parse_time(value: object) -> float:
     """A duration in seconds: ``50ns``, ``1.5us``, ``1ms``, ``300s``, ``2min``."""
-    number, unit = _split(value, "a time", "50ns, 1ms or 300s")
-    if unit and unit not in _TIME_UNITS:
-        raise ValueError(f"unknown time unit {unit!r} in {value!r} (use s, ms, us, ns, min or h)")
-    t = number * _TIME_UNITS.get(unit, 1.0)
-    if t < 0:
-        raise ValueError(f"a time cannot be negative, got {value!r}")
-    return t
+    return _scaled(value, "time", "50ns, 1ms or 300s", _TIME_UNITS, "s, ms, us, ns, min or h")
 
 
 def parse_bytes(value: object) -> int:
     """A size in bytes: ``1500B``, ``512KB`` (1000-based), ``1MiB`` (1024-based)."""
-    number, unit = _split(value, "a size", "512KB or 1MB")
-    if unit and unit not in _BYTE_UNITS:
-        raise ValueError(f"unknown size unit {unit!r} in {value!r} (use B, KB, MB, KiB or MiB)")
-    size = number * _BYTE_UNITS.get(unit, 1)
-    if size < 0:
-        raise ValueError(f"a size cannot be negative, got {value!r}")
-    return round(size)
+    return round(_scaled(value, "size", "512KB or 1MB", _BYTE_UNITS, "B, KB, MB, KiB or MiB"))
 
 
 def parse_length(value: object) -> float:
     """A cable length in metres: ``100m``, ``2km``."""
-    number, unit = _split(value, "a length", "100m or 2km")
-    if unit and unit not in _LENGTH_UNITS:
-        raise ValueError(f"unknown length unit {unit!r} in {value!r} (use m or km)")
-    length = number * _LENGTH_UNITS.get(unit, 1.0)
-    if length < 0:
-        raise ValueError(f"a length cannot be negative, got {value!r}")
-    return length
+    return _scaled(value, "length", "100m or 2km", _LENGTH_UNITS, "m or km")
 
 
 def parse_percent(value: object) -> float:
