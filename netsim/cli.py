@@ -15,8 +15,9 @@ import importlib
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from netsim import __version__
 from netsim.scenario.errors import ScenarioError
@@ -50,42 +51,24 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"netsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="simulate a scenario and write its results")
-    run.add_argument("scenario", type=Path)
+    run = _scenario_command(sub, "run", "simulate a scenario and write its results", _run)
     run.add_argument("--out", type=Path, help="results folder (default results/<name>/)")
     run.add_argument("--seed", type=int, help="seed instead of the scenario's")
-    run.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        dest="sets",
-        help="override a value, e.g. --set topology.nodes.sw1.mode=cut-through",
-    )
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.add_argument("--no-plots", action="store_true", help="write tables only, no PNG figures")
-    run.set_defaults(func=_run)
 
-    validate = sub.add_parser("validate", help="check a scenario without running it")
-    validate.add_argument("scenario", type=Path)
-    validate.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets")
-    validate.set_defaults(func=_validate)
+    _scenario_command(sub, "validate", "check a scenario without running it", _validate)
 
-    sweep = sub.add_parser("sweep", help="run a scenario over its sweep: grid")
-    sweep.add_argument("scenario", type=Path)
+    sweep = _scenario_command(sub, "sweep", "run a scenario over its sweep: grid", _sweep)
     sweep.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     sweep.add_argument("--out", type=Path, help="results folder (default results/<name>-sweep/)")
-    sweep.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets")
-    sweep.set_defaults(func=_sweep)
 
-    draw = sub.add_parser("draw", help="draw a scenario's topology")
-    draw.add_argument("scenario", type=Path)
+    draw = _scenario_command(sub, "draw", "draw a scenario's topology", _draw)
     draw.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
-    draw.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets")
-    draw.set_defaults(func=_draw)
 
-    ladder = sub.add_parser("ladder", help="time-space diagram of one frame, per switching mode")
-    ladder.add_argument("scenario", type=Path)
+    ladder = _scenario_command(
+        sub, "ladder", "time-space diagram of one frame, per switching mode", _ladder
+    )
     ladder.add_argument("--frame", type=int, required=True, help="frame_id, from frames.csv")
     ladder.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
     ladder.add_argument(
@@ -96,13 +79,10 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="one diagram with the scenario's own modes, not one per mode",
     )
-    ladder.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets")
-    ladder.set_defaults(func=_ladder)
 
-    expand = sub.add_parser("expand", help="print a scenario with its campus block expanded")
-    expand.add_argument("scenario", type=Path)
-    expand.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets")
-    expand.set_defaults(func=_expand)
+    _scenario_command(
+        sub, "expand", "print a scenario with its templates and campus expanded", _expand
+    )
 
     models = sub.add_parser("models", help="list the device catalog")
     models.add_argument("--sources", action="store_true", help="where each figure comes from")
@@ -116,6 +96,24 @@ def _parser() -> argparse.ArgumentParser:
         serve = sub.add_parser("serve-mail", help="serve IMAP on real sockets")
         serve_mail.add_arguments(serve)
         serve.set_defaults(func=serve_mail.run)
+    return parser
+
+
+def _scenario_command(
+    sub: Any, name: str, help: str, func: Callable[[argparse.Namespace], int]
+) -> argparse.ArgumentParser:
+    """A subcommand that reads a scenario file, whose values ``--set`` may override."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help)
+    parser.add_argument("scenario", type=Path)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        dest="sets",
+        help="override a value, e.g. --set topology.nodes.sw1.mode=cut-through",
+    )
+    parser.set_defaults(func=func)
     return parser
 
 
