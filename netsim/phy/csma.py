@@ -21,6 +21,13 @@ bytes up to the overlap, then noise, i.e. a fragment whose FCS fails, usually a 
 Devices attached to a shared segment receive each frame (or fragment) when its carrier
 ends; a cut-through switch port on a shared segment therefore starts forwarding only after
 the reception is complete (its error behaviour, forwarding fragments, is kept).
+
+A *duplex mismatch* puts a full-duplex port on such a medium: it transmits whenever it
+has a frame (no carrier sense), never notices collisions, and receives while it sends.
+Its partner, running CSMA/CD, sees those frames arrive in the middle of its own: it
+counts collisions, often late ones, and drops frames; the full-duplex end receives the
+partner's aborted frames as runts and FCS errors. Its own frames that collide are lost
+for good, since it never retries them.
 """
 
 from __future__ import annotations
@@ -88,10 +95,19 @@ class Path:
 class CsmaCdStation:
     """The half-duplex MAC of one port: its transmit queue and its view of the medium."""
 
-    def __init__(self, domain: CollisionDomain, port: Port, rng: random.Random) -> None:
+    def __init__(
+        self,
+        domain: CollisionDomain,
+        port: Port,
+        rng: random.Random,
+        carrier_sense: bool = True,
+    ) -> None:
         self.domain = domain
         self.port = port
         self.rng = rng
+        self.carrier_sense = carrier_sense
+        """False for a full-duplex port on a shared medium (a duplex mismatch)."""
+        self.last_own_end = 0.0
         self.queue: deque[tuple[WireFrame, int]] = deque()
         self.queued_bytes = 0
         self.carrier = 0
@@ -141,6 +157,7 @@ class CsmaCdStation:
                 self.transmitting = None
                 if not tx.collided:
                     self.idle_since = max(self.idle_since, env.now)
+                    self.last_own_end = env.now
                     self.port.count_tx(frame)
                     if self.port.captured is not None:
                         self.port.captured.append((tx.start, frame))
@@ -167,6 +184,12 @@ class CsmaCdStation:
     def _defer(self, bit_time: float) -> Generator[simpy.Event, Any, None]:
         """Wait for an idle medium plus one inter-frame gap (1-persistent CSMA)."""
         env = self.domain.sim.env
+        if not self.carrier_sense:
+            # Full duplex: only its own inter-frame gap, whatever is on the wire.
+            ready = self.last_own_end + IFG_BITS * bit_time
+            if env.now < ready:
+                yield env.timeout(ready - env.now)
+            return
         while True:
             if self.carrier > 0:
                 self._idle = env.event()
@@ -188,7 +211,7 @@ class CsmaCdStation:
         """The first bit of another station's transmission reaches this station."""
         now = self.domain.sim.now
         self.carrier += 1
-        mine = self.transmitting
+        mine = self.transmitting if self.carrier_sense else None
         if mine is not None and not mine.collided:
             self.domain.collision(mine, now)
         if self.reception is None:
@@ -206,10 +229,17 @@ class CsmaCdStation:
         if self._idle is not None and not self._idle.triggered:
             self._idle.succeed()
         rx, self.reception = self.reception, None
-        if rx is None or rx.own_transmission:
+        if rx is None:
             return
         first = rx.first
         frame = first.frame
+        if not first.sender.carrier_sense and (rx.own_transmission or rx.garbled):
+            # A full-duplex sender never retries: its frame, hit here, is gone.
+            self.domain.sim.trace.frame_dropped(
+                frame.frame_id, self.port.owner.name, "collision", now, first.hops + path.links
+            )
+        if rx.own_transmission:
+            return
         if rx.garbled or first.collided:
             heard = round((now - rx.start) * self.domain.rate_bps / 8) - PREAMBLE_BITS // 8
             frame = frame.truncated(max(0, heard))
@@ -248,9 +278,14 @@ class CollisionDomain:
         self.hub_port_of: dict[CsmaCdStation, Port | None] = {}
         self._rng = sim.rng(f"ber:{name}")
 
-    def attach(self, port: Port, hub_port: Port | None) -> CsmaCdStation:
-        """Make ``port`` a station here; ``hub_port`` is the repeater port it plugs into."""
-        station = CsmaCdStation(self, port, self.sim.rng(f"backoff:{port.label}"))
+    def attach(
+        self, port: Port, hub_port: Port | None, carrier_sense: bool = True
+    ) -> CsmaCdStation:
+        """Make ``port`` a station here; ``hub_port`` is the repeater port it plugs into.
+
+        ``carrier_sense`` False makes a full-duplex port on this medium: a duplex mismatch.
+        """
+        station = CsmaCdStation(self, port, self.sim.rng(f"backoff:{port.label}"), carrier_sense)
         self.stations.append(station)
         self.hub_port_of[station] = hub_port
         return station

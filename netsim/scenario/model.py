@@ -212,6 +212,8 @@ class Link(LinkSettings):
     """A cable between two ports: ``node`` (next free port) or ``node:port``."""
 
     endpoints: tuple[str, str]
+    duplex: Duplex | tuple[Duplex, Duplex] | None = None  # type: ignore[assignment]
+    """``full``, ``half``, or one per end, ``[full, half]``: a duplex mismatch."""
 
 
 class Topology(Strict):

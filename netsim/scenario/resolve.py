@@ -319,7 +319,15 @@ def _link_spec(
     rate = speed if speed is not None else DEFAULT_LINK_SPEED
 
     on_hub = any(isinstance(spec.nodes[n], m.HubNode) for n in (a[0], b[0]))
-    duplex = _first(link.duplex, defaults.duplex, None)
+    duplex_b: str | None = None
+    if isinstance(link.duplex, tuple):
+        duplex, duplex_b = link.duplex
+        if duplex == duplex_b:
+            duplex_b = None
+        elif on_hub or (medium is not None and not medium.full_duplex):
+            ctx.error((*path, "duplex"), "only a point-to-point cable can have a duplex mismatch")
+    else:
+        duplex = _first(link.duplex, defaults.duplex, None)
     shared_medium = medium is not None and not medium.full_duplex
     if duplex == "full" and shared_medium:
         assert medium is not None
@@ -329,7 +337,7 @@ def _link_spec(
         )
     if duplex == "full" and on_hub and link.duplex == "full":
         ctx.error((*path, "duplex"), "a hub is a repeater: links to a hub are half duplex")
-    if duplex is None or on_hub or shared_medium:
+    if duplex is None or ((on_hub or shared_medium) and duplex_b is None):
         duplex = "half" if (on_hub or shared_medium) else "full"
 
     length = _first(link.length, defaults.length, None)
@@ -347,7 +355,7 @@ def _link_spec(
     ber = _first(link.ber, defaults.ber, 0.0)
     if len(ctx.problems) > errors:
         return None
-    return LinkSpec(a, b, rate, delay, duplex, ber, media_name, length)
+    return LinkSpec(a, b, rate, delay, duplex, ber, media_name, length, duplex_b)
 
 
 def _rate(bps: float) -> str:
@@ -361,7 +369,7 @@ def _check_collision_domains(ctx: _Ctx, topo: Topology) -> None:
     """A hub repeats bits; it cannot join links of different speeds."""
     g = nx.Graph()
     for i, link in enumerate(topo.links):
-        if link.duplex == "half":
+        if link.shared:
             g.add_edge(link.a[0], link.b[0], rate=link.rate_bps, index=i)
     for component in nx.connected_components(g):
         rates = {d["rate"] for _, _, d in g.subgraph(component).edges(data=True)}
@@ -506,5 +514,5 @@ def _check_host_move(ctx: _Ctx, path: YamlPath, event: m.HostMoveEvent, topo: To
     if any((node, port) in (lk.a, lk.b) for lk in topo.links):
         ctx.error((*path, "to"), f"port {event.to} is already in use")
         return
-    if link.duplex != "full":
+    if link.shared:
         ctx.error((*path, "host"), "only a host on a full-duplex link can move")

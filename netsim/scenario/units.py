@@ -73,9 +73,7 @@ def parse_rate(value: object) -> float:
     return rate
 
 
-def _scaled(
-    value: object, what: str, example: str, units: dict[str, float], known: str
-) -> float:
+def _scaled(value: object, what: str, example: str, units: dict[str, float], known: str) -> float:
     """``value`` in the base unit of ``units``; ``what`` and ``known`` word the errors."""
     number, unit = _split(value, f"a {what}", example)
     if unit and unit not in units:

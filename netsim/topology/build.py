@@ -107,6 +107,8 @@ def build(
             Duplex(spec_link.duplex),
             spec_link.ber,
         )
+        if spec_link.duplex_b is not None:
+            b.duplex = Duplex(spec_link.duplex_b)  # a duplex mismatch
     _build_collision_domains(net)
     _set_broadcast_audiences(net)
     _build_ip_stacks(net)
@@ -140,7 +142,7 @@ def _build_collision_domains(net: Network) -> None:
         return node if isinstance(net.devices[node], Hub) else (node, port)
 
     for spec, link in net.links.items():
-        if spec.duplex != "half":
+        if not spec.shared:
             continue
         u, v = vertex(*spec.a), vertex(*spec.b)
         g.add_edge(u, v, delay=spec.delay_s, ber=spec.ber, rate=spec.rate_bps, link=link)
@@ -155,7 +157,7 @@ def _build_collision_domains(net: Network) -> None:
             assert port.link is not None
             peer = port.link.peer(port)
             hub_port = peer if isinstance(peer.owner, Hub) else None
-            stations[v] = domain.attach(port, hub_port)
+            stations[v] = domain.attach(port, hub_port, carrier_sense=port.duplex is Duplex.HALF)
         ordered = sorted(stations)
         for i, u in enumerate(ordered):
             for v in ordered[i + 1 :]:

@@ -59,9 +59,22 @@ class LinkSpec:
     rate_bps: float
     delay_s: float
     duplex: str
+    """``full`` or ``half``, at end ``a`` (and at ``b`` too, unless ``duplex_b`` says)."""
     ber: float = 0.0
     media: str | None = None
     length_m: float | None = None
+    duplex_b: str | None = None
+    """End ``b``'s duplex when it differs from end ``a``'s: a duplex mismatch."""
+
+    @property
+    def duplex_at_b(self) -> str:
+        """The duplex end ``b`` runs."""
+        return self.duplex if self.duplex_b is None else self.duplex_b
+
+    @property
+    def shared(self) -> bool:
+        """Does any end run half duplex (CSMA/CD), making the cable a collision domain?"""
+        return "half" in (self.duplex, self.duplex_at_b)
 
     @property
     def label(self) -> str:

@@ -194,3 +194,50 @@ traffic:
     assert ports.loc[("h1", "eth0"), "late_collisions"] == 1
     assert ports.loc[("h2", "eth0"), "late_collisions"] == 0
     assert ports.loc[("h2", "eth0"), "collisions"] == 1
+
+
+MISMATCH = """
+name: mismatch
+duration: 2s
+topology:
+  defaults: {{link: {{speed: 100M, delay: 1us}}}}
+  nodes:
+    pc: {{kind: host}}
+    sw: {{kind: switch, ports: 4}}
+    srv: {{kind: host}}
+  links:
+    - {{endpoints: [pc, sw], duplex: {duplex}}}
+    - endpoints: [sw, srv]
+traffic:
+  - {{kind: tcp, name: download, from: srv, to: pc, bytes: 2MB}}
+  - {{kind: frames, name: chatter, from: pc, to: srv, size: 200, rate: 5%, pattern: poisson}}
+"""
+
+
+def test_a_duplex_mismatch_collides_on_one_side_and_corrupts_on_the_other():
+    """pc's NIC runs full duplex, the switch port half. pc sends whenever it likes; the
+    switch port sees that as collisions, late ones when pc starts in the middle of a
+    frame, and gives those frames up. pc receives the aborted frames as runts and FCS
+    errors. TCP limps on through the losses: goodput collapses."""
+    bad = netsim.run(netsim.loads(MISMATCH.format(duplex="[full, half]")))
+    good = netsim.run(netsim.loads(MISMATCH.format(duplex="full")))
+    ports = bad.ports.set_index(["device", "port"])
+    half, full = ports.loc[("sw", "1")], ports.loc[("pc", "eth0")]
+    assert (half["duplex"], full["duplex"]) == ("half", "full")
+    assert half["collisions"] > 100 and half["late_collisions"] > 0
+    assert full["collisions"] == 0  # a full-duplex port never listens, never backs off
+    assert full["runts"] > 100 and full["fcs_errors"] > 0
+    assert good.ports["collisions"].sum() == 0
+    bad_goodput = bad.tcp.set_index("traffic").loc["download", "goodput_bps"]
+    good_goodput = good.tcp.set_index("traffic").loc["download", "goodput_bps"]
+    assert bad_goodput < 0.25 * good_goodput
+    assert bool(bad.tcp.set_index("traffic").loc["download", "intact"])
+
+
+def test_a_mismatch_needs_a_point_to_point_cable():
+    text = MISMATCH.format(duplex="[full, half]").replace(
+        "sw: {kind: switch, ports: 4}", "sw: {kind: hub, ports: 4}"
+    )
+    with pytest.raises(netsim.ScenarioError) as caught:
+        netsim.loads(text)
+    assert "only a point-to-point cable can have a duplex mismatch" in str(caught.value)
