@@ -121,6 +121,10 @@ class Switch:
             targets = [
                 p for p in self.ports if p is not ingress and p.link is not None and p.link.up
             ]
+            if not targets:
+                # Nowhere to flood: every other port is down or unplugged.
+                self.sim.trace.frame_dropped(frame.frame_id, self.name, "no-egress", now, hops)
+                return
         else:
             targets = [egress]
         if self.stack is not None:

@@ -40,7 +40,8 @@ def frames_table(trace: Trace) -> pd.DataFrame:
     A unicast frame is delivered when its destination accepted an intact copy; a
     broadcast, when every other host that it could reach did (``receivers`` counts them;
     latency runs to the last). An undelivered frame takes the reason of a drop recorded at
-    its destination if there is one, else of the first copy dropped.
+    its destination if there is one, else of the first copy dropped, else ``unreachable``:
+    no copy was dropped, none arrived (flooded away from a host that had moved, say).
     """
     deliveries: dict[int, list[tuple[str, float, int]]] = defaultdict(list)
     for frame_id, host, t_last, hops in trace.delivered:
@@ -69,7 +70,7 @@ def frames_table(trace: Trace) -> pd.DataFrame:
         else:
             dropped = drops.get(frame_id, [])
             at_dst = [d for d in dropped if d[0] == dst]
-            device, reason = (at_dst or dropped or [("", "undelivered")])[0]
+            device, reason = (at_dst or dropped or [("", "unreachable")])[0]
             fate = (nan, nan, -1, len(got), "dropped", device, reason)
         rows.append((frame_id, traffic, src, dst, size, t_queued, t_out, *fate))
     df = pd.DataFrame.from_records(rows, columns=FRAME_COLUMNS)

@@ -128,6 +128,9 @@ def test_a_host_that_moves_is_relearned_on_its_new_port():
     outcome = res.frames.set_index("traffic")["outcome"]
     assert outcome["before"] == "delivered"
     assert outcome["stale"] == "dropped"
+    # acc1 forgot h1 when its cable came out, and has no other port to flood to.
+    stale = res.frames.set_index("traffic").loc["stale"]
+    assert (stale["drop_device"], stale["drop_reason"]) == ("acc1", "no-egress")
     assert outcome["moved"] == "delivered"
     assert outcome["relearned"] == "delivered"
     ev = res.mac_events
@@ -151,3 +154,15 @@ def test_changing_the_aging_time_applies_to_entries_already_learned():
     assert aged["02:00:00:00:00:02"] == pytest.approx(3e-3)
     assert aged["02:00:00:00:00:01"].iloc[0] == pytest.approx(2e-3 + t_in + 1e-3)
     assert len(floods_of(ev)) == 2
+
+
+def test_a_switch_with_no_other_port_up_drops_what_it_would_flood():
+    """The bridge's far side is down: a frame for an unknown address has nowhere to go."""
+    text = MOVE.replace(
+        'events:\n  - {at: 1ms, action: host-move, host: h1, to: "acc2:1"}',
+        'events:\n  - {at: 1ms, action: link-down, link: ["core:1", "acc1:4"]}',
+    )
+    res = netsim.run(netsim.loads(text))
+    frames = res.frames.set_index("traffic")
+    assert frames.loc["moved", "drop_reason"] == "no-egress"
+    assert frames.loc["moved", "drop_device"] == "acc1"
