@@ -200,3 +200,15 @@ def test_conservation_every_frame_is_delivered_or_dropped_with_a_reason(data):
     tx = res.ports[res.ports["kind"] == "host"].set_index("device")["tx_frames"]
     for host, count in sent_by.items():
         assert tx[host] <= count
+
+
+def test_the_readme_example_scenario_is_valid_and_runs():
+    """The scenario README.md shows as the format's tour must not rot."""
+    import re
+
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    tour = netsim.loads(blocks[0], name="README.md")
+    res = netsim.run(tour)
+    assert {"frames1", "ping2", "tcp3", "tcp4", "imap5"} <= set(res.frames["traffic"]) | set(
+        res.tcp["traffic"]
+    ) | set(res.ping["traffic"]) | set(res.imap["traffic"])
