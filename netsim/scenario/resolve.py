@@ -293,10 +293,11 @@ def _link_spec(
     medium = MEDIA[media_name] if media_name is not None else None
     speed = _first(link.speed, defaults.speed, None)
     if medium is not None:
-        if speed is not None and speed != medium.rate_bps:
+        # A medium fixes the rate; only a speed written on this very link can contradict it.
+        if link.speed is not None and link.speed != medium.rate_bps:
             ctx.error(
                 (*path, "speed"),
-                f"{medium.name} runs at {_rate(medium.rate_bps)}, not {_rate(speed)}",
+                f"{medium.name} runs at {_rate(medium.rate_bps)}, not {_rate(link.speed)}",
             )
         speed = medium.rate_bps
     # A catalog port has a top speed (Fa0/1: 100M); a link runs at what both ends can do.
