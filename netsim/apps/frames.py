@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 from netsim.engine.sim import Simulation
 from netsim.l2.frame import (
-    BROADCAST,
     INTERFRAME_GAP_BYTES,
     PREAMBLE_SFD_BYTES,
     Frame,
@@ -62,11 +61,6 @@ class FrameSource:
         self._rng = sim.rng(f"traffic:{name}")
         first = start + (self._rng.expovariate(1.0 / interval) if poisson else 0.0)
         sim.call_at(first, self._emit)
-
-    @classmethod
-    def broadcast_mac(cls) -> MacAddress:
-        """The destination address of broadcast traffic."""
-        return BROADCAST
 
     def _emit(self) -> None:
         sim = self.sim

@@ -111,7 +111,7 @@ class Frame:
         length = self.size if self.truncated_to is None else self.truncated_to
         object.__setattr__(self, "length", length)
         object.__setattr__(self, "wire_bytes", length + PREAMBLE_SFD_BYTES)
-        object.__setattr__(self, "is_group", bool((self.dst >> 40) & 1))
+        object.__setattr__(self, "is_group", is_group_address(self.dst))
         object.__setattr__(self, "fcs_ok", not self.corrupted and self.truncated_to is None)
 
     @classmethod

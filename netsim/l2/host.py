@@ -11,12 +11,10 @@ from collections.abc import Callable
 
 from netsim.engine.sim import Simulation
 from netsim.l2.frame import Frame, MacAddress, is_link_local
-from netsim.phy.port import Port
+from netsim.phy.port import WHOLE_FRAME, Port
 
 FrameHandler = Callable[[Frame, float], None]
 """Called with an accepted frame and the time its last bit arrived."""
-
-WHOLE_FRAME = 1 << 30
 
 
 class Host:

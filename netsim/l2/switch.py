@@ -16,10 +16,7 @@ from netsim.engine.sim import Simulation
 from netsim.l2.frame import HEADER_BYTES, MIN_FRAME_BYTES, Frame, MacAddress, is_link_local
 from netsim.l2.mac_table import MacEvent, MacTable
 from netsim.l2.switching import SwitchingMode
-from netsim.phy.port import Port
-
-WHOLE_FRAME = 1 << 30
-"""``bytes_needed`` answer meaning: call me when the last bit is in."""
+from netsim.phy.port import WHOLE_FRAME, Port
 
 DEFAULT_RECORDED_EVENTS = frozenset(MacEvent) - {MacEvent.REFRESH}
 """MAC events written to mac_events.csv unless a scenario asks for more: every frame

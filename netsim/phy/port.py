@@ -66,6 +66,8 @@ class PortOwner(Protocol):
 
 
 BROADCAST_MAC = 0xFFFF_FFFF_FFFF
+WHOLE_FRAME = 1 << 30
+"""A ``bytes_needed`` answer meaning: call ``receive`` when the last bit is in."""
 INTERFRAME_GAP_BYTES = 12
 """96 bit times of silence between two frames from one transmitter."""
 
