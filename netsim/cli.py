@@ -117,10 +117,20 @@ def _scenario_command(
     return parser
 
 
-def _run(args: argparse.Namespace) -> int:
+def _load(args: argparse.Namespace) -> Any:
+    """Load the command's scenario; print a warning per classic Ethernet rule it breaks."""
     import netsim
 
     scenario = netsim.load(args.scenario, sets=args.sets)
+    for problem in scenario.warnings:
+        print(f"warning: {problem}", file=sys.stderr)
+    return scenario
+
+
+def _run(args: argparse.Namespace) -> int:
+    import netsim
+
+    scenario = _load(args)
     progress = _ProgressBar(scenario.model.duration) if not args.quiet else None
     results = netsim.run(scenario, seed=args.seed, progress=progress)
     if progress is not None:
@@ -164,9 +174,8 @@ class _ProgressBar:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    import netsim
 
-    scenario = netsim.load(args.scenario, sets=args.sets)
+    scenario = _load(args)
     topo = scenario.topology
     print(
         f"{args.scenario}: ok: scenario {scenario.name!r}, {len(topo.nodes)} nodes, "
@@ -176,13 +185,12 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    import netsim
     from netsim.sweep import run_sweep
 
     if args.workers is not None and args.workers < 1:
         print("error: --workers: expected a number of processes, 1 or more", file=sys.stderr)
         return EXIT_USAGE
-    scenario = netsim.load(args.scenario, sets=args.sets)
+    scenario = _load(args)
     out = args.out if args.out is not None else Path("results") / f"{scenario.name}-sweep"
 
     def progress(done: int, total: int) -> None:
@@ -211,10 +219,9 @@ def _plot_sweep(table: object, parameters: list[str], out: Path) -> None:
 
 
 def _draw(args: argparse.Namespace) -> int:
-    import netsim
     from netsim.plots.topology import draw_topology
 
-    scenario = netsim.load(args.scenario, sets=args.sets)
+    scenario = _load(args)
     draw_topology(scenario.topology, args.output, title=scenario.name)
     print(f"{args.output}: {len(scenario.topology.nodes)} devices")
     return 0
@@ -228,7 +235,7 @@ def _ladder(args: argparse.Namespace) -> int:
     except ImportError:
         print("error: ladder diagrams are not available in this build", file=sys.stderr)
         return EXIT_USAGE
-    scenario = netsim.load(args.scenario, sets=args.sets)
+    scenario = _load(args)
     modes = None if args.as_configured else netsim.api.MODES
     try:
         hops = netsim.follow_frame(scenario, args.frame, modes)
@@ -243,9 +250,7 @@ def _ladder(args: argparse.Namespace) -> int:
 def _expand(args: argparse.Namespace) -> int:
     import yaml
 
-    import netsim
-
-    scenario = netsim.load(args.scenario, sets=args.sets)
+    scenario = _load(args)
     print(
         yaml.safe_dump(scenario.data, sort_keys=False, default_flow_style=None, width=100), end=""
     )

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ class LoadedScenario:
     model: m.Scenario
     topology: Topology
     source: SourceMap
+    warnings: list[Problem] = field(default_factory=list)
+    """Classic Ethernet rules the scenario breaks (errors instead under ``strict: true``)."""
 
     @property
     def name(self) -> str:
@@ -124,7 +126,9 @@ def from_data(
         scenario = m.Scenario.model_validate(data)
     except pydantic.ValidationError as e:
         raise ScenarioError(_explain(e, data, source)) from None
-    return LoadedScenario(data, scenario, resolve(scenario, source), source)
+    warnings: list[Problem] = []
+    topology = resolve(scenario, source, warnings)
+    return LoadedScenario(data, scenario, topology, source, warnings)
 
 
 def _expand_host_patterns(data: dict[str, Any], source: SourceMap) -> None:
