@@ -276,8 +276,13 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
+QUANTILES = ("mean", "p50", "p99")
+"""Latency statistics the run's summary prints per traffic source and IMAP command."""
+
+
 def _print_summary(results: object, out: Path) -> None:
     from netsim.metrics.results import Results
+    from netsim.metrics.text_table import format_table
 
     assert isinstance(results, Results)
     s = results.summary
@@ -290,19 +295,15 @@ def _print_summary(results: object, out: Path) -> None:
     for reason, count in f["dropped_by_reason"].items():
         print(f"  dropped, {reason}: {count}")
     if f["by_traffic"]:
-        print(f"{'traffic':<16}{'sent':>8}{'deliv.':>8}{'mean':>12}{'p50':>12}{'p99':>12}")
-        for name, t in f["by_traffic"].items():
-            lat = t["latency"]
-            cols = [_us(lat[k]) for k in ("mean", "p50", "p99")]
-            print(
-                f"{name:<16}{t['sent']:>8}{t['delivered']:>8}" + "".join(f"{c:>12}" for c in cols)
-            )
+        rows = [
+            [name, t["sent"], t["delivered"], *(_us(t["latency"][k]) for k in QUANTILES)]
+            for name, t in f["by_traffic"].items()
+        ]
+        print("\n".join(format_table(["traffic", "sent", "deliv.", *QUANTILES], rows)))
     imap = s.get("imap", {}).get("by_command", {})
     if imap:
-        print(f"{'IMAP command':<16}{'':>16}{'mean':>12}{'p50':>12}{'p99':>12}")
-        for command, lat in imap.items():
-            cols = [_ms(lat[k]) for k in ("mean", "p50", "p99")]
-            print(f"{command:<32}" + "".join(f"{c:>12}" for c in cols))
+        rows = [[command, *(_ms(lat[k]) for k in QUANTILES)] for command, lat in imap.items()]
+        print("\n".join(format_table(["IMAP command", *QUANTILES], rows)))
     for table in ("ping", "tcp"):
         if table in s:
             print(f"{table}.csv: {s[table]['rows']} rows")
