@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
 
     draw = _scenario_command(sub, "draw", "draw a scenario's topology", _draw)
     draw.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
+    draw.add_argument("--ports", action="store_true", help="interface names on the link ends")
 
     ladder = _scenario_command(
         sub, "ladder", "time-space diagram of one frame, per switching mode", _ladder
@@ -222,7 +223,7 @@ def _draw(args: argparse.Namespace) -> int:
     from netsim.plots.topology import draw_topology
 
     scenario = _load(args)
-    draw_topology(scenario.topology, args.output, title=scenario.name)
+    draw_topology(scenario.topology, args.output, title=scenario.name, ports=args.ports)
     print(f"{args.output}: {len(scenario.topology.nodes)} devices")
     return 0
 
