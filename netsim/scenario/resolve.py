@@ -20,6 +20,7 @@ from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
 from netsim.phy.media import AUI_MAX_M, AUI_NS_PER_M, MEDIA, SIGNAL_SPEED_M_PER_S
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
+from netsim.scenario.interfaces import resolve_interfaces
 from netsim.scenario.source import SourceMap, YamlPath
 from netsim.topology import rules
 from netsim.topology.catalog import MODELS
@@ -161,6 +162,7 @@ def resolve(
                 nagle=_first(node.nagle, defaults.host.nagle, True),
                 delayed_ack=_first(node.delayed_ack, defaults.host.delayed_ack, True),
                 tcp_window=_first(node.tcp_window, defaults.host.tcp_window, 65535),
+                vlan=node.vlan,
             )
         elif isinstance(node, m.HubNode):
             topo.nodes[name] = NodeSpec(
@@ -189,6 +191,9 @@ def resolve(
                     ctx.error(spath, f"{name} has no port {port!r}")
                     continue
                 statics.append((static, port))
+            interfaces = resolve_interfaces(
+                name, node.interfaces, ports_of[name], (*path, "interfaces"), ctx.error
+            )
             model = MODELS.get(node.model or "") if isinstance(node, m.SwitchNode) else None
             members = (node.members or 1) if isinstance(node, m.SwitchNode) else 1
             topo.nodes[name] = NodeSpec(
@@ -222,6 +227,7 @@ def resolve(
                 ),
                 stack_members=members,
                 port_speeds=tuple(model.port_speeds(members).items()) if model else (),
+                interfaces=interfaces,
             )
 
     _assign_addresses(ctx, spec, topo)
