@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         sub, "expand", "print a scenario with its templates and campus expanded", _expand
     )
 
-    models = sub.add_parser("models", help="list the device catalog")
+    models = sub.add_parser("models", help="list the device and media catalogs")
     models.add_argument("--sources", action="store_true", help="where each figure comes from")
     models.set_defaults(func=_models)
 
@@ -282,7 +282,35 @@ def _models(args: argparse.Namespace) -> int:
             for what, source in model.sources.items():
                 print(f"    {what}: {source}")
     print("Catalysts forward store-and-forward; a scenario may set another mode for what-ifs.")
+    _print_media(args.sources)
     return 0
+
+
+def _print_media(sources: bool) -> None:
+    """The media catalog: IEEE 802.3 figures, and with ``sources`` where they come from."""
+    from netsim.metrics.text_table import format_table
+    from netsim.phy.media import MEDIA, SOURCES
+
+    rows = []
+    for m in MEDIA.values():
+        d = m.delay_bt
+        rows.append(
+            [
+                m.name,
+                f"{m.rate_bps / 1e6:g} Mb/s",
+                f"{m.max_segment_m:g} m",
+                "full" if m.full_duplex else "half only",
+                f"{m.ns_per_m:g}",
+                f"{m.max_stations} / {m.min_tap_spacing_m:g} m" if m.coax else "-",
+                f"{d.left:g} / {d.middle:g} / {d.right:g} + {d.per_metre:g}/m" if d else "-",
+            ]
+        )
+    header = ["medium", "rate", "segment", "duplex", "ns/m", "taps", "delay bit times (802.3)"]
+    print()
+    print("\n".join(format_table(header, rows)))
+    if sources:
+        for what, source in SOURCES.items():
+            print(f"    {what}: {source}")
 
 
 QUANTILES = ("mean", "p50", "p99")

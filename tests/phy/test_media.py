@@ -47,3 +47,13 @@ def test_a_repeater_hop_costs_half_a_middle_segment():
 def test_every_figure_has_a_source():
     assert len(SOURCES) >= 8
     assert all(text.strip() for text in SOURCES.values())
+
+
+def test_netsim_models_lists_the_media_with_their_sources(capsys):
+    from netsim.cli import main
+
+    assert main(["models", "--sources"]) == 0
+    out = capsys.readouterr().out
+    assert "10BASE5        10 Mb/s    500 m  half only  4.33  100 / 2.5 m" in out
+    assert "11.75 / 46.5 / 169.5 + 0.0866/m" in out
+    assert "Table 13-3" in out and "5-4-3 rule: IEEE 802.3 13.3.1" in out
