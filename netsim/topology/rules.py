@@ -96,7 +96,7 @@ def check(topology: Topology) -> list[Finding]:
         rate = next(
             graph.nodes[v]["segment"].link.rate_bps for v in component if isinstance(v, Segment)
         )
-        pairs = itertools.combinations(stations, 2)
+        pairs = itertools.combinations(_representatives(graph, stations), 2)
         described = [(a, b, _crossings(graph, a, b)) for a, b in pairs]
         if rate == 10e6:
             findings.extend(_five_four_three(described))
@@ -143,6 +143,23 @@ def _segment_graph(topology: Topology) -> nx.Graph:
                 segment.name, segment.medium, link=tap, coax=segment.coax
             )
     return g
+
+
+def _representatives(graph: nx.Graph, stations: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Stations enough to find every worst path: of stations attached alike (same hub or
+    tap point, same cable), two stand for all, so a hub with 500 PCs costs no more than
+    one with 2."""
+    seen: dict[tuple[object, ...], int] = {}
+    out = []
+    for station in stations:
+        (segment,) = graph.neighbors(station)
+        link = graph.edges[station, segment]["link"]
+        far = segment.coax or next(str(v) for v in graph.neighbors(segment) if v != station)
+        key = (far, link.tap_m, link.delay_s, link.media)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= 2:
+            out.append(station)
+    return out
 
 
 def _crossings(graph: nx.Graph, a: tuple[str, str], b: tuple[str, str]) -> list[Crossing]:
