@@ -546,11 +546,12 @@ def _check_traffic(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
         node, _, port_name = text.partition(":")
         if node not in topo.nodes or port_name not in topo.nodes[node].ports:
             ctx.error(("measure", "capture", j), f"no port {text!r} (write it as node:port)")
-        elif topo.nodes[node].kind == "hub":
+        elif topo.nodes[node].kind in ("hub", "coax"):
+            what = "a hub: it repeats bits" if topo.nodes[node].kind == "hub" else "a coax cable"
             ctx.error(
                 ("measure", "capture", j),
-                f"{node} is a hub: it repeats bits, it does not see frames; capture on a "
-                "station of its segment instead (every station hears everything on a hub)",
+                f"{node} is {what}, it does not see frames; capture on a station of its "
+                "segment instead (every station hears everything on a shared segment)",
             )
 
 

@@ -78,7 +78,7 @@ class Segment:
 
 @dataclass(frozen=True)
 class Crossing:
-    """How a path crosses one segment: from which tap or end, to which, how long it takes."""
+    """One segment on a path between two stations, and how long the path spends in it."""
 
     segment: Segment
     delay_s: float
