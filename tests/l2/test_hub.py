@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import netsim
 from netsim.phy.media import MEDIA, repeater_delay
@@ -115,3 +117,18 @@ def test_stations_at_the_ends_of_a_coax_bus_collide():
     res = netsim.run(netsim.loads(text))
     assert (res.frames["outcome"] == "delivered").all()
     assert res.ports.set_index(["device", "port"]).loc[("west", "eth0"), "collisions"] >= 1
+
+
+@settings(derandomize=True, max_examples=15, deadline=None)
+@given(west=st.integers(0, 200), east=st.integers(0, 200))
+def test_any_two_taps_are_their_distance_apart(west: int, east: int):
+    """Taps anywhere along 500 m of thick coax (2.5 m marks): the frame takes its wire time
+    plus 4.33 ns for every metre between the two taps."""
+    if west == east:
+        east = (east + 1) % 201
+    text = COAX.replace("at: 0m", f"at: {west * 2.5}m").replace("at: 500m", f"at: {east * 2.5}m")
+    frames = netsim.run(netsim.loads(text)).frames.set_index("traffic")
+    distance = abs(west - east) * 2.5
+    assert frames.loc["across", "latency"] == pytest.approx(
+        wire(64) + distance * 4.33 * NS, abs=NS / 10
+    )

@@ -12,6 +12,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import netsim
 from netsim.cli import main
@@ -147,3 +149,16 @@ def test_at_belongs_to_a_coax_tap():
     with pytest.raises(netsim.ScenarioError) as caught:
         netsim.loads(text)
     assert "'at' places a tap on a coax node; neither end is one" in str(caught.value)
+
+
+@settings(derandomize=True, max_examples=25, deadline=None)
+@given(hubs=st.integers(0, 8), metres=st.integers(1, 100))
+def test_a_chain_warns_exactly_when_a_rule_is_broken(hubs: int, metres: int):
+    """Any chain of 10BASE-T segments: the 5-4-3 warning comes iff there are more than 4
+    repeaters, the path-delay warning iff Table 13-3's sum (left end 15.25, middle 42,
+    right end 165, 0.113 per metre, 5 margin) is over 575."""
+    warnings = [str(w) for w in netsim.loads(chain(hubs, length=f"{metres}m")).warnings]
+    segments = hubs + 1
+    pdv = 15.25 + 165 + 42 * max(segments - 2, 0) + 0.113 * metres * segments + 5
+    assert any("5-4-3" in w for w in warnings) == (hubs > 4)
+    assert any("round-trip delay value" in w for w in warnings) == (pdv > 575)
