@@ -25,11 +25,14 @@ def test_a_torn_last_journal_line_is_ignored(tmp_path: Path) -> None:
 
 
 def test_records_replay_in_order(tmp_path: Path) -> None:
-    """What was appended is what replay yields, one record per line."""
+    """What was appended is what replay yields, one numbered line per record."""
     journal = Journal(tmp_path)
+    journal.start_writing()
     journal.append({"op": "a", "n": 1})
     journal.append({"op": "b", "n": 2}, sync=False)
-    assert list(journal.replay()) == [{"op": "a", "n": 1}, {"op": "b", "n": 2}]
+    lines = list(journal.replay())
+    assert [line.number for line in lines] == [1, 2]
+    assert [line.parse() for line in lines] == [{"op": "a", "n": 1}, {"op": "b", "n": 2}]
     journal.close()
 
 
