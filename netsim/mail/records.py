@@ -32,7 +32,10 @@ _FLAG = re.compile(r"\\?[!#$&'+-Z^-z|~]+")
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:
+        return "a deeply nested value"
     return text if len(text) <= 40 else text[:37] + "..."
 
 

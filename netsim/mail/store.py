@@ -236,6 +236,7 @@ class MailStore:
                 f"not compacted, and no blob deleted, while {damaged} line(s) are damaged:"
                 f" the damaged lines stay where they are; repair or remove them by hand"
                 f" with the server stopped, and every later record still applies",
+                damage=False,
             )
         else:
             journal.compact(self._snapshot(), self._referenced_blobs())
