@@ -199,12 +199,13 @@ class MailStore:
 
     def _open(self, journal: Journal) -> None:
         """Replay ``journal`` record by record, report damage, and compact if healthy."""
-        complete = damaged = 0
+        complete = damaged = gap = 0
         for line in journal.replay():
             complete += 1
             why = self._replay(line)
             if why is not None:
                 damaged += 1
+                gap += len(line.text) // _MIN_ENTRY_BYTES + 1
                 self._report(f"{JOURNAL_NAME} line {line.number}", why)
         if complete == 0 and journal.has_blobs():
             # Every real store has journal lines before its first blob, so this is a
@@ -231,15 +232,30 @@ class MailStore:
             return
         journal.start_writing()
         if damaged:
+            self._skip_ids(gap)
             self._report(
                 JOURNAL_NAME,
                 f"not compacted, and no blob deleted, while {damaged} line(s) are damaged:"
                 f" the damaged lines stay where they are; repair or remove them by hand"
-                f" with the server stopped, and every later record still applies",
+                f" with the server stopped, and every later record still applies."
+                f" Meanwhile new UIDs and mailbox ids skip {gap}, as many as the damaged"
+                f" lines could have used",
                 damage=False,
             )
         else:
             journal.compact(self._snapshot(), self._referenced_blobs())
+
+    def _skip_ids(self, gap: int) -> None:
+        """Leave ``gap`` UIDs in every mailbox (and ``gap`` mailbox ids) unused.
+
+        A damaged APPEND may have handed out the mailbox's last UIDs, and a UID must
+        never name two messages (RFC 3501 2.3.1.1), or a client's cache would show the
+        old message for the new one.  No single line can hold more entries than this
+        gap, and a UID actually used is journaled, so the gap needs no record of its own.
+        """
+        for box in self._boxes.values():
+            box.uidnext += gap
+        self._next_id += gap
 
     def _replay(self, line: JournalLine) -> str | None:
         """Apply one journal line; returns why it cannot be applied, or ``None``."""
@@ -785,6 +801,8 @@ class MailStore:
         return {m.blob for b in self._boxes.values() for m in b.messages}
 
 
+#: The fewest bytes one message entry takes in a journal line (its blob name, quoted).
+_MIN_ENTRY_BYTES = 66
 #: A blob name inside a journal line that may not even be JSON.
 _BLOB_IN_TEXT = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 
