@@ -86,6 +86,8 @@ class Journal:
         self.read_only = read_only
         #: The torn last line found by :meth:`replay`, if any.
         self.torn: JournalLine | None = None
+        #: A last line that is complete JSON but lacks its newline (a hand edit).
+        self.unterminated: JournalLine | None = None
         self._fd: int | None = None
         self._lock = None
         #: Bytes of the journal that hold complete lines (all of it, unless torn).
@@ -106,18 +108,25 @@ class Journal:
 
     def replay(self) -> Iterator[JournalLine]:
         """Every complete line of the journal, oldest first; sets :attr:`torn`."""
-        self.torn = None
+        self.torn = self.unterminated = None
         self._complete_size = 0
         if not self.path.exists():
             return
         with open(self.path, "rb") as f:
             for number, text in enumerate(f, start=1):
+                line = JournalLine(number, text.rstrip(b"\n"))
                 if not text.endswith(b"\n"):
-                    # Torn by a crash mid-write: the fsync (and so the OK) never came.
-                    self.torn = JournalLine(number, text)
-                    return
+                    try:
+                        line.parse()
+                    except ValueError:
+                        # Torn by a crash mid-write: the fsync (and so the OK) never came.
+                        self.torn = line
+                        return
+                    # A crash cannot cut a record exactly before its newline and leave
+                    # valid JSON behind, but a text editor saving a repaired journal can.
+                    self.unterminated = line
                 self._complete_size += len(text)
-                yield JournalLine(number, text.rstrip(b"\n"))
+                yield line
 
     def has_blobs(self) -> bool:
         """True if any message blob is on disk."""
@@ -143,6 +152,9 @@ class Journal:
             os.truncate(self.path, self._complete_size)
             self.torn = None
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if self.unterminated is not None:
+            os.write(self._fd, b"\n")  # so that the next record starts on its own line
+            self.unterminated = None
 
     def append(self, record: dict[str, Any], sync: bool = True) -> None:
         """Write one record and (unless ``sync`` is false) force it to stable storage.

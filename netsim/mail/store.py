@@ -227,6 +227,13 @@ class MailStore:
                 f" interrupted its write, so it was never acknowledged",
                 damage=False,
             )
+        if journal.unterminated is not None:
+            self._report(
+                f"{JOURNAL_NAME} line {journal.unterminated.number}",
+                "the last line lacks its newline but is complete (a hand edit?): read as"
+                " usual, and the newline is added before anything is appended",
+                damage=False,
+            )
         self._report_lost_messages(journal)
         if journal.read_only:
             return

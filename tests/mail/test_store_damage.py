@@ -457,3 +457,26 @@ def test_a_read_only_store_changes_nothing(directory: Path) -> None:
         store.append(inbox, [(b"x", [], WHEN)])
     store.close()
     assert {p: p.read_bytes() for p in directory.rglob("*") if p.is_file()} == before
+
+
+def test_a_complete_last_line_without_newline_is_kept(directory: Path) -> None:
+    """An editor may save a hand-repaired journal without the final newline.  A crash
+    cannot leave valid JSON behind, so such a line is a record: kept, not dropped."""
+    store = MailStore(directory)
+    inbox = store.mailbox("alice", "INBOX")
+    assert inbox is not None
+    store.expunge(inbox, [1])
+    store.close()
+    lines = lines_of(directory)
+    lines.insert(2, b"garbage")  # so that the journal is appended to, not compacted
+    write_lines(directory, lines, end=b"")
+    store = MailStore(directory)
+    assert inbox_of(store) == list(range(2, COUNT + 1))
+    assert any("lacks its newline" in str(p) and not p.damage for p in store.problems)
+    inbox = store.mailbox("alice", "INBOX")
+    assert inbox is not None
+    store.append(inbox, [(b"later", [], WHEN)])
+    store.close()
+    again = MailStore(directory)
+    assert len(inbox_of(again)) == COUNT and len(damage(again)) == 1
+    again.close()
