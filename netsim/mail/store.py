@@ -48,6 +48,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+
 #: Mailboxes every user starts with, and their RFC 6154 special-use attribute.
 DEFAULT_MAILBOXES: tuple[tuple[str, str | None], ...] = (
     ("INBOX", None),
@@ -719,12 +720,15 @@ class MailStore:
         if op in ("meta", "subscribe"):
             return None
         pending = {} if pending is None else pending
-        taken = set(self._by_name) | set(pending.values())
+
+        def taken(key: tuple[str, str]) -> bool:
+            return key in self._by_name or key in pending.values()
+
         if op == "create":
             key = (record["owner"], record["name"])
             if record["id"] in self._boxes or record["id"] in pending:
                 return f"mailbox id {record['id']} already exists"
-            if key in taken:
+            if taken(key):
                 return f"mailbox {key[0]}/{key[1]} already exists"
             pending[record["id"]] = key
             return None
@@ -738,7 +742,7 @@ class MailStore:
             targets: set[tuple[str, str]] = set()
             for box_id, name in record["moves"]:
                 key = (self._boxes[box_id].owner, name)
-                if (key in taken and key not in moved) or key in targets:
+                if (taken(key) and key not in moved) or key in targets:
                     return f"mailbox {key[0]}/{key[1]} already exists"
                 targets.add(key)
             return None

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import imaplib
 import json
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -480,3 +484,43 @@ def test_a_complete_last_line_without_newline_is_kept(directory: Path) -> None:
     again = MailStore(directory)
     assert len(inbox_of(again)) == COUNT and len(damage(again)) == 1
     again.close()
+
+
+def test_serve_mail_starts_on_a_damaged_store_and_serves_the_rest(directory: Path) -> None:
+    """The real server, on real sockets, with stock imaplib: a garbage line, an invalid
+    record and a missing blob are logged at start, and everything else is served."""
+    lines = lines_of(directory)
+    lines.insert(5, b"garbage")
+    lines.insert(9, b'{"op":"append","id":1}')
+    write_lines(directory, lines)
+    blob_path(directory, message(2)).unlink()
+    users = directory.parent / "users.txt"
+    users.write_text("alice:wonderland\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    command = ["serve-mail", "--imap", "0", "--users", str(users), "--store", str(directory)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "netsim", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        ready = proc.stdout.readline().decode()
+        port = int(ready.rsplit(":", 1)[1])
+        client = imaplib.IMAP4("127.0.0.1", port, timeout=30)
+        client.login("alice", "wonderland")
+        assert client.select("INBOX") == ("OK", [str(COUNT).encode()])
+        status, _ = client.fetch("3", "(BODY.PEEK[])")
+        assert status == "OK"
+        status, data = client.fetch("2", "(BODY.PEEK[])")
+        assert status == "NO" and b"[CORRUPTION] message UID 2 cannot be read" in data[-1]
+        assert client.fetch("2", "(UID FLAGS)")[0] == "OK"
+        client.logout()
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    log = proc.stderr.read().decode()
+    assert "journal.log line 6: not JSON" in log
+    assert "journal.log line 10: not a valid record: op 'append' lacks the field" in log
+    assert "missing; messages without their bytes" in log and "Traceback" not in log
