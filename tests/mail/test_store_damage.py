@@ -25,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from netsim.apps import serve_mail
 from netsim.mail.records import FIELDS
 from netsim.mail.store import MailStore, MessageLost, StoreDamaged, StoreError
 from tests.mail.imap.helpers import Client, make_server
@@ -429,7 +430,9 @@ def test_a_torn_line_is_cut_off_even_when_the_journal_is_not_compacted(directory
 
 
 @pytest.mark.parametrize("how", ["empty", "missing"])
-def test_a_lost_journal_next_to_blobs_is_refused_not_wiped(directory: Path, how: str) -> None:
+def test_a_lost_journal_next_to_blobs_is_refused_not_wiped(
+    directory: Path, how: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     """No journal but message blobs is a damaged store, not a new one: starting afresh
     would serve empty mailboxes and the next compaction would delete every message."""
     journal = directory / "journal.log"
@@ -444,6 +447,11 @@ def test_a_lost_journal_next_to_blobs_is_refused_not_wiped(directory: Path, how:
     if how == "empty":
         assert journal.read_bytes() == b""
     MailStore(directory.parent / "fresh").close()  # an empty directory is a new store
+    users = directory.parent / "users.txt"
+    users.write_text("alice:wonderland\n")
+    argv = ["--imap", "0", "--users", str(users), "--store", str(directory)]
+    assert serve_mail.main(argv) == 2
+    assert "is a damaged store, not a new one" in capsys.readouterr().err
 
 
 def test_a_read_only_store_changes_nothing(directory: Path) -> None:
