@@ -46,7 +46,7 @@ def state(store: MailStore) -> list[object]:
 
 
 @settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
