@@ -277,11 +277,45 @@ class MailStore:
                 self._apply(record)
                 return None
             why = f"not a valid record: {wrong}; it is not applied"
+            lost = self._describe(record)
+            if lost:
+                why += f" (lost with it: {lost})"
         blobs = sorted(set(_BLOB_IN_TEXT.findall(line.text.decode("latin-1"))))
         if blobs:
             named = ", ".join(b[:12] + "..." for b in blobs)
             why += f"; the blobs it names are kept ({named})"
         return why
+
+    def _describe(self, record: Any) -> str:
+        """What a record that could not be applied would have done, as far as it says.
+
+        The record failed its checks, so every field is looked at with suspicion.
+        """
+        if not isinstance(record, dict):
+            return ""
+        op = record.get("op")
+        box = self._boxes.get(record["id"]) if isinstance(record.get("id"), int) else None
+        where = f"{box.owner}/{box.name}" if box is not None else f"mailbox id {record.get('id')}"
+
+        def count(key: str) -> str:
+            value = record.get(key)
+            return f"{len(value)} " if isinstance(value, list) and value else ""
+
+        if op == "append":
+            return f"{count('messages')}message(s) for {where}"
+        if op == "flags":
+            return f"flag changes of {count('changes')}message(s) in {where}"
+        if op == "expunge":
+            return f"the expunge of {count('uids')}message(s) from {where}"
+        if op in ("delete", "acl", "recent"):
+            return f"a change of op {op!r} to {where}"
+        if op == "create":
+            return f"the creation of mailbox {record.get('owner')}/{record.get('name')}"
+        if op in ("rename", "subscribe", "meta"):
+            return f"a change of op {op!r}"
+        if op == "batch":
+            return f"a batch of {count('records')}change(s), applied all or none"
+        return ""
 
     def _report(self, where: str, what: str, damage: bool = True) -> None:
         problem = Problem(where, what, damage)

@@ -188,7 +188,9 @@ INVALID_RECORDS: list[tuple[str, str]] = [
     ),
     (
         '{"op":"append","id":1,"messages":[[90,"' + HEX + '",[],"yesterday"]]}',
-        "must be an ISO 8601 date",
+        "must be an ISO 8601 date and time with a UTC offset, got 'yesterday'; it is not"
+        " applied (lost with it: 1 message(s) for alice/INBOX); the blobs it names are kept"
+        " (abababababab...)",
     ),
     ('{"op":"batch","records":[{"op":"batch","records":[]}]}', "batches do not nest"),
     ('{"op":"batch","records":[{"op":"nope"}]}', "records'[0] must be a valid record"),
