@@ -11,10 +11,18 @@ its work through the store, and returns; errors travel as exceptions that become
 tagged ``BAD`` (malformed) or ``NO`` (well-formed but refused), and the session goes on.
 After each command the session reports what other sessions changed in the selected
 mailbox (:meth:`ServerSession.news`).
+
+What sessions share to defend the server (a budget for literals in flight, the
+failed-login ledger) lives in :mod:`netsim.mail.imap.limits`.  A session asks its owner
+for two things it cannot do itself: to wait before answering a failed login
+(:attr:`ServerSession.hold`), and, when the owner processes commands a few at a time
+to keep other clients served, to come back for the rest (:attr:`ServerSession.backlog`).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from netsim.mail.imap import names
@@ -37,9 +45,10 @@ from netsim.mail.imap.events import (
     Untagged,
     UntaggedStatus,
 )
+from netsim.mail.imap.limits import UNKNOWN_USER, LiteralBudget, LoginThrottle
 from netsim.mail.imap.responses import astring
 from netsim.mail.imap.selected import SelectedView
-from netsim.mail.imap.states import State
+from netsim.mail.imap.states import COMMAND_STATES, State
 from netsim.mail.store import Mailbox, MailStore, StoreError
 from netsim.mail.users import Users
 
@@ -54,6 +63,15 @@ class ServerConfig:
 
     #: Largest literal accepted, in octets; bigger ones are refused (APPEND size limit).
     max_literal: int = 50 * 1024 * 1024
+    #: Most octets of literals all sessions together may be receiving at once
+    #: (``None``: four times ``max_literal``).
+    max_literal_total: int | None = None
+    #: Most octets of literals one user's sessions may be receiving at once
+    #: (``None``: twice ``max_literal``).
+    max_literal_per_user: int | None = None
+    #: Seconds to wait before answering a first failed login; each further failure of
+    #: the connection or the user doubles it, up to 30 s.  0 answers at once.
+    login_failure_delay: float = 1.0
     #: Longest command line accepted, literals excluded.
     max_line: int = 65536
     #: Offer STARTTLS (the I/O layer must then be able to do the handshake).
@@ -70,12 +88,34 @@ class ServerConfig:
 class ImapServer:
     """A mail store and a user list served over IMAP; creates sessions."""
 
-    def __init__(self, store: MailStore, users: Users, config: ServerConfig | None = None) -> None:
+    def __init__(
+        self,
+        store: MailStore,
+        users: Users,
+        config: ServerConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
         self.users = users
-        self.config = config or ServerConfig()
+        self.config = config = config or ServerConfig()
+        #: Literal octets in flight, shared by every session.
+        self.literals = LiteralBudget(
+            config.max_literal_total
+            if config.max_literal_total is not None
+            else 4 * config.max_literal,
+            config.max_literal_per_user
+            if config.max_literal_per_user is not None
+            else 2 * config.max_literal,
+        )
+        #: Failed logins per user name; ``clock`` (seconds) ages them.
+        self.logins = LoginThrottle(config.login_failure_delay, clock=clock)
+        self._known_users = set(users.names())
         for user in users.names():
             store.ensure_user(user)
+
+    def throttle_key(self, user: str) -> str:
+        """The ledger entry for a login name: the name if it is a user's."""
+        return user if user in self._known_users else UNKNOWN_USER
 
     def open_session(self, tls: bool = False) -> ServerSession:
         """A new session; ``tls`` says whether the transport is already encrypted."""
@@ -90,6 +130,7 @@ class ServerSession:
         self.store = server.store
         config = server.config
         self.connection = ServerConnection(max_literal=config.max_literal, max_line=config.max_line)
+        self.connection.set_literal_gate(server.literals.gate(None))
         #: The authenticated user, once there is one.
         self.user: str | None = None
         #: The selected mailbox as this session sees it.
@@ -104,6 +145,13 @@ class ServerSession:
         self.idle_tag: str | None = None
         #: Response bytes queued during the current call, written out by ``_flush``.
         self.out: list[bytes] = []
+        #: Seconds the owner must wait before sending the output it just got and
+        #: processing more input (set by a failed login; valid until the next call).
+        self.hold = 0.0
+        #: True when input may remain unprocessed: call :meth:`resume` for the rest.
+        self.backlog = False
+        #: Failed logins on this connection.
+        self.failed_logins = 0
 
     # -- the I/O owner's interface ----------------------------------------------------
 
@@ -114,16 +162,33 @@ class ServerSession:
         )
         return self._flush()
 
-    def receive_data(self, data: bytes) -> bytes:
+    def receive_data(self, data: bytes, max_commands: int | None = None) -> bytes:
         """Process bytes from the client; returns every response they produce.
 
-        ``b""`` signals end of input.
+        ``b""`` signals end of input.  With ``max_commands``, at most that many input
+        events are handled; :attr:`backlog` then says whether to :meth:`resume`.
         """
         self.connection.receive_data(data)
+        return self.resume(max_commands)
+
+    def resume(self, max_commands: int | None = None) -> bytes:
+        """Go on with input already received: after a hold, or a ``max_commands`` stop."""
+        self.backlog = False
+        self.hold = 0.0  # being called again means the owner has waited it out
+        handled = 0
         while not self.closed:
+            if self.hold or self.starttls_requested:
+                # Nothing more may be read: in clear text after STARTTLS, or before
+                # the owner has waited out the delay of a failed login.
+                self.backlog = not self.starttls_requested
+                break
+            if max_commands is not None and handled >= max_commands:
+                self.backlog = True
+                break
             event = self.connection.next_event()
             if event is NEED_DATA or event is PAUSED:
                 break
+            handled += 1
             if isinstance(event, ConnectionClosed):
                 self.close()
             elif isinstance(event, BadCommand):
@@ -135,7 +200,7 @@ class ServerSession:
                 if event.tag is None:
                     self.emit(UntaggedStatus("BAD", event.reason))
                 else:
-                    self.emit(Tagged(event.tag, "NO", event.reason, "TOOBIG"))
+                    self.emit(Tagged(event.tag, "NO", event.reason, event.code))
             elif isinstance(event, LiteralRequest):
                 self.emit(Continuation("Ready for literal data"))
             elif isinstance(event, IdleDone):
@@ -144,8 +209,6 @@ class ServerSession:
                 auth.continue_authenticate(self, event)
             elif isinstance(event, Command):
                 self._dispatch(event)
-            if self.starttls_requested:
-                break  # nothing more may be read in clear text
         return self._flush()
 
     def shutdown(self, reason: str) -> bytes:
@@ -221,19 +284,56 @@ class ServerSession:
         """End the session: the owner will close the transport."""
         self.closed = True
         self.view = None
+        self.backlog = False
+        self.connection.release()
+
+    def logged_in(self, user: str) -> None:
+        """``user`` has authenticated: their literals now count against their budget."""
+        self.user = user
+        self.connection.set_literal_gate(self.server.literals.gate(user))
 
     def login_disabled(self) -> bool:
         """True while LOGIN and AUTHENTICATE must be refused (no TLS yet)."""
         return self.server.config.login_requires_tls and not self.tls
 
     def _dispatch(self, cmd: Command) -> None:
+        if self.view is not None:
+            lost = self._lost_access(self.view)
+            if lost is not None:
+                # RFC 7162's CLOSED code ends the selected state (the connection moves
+                # to authenticated as it goes out); the command then meets that state.
+                self.view = None
+                self.emit(UntaggedStatus("OK", f"{lost}: mailbox closed", "CLOSED"))
+                if self.connection.state not in COMMAND_STATES[cmd.name]:
+                    self.emit(Tagged(cmd.tag, "NO", f"{lost}; no mailbox is selected now"))
+                    return
         self._run(cmd)
         # Whatever happened, the view and the state machine must agree.
         if self.connection.state is not State.SELECTED:
             self.view = None
 
+    def _lost_access(self, view: SelectedView) -> str | None:
+        """Why the session may no longer see its selected mailbox, if it may not.
+
+        Rights are looked up afresh before every command, so a right another session
+        revokes with SETACL applies from this session's next command on.
+        """
+        box = view.box
+        if box.deleted or box.noselect or self.store.mailbox(box.owner, box.name) is not box:
+            return "the mailbox was deleted"
+        if "r" not in box.rights_of(self.require_user()):
+            return "read access to the mailbox was revoked"
+        return None
+
     def _run(self, cmd: Command) -> None:
         handler = HANDLERS[cmd.name]
+        if cmd.name.startswith("UID ") and self.view is not None:
+            # UIDs name messages the session may not have been told of yet (another
+            # session appended them): announce them first, so that "UID STORE 7"
+            # reaches message 7 rather than matching nothing.  Expunges wait for the
+            # end of the command, which keeps the numbers the client knows meanwhile.
+            for payload in self.view.updates(allow_expunge=False):
+                self.untagged(payload)
         try:
             result = handler(self, cmd.tag, Arguments(cmd.args))
         except No as exc:

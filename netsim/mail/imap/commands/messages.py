@@ -61,10 +61,11 @@ def _expunge(session: ServerSession, args: Arguments, by_uid: bool) -> str:
     if "e" not in box.rights_of(session.require_user()):
         raise No("permission denied (need right e)", "NOPERM")
     largest = box.messages[-1].uid if box.messages else 0
+    ranges = wanted.merged(largest) if wanted is not None else None
     doomed = [
         m.uid
         for m in box.messages
-        if "\\Deleted" in m.flags and (wanted is None or wanted.contains(m.uid, largest))
+        if "\\Deleted" in m.flags and (ranges is None or ranges.contains(m.uid))
     ]
     session.store.expunge(box, doomed)
     return "EXPUNGE completed"
