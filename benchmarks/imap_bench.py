@@ -77,7 +77,7 @@ def start_server(users: Path, store: str | None) -> tuple[subprocess.Popen[bytes
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ, PYTHONPATH=str(root))
     argv = [sys.executable, "-m", "netsim.apps.serve_mail", "--imap", "0", "--host", HOST]
-    argv += ["--users", str(users)]
+    argv += ["--users", str(users), "--allow-plaintext-login"]
     if store:
         argv += ["--store", store]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, env=env)

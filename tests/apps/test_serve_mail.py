@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from netsim.apps import serve_mail
-from netsim.apps.serve_mail import BackgroundServer
+from netsim.apps.serve_mail import BackgroundServer, ConnectionLimits
 from netsim.mail.imap.server import ImapServer, ServerConfig
 from netsim.mail.store import MailStore
 from netsim.mail.users import Users
@@ -327,6 +327,7 @@ def start_subprocess(users: Path, store: Path) -> tuple[subprocess.Popen[bytes],
             str(users),
             "--store",
             str(store),
+            "--allow-plaintext-login",
         ],
         stdout=subprocess.PIPE,
         env=env,
@@ -378,15 +379,25 @@ def test_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:
 
 
 def test_autologout_and_shutdown_say_bye() -> None:
-    """A silent session gets '* BYE Autologout'; stopping the server says BYE to the rest."""
-    background = BackgroundServer(ImapServer(MailStore(), Users(USERS)), autologout=0.2).start()
+    """Silent before login: '* BYE Autologout: no login in time' (the short timer);
+    silent after login: '* BYE Autologout' (the long one); stopping says BYE to all."""
+    limits = ConnectionLimits(login_timeout=0.2, autologout=0.5)
+    background = BackgroundServer(ImapServer(MailStore(), Users(USERS)), limits=limits).start()
     try:
         with socket.create_connection((HOST, background.port)) as sock:
             sock.settimeout(5)
             reader = sock.makefile("rb")
             reader.readline()
-            assert reader.readline() == b"* BYE Autologout\r\n"
+            assert reader.readline() == b"* BYE Autologout: no login in time\r\n"
             assert reader.readline() == b""  # closed
+        with socket.create_connection((HOST, background.port)) as sock:
+            sock.settimeout(5)
+            reader = sock.makefile("rb")
+            reader.readline()
+            sock.sendall(b"a LOGIN alice wonderland\r\n")
+            assert reader.readline().startswith(b"a OK")
+            assert reader.readline() == b"* BYE Autologout\r\n"
+            assert reader.readline() == b""
     finally:
         background.stop()
     background = BackgroundServer(ImapServer(MailStore(), Users(USERS))).start()
