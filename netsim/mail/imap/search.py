@@ -72,13 +72,18 @@ _DATE_KEYS = {"BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE"}
 
 def parse_criteria(args: list[Value]) -> Predicate:
     """Parse SEARCH arguments (after any CHARSET) into one predicate."""
+    return parse_counted(args)[0]
+
+
+def parse_counted(args: list[Value]) -> tuple[Predicate, int]:
+    """The predicate of SEARCH arguments, and how many keys it holds (its cost)."""
     if not args:
         raise SearchError("missing search criteria")
     parser = _Parser(args)
     keys = []
     while not parser.done():
         keys.append(parser.key(0))
-    return _all(keys)
+    return _all(keys), parser.counter[0]
 
 
 def split_charset(args: list[Value]) -> list[Value]:

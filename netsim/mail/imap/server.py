@@ -12,6 +12,10 @@ tagged ``BAD`` (malformed) or ``NO`` (well-formed but refused), and the session 
 After each command the session reports what other sessions changed in the selected
 mailbox (:meth:`ServerSession.news`).
 
+A command that may take long (SEARCH or FETCH over a big mailbox) is a generator that
+yields between bounded pieces of work; the session drives it one step per unit of work,
+so an owner that asks for one unit at a time can serve other clients in between.
+
 What sessions share to defend the server (a budget for literals in flight, the
 failed-login ledger) lives in :mod:`netsim.mail.imap.limits`.  A session asks its owner
 for two things it cannot do itself: to wait before answering a failed login
@@ -22,12 +26,12 @@ to keep other clients served, to come back for the rest (:attr:`ServerSession.ba
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from netsim.mail.imap import names
-from netsim.mail.imap.arguments import Arguments, Bad, No
-from netsim.mail.imap.commands import HANDLERS, auth, idle
+from netsim.mail.imap.arguments import Arguments, Bad, No, Result
+from netsim.mail.imap.commands import HANDLERS, Outcome, Steps, auth, idle
 from netsim.mail.imap.connection import ServerConnection
 from netsim.mail.imap.events import (
     NEED_DATA,
@@ -152,6 +156,8 @@ class ServerSession:
         self.backlog = False
         #: Failed logins on this connection.
         self.failed_logins = 0
+        # A long command (SEARCH, FETCH) in progress, done a step per unit of work.
+        self._ongoing: tuple[Command, Steps] | None = None
 
     # -- the I/O owner's interface ----------------------------------------------------
 
@@ -185,6 +191,10 @@ class ServerSession:
             if max_commands is not None and handled >= max_commands:
                 self.backlog = True
                 break
+            if self._ongoing is not None:
+                self._advance()
+                handled += 1
+                continue
             event = self.connection.next_event()
             if event is NEED_DATA or event is PAUSED:
                 break
@@ -282,6 +292,7 @@ class ServerSession:
 
     def close(self) -> None:
         """End the session: the owner will close the transport."""
+        self._ongoing = None
         self.closed = True
         self.view = None
         self.backlog = False
@@ -334,8 +345,30 @@ class ServerSession:
             # end of the command, which keeps the numbers the client knows meanwhile.
             for payload in self.view.updates(allow_expunge=False):
                 self.untagged(payload)
+        self._attempt(cmd, lambda: handler(self, cmd.tag, Arguments(cmd.args)))
+
+    def _advance(self) -> None:
+        """One step of the long command in progress (see :data:`commands.Steps`)."""
+        assert self._ongoing is not None
+        cmd, steps = self._ongoing
+        self._ongoing = None
+
+        def step() -> Outcome:
+            try:
+                next(steps)
+            except StopIteration as done:
+                result: Result = done.value
+                return result
+            return steps
+
+        self._attempt(cmd, step)
+        if self._ongoing is None and self.connection.state is not State.SELECTED:
+            self.view = None
+
+    def _attempt(self, cmd: Command, call: Callable[[], Outcome]) -> None:
+        """Run (a step of) a command; answer it once it is over, whichever way."""
         try:
-            result = handler(self, cmd.tag, Arguments(cmd.args))
+            result = call()
         except No as exc:
             self.news(cmd.name)
             self.emit(Tagged(cmd.tag, "NO", str(exc), exc.code))
@@ -352,6 +385,9 @@ class ServerSession:
             if self.server.config.debug:
                 raise
             self.emit(Tagged(cmd.tag, "NO", "internal server error", "SERVERBUG"))
+            return
+        if isinstance(result, Generator):
+            self._ongoing = (cmd, result)  # more steps to come
             return
         if result == "":
             return  # the handler answers later (IDLE, AUTHENTICATE) or already did

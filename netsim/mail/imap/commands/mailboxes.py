@@ -16,9 +16,12 @@ from netsim.mail.imap.sequence import format_set
 from netsim.mail.store import DELIMITER, Mailbox
 
 if TYPE_CHECKING:
+    from netsim.mail.imap.commands import Steps
     from netsim.mail.imap.server import ServerSession
 
 _STATUS_ITEMS = ("MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN")
+#: Names matched against a LIST or LSUB pattern in one step.
+LIST_STEP = 32
 
 
 def do_select(session: ServerSession, tag: str, args: Arguments) -> tuple[str, str | None]:
@@ -194,7 +197,7 @@ def _list_options(args: Arguments) -> tuple[set[str], Arguments]:
     return selection, Arguments(tuple(values))
 
 
-def do_list(session: ServerSession, tag: str, args: Arguments) -> str:
+def do_list(session: ServerSession, tag: str, args: Arguments) -> Steps:
     """LIST: names matching a pattern, with attributes (CHILDREN, SPECIAL-USE)."""
     selection, args = _list_options(args)
     reference, pattern = _list_args(session, args)
@@ -209,7 +212,9 @@ def do_list(session: ServerSession, tag: str, args: Arguments) -> str:
             listed.setdefault(parent, None)
     parents = {parent for name in listed for parent in names.ancestors(name)}
     matcher = _compile(reference, pattern)
-    for name in sorted(listed, key=lambda n: (n != "INBOX", n)):
+    for i, name in enumerate(sorted(listed, key=lambda n: (n != "INBOX", n)), start=1):
+        if i % LIST_STEP == 0:
+            yield  # thousands of long names are matched in steps
         if not matcher.fullmatch(name):
             continue
         box = listed[name]
@@ -228,13 +233,15 @@ def do_list(session: ServerSession, tag: str, args: Arguments) -> str:
     return "LIST completed"
 
 
-def do_lsub(session: ServerSession, tag: str, args: Arguments) -> str:
+def do_lsub(session: ServerSession, tag: str, args: Arguments) -> Steps:
     """LSUB: subscribed names matching a pattern."""
     reference, pattern = _list_args(session, args)
     matcher = _compile(reference, pattern)
     subscribed = session.store.subscriptions(session.require_user())
     shown: dict[str, bool] = {}
-    for name in subscribed:
+    for i, name in enumerate(sorted(subscribed), start=1):
+        if i % LIST_STEP == 0:
+            yield
         if matcher.fullmatch(name):
             shown[name] = True
         elif pattern.endswith("%"):
