@@ -262,9 +262,10 @@ class _Connection(asyncio.Protocol):
         self._update_reading()
 
     def resume_writing(self) -> None:
-        """The send buffer drained: read commands again."""
+        """The send buffer drained: go on with commands, and read more."""
         self._write_paused = False
         self._update_reading()
+        self._schedule_turn()
 
     def wake(self) -> None:
         """Deliver IDLE news, if the session is idling."""
@@ -294,10 +295,15 @@ class _Connection(asyncio.Protocol):
         if session.starttls_requested:
             self._tls_task = asyncio.ensure_future(self._start_tls())
         self._arm_timer()
-        if session.backlog and not self._turn_pending:
-            self._turn_pending = True
-            loop.call_soon(self._next_turn)
+        self._schedule_turn()
         self._update_reading()
+
+    def _schedule_turn(self) -> None:
+        # Come back for the rest after the other clients had the loop; not while our
+        # client is not reading what we already wrote (a huge FETCH waits for it).
+        if self.session.backlog and not (self._turn_pending or self._write_paused or self._held):
+            self._turn_pending = True
+            asyncio.get_running_loop().call_soon(self._next_turn)
 
     def _next_turn(self) -> None:
         self._turn_pending = False
