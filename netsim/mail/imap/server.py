@@ -26,8 +26,9 @@ to keep other clients served, to come back for the rest (:attr:`ServerSession.ba
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import GeneratorType
 
 from netsim.mail.imap import names
 from netsim.mail.imap.arguments import Arguments, Bad, No, Result
@@ -386,7 +387,7 @@ class ServerSession:
                 raise
             self.emit(Tagged(cmd.tag, "NO", "internal server error", "SERVERBUG"))
             return
-        if isinstance(result, Generator):
+        if isinstance(result, GeneratorType):  # a plain type check: this is per command
             self._ongoing = (cmd, result)  # more steps to come
             return
         if result == "":
