@@ -28,7 +28,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import GeneratorType
 
 from netsim.mail.imap import names
 from netsim.mail.imap.arguments import Arguments, Bad, No, Result
@@ -387,7 +386,7 @@ class ServerSession:
                 raise
             self.emit(Tagged(cmd.tag, "NO", "internal server error", "SERVERBUG"))
             return
-        if isinstance(result, GeneratorType):  # a plain type check: this is per command
+        if not isinstance(result, (str, tuple)):  # Steps: a long command goes on
             self._ongoing = (cmd, result)  # more steps to come
             return
         if result == "":
