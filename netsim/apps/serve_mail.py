@@ -241,7 +241,9 @@ class _Connection(asyncio.Protocol):
         """The client half-closed: finish what it sent, then close."""
         if self.admitted and not self.session.closed:
             self._take_turn(self.session.receive_data(b"", max_commands=1))
-        return True  # keep the transport: the session closes it once it has answered
+        # Keep the transport open for the answers: the session closes it when done.
+        # (A TLS transport cannot stay half-open, and says so if asked.)
+        return None if self.session.tls else True
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget this connection and give back what its session held."""
