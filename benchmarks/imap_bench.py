@@ -155,7 +155,9 @@ def profile(seconds: float) -> None:
     from netsim.mail.store import MailStore
     from netsim.mail.users import Users
 
-    background = BackgroundServer(ImapServer(MailStore(), Users({USER: PASSWORD})))
+    background = BackgroundServer(
+        ImapServer(MailStore(), Users({USER: PASSWORD})), allow_plaintext_login=True
+    )
     profiler = cProfile.Profile()
     original = threading.Thread.run
 

@@ -463,6 +463,25 @@ class _Hub:
             conn.wake()
 
 
+class LoginPolicyError(ValueError):
+    """A server that would take passwords in clear text unasked, or take none at all."""
+
+
+def check_login_policy(
+    config: ServerConfig, tls_context: ssl.SSLContext | None, allow_plaintext_login: bool
+) -> None:
+    """Refuse to serve sockets where passwords would cross in clear text, unless that
+    was asked for, or where nobody could log in at all (TLS required, none offered)."""
+    if config.login_requires_tls and tls_context is None:
+        raise LoginPolicyError("login requires TLS, but there is no certificate for TLS")
+    if not config.login_requires_tls and not allow_plaintext_login:
+        raise LoginPolicyError(
+            "passwords would be accepted in clear text: require TLS "
+            "(ServerConfig(login_requires_tls=True) and a TLS context), "
+            "or allow plaintext login explicitly"
+        )
+
+
 async def serve(
     imap: ImapServer,
     host: str,
@@ -472,8 +491,14 @@ async def serve(
     ready: Callable[[list[tuple[str, int]]], None] | None = None,
     stop: asyncio.Event | None = None,
     limits: ConnectionLimits | None = None,
+    allow_plaintext_login: bool = False,
 ) -> None:
-    """Listen for IMAP (and IMAPS) until ``stop`` is set; ``ready`` gets the bound ports."""
+    """Listen for IMAP (and IMAPS) until ``stop`` is set; ``ready`` gets the bound ports.
+
+    Raises :class:`LoginPolicyError` unless logins need TLS (and there is a TLS
+    context) or ``allow_plaintext_login`` says clear-text passwords are fine.
+    """
+    check_login_policy(imap.config, tls_context, allow_plaintext_login)
     loop = asyncio.get_running_loop()
     hub = _Hub(imap, tls_context, limits or ConnectionLimits())
     hub.attach(loop)
@@ -515,8 +540,11 @@ class BackgroundServer:
         tls_context: ssl.SSLContext | None = None,
         imaps: bool = False,
         limits: ConnectionLimits | None = None,
+        allow_plaintext_login: bool = False,
     ) -> None:
+        check_login_policy(imap.config, tls_context, allow_plaintext_login)
         self.imap = imap
+        self.allow_plaintext_login = allow_plaintext_login
         self.limits = limits or ConnectionLimits()
         self.host = host
         self.tls_context = tls_context
@@ -565,6 +593,7 @@ class BackgroundServer:
                 ready,
                 self._stop,
                 self.limits,
+                self.allow_plaintext_login,
             )
 
         self._loop.run_until_complete(main())
@@ -675,7 +704,17 @@ def run(args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, stop.set)
-        await serve(imap, args.host, args.imap, context, args.imaps, ready, stop, limits)
+        await serve(
+            imap,
+            args.host,
+            args.imap,
+            context,
+            args.imaps,
+            ready,
+            stop,
+            limits,
+            allow_plaintext_login=args.allow_plaintext_login,
+        )
 
     try:
         asyncio.run(main())

@@ -44,10 +44,15 @@ MESSAGE = (
 )
 
 
+def plain_server() -> ImapServer:
+    """An in-memory server with alice and bob, plaintext LOGIN allowed (loopback only)."""
+    return ImapServer(MailStore(), Users(USERS))
+
+
 @pytest.fixture
 def server() -> Iterator[BackgroundServer]:
     """An in-memory server on an ephemeral loopback port."""
-    background = BackgroundServer(ImapServer(MailStore(), Users(USERS))).start()
+    background = BackgroundServer(plain_server(), allow_plaintext_login=True).start()
     yield background
     background.stop()
 
@@ -389,7 +394,7 @@ def test_autologout_and_shutdown_say_bye() -> None:
     """Silent before login: '* BYE Autologout: no login in time' (the short timer);
     silent after login: '* BYE Autologout' (the long one); stopping says BYE to all."""
     limits = ConnectionLimits(login_timeout=0.2, autologout=0.5)
-    background = BackgroundServer(ImapServer(MailStore(), Users(USERS)), limits=limits).start()
+    background = BackgroundServer(plain_server(), limits=limits, allow_plaintext_login=True).start()
     try:
         with socket.create_connection((HOST, background.port)) as sock:
             sock.settimeout(5)
@@ -407,7 +412,7 @@ def test_autologout_and_shutdown_say_bye() -> None:
             assert reader.readline() == b""
     finally:
         background.stop()
-    background = BackgroundServer(ImapServer(MailStore(), Users(USERS))).start()
+    background = BackgroundServer(plain_server(), allow_plaintext_login=True).start()
     sock = socket.create_connection((HOST, background.port))
     sock.settimeout(5)
     reader = sock.makefile("rb")
@@ -552,7 +557,7 @@ def test_connection_limits_per_address_and_per_server() -> None:
     """Idle sockets once used up every file descriptor.  Over a limit, a client gets
     one clear BYE and is closed; a slot freed is a slot usable again."""
     limits = ConnectionLimits(max_connections=5, max_connections_per_ip=3)
-    background = BackgroundServer(ImapServer(MailStore(), Users(USERS)), limits=limits).start()
+    background = BackgroundServer(plain_server(), limits=limits, allow_plaintext_login=True).start()
     held: list[socket.socket] = []
     try:
         for _ in range(3):
@@ -572,7 +577,7 @@ def test_connection_limits_per_address_and_per_server() -> None:
             sock.close()
         background.stop()
     limits = ConnectionLimits(max_connections=2, max_connections_per_ip=10)
-    background = BackgroundServer(ImapServer(MailStore(), Users(USERS)), limits=limits).start()
+    background = BackgroundServer(plain_server(), limits=limits, allow_plaintext_login=True).start()
     try:
         first = socket.create_connection((HOST, background.port))
         second = socket.create_connection((HOST, background.port))
@@ -593,7 +598,9 @@ def test_failed_logins_are_answered_ever_later() -> None:
     user; the right password is answered at once and resets the count.  (A lower
     bound on time: a slow machine can only make it longer.)"""
     config = ServerConfig(login_failure_delay=0.2)
-    background = BackgroundServer(ImapServer(MailStore(), Users(USERS), config)).start()
+    background = BackgroundServer(
+        ImapServer(MailStore(), Users(USERS), config), allow_plaintext_login=True
+    ).start()
     try:
         c = imaplib.IMAP4(HOST, background.port)
         started = time.monotonic()
@@ -616,7 +623,7 @@ def test_failed_logins_are_answered_ever_later() -> None:
 def test_accept_errors_are_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     """Out of file descriptors, asyncio reports every failed accept(); the server logs
     the first, in one line without a traceback, and the recovery."""
-    hub = serve_mail._Hub(ImapServer(MailStore(), Users(USERS)), None, ConnectionLimits())
+    hub = serve_mail._Hub(plain_server(), None, ConnectionLimits())
     loop = asyncio.new_event_loop()
     try:
         emfile = OSError(errno.EMFILE, "Too many open files")
@@ -667,6 +674,12 @@ def test_plaintext_login_is_an_explicit_choice(
         parse([*base, "--login-requires-tls", "--allow-plaintext-login"])
     with pytest.raises(SystemExit):
         parse([*base, "--max-connections", "0"])
+    # The Python API holds to the same rule.
+    with pytest.raises(serve_mail.LoginPolicyError, match="clear text"):
+        BackgroundServer(plain_server())
+    strict = ImapServer(MailStore(), Users(USERS), ServerConfig(login_requires_tls=True))
+    with pytest.raises(serve_mail.LoginPolicyError, match="no certificate"):
+        BackgroundServer(strict)
 
 
 def test_a_certificate_means_logindisabled_until_starttls(
