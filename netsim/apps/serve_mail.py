@@ -382,6 +382,8 @@ class _Connection(asyncio.Protocol):
         self.session.tls_started()
 
 
+#: Seconds between two log lines about accept() failing.
+ACCEPT_LOG_INTERVAL = 60.0
 #: errno values of accept() that mean "out of resources", not "this client failed".
 _RESOURCE_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
@@ -398,15 +400,13 @@ class _Hub:
         self.connections: set[_Connection] = set()
         #: Open connections per client address.
         self.per_ip: Counter[str] = Counter()
-        #: True while accept() fails for want of resources (logged once per episode).
-        self.accept_failing = False
+        #: Failed accept() calls not logged yet (one line a minute at most).
+        self.accept_failures = 0
+        self._accept_logged: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def admit(self, conn: _Connection) -> str | None:
         """Count ``conn`` in, or say why it may not come in."""
-        if self.accept_failing:
-            self.accept_failing = False
-            _log.warning("accepting connections again")
         limits = self.limits
         if len(self.connections) >= limits.max_connections:
             return f"Too many connections to this server (limit {limits.max_connections})"
@@ -434,24 +434,31 @@ class _Hub:
         self.imap.store.remove_listener(self._changed)
 
     def loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        """Log running out of file descriptors once, not a traceback per connection.
+        """Log running out of file descriptors once a minute, not a traceback per try.
 
         When accept() fails with EMFILE and the like, asyncio stops accepting for a
-        second and then tries again: that is the back-off.  Other errors go to the
-        default handler.
+        second and then tries again: that is the back-off.  A server at the edge of
+        its limit fails and recovers many times a minute; one line says it all.
+        Other errors go to the default handler.
         """
         exc = context.get("exception")
-        if isinstance(exc, OSError) and exc.errno in _RESOURCE_ERRORS:
-            if not self.accept_failing:
-                self.accept_failing = True
-                _log.error(
-                    "cannot accept connections: %s (%d open); retrying every second. "
-                    "Raise the open-files limit (ulimit -n) or lower --max-connections.",
-                    exc.strerror or exc,
-                    len(self.connections),
-                )
+        if not (isinstance(exc, OSError) and exc.errno in _RESOURCE_ERRORS):
+            loop.default_exception_handler(context)
             return
-        loop.default_exception_handler(context)
+        now = loop.time()
+        if self._accept_logged is not None and now - self._accept_logged < ACCEPT_LOG_INTERVAL:
+            self.accept_failures += 1
+            return
+        again = f" ({self.accept_failures} more failures since)" if self.accept_failures else ""
+        _log.error(
+            "cannot accept connections: %s, with %d open%s; retrying every second. "
+            "Raise the open-files limit (ulimit -n) or lower --max-connections.",
+            exc.strerror or exc,
+            len(self.connections),
+            again,
+        )
+        self._accept_logged = now
+        self.accept_failures = 0
 
     def _changed(self, box: Mailbox) -> None:
         # Deliver after the current command finishes, never from inside the store.
