@@ -234,13 +234,20 @@ class _Connection(asyncio.Protocol):
         """Feed the session and handle what it can now; answer in one write."""
         if not self.admitted or self.session.closed:
             return
+        if self._held:
+            # Bytes already on their way when reading paused: keep them for later.
+            self.session.receive_data(data, max_commands=0)
+            return
         out = self.session.receive_data(data, max_commands=1)
         self._take_turn(out, incomplete=not out)
 
     def eof_received(self) -> bool | None:
         """The client half-closed: finish what it sent, then close."""
         if self.admitted and not self.session.closed:
-            self._take_turn(self.session.receive_data(b"", max_commands=1))
+            if self._held:
+                self.session.receive_data(b"", max_commands=0)  # seen after the delay
+            else:
+                self._take_turn(self.session.receive_data(b"", max_commands=1))
         # Keep the transport open for the answers: the session closes it when done.
         # (A TLS transport cannot stay half-open, and says so if asked.)
         return None if self.session.tls else True

@@ -616,6 +616,17 @@ def test_failed_logins_are_answered_ever_later() -> None:
         ok(other.login("alice", "wonderland"))
         assert background.imap.logins.failures("alice") == 0
         other.logout()
+        with socket.create_connection((HOST, background.port)) as sock:
+            # A pipelined burst of guesses waits out each delay in turn.
+            sock.settimeout(10)
+            reader = sock.makefile("rb")
+            reader.readline()
+            started = time.monotonic()
+            sock.sendall(b"a LOGIN bob x\r\nb LOGIN bob y\r\nc LOGIN bob builder\r\n")
+            assert reader.readline().startswith(b"a NO [AUTHENTICATIONFAILED]")
+            assert reader.readline().startswith(b"b NO [AUTHENTICATIONFAILED]")
+            assert reader.readline().startswith(b"c OK")
+            assert time.monotonic() - started >= 0.2 + 0.4
     finally:
         background.stop()
 
