@@ -98,6 +98,8 @@ class Timers:
             )
 
 
+DEFAULT_TIMERS = Timers()
+"""Hello 2 s, max age 20 s, forward delay 15 s."""
 HOLD_TIME = 1.0
 """802.1D: at most one configuration BPDU per port per second."""
 MESSAGE_AGE_INCREMENT = 1.0
@@ -238,6 +240,10 @@ class SpanningTreeEngine(Protocol):
     @property
     def root_port(self) -> int | None:
         """This bridge's root port (``None`` on the root)."""
+        ...
+
+    def port_numbers(self) -> list[int]:
+        """The numbers of this bridge's ports, in order."""
         ...
 
     def port_state(self, port: int) -> PortState:

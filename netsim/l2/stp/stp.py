@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from netsim.l2.frame import MacAddress
 from netsim.l2.stp.bpdu import TICKS_PER_SECOND, Bpdu, BridgeId, ConfigBpdu, TcnBpdu, port_id
 from netsim.l2.stp.engine import (
+    DEFAULT_TIMERS,
     HOLD_TIME,
     MESSAGE_AGE_INCREMENT,
     Action,
@@ -85,7 +86,7 @@ class StpBridge:
         *,
         priority: int = 32768,
         instance: int = 0,
-        timers: Timers = Timers(),
+        timers: Timers = DEFAULT_TIMERS,
     ) -> None:
         self.bridge_id = BridgeId(priority, instance, mac)
         """This bridge's identifier."""
@@ -134,6 +135,10 @@ class StpBridge:
         """Does this bridge believe it is the root?"""
         return self._designated_root == self.bridge_id
 
+    def port_numbers(self) -> list[int]:
+        """The numbers of this bridge's ports, in order."""
+        return list(self._ports)
+
     def port_state(self, port: int) -> PortState:
         """A port's state."""
         return self._ports[port].state
@@ -164,12 +169,13 @@ class StpBridge:
         was_active = p.state in (PortState.LEARNING, PortState.FORWARDING)
         self._initialize_port(p)
         self._set_state(p, PortState.DISABLED)
-        if was_active and not p.config.edge:
-            self._topology_change_detection(now)
         self._configuration_update()
         self._port_state_selection(now)
         if self.is_root() and not was_root:
             self._become_root(now)
+        elif was_active and not p.config.edge:
+            # A forwarding port lost: tell the root, on the root port we have now.
+            self._topology_change_detection(now)
         return self._flush_actions()
 
     def receive(self, port: int, bpdu: Bpdu, now: float) -> list[Action]:
