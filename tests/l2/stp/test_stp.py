@@ -1,11 +1,13 @@
-"""802.1D spanning tree against hand-worked examples.
+"""802.1D spanning tree against hand-worked examples (and RSTP electing the same trees).
 
 Every bridge starts out claiming to be root; BPDUs carry the claims; the lowest bridge ID
 wins. Each other bridge then picks as *root port* the port with the cheapest path to the
 root; ties go to the lower sender bridge ID, then the lower sender port ID (priority 128 +
 port number). On each link the bridge with the better offer is *designated* and forwards;
 the other end, neither root nor designated, *blocks*. The expected trees below were
-worked out by hand from those rules, before running the engine.
+worked out by hand from those rules, before running the engine. RSTP (802.1w) uses the
+same priority vectors, so it must build the same trees, only faster: the role tests run
+both engines.
 """
 
 from __future__ import annotations
@@ -15,17 +17,23 @@ import pytest
 from netsim.l2.stp.bench import Bench
 from netsim.l2.stp.bpdu import BridgeId, ConfigBpdu, TcnBpdu
 from netsim.l2.stp.engine import PortConfig, PortRole, PortState, Timers, path_cost
+from netsim.l2.stp.rstp import RstpBridge
 from netsim.l2.stp.stp import StpBridge
+
+Engine = type[StpBridge] | type[RstpBridge]
+ENGINES = pytest.mark.parametrize("engine", [StpBridge, RstpBridge], ids=["stp", "rstp"])
 
 ROOT, DES, ALT = PortRole.ROOT, PortRole.DESIGNATED, PortRole.ALTERNATE
 FWD, BLK = PortState.FORWARDING, PortState.BLOCKING
 FAST_100M, GIG, TEN_M = 19, 4, 100
 
 
-def bridge(mac: int, costs: dict[int, int], priority: int = 32768) -> StpBridge:
+def bridge(
+    mac: int, costs: dict[int, int], priority: int = 32768, engine: Engine = StpBridge
+) -> StpBridge | RstpBridge:
     """A bridge whose ports have the given path costs."""
     configs = {n: PortConfig(cost) for n, cost in costs.items()}
-    return StpBridge(mac, configs, priority=priority)
+    return engine(mac, configs, priority=priority)
 
 
 def roles(bench: Bench) -> dict[str, dict[int, PortRole]]:
@@ -36,22 +44,23 @@ def roles(bench: Bench) -> dict[str, dict[int, PortRole]]:
     }
 
 
-def triangle(cost_ab: int = FAST_100M) -> Bench:
+def triangle(cost_ab: int = FAST_100M, engine: Engine = StpBridge) -> Bench:
     """A(1) - B(2) - C(3) - A: ports A1-B1, B2-C1, C2-A2."""
     bench = Bench()
-    bench.add_bridge("A", bridge(1, {1: cost_ab, 2: FAST_100M}))
-    bench.add_bridge("B", bridge(2, {1: cost_ab, 2: FAST_100M}))
-    bench.add_bridge("C", bridge(3, {1: FAST_100M, 2: FAST_100M}))
+    bench.add_bridge("A", bridge(1, {1: cost_ab, 2: FAST_100M}, engine=engine))
+    bench.add_bridge("B", bridge(2, {1: cost_ab, 2: FAST_100M}, engine=engine))
+    bench.add_bridge("C", bridge(3, {1: FAST_100M, 2: FAST_100M}, engine=engine))
     bench.link("A", 1, "B", 1)
     bench.link("B", 2, "C", 1)
     bench.link("C", 2, "A", 2)
     return bench
 
 
-def test_triangle_ties_on_cost_go_to_the_lower_bridge_id() -> None:
+@ENGINES
+def test_triangle_ties_on_cost_go_to_the_lower_bridge_id(engine: Engine) -> None:
     """A has the lowest MAC: root. B and C reach it directly (19). On link B-C both offer
     19, so the lower sender bridge ID, B, is designated and C's port blocks."""
-    bench = triangle()
+    bench = triangle(engine=engine)
     bench.run_until(60)
     assert all(engine.root_id == BridgeId(32768, 0, 1) for engine in bench.bridges.values())
     assert roles(bench) == {
@@ -59,13 +68,14 @@ def test_triangle_ties_on_cost_go_to_the_lower_bridge_id() -> None:
         "B": {1: ROOT, 2: DES},
         "C": {1: ALT, 2: ROOT},
     }
-    assert bench.state("C", 1) is BLK
+    assert bench.state("C", 1) is (BLK if engine is StpBridge else PortState.DISCARDING)
     assert all(bench.state(b, p) is FWD for b, p in [("A", 1), ("A", 2), ("B", 1), ("B", 2)])
 
 
-def test_triangle_a_slow_direct_link_loses_to_two_fast_hops() -> None:
+@ENGINES
+def test_triangle_a_slow_direct_link_loses_to_two_fast_hops(engine: Engine) -> None:
     """With A-B at 10 Mb/s (cost 100), B's cheapest way to A is via C: 19 + 19 = 38."""
-    bench = triangle(cost_ab=TEN_M)
+    bench = triangle(cost_ab=TEN_M, engine=engine)
     bench.run_until(60)
     assert roles(bench) == {
         "A": {1: DES, 2: DES},
@@ -75,36 +85,37 @@ def test_triangle_a_slow_direct_link_loses_to_two_fast_hops() -> None:
     assert bench.bridges["B"].root_path_cost == 38  # type: ignore[attr-defined]
 
 
+@ENGINES
 @pytest.mark.parametrize(("priority_a2", "root_port_of_b"), [(128, 2), (64, 1)])
 def test_parallel_links_tie_break_on_the_sender_port_id(
-    priority_a2: int, root_port_of_b: int
+    priority_a2: int, root_port_of_b: int, engine: Engine
 ) -> None:
     """Two links A1-B2 and A2-B1: same root, cost and sender bridge on both of B's ports.
     The lower *sender* port ID wins: A's port 1 (128.1), so B's port 2 is root port, unless
     A's port 2 gets the better priority 64 (64.2 < 128.1)."""
     bench = Bench()
     a_ports = {1: PortConfig(FAST_100M), 2: PortConfig(FAST_100M, priority=priority_a2)}
-    bench.add_bridge("A", StpBridge(1, a_ports))
-    bench.add_bridge("B", bridge(2, {1: FAST_100M, 2: FAST_100M}))
+    bench.add_bridge("A", engine(1, a_ports))
+    bench.add_bridge("B", bridge(2, {1: FAST_100M, 2: FAST_100M}, engine=engine))
     bench.link("A", 1, "B", 2)
     bench.link("A", 2, "B", 1)
     bench.run_until(60)
     other = 3 - root_port_of_b
     assert bench.role("B", root_port_of_b) is ROOT
     assert bench.role("B", other) is ALT
-    assert bench.state("B", other) is BLK
+    assert not bench.state("B", other).forwards
 
 
-def square_with_diagonal(priority_d: int = 32768) -> Bench:
+def square_with_diagonal(priority_d: int = 32768, engine: Engine = StpBridge) -> Bench:
     """A(1), B(2), C(3), D(4) in a square A-B-C-D-A with the diagonal B-D.
 
     Ports: A1-B1, B2-C1, C2-D1, D2-A2, B3-D3.
     """
     bench = Bench()
-    bench.add_bridge("A", bridge(1, {1: 19, 2: 19}))
-    bench.add_bridge("B", bridge(2, {1: 19, 2: 19, 3: 19}))
-    bench.add_bridge("C", bridge(3, {1: 19, 2: 19}))
-    bench.add_bridge("D", bridge(4, {1: 19, 2: 19, 3: 19}, priority=priority_d))
+    bench.add_bridge("A", bridge(1, {1: 19, 2: 19}, engine=engine))
+    bench.add_bridge("B", bridge(2, {1: 19, 2: 19, 3: 19}, engine=engine))
+    bench.add_bridge("C", bridge(3, {1: 19, 2: 19}, engine=engine))
+    bench.add_bridge("D", bridge(4, {1: 19, 2: 19, 3: 19}, priority=priority_d, engine=engine))
     bench.link("A", 1, "B", 1)
     bench.link("B", 2, "C", 1)
     bench.link("C", 2, "D", 1)
@@ -113,10 +124,11 @@ def square_with_diagonal(priority_d: int = 32768) -> Bench:
     return bench
 
 
-def test_square_with_diagonal() -> None:
+@ENGINES
+def test_square_with_diagonal(engine: Engine) -> None:
     """Root A. C reaches A at 38 via B or via D: B has the lower ID, so C's root port faces
     B and C's port to D blocks. On the diagonal B and D both offer 19; B wins, D blocks."""
-    bench = square_with_diagonal()
+    bench = square_with_diagonal(engine=engine)
     bench.run_until(60)
     assert roles(bench) == {
         "A": {1: DES, 2: DES},
@@ -126,11 +138,12 @@ def test_square_with_diagonal() -> None:
     }
 
 
-def test_square_with_diagonal_a_priority_makes_d_root() -> None:
+@ENGINES
+def test_square_with_diagonal_a_priority_makes_d_root(engine: Engine) -> None:
     """D at priority 4096 is root although its MAC is highest. Everyone is one hop from D;
     on A-B (19 against 19) A's lower ID wins, on B-C B's does: B's port 1 and C's port 1
     block."""
-    bench = square_with_diagonal(priority_d=4096)
+    bench = square_with_diagonal(priority_d=4096, engine=engine)
     bench.run_until(60)
     assert bench.bridges["A"].root_id == BridgeId(4096, 0, 4)
     assert roles(bench) == {
@@ -141,37 +154,38 @@ def test_square_with_diagonal_a_priority_makes_d_root() -> None:
     }
 
 
-def campus(method: str = "short") -> Bench:
+def campus(method: str = "short", engine: Engine = StpBridge) -> Bench:
     """Two distribution switches (D1 priority 4096, D2 8192) joined at 1G, and three access
     switches each with 1G uplinks to both: port 1 to D1, port 2 to D2."""
     cost = path_cost(1e9, method)
     bench = Bench()
     d_ports = {n: PortConfig(cost) for n in range(1, 5)}
-    bench.add_bridge("D1", StpBridge(0x11, d_ports, priority=4096))
-    bench.add_bridge("D2", StpBridge(0x12, d_ports, priority=8192))
+    bench.add_bridge("D1", engine(0x11, d_ports, priority=4096))
+    bench.add_bridge("D2", engine(0x12, d_ports, priority=8192))
     bench.link("D1", 4, "D2", 4)
     for i in range(1, 4):
         name = f"A{i}"
-        bench.add_bridge(name, StpBridge(0x20 + i, {1: PortConfig(cost), 2: PortConfig(cost)}))
+        bench.add_bridge(name, engine(0x20 + i, {1: PortConfig(cost), 2: PortConfig(cost)}))
         bench.link(name, 1, "D1", i)
         bench.link(name, 2, "D2", i)
     return bench
 
 
+@ENGINES
 @pytest.mark.parametrize("method", ["short", "long"])
-def test_two_tier_campus_blocks_every_second_uplink(method: str) -> None:
+def test_two_tier_campus_blocks_every_second_uplink(method: str, engine: Engine) -> None:
     """D1 is root. D2's root port is the direct link (cost c, not 2c via an access switch).
     On each access switch's uplink to D2 both ends offer cost c; D2's bridge ID (8192) beats
     the access switch's (32768), so D2 is designated there and the access port blocks."""
-    bench = campus(method)
+    bench = campus(method, engine)
     bench.run_until(60)
     c = path_cost(1e9, method)
     assert roles(bench)["D2"] == {1: DES, 2: DES, 3: DES, 4: ROOT}
     for i in range(1, 4):
-        engine = bench.bridges[f"A{i}"]
-        assert (engine.port_role(1), engine.port_role(2)) == (ROOT, ALT)
-        assert engine.port_state(2) is BLK
-        assert engine.root_path_cost == c  # type: ignore[attr-defined]
+        access = bench.bridges[f"A{i}"]
+        assert (access.port_role(1), access.port_role(2)) == (ROOT, ALT)
+        assert not access.port_state(2).forwards
+        assert access.root_path_cost == c  # type: ignore[attr-defined]
 
 
 def test_path_costs_short_and_long() -> None:
