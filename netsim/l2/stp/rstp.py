@@ -63,7 +63,10 @@ from netsim.l2.stp.engine import (
 )
 
 TX_HOLD_COUNT = 6
-"""At most this many BPDUs per port per hello time (802.1D-2004 17.13.12)."""
+"""A port may send this many BPDUs in a burst; the allowance grows back by one a second
+(802.1D-2004 17.13.12 TxHoldCount, 17.17.7 txCount)."""
+TX_CREDIT_INTERVAL = 1.0
+"""Seconds between two decrements of a port's transmit count."""
 INFO_LIFETIME_HELLOS = 3
 """Received information is aged after three hellos without a refresh."""
 
@@ -145,7 +148,8 @@ class RstpBridge:
         self._root_port: int | None = None
         self._root_times = timers
         self._root_message_age = 0.0
-        self._hello_when: float | None = 0.0
+        self._hello_when: float | None = None  # starts with the first port that comes up
+        self._tx_credit_when: float | None = None
         self._reselect = True
         self._actions: list[Action] = []
 
@@ -191,6 +195,8 @@ class RstpBridge:
     def enable_port(self, port: int, now: float) -> list[Action]:
         """The link on ``port`` came up."""
         p = self._ports[port]
+        if self._hello_when is None:
+            self._hello_when = now + self.timers.hello_time
         p.enabled = True
         p.oper_edge = p.config.edge
         p.send_rstp = True
@@ -242,8 +248,10 @@ class RstpBridge:
         """Run every timer due by ``now``, earliest first (ties: hello, then ports)."""
         while (due := self._next_due()) is not None and due[0] <= now:
             _, name, p = due
-            if p is None:
+            if p is None and name == "hello":
                 self._hello(now)
+            elif p is None:
+                self._tx_credit(now)
             elif name == "fd_while":
                 p.fd_while = None
                 self._advance_state(p, now)
@@ -267,6 +275,8 @@ class RstpBridge:
         best: tuple[float, str, _Port | None] | None = None
         if self._hello_when is not None:
             best = (self._hello_when, "hello", None)
+        if self._tx_credit_when is not None and (best is None or self._tx_credit_when < best[0]):
+            best = (self._tx_credit_when, "tx_credit", None)
         for p in self._ports.values():
             for name, deadline in (
                 ("rcvd_info_while", p.rcvd_info_while),
@@ -282,11 +292,18 @@ class RstpBridge:
         while a topology change is being announced)."""
         self._hello_when = now + self.timers.hello_time
         for p in self._ports.values():
-            p.tx_count = 0
             if p.enabled and (
                 p.role is PortRole.DESIGNATED or (p.role is PortRole.ROOT and p.tc_while)
             ):
                 p.new_info = True
+
+    def _tx_credit(self, now: float) -> None:
+        """Once a second every port may send one more BPDU; held-back news goes out."""
+        busy = False
+        for p in self._ports.values():
+            p.tx_count = max(0, p.tx_count - 1)
+            busy = busy or p.tx_count > 0
+        self._tx_credit_when = now + TX_CREDIT_INTERVAL if busy else None
 
     # -- receiving ---------------------------------------------------------------------
 
@@ -497,11 +514,11 @@ class RstpBridge:
                 break
         for p in self._ports.values():
             if p.new_info and p.enabled:
-                self._transmit(p)
+                self._transmit(p, now)
 
-    def _transmit(self, p: _Port) -> None:
+    def _transmit(self, p: _Port, now: float) -> None:
         if p.tx_count >= TX_HOLD_COUNT:
-            return  # rate limit: stays pending until the next hello
+            return  # rate limit: the news stays pending until the count comes down
         if not p.send_rstp:
             bpdu: Bpdu | None = self._legacy_bpdu(p)
         else:
@@ -525,6 +542,8 @@ class RstpBridge:
         p.new_info = False
         if bpdu is not None:
             p.tx_count += 1
+            if self._tx_credit_when is None:
+                self._tx_credit_when = now + TX_CREDIT_INTERVAL
             self._actions.append(Transmit(p.number, bpdu))
 
     def _legacy_bpdu(self, p: _Port) -> Bpdu | None:
