@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import shutil
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +28,8 @@ from netsim.l2.lacp.engine import (
     SetMember,
     Transmit,
 )
-from netsim.l2.lacp.lacpdu import Lacpdu, LacpState
+from netsim.l2.lacp.lacpdu import Lacpdu, LacpState, lacpdu_frame
+from netsim.metrics.pcap import write_pcap
 
 SW1, SW2 = 0x0200_0000_0001, 0x0200_0000_0002
 
@@ -225,3 +229,25 @@ def test_lacpdus_say_what_each_end_knows() -> None:
 def test_bad_configuration_is_refused() -> None:
     with pytest.raises(ValueError, match="key"):
         LacpPortConfig(0)
+
+
+TSHARK = shutil.which("tshark")
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian package tshark)")
+def test_tshark_decodes_every_lacpdu_of_a_run(tmp_path: Path) -> None:
+    """Every LACPDU two switches exchanged while bundling, expiring and re-bundling."""
+    wire = pair(2, rate1=Rate.FAST)
+    wire.cut("sw1", 1, at=50.0)
+    wire.run_until(100)
+    path = tmp_path / "lacp.pcap"
+    write_pcap(path, [(t, lacpdu_frame(pdu, 0x0200_0000_0000 + port).to_bytes()[:-4])
+                      for t, _, port, pdu in wire.sent])
+    out = subprocess.run(
+        [str(TSHARK), "-n", "-r", str(path), "-T", "fields", "-e", "lacp.actor.sysid",
+         "-e", "_ws.malformed"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.splitlines()
+    assert len(out) == len(wire.sent) > 50
+    assert {line.split("\t")[1] for line in out} == {""}
+    assert {line.split("\t")[0] for line in out} == {"02:00:00:00:00:01", "02:00:00:00:00:02"}
