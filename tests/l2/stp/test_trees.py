@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from netsim.l2.stp.bench import Bench
@@ -146,3 +146,80 @@ def test_rstp_builds_the_oracles_tree(net: Network) -> None:
            for name, engine in bench.bridges.items() for port in engine.port_numbers()}
     assert got == oracle(net)
     assert_spanning_tree(net, bench)
+
+
+@st.composite
+def churn(draw: st.DrawFn) -> tuple[Network, list[tuple[float, int, bool]], list[Link]]:
+    """A network, then links failing and coming back at random times between 40 s and
+    100 s; returns the events (time, link index, up) and the links up at the end."""
+    net = draw(networks())
+    events = []
+    up = [True] * len(net.links)
+    for _ in range(draw(st.integers(1, 5))):
+        index = draw(st.integers(0, len(net.links) - 1))
+        time = draw(st.integers(40_000, 100_000)) / 1000
+        events.append((time, index, not up[index]))
+        up[index] = not up[index]
+    events.sort()
+    up = [True] * len(net.links)
+    for _, index, state in events:
+        up[index] = state
+    return net, events, [link for link, is_up in zip(net.links, up, strict=True) if is_up]
+
+
+def connected(n: int, links: list[Link]) -> bool:
+    reached, frontier = {0}, [0]
+    while frontier:
+        u = frontier.pop()
+        for link in links:
+            for x, y in ((link.a, link.b), (link.b, link.a)):
+                if x == u and y not in reached:
+                    reached.add(y)
+                    frontier.append(y)
+    return len(reached) == n
+
+
+def settle_after_churn(
+    engine: type[StpBridge] | type[RstpBridge],
+    case: tuple[Network, list[tuple[float, int, bool]], list[Link]],
+) -> None:
+    net, events, remaining = case
+    assume(connected(len(net.ids), remaining))  # the oracle speaks of one connected network
+    bench = Bench()
+    costs: dict[int, dict[int, PortConfig]] = {i: {} for i in range(len(net.ids))}
+    for link in net.links:
+        costs[link.a][link.port_a] = PortConfig(link.cost)
+        costs[link.b][link.port_b] = PortConfig(link.cost)
+    for i, bridge_id in enumerate(net.ids):
+        bench.add_bridge(str(i), engine(bridge_id.mac, costs[i], priority=bridge_id.priority))
+    for link in net.links:
+        bench.link(str(link.a), link.port_a, str(link.b), link.port_b)
+    for time, index, is_up in events:
+        link = net.links[index]
+        if is_up:
+            bench.link_up(str(link.a), link.port_a, at=time)
+        else:
+            bench.link_down(str(link.a), link.port_a, at=time)
+    bench.run_until(events[-1][0] + 80)
+    after = Network(net.ids, remaining)
+    got = {(int(name), port): bench.role(name, port)
+           for name, engine_ in bench.bridges.items() for port in engine_.port_numbers()
+           if bench.role(name, port) is not PortRole.DISABLED}
+    assert got == oracle(after)
+    assert_spanning_tree(after, bench)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(churn())
+def test_stp_settles_on_the_oracles_tree_after_links_fail_and_return(
+    case: tuple[Network, list[tuple[float, int, bool]], list[Link]],
+) -> None:
+    settle_after_churn(StpBridge, case)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(churn())
+def test_rstp_settles_on_the_oracles_tree_after_links_fail_and_return(
+    case: tuple[Network, list[tuple[float, int, bool]], list[Link]],
+) -> None:
+    settle_after_churn(RstpBridge, case)
