@@ -88,6 +88,7 @@ class Bench:
         self.records: list[Record] = []
         """Everything every engine did, in time order."""
         self.bridges: dict[str, SpanningTreeEngine] = {}
+        self._deadlines: dict[str, float | None] = {}  # only a call to an engine moves it
         self._controls: dict[str, _Recorder] = {}
         self._peer: dict[Endpoint, tuple[Endpoint, float]] = {}
         self._up: set[Endpoint] = set()
@@ -100,6 +101,7 @@ class Bench:
         """Add a bridge; its engine starts running at the current time."""
         self.bridges[name] = engine
         self._controls[name] = _Recorder(self, name)
+        self._deadlines[name] = engine.next_deadline()
 
     def link(self, a: str, port_a: int, b: str, port_b: int, *, up_at: float | None = 0.0,
              delay: float | None = None) -> None:
@@ -134,8 +136,7 @@ class Bench:
         """Process every event and timer up to and including time ``until``."""
         while True:
             tick_at, ticking = None, None
-            for name, engine in self.bridges.items():
-                deadline = engine.next_deadline()
+            for name, deadline in self._deadlines.items():
                 if deadline is not None and (tick_at is None or deadline < tick_at):
                     tick_at, ticking = deadline, name
             event_at = self._queue[0].time if self._queue else None
@@ -187,6 +188,7 @@ class Bench:
         self.records.append(Record(self.now, bridge, port, event, value))
 
     def _apply(self, bridge: str, actions: list[Action]) -> None:
+        self._deadlines[bridge] = self.bridges[bridge].next_deadline()
         apply(actions, self._controls[bridge])
 
     def _send(self, end: Endpoint, bpdu: Bpdu) -> None:
@@ -216,3 +218,4 @@ class Bench:
 
     def _kill(self, bridge: str) -> None:
         del self.bridges[bridge]
+        del self._deadlines[bridge]

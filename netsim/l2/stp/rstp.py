@@ -278,13 +278,12 @@ class RstpBridge:
         if self._tx_credit_when is not None and (best is None or self._tx_credit_when < best[0]):
             best = (self._tx_credit_when, "tx_credit", None)
         for p in self._ports.values():
-            for name, deadline in (
-                ("rcvd_info_while", p.rcvd_info_while),
-                ("fd_while", p.fd_while),
-                ("tc_while", p.tc_while),
-            ):
-                if deadline is not None and (best is None or deadline < best[0]):
-                    best = (deadline, name, p)
+            if p.rcvd_info_while is not None and (best is None or p.rcvd_info_while < best[0]):
+                best = (p.rcvd_info_while, "rcvd_info_while", p)
+            if p.fd_while is not None and (best is None or p.fd_while < best[0]):
+                best = (p.fd_while, "fd_while", p)
+            if p.tc_while is not None and (best is None or p.tc_while < best[0]):
+                best = (p.tc_while, "tc_while", p)
         return best
 
     def _hello(self, now: float) -> None:

@@ -208,20 +208,22 @@ class StpBridge:
 
     def _next_due(self) -> tuple[float, str, _Port | None] | None:
         best: tuple[float, str, _Port | None] | None = None
-        candidates: list[tuple[float | None, str, _Port | None]] = [
-            (self._hello_timer, "hello", None),
-            (self._tcn_timer, "tcn", None),
-            (self._topology_change_timer, "topology_change", None),
-        ]
-        for p in self._ports.values():
-            candidates += [
-                (p.message_age_timer, "message_age", p),
-                (p.forward_delay_timer, "forward_delay", p),
-                (p.hold_timer, "hold", p),
-            ]
-        for deadline, name, port in candidates:
+        for deadline, name in (
+            (self._hello_timer, "hello"),
+            (self._tcn_timer, "tcn"),
+            (self._topology_change_timer, "topology_change"),
+        ):
             if deadline is not None and (best is None or deadline < best[0]):
-                best = (deadline, name, port)
+                best = (deadline, name, None)
+        for p in self._ports.values():
+            if p.message_age_timer is not None and (best is None or p.message_age_timer < best[0]):
+                best = (p.message_age_timer, "message_age", p)
+            if p.forward_delay_timer is not None and (
+                best is None or p.forward_delay_timer < best[0]
+            ):
+                best = (p.forward_delay_timer, "forward_delay", p)
+            if p.hold_timer is not None and (best is None or p.hold_timer < best[0]):
+                best = (p.hold_timer, "hold", p)
         return best
 
     def _expire(self, name: str, p: _Port | None, now: float) -> None:
@@ -269,9 +271,13 @@ class StpBridge:
     def _received_config(self, p: _Port, bpdu: ConfigBpdu, now: float) -> None:
         if self._supersedes(p, bpdu):
             was_root = self.is_root()
+            refresh = (bpdu.root, bpdu.root_path_cost, bpdu.bridge, bpdu.port) == (
+                p.designated_root, p.designated_cost, p.designated_bridge, p.designated_port
+            )
             self._record_config(p, bpdu, now)
-            self._configuration_update()
-            self._port_state_selection(now)
+            if not refresh:  # the same information again selects the same tree
+                self._configuration_update()
+                self._port_state_selection(now)
             if was_root and not self.is_root():
                 self._hello_timer = None
                 if self._topology_change_detected:
