@@ -24,6 +24,13 @@ On the wire a BPDU rides in an IEEE 802.3 frame: the two bytes after the source 
 are a *length* (of the LLC header plus BPDU), not an EtherType, then the LLC header
 DSAP 0x42, SSAP 0x42, control 0x03 (unnumbered information), then the BPDU, padded to the
 64-byte minimum frame. :func:`bpdu_frame` and :func:`decode_bpdu_frame` do that wrapping.
+
+Cisco's PVST+ sends one BPDU per VLAN in its own envelope (SSTP): to 01:00:0C:CC:CC:CD,
+802.1Q-tagged with the VLAN on a trunk, LLC 0xAA 0xAA 0x03 with the SNAP header
+OUI 00:00:0C protocol 0x010B, the same BPDU, and a trailing "originating VLAN" TLV
+(type 0, length 2, the VLAN id). :func:`pvst_bpdu_frame` and :func:`decode_pvst_bpdu_frame`
+do that one; Wireshark reads the TLV at octet 36 of the BPDU, so a configuration BPDU
+is padded with one zero octet there.
 """
 
 from __future__ import annotations
@@ -32,12 +39,18 @@ import struct
 from dataclasses import dataclass
 from enum import IntEnum
 
-from netsim.l2.frame import HEADER_BYTES, Frame, MacAddress
+from netsim.l2.frame import ETHERTYPE_VLAN, HEADER_BYTES, VLAN_TAG_BYTES, Frame, MacAddress
 
 STP_GROUP_ADDRESS: MacAddress = 0x0180_C200_0000
 """01:80:C2:00:00:00, the Bridge Group Address every BPDU is sent to."""
 LLC_HEADER = b"\x42\x42\x03"
 """DSAP and SSAP 0x42 (the spanning-tree SAP) and control 0x03 (UI frame)."""
+PVST_ADDRESS: MacAddress = 0x0100_0CCC_CCCD
+"""01:00:0C:CC:CC:CD, Cisco's shared spanning tree (SSTP) address for PVST+ BPDUs."""
+PVST_LLC_SNAP = b"\xaa\xaa\x03" + b"\x00\x00\x0c" + b"\x01\x0b"
+"""LLC for SNAP, then Cisco's OUI and the PVST+ protocol id 0x010B."""
+PVST_VLAN_TLV_TYPE = 0x0000
+PVST_VLAN_TLV_BYTES = 6
 MAX_8023_LENGTH = 1500
 """A type/length field up to 1500 is a length (802.3); from 1536 (0x600) it is an EtherType."""
 
@@ -302,3 +315,48 @@ def decode_bpdu_frame(octets: bytes) -> Bpdu:
     if llc_pdu[:3] != LLC_HEADER:
         raise BpduError(f"expected LLC header 42 42 03 (spanning tree), got {llc_pdu[:3].hex(' ')}")
     return decode_bpdu(llc_pdu[3:])
+
+
+def pvst_bpdu_frame(bpdu: Bpdu, src: MacAddress, vlan: int, *, tagged: bool = True,
+                    frame_id: int = 0) -> Frame:
+    """The PVST+ (SSTP) frame carrying ``bpdu`` for ``vlan``: 802.1Q-tagged on a trunk,
+    untagged on the native VLAN or an access port (``tagged=False``)."""
+    if not 1 <= vlan <= 4094:
+        raise BpduError(f"VLAN must be 1..4094, not {vlan}")
+    body = bpdu.to_bytes()
+    # The TLVs start at octet 36 of the BPDU: a 35-octet configuration BPDU gets one zero
+    # octet (where an RST BPDU has its version 1 length); a TCN gets three.
+    body += bytes(max(0, RST_BPDU_BYTES - len(body))) if isinstance(bpdu, ConfigBpdu) \
+        else bytes(3)
+    payload = PVST_LLC_SNAP + body + struct.pack("!HHH", PVST_VLAN_TLV_TYPE, 2, vlan)
+    return Frame.carrying(frame_id, PVST_ADDRESS, src, len(payload), payload,
+                          vlan=vlan if tagged else None)
+
+
+def decode_pvst_bpdu_frame(octets: bytes) -> tuple[Bpdu, int]:
+    """Decode a PVST+ frame (tagged or not; FCS optional) into its BPDU and the VLAN it
+    says it comes from (the originating VLAN TLV)."""
+    offset = 12
+    if octets[12:14] == ETHERTYPE_VLAN.to_bytes(2, "big"):
+        offset += VLAN_TAG_BYTES
+    if len(octets) < offset + 2:
+        raise BpduError(f"a PVST+ frame has at least {offset + 2} header octets, got {len(octets)}")
+    length = int.from_bytes(octets[offset : offset + 2], "big")
+    if length > MAX_8023_LENGTH:
+        raise BpduError(f"PVST+ BPDUs travel in 802.3 frames with a length field, not EtherType "
+                        f"{length:#06x}")
+    pdu = octets[offset + 2 : offset + 2 + length]
+    if len(pdu) < length:
+        raise BpduError(f"the length field says {length} octets but only {len(pdu)} follow")
+    if pdu[:8] != PVST_LLC_SNAP:
+        raise BpduError(
+            f"expected LLC/SNAP aa aa 03 00 00 0c 01 0b (PVST+), got {pdu[:8].hex(' ')}"
+        )
+    if len(pdu) < 8 + TCN_BPDU_BYTES + PVST_VLAN_TLV_BYTES:
+        raise BpduError(f"a PVST+ BPDU with its VLAN TLV has at least "
+                        f"{8 + TCN_BPDU_BYTES + PVST_VLAN_TLV_BYTES} octets, got {len(pdu)}")
+    kind, value_length, vlan = struct.unpack("!HHH", pdu[-PVST_VLAN_TLV_BYTES:])
+    if (kind, value_length) != (PVST_VLAN_TLV_TYPE, 2):
+        raise BpduError(f"expected the originating VLAN TLV (type 0, length 2) at the end, got "
+                        f"type {kind} length {value_length}")
+    return decode_bpdu(pdu[8:-PVST_VLAN_TLV_BYTES]), vlan

@@ -27,7 +27,9 @@ from netsim.l2.stp.bpdu import (
     bpdu_frame,
     decode_bpdu,
     decode_bpdu_frame,
+    decode_pvst_bpdu_frame,
     port_id,
+    pvst_bpdu_frame,
 )
 from netsim.metrics.pcap import write_pcap
 
@@ -200,6 +202,34 @@ def test_an_mstp_bpdu_is_read_as_rstp() -> None:
     assert decode_bpdu(bytes(octets)).version == ProtocolVersion.RSTP  # type: ignore[union-attr]
 
 
+def test_a_pvst_frame_is_tagged_snap_with_the_vlan_at_the_end() -> None:
+    """Cisco PVST+: to 01:00:0C:CC:CC:CD, tagged with the VLAN, LLC/SNAP aa aa 03 00 00 0c
+    01 0b, the BPDU padded to 36 octets, then the originating VLAN TLV 0000 0002 VVVV."""
+    bpdu = ConfigBpdu(ROOT, 4, OTHER, port_id(1))
+    octets = pvst_bpdu_frame(bpdu, 0x0200_0000_0001, vlan=10).to_bytes()
+    assert octets[:6] == bytes.fromhex("01000ccccccd")
+    assert octets[12:16] == bytes.fromhex("8100 000a")
+    assert int.from_bytes(octets[16:18], "big") == 8 + 36 + 6
+    assert octets[18:26] == bytes.fromhex("aaaa03 00000c 010b")
+    assert octets[26 : 26 + 35] == bpdu.to_bytes()
+    assert octets[26 + 35 : 26 + 42] == bytes.fromhex("00 0000 0002 000a")
+    assert fcs_valid(octets)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(any_bpdu, st.integers(1, 4094), st.booleans())
+def test_every_pvst_frame_round_trips(bpdu: ConfigBpdu | TcnBpdu, vlan: int, tagged: bool) -> None:
+    octets = pvst_bpdu_frame(bpdu, 0x0200_0000_0001, vlan, tagged=tagged).to_bytes()
+    assert decode_pvst_bpdu_frame(octets) == (bpdu, vlan)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.binary(max_size=90))
+def test_random_bytes_as_pvst_decode_or_raise_bpdu_error(data: bytes) -> None:
+    with contextlib.suppress(BpduError):
+        decode_pvst_bpdu_frame(data)
+
+
 TSHARK = shutil.which("tshark")
 
 
@@ -229,4 +259,27 @@ def test_tshark_decodes_every_bpdu_with_no_malformed_packet(tmp_path: Path) -> N
         ["0x00", "0", "4096", "02:00:00:00:00:aa", "19", "10", "0x8002", "1", "1", "", "", ""],
         ["0x02", "2", "4096", "02:00:00:00:00:aa", "4", "10", "0x4007", "0", "0", "2", "1", ""],
         ["0x80", "0", "", "", "", "", "", "", "", "", "", ""],
+    ]
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (Debian package tshark)")
+def test_tshark_reads_the_originating_vlan_of_pvst_bpdus(tmp_path: Path) -> None:
+    """Wireshark's stp dissector, reached through Cisco's SNAP PID 0x010b, finds the VLAN
+    TLV where Cisco puts it, for configuration and RST BPDUs, tagged or not."""
+    rst = ConfigBpdu(BridgeId(32768, 10, 0xAA), 4, BridgeId(32768, 10, 0xBB), port_id(1),
+                     version=ProtocolVersion.RSTP, role=BpduRole.DESIGNATED)
+    config = ConfigBpdu(BridgeId(4096, 20, 0xAA), 19, BridgeId(32768, 20, 0xBB), port_id(2))
+    frames = [pvst_bpdu_frame(rst, 2, 10), pvst_bpdu_frame(config, 2, 20, tagged=False),
+              pvst_bpdu_frame(TcnBpdu(), 2, 30)]
+    path = tmp_path / "pvst.pcap"
+    write_pcap(path, [(float(i), f.to_bytes()[:-4]) for i, f in enumerate(frames)])
+    command = [str(TSHARK), "-n", "-r", str(path), "-T", "fields", "-E", "separator=|"]
+    for name in ("vlan.id", "stp.type", "stp.root.ext", "stp.pvst.origvlan", "_ws.malformed",
+                 "_ws.expert"):
+        command += ["-e", name]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout
+    assert [line.split("|") for line in out.strip().splitlines()] == [
+        ["10", "0x02", "10", "10", "", ""],
+        ["", "0x00", "20", "20", "", ""],
+        ["30", "0x80", "", "", "", ""],
     ]
