@@ -49,8 +49,8 @@ class _Recorder:
 
     bench: Bench
     name: str
-    now: float = 0.0
     aging_time: float | None = None
+    """The short aging time in force (``None``: the configured one)."""
 
     def transmit(self, port: int, bpdu: Bpdu) -> None:
         self.bench._record(self.name, port, "transmit", bpdu)

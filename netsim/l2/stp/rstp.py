@@ -417,10 +417,10 @@ class RstpBridge:
                 self._sync(p)
                 p.proposed, p.agree, p.new_info = False, True, True
             if p.state is not PortState.FORWARDING:
-                if p.send_rstp or p.agree:
-                    self._forward(p, now)  # re-rooted: every other port is in sync
-                elif p.fd_while is None:
-                    p.fd_while = now + self._root_times.forward_delay
+                # Re-rooted (17.29.2 ROOT_FORWARD): no other port is a recent root port
+                # still forwarding (_update_roles blocked it), so no loop can form. This
+                # holds whatever protocol the designated bridge upstream speaks.
+                self._forward(p, now)
             return
         # Designated.
         if p.state is PortState.FORWARDING:

@@ -217,6 +217,20 @@ def test_a_port_that_hears_802_1d_falls_back_to_802_1d() -> None:
     assert bench.last_change_to("L", 1, FWD) == pytest.approx(30.000001)
 
 
+def test_behind_an_802_1d_root_the_root_port_still_forwards_at_once() -> None:
+    """The RSTP bridge's root port needs nobody's agreement: it forwards at once. The 802.1D
+    root's designated port on the link takes its 30 s."""
+    bench = Bench()
+    bench.add_bridge("L", StpBridge(1, {1: PortConfig(19)}))
+    bench.add_bridge("R", rstp(2, 1))
+    bench.link("L", 1, "R", 1)
+    bench.run_until(60)
+    assert (bench.role("L", 1), bench.role("R", 1)) == (DES, ROOT)
+    assert bench.last_change_to("R", 1, FWD) == pytest.approx(1e-6)
+    assert bench.last_change_to("L", 1, FWD) == 30.0
+    assert not bench.bridges["R"].speaks_rstp(1)  # type: ignore[attr-defined]
+
+
 def test_mcheck_tries_rstp_again() -> None:
     """After the 802.1D neighbour is replaced, ``mcheck`` sends an RST BPDU again."""
     engine = rstp(1, 1)

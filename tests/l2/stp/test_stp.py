@@ -106,6 +106,18 @@ def test_parallel_links_tie_break_on_the_sender_port_id(
     assert not bench.state("B", other).forwards
 
 
+@ENGINES
+def test_a_cable_from_a_bridge_to_itself_makes_a_backup_port(engine: Engine) -> None:
+    """A loops port 1 back into its own port 2. Port 1 (128.1) is designated on that link;
+    port 2 hears its own bridge's better port: a backup port, blocked."""
+    bench = Bench()
+    bench.add_bridge("A", bridge(1, {1: 19, 2: 19}, engine=engine))
+    bench.link("A", 1, "A", 2)
+    bench.run_until(60)
+    assert roles(bench) == {"A": {1: DES, 2: PortRole.BACKUP}}
+    assert not bench.state("A", 2).forwards and bench.state("A", 1).forwards
+
+
 def square_with_diagonal(priority_d: int = 32768, engine: Engine = StpBridge) -> Bench:
     """A(1), B(2), C(3), D(4) in a square A-B-C-D-A with the diagonal B-D.
 
