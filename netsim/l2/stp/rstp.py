@@ -436,15 +436,15 @@ class RstpBridge:
                 p.fd_while = now + self._root_times.forward_delay
 
     def _sync(self, root_port: _Port) -> None:
-        """Block every designated port whose far end has not agreed to the new information,
-        so agreeing cannot close a loop; those ports then propose further down."""
+        """Block every designated port whose far end has not agreed to our current
+        information, so agreeing cannot close a loop; those ports then propose further
+        down. A port already agreed to is in sync as it is (17.29.3 DESIGNATED_SYNCED)."""
         for q in self._ports.values():
             if q is root_port or q.role is not PortRole.DESIGNATED or q.oper_edge:
                 continue
             if q.state is not PortState.DISCARDING and not q.agreed:
                 self._set_state(q, PortState.DISCARDING)
                 q.fd_while = None
-            q.agreed = False
 
     def _advance_state(self, p: _Port, now: float) -> None:
         """Forward delay expired without an agreement: one step at the 802.1D pace."""
