@@ -223,3 +223,55 @@ def test_rstp_settles_on_the_oracles_tree_after_links_fail_and_return(
     case: tuple[Network, list[tuple[float, int, bool]], list[Link]],
 ) -> None:
     settle_after_churn(RstpBridge, case)
+
+
+@st.composite
+def a_death(draw: st.DrawFn) -> tuple[Network, int, float]:
+    """A network and one bridge that dies silently (links stay up) at 40..100 s."""
+    net = draw(networks())
+    return net, draw(st.integers(0, len(net.ids) - 1)), draw(st.integers(40_000, 100_000)) / 1000
+
+
+def settle_after_death(
+    engine: type[StpBridge] | type[RstpBridge], case: tuple[Network, int, float]
+) -> None:
+    """The survivors age out the dead bridge's information (802.1D: max age, RSTP: three
+    hellos) and settle on the tree of the network without it; their ports that face the
+    dead bridge hear nothing and end up designated."""
+    net, dead, at = case
+    survivors = [i for i in range(len(net.ids)) if i != dead]
+    kept = [link for link in net.links if dead not in (link.a, link.b)]
+    renumber = {old: new for new, old in enumerate(survivors)}
+    after = Network([net.ids[i] for i in survivors],
+                    [Link(renumber[k.a], k.port_a, renumber[k.b], k.port_b, k.cost) for k in kept])
+    assume(len(survivors) >= 2 and connected(len(survivors), after.links))
+    bench = Bench()
+    costs: dict[int, dict[int, PortConfig]] = {i: {} for i in range(len(net.ids))}
+    for link in net.links:
+        costs[link.a][link.port_a] = PortConfig(link.cost)
+        costs[link.b][link.port_b] = PortConfig(link.cost)
+    for i, bridge_id in enumerate(net.ids):
+        bench.add_bridge(str(i), engine(bridge_id.mac, costs[i], priority=bridge_id.priority))
+    for link in net.links:
+        bench.link(str(link.a), link.port_a, str(link.b), link.port_b)
+    bench.bridge_down(str(dead), at=at)
+    bench.run_until(at + 120)
+    expected = {(survivors[b], port): role for (b, port), role in oracle(after).items()}
+    facing_dead = {(a, pa) for link in net.links for a, pa, b in
+                   ((link.a, link.port_a, link.b), (link.b, link.port_b, link.a)) if b == dead}
+    got = {(int(name), port): bench.role(name, port)
+           for name, engine_ in bench.bridges.items() for port in engine_.port_numbers()}
+    assert {k: v for k, v in got.items() if k not in facing_dead} == expected
+    assert all(got[end] is PortRole.DESIGNATED for end in facing_dead if end[0] != dead)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(a_death())
+def test_stp_forgets_a_bridge_that_dies_silently(case: tuple[Network, int, float]) -> None:
+    settle_after_death(StpBridge, case)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(a_death())
+def test_rstp_forgets_a_bridge_that_dies_silently(case: tuple[Network, int, float]) -> None:
+    settle_after_death(RstpBridge, case)
