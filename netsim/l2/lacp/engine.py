@@ -255,7 +255,13 @@ class LacpSystem:
 
     def tick(self, now: float) -> list[Action]:
         """Run every timer due by ``now``."""
+        # Each timer fires at most a few times per call; more means one re-armed itself
+        # at or before ``now``, a bug that must not hang a run.
+        budget = 8 * (3 * len(self._ports)) + 64
         while (due := self._next_due()) is not None and due[0] <= now:
+            budget -= 1
+            if budget < 0:
+                raise RuntimeError(f"{due[1]} timer keeps expiring at t = {now} s")
             _, name, p = due
             if name == "current_while":
                 if p.state & LacpState.EXPIRED:
@@ -382,9 +388,12 @@ class LacpSystem:
         active = p.config.mode is Mode.ACTIVE or bool(p.partner.state & LacpState.ACTIVITY)
         if not (p.ntt and p.enabled and active):
             return
-        p.sent = [t for t in p.sent if t > now - FAST_PERIODIC_TIME]
+        # Written as ``t + period > now`` on purpose: the retry below is due at exactly
+        # ``sent[0] + period``, and then this same sum drops ``sent[0]`` (no float slack).
+        p.sent = [t for t in p.sent if t + FAST_PERIODIC_TIME > now]
         if len(p.sent) >= 3:
-            p.periodic = min(p.periodic or now + FAST_PERIODIC_TIME, p.sent[0] + 1.0)
+            retry = p.sent[0] + FAST_PERIODIC_TIME
+            p.periodic = retry if p.periodic is None else min(p.periodic, retry)
             return
         p.sent.append(now)
         p.ntt = False

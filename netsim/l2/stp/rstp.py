@@ -246,7 +246,13 @@ class RstpBridge:
 
     def tick(self, now: float) -> list[Action]:
         """Run every timer due by ``now``, earliest first (ties: hello, then ports)."""
+        # Each timer fires at most a few times per call; more means one re-armed itself
+        # at or before ``now``, a bug that must not hang a run.
+        budget = 8 * (3 * len(self._ports) + 2) + 64
         while (due := self._next_due()) is not None and due[0] <= now:
+            budget -= 1
+            if budget < 0:
+                raise RuntimeError(f"{due[1]} timer keeps expiring at t = {now} s")
             _, name, p = due
             if p is None and name == "hello":
                 self._hello(now)
