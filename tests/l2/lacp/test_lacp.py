@@ -291,7 +291,7 @@ HUNG_ONCE = (
 its oldest LACPDU as recent: the engine asked to run "now" forever."""
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @example(HUNG_ONCE)
 @given(bundles())
 def test_both_ends_agree_on_every_bundle(
@@ -316,7 +316,7 @@ def test_both_ends_agree_on_every_bundle(
         else:
             wire.at(time, lambda n=n: wire._link(("sw1", n), up=True))
         up[n] = not up[n]
-    wire.run_until(100)
+    wire.run_until(70)  # 10 s after the last change: the 2 s wait and a few round trips
     groups: dict[tuple[int, int], list[int]] = {}
     for n, (m1, m2, _, k1, k2) in enumerate(links, 1):
         if up[n] and Mode.ACTIVE in (m1, m2):
