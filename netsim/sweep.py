@@ -10,6 +10,7 @@ the table is the same whatever the number of workers.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import re
 from collections.abc import Callable
@@ -47,6 +48,18 @@ def grid(scenario: LoadedScenario) -> list[SweepPoint]:
         raise ScenarioError(
             [scenario.source.problem(("sweep",), "this scenario has no sweep: block to run")]
         )
+    runs = math.prod(len(values) for values in sweep.values())
+    if runs > scenario.model.limits.runs:
+        raise ScenarioError(
+            [
+                scenario.source.problem(
+                    ("sweep",),
+                    f"this sweep is a grid of {runs:,} runs, over the limit of "
+                    f"{scenario.model.limits.runs:,}; sweep fewer values, or raise "
+                    f"limits.runs (like limits: {{runs: {runs}}}) to run it anyway",
+                )
+            ]
+        )
     paths = list(sweep)
     points = [
         SweepPoint(i, dict(zip(paths, combo, strict=True)))
@@ -63,12 +76,16 @@ def _load_point(scenario: LoadedScenario, point: SweepPoint) -> LoadedScenario:
         return from_data(data, scenario.source, overrides=point.values)
     except ScenarioError as e:
         where = ", ".join(f"{p}={v!r}" for p, v in point.values.items())
-        raise ScenarioError(
-            [
-                Problem(p.file, p.path, p.line, f"{p.message} (sweep point {where})")
-                for p in e.problems
-            ]
-        ) from None
+        raise ScenarioError([_at_sweep(scenario, p, where) for p in e.problems]) from None
+
+
+def _at_sweep(scenario: LoadedScenario, problem: Problem, where: str) -> Problem:
+    """A point's problem; one with a path that cannot be set is located at its sweep key."""
+    message = f"{problem.message} (sweep point {where})"
+    if problem.file == "override":
+        located = scenario.source.problem(("sweep", problem.path), message)
+        return located
+    return Problem(problem.file, problem.path, problem.line, message)
 
 
 def _run_point(args: tuple[LoadedScenario, SweepPoint, str | None]) -> pd.DataFrame:

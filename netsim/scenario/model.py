@@ -18,6 +18,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic import Strict as StrictTypes
 
 from netsim.l2.mac_table import MacEvent
 from netsim.l2.switching import SwitchingMode
@@ -93,10 +94,21 @@ NodeName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
 assert set(Mode.__args__) == {m.value for m in SwitchingMode}  # type: ignore[attr-defined]
 
 
-class Strict(BaseModel):
-    """Unknown keys are errors: a typo must not be silently ignored."""
+Pair = Annotated[tuple[str, str], StrictTypes(False)]
+"""Two names, written as a YAML list: ``[sw1, sw2]``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must not be silently ignored.
+
+    Types are strict, so nothing surprising is coerced: ``ports: true`` is not 1 and
+    ``nagle: 1`` is not true (only lists written for tuples are converted, see
+    :data:`Pair`), and no number is infinite or NaN.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, strict=True, allow_inf_nan=False
+    )
 
 
 class LinkSettings(Strict):
@@ -211,8 +223,8 @@ Node = Annotated[HostNode | SwitchNode | BridgeNode | HubNode, Field(discriminat
 class Link(LinkSettings):
     """A cable between two ports: ``node`` (next free port) or ``node:port``."""
 
-    endpoints: tuple[str, str]
-    duplex: Duplex | tuple[Duplex, Duplex] | None = None  # type: ignore[assignment]
+    endpoints: Pair
+    duplex: Duplex | Annotated[tuple[Duplex, Duplex], StrictTypes(False)] | None = None  # type: ignore[assignment]
     """``full``, ``half``, or one per end, ``[full, half]``: a duplex mismatch."""
 
 
@@ -318,7 +330,7 @@ class LoadTraffic(Strict):
 
     kind: Literal["load"]
     name: str | None = None
-    link: tuple[str, str]
+    link: Pair
     """The sending end first: ``[f1, building]`` loads the floor's uplink towards the building."""
     rate: Percent
     size: FrameSize | list[FrameSize] = Field(default_factory=lambda: [64, 594, 1518])
@@ -399,7 +411,7 @@ class LinkEvent(Strict):
 
     at: Time
     action: Literal["link-down", "link-up"]
-    link: tuple[str, str]
+    link: Pair
 
 
 class DeviceEvent(Strict):
@@ -446,17 +458,37 @@ class Measure(Strict):
     """Ports (``node:port``) whose frames are written to ``captures/<node>_<port>.pcap``."""
 
 
+class Limits(Strict):
+    """How much work a scenario may ask for before validation refuses it.
+
+    The defaults let every bundled scenario run and stop mistakes by orders of magnitude
+    (a rate in ps, a count of 10**9); a scenario that really means more raises them.
+    See :mod:`netsim.scenario.limits` for how the work is estimated.
+    """
+
+    events: Annotated[int, Field(ge=1)] = 25_000_000
+    """Simulator events (frames times links crossed); about two minutes of work."""
+    bytes: Annotated[Size, Field(ge=1)] = 1_000_000_000
+    """Data generated and held: IMAP mailboxes and TCP payloads (1 GB)."""
+    nodes: Annotated[int, Field(ge=1)] = 10_000
+    """Devices in the expanded topology."""
+    runs: Annotated[int, Field(ge=1)] = 1_000
+    """Points of a sweep grid."""
+
+
 class Scenario(Strict):
     """A whole scenario file."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     description: str = ""
-    seed: int = 1
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
     duration: Time
     """How long traffic sources keep sending; the run then drains what is in flight."""
     topology: Topology
     traffic: list[Traffic] = []
     events: list[Event] = []
     measure: Measure = Measure()
-    sweep: dict[str, list[Any]] = {}
+    sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = {}
     """A grid of values per YAML path, for ``netsim sweep``."""
+    limits: Limits = Limits()
+    """Bounds on the work the scenario may ask for (:class:`Limits`)."""
