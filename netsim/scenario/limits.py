@@ -102,12 +102,12 @@ def check_nodes(
     if total <= limit:
         return []
     path, biggest = max(parts, key=lambda part: part[1])
-    where = "this" if biggest == total else f"this makes {biggest:,} of them, and"
+    part = "" if biggest == total else f" ({biggest:,} of them from here)"
     return [
         source.problem(
             path,
-            f"the topology would have {total:,} devices, over the limit of {limit:,} "
-            f"({where} a run would take very long); {_hint('nodes', total)}",
+            f"the topology would have {total:,} devices{part}, over the limit of {limit:,}; "
+            f"check the counts, or {_hint('nodes', total)}",
         )
     ]
 

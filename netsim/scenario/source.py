@@ -154,16 +154,21 @@ class _Builder:
         self.text = 0
 
     def refuse(self, path: YamlPath, node: yaml.Node, message: str) -> None:
+        """A problem at ``path``, on the line of ``node`` (the culprit itself)."""
         self.source.lines.setdefault(path, node.start_mark.line + 1)
-        self.problems.append(self.source.problem(path, message))
+        line = node.start_mark.line + 1
+        self.problems.append(Problem(self.source.file, format_path(path), line, message))
 
-    def too_big(self, path: YamlPath, node: yaml.Node) -> ScenarioError:
-        self.refuse(
-            path[:2],  # the expansion's own path is long and says nothing more
-            node,
-            f"the document expands to more than {MAX_VALUES:,} values or {MAX_TEXT:,} "
-            "characters (aliases repeated inside aliases?); write a smaller scenario, "
-            "or use templates and count",
+    def too_big(self, path: YamlPath) -> ScenarioError:
+        # The path inside an expansion is long and its nodes sit on the anchors' lines:
+        # point at the top-level key whose value explodes, on that key's line.
+        self.problems.append(
+            self.source.problem(
+                path[:1],
+                f"the document expands to more than {MAX_VALUES:,} values or {MAX_TEXT:,} "
+                "characters (aliases repeated inside aliases?); write a smaller scenario, "
+                "or use templates and count",
+            )
         )
         return ScenarioError(self.problems)
 
@@ -189,9 +194,10 @@ class _Builder:
         self.source.lines.setdefault(path, node.start_mark.line + 1)
         self.values += 1
         if self.values > MAX_VALUES or self.text > MAX_TEXT:
-            raise self.too_big(path, node)
+            raise self.too_big(path)
         if depth > MAX_DEPTH:  # an alias inside its own anchor: an endless document
-            self.refuse(path[:2], node, "an alias refers to a list or mapping that contains it")
+            message = "an alias refers to a list or mapping that contains it"
+            self.problems.append(self.source.problem(path[:1], message))
             raise ScenarioError(self.problems)
         if isinstance(node, yaml.MappingNode):
             if node.tag != _MAP:
