@@ -54,7 +54,7 @@ Time = Annotated[
 ]
 """Seconds, written ``50ns``, ``1ms`` or ``300s``."""
 Size = Annotated[
-    int, BeforeValidator(parse_bytes), _quantity(_NUM + r"(B|kB|KB|MB|GB|KiB|MiB|GiB)$", "512KB")
+    int, BeforeValidator(parse_bytes), _quantity(_NUM + r"(B|kB|KB|MB|GB|TB|KiB|MiB|GiB)$", "512KB")
 ]
 """Bytes, written ``512KB`` or ``1MiB``."""
 Length = Annotated[float, BeforeValidator(parse_length), _quantity(_NUM + r"(m|km|cm)$", "100m")]

@@ -33,6 +33,7 @@ _BYTE_UNITS: dict[str, float] = {
     "KB": 1000,
     "MB": 1000**2,
     "GB": 1000**3,
+    "TB": 1000**4,
     "kB": 1000,
     "KiB": 1024,
     "MiB": 1024**2,
@@ -116,7 +117,9 @@ def parse_time(value: object) -> float:
 
 def parse_bytes(value: object) -> int:
     """A size in bytes: ``1500B``, ``512KB`` (1000-based), ``1MiB`` (1024-based)."""
-    return round(_scaled(value, "size", "512KB or 1MB", _BYTE_UNITS, "B, KB, MB, KiB or MiB"))
+    return round(
+        _scaled(value, "size", "512KB or 1MB", _BYTE_UNITS, "B, KB, MB, GB, TB, KiB, MiB or GiB")
+    )
 
 
 def parse_length(value: object) -> float:
