@@ -51,11 +51,13 @@ def run(
     seed: int | None = None,
     progress: Callable[[float], None] | None = None,
     follow: Iterable[int] = (),
+    on_start: Callable[[], None] | None = None,
 ) -> Results:
     """Simulate ``scenario`` (with ``seed`` instead of the scenario's, if given).
 
     ``progress`` is called now and then with the simulated time reached. Every hop of the
     frames whose ids are in ``follow`` is recorded in ``Results.hops`` (a ladder diagram).
+    ``on_start`` is called once the network is built, as the simulation begins.
 
     Ctrl-C (KeyboardInterrupt) during the simulation stops it where it is and returns what
     it has: ``summary["interrupted"]`` is true, ``simulated_time`` is the time reached,
@@ -71,6 +73,8 @@ def run(
     _schedule_events(sim, net, scenario)
     interrupted = False
     try:
+        if on_start is not None:
+            on_start()
         sim.run(progress=progress)
     except KeyboardInterrupt:
         interrupted = True

@@ -133,15 +133,19 @@ def _run(args: argparse.Namespace) -> int:
 
     scenario = netsim.load(args.scenario, sets=args.sets)
     out = output_folder(args.out, Path("results") / scenario.name, "--out")
-    if not args.quiet:
-        print(
-            f"running {scenario.name}: {len(scenario.topology.nodes)} devices, "
-            f"{len(scenario.model.traffic)} traffic sources (Ctrl-C stops and saves what is done)",
-            file=sys.stderr,
-            flush=True,
-        )
+
+    def started() -> None:
+        if not args.quiet:
+            print(
+                f"running {scenario.name}: {len(scenario.topology.nodes)} devices, "
+                f"{len(scenario.model.traffic)} traffic sources "
+                "(Ctrl-C stops and saves what is done)",
+                file=sys.stderr,
+                flush=True,
+            )
+
     progress = _ProgressBar(scenario.model.duration) if not args.quiet else None
-    results = netsim.run(scenario, seed=args.seed, progress=progress)
+    results = netsim.run(scenario, seed=args.seed, progress=progress, on_start=started)
     if progress is not None:
         progress.done()
     interrupted = bool(results.summary.get("interrupted"))
