@@ -2,14 +2,15 @@
 
 Each notebook in notebooks/ is executed with nbclient in a new ``python3`` kernel (the
 interpreter running the tests, where netsim is installed), with the notebook's folder as
-the working directory. Any exception fails the test; so does a notebook that takes a
-minute, or one committed with outputs (they belong to whoever runs it).
+the working directory. Any exception fails the test; so does one committed with outputs
+(they belong to whoever runs it). How long a notebook takes is not a test: a loaded
+machine is slow, not wrong. The cell timeout only catches a hang; speed is measured in
+benchmarks/.
 """
 
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -18,15 +19,12 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 NAMES = ["switching_modes", "hub_vs_switch", "mac_learning", "campus_mail"]
-CELL_TIMEOUT = 120
-"""Seconds one cell may take before the run fails."""
-
-NOTEBOOK_BUDGET = 60.0
-"""Seconds a whole notebook may take, kernel start included."""
+CELL_TIMEOUT = 1800
+"""Seconds one cell may run before it counts as hung: generous, it times nothing."""
 
 
-def execute(nb: nbformat.NotebookNode) -> float:
-    """Run ``nb`` in place in a fresh python3 kernel; return the wall seconds it took."""
+def execute(nb: nbformat.NotebookNode) -> None:
+    """Run ``nb`` in place in a fresh python3 kernel."""
     client = NotebookClient(
         nb,
         timeout=CELL_TIMEOUT,
@@ -34,9 +32,7 @@ def execute(nb: nbformat.NotebookNode) -> float:
         allow_errors=False,
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
-    started = time.perf_counter()
     client.execute()
-    return time.perf_counter() - started
 
 
 def test_the_kernel_is_this_interpreter():
@@ -51,10 +47,9 @@ def test_the_kernel_is_this_interpreter():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_top_to_bottom(name: str):
-    """Every cell runs without error in under a minute in all, and figures appear."""
+    """Every cell runs without error, and figures appear."""
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
-    seconds = execute(nb)
-    assert seconds < NOTEBOOK_BUDGET, f"{name} took {seconds:.1f} s"
+    execute(nb)
     images = [
         o
         for c in nb.cells
