@@ -354,8 +354,9 @@ def _message(err: Any) -> str:
     if kind == "extra_forbidden":
         key = str(loc[-1])
         # Swapped letters are the commonest typo (modle): prefer a key with the same letters.
-        close = [k for k in _ALL_KEYS if sorted(k) == sorted(key)]
-        close = close or difflib.get_close_matches(key, _ALL_KEYS, n=1)
+        others = [k for k in _ALL_KEYS if k != key]  # a key valid elsewhere, not here
+        close = [k for k in others if sorted(k) == sorted(key)]
+        close = close or difflib.get_close_matches(key, others, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"unknown key {key!r}{hint}"
     if kind == "union_tag_invalid":
