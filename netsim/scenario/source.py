@@ -229,6 +229,9 @@ class _Builder:
                 continue
             child = (*path, key if isinstance(key, int) and not isinstance(key, bool) else str(key))
             self.source.lines[child] = key_node.start_mark.line + 1
+            if isinstance(key, int) and not isinstance(key, bool):
+                # Keys like a generic switch's port 5 are names: find them as "5" too.
+                self.source.lines[(*path, str(key))] = key_node.start_mark.line + 1
             if key in out:
                 self.problems.append(self.source.problem(child, f"duplicate key {key!r}"))
                 continue
