@@ -24,6 +24,7 @@ from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
 from netsim.scenario.resolve import resolve
 from netsim.scenario.source import (
+    MAX_DEPTH,
     SourceMap,
     YamlPath,
     format_path,
@@ -243,6 +244,8 @@ def parse_path(text: str) -> YamlPath:
         pos = match.end()
     if not parts:
         raise ValueError("empty path")
+    if len(parts) > MAX_DEPTH:
+        raise ValueError(f"a path of more than {MAX_DEPTH} parts: no scenario is that deep")
     return tuple(parts)
 
 

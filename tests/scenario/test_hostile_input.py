@@ -269,3 +269,12 @@ def test_summary_json_is_strict_json_after_any_run(tmp_path):
     scenario = write(tmp_path, BASE.replace("count: 1}", "count: 3, interval: 1us}"))
     assert main(["run", str(scenario), "--out", str(tmp_path / "out"), "--quiet"]) == 0
     json.loads((tmp_path / "out" / "summary.json").read_text(), parse_constant=no_constants)
+
+
+def test_a_set_path_thousands_of_parts_deep_is_refused(tmp_path, capsys, no_hang):
+    """``--set a.a.a...=1`` would build a mapping as deep as the path."""
+    scenario = write(tmp_path, BASE)
+    deep = ".".join(["a"] * 5000)
+    (problem,) = refused(capsys, ["validate", str(scenario), "--set", f"{deep}=1"], no_hang)
+    assert problem["file"] == "--set"
+    assert f"a path of more than {MAX_DEPTH} parts" in problem["msg"]
