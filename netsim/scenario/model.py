@@ -7,6 +7,7 @@ need the whole scenario (does the link's node exist? is this port free?) live in
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -405,6 +406,9 @@ class LoadTraffic(Strict):
     start: Time = 0.0
 
 
+_LITERAL = re.compile(r"\{\d*\+?\}")
+"""An IMAP literal's announcement, ``{5}`` or ``{5+}`` (RFC 3501, RFC 7888)."""
+
 WORKLOAD_NAMES = ("check-new-mail", "read-a-message", "search", "file-to-folder", "idle")
 
 
@@ -452,6 +456,11 @@ class ImapTraffic(Strict):
                 raise ValueError(
                     f"unknown workload {step!r} (expected one of {', '.join(WORKLOAD_NAMES)}, "
                     'or an IMAP command line like "UID FETCH 1:* (FLAGS)")'
+                )
+            if _LITERAL.search(step) or any(c in step for c in "\r\n\0"):
+                raise ValueError(
+                    f"{step!r}: a raw command is one line, without literals like {{5}}: the "
+                    "simulated client sends it as written and has no literal data to follow"
                 )
         return self
 

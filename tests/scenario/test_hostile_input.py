@@ -278,3 +278,14 @@ def test_a_set_path_thousands_of_parts_deep_is_refused(tmp_path, capsys, no_hang
     (problem,) = refused(capsys, ["validate", str(scenario), "--set", f"{deep}=1"], no_hang)
     assert problem["file"] == "--set"
     assert f"a path of more than {MAX_DEPTH} parts" in problem["msg"]
+
+
+@pytest.mark.parametrize("line", ["SELECT {3}", "APPEND INBOX {5+}", "NOOP\r\nLOGOUT"])
+def test_a_raw_imap_line_with_a_literal_is_refused_before_the_run(tmp_path, capsys, no_hang, line):
+    """The simulated client sends a raw command as written and has no literal data to
+    send after the server's ``+``: refused at validation, not a failure mid-run."""
+    scenario = write(tmp_path, BASE)
+    traffic = f"traffic=[{{kind: imap, server: h2, clients: [h1], session: [{json.dumps(line)}]}}]"
+    (problem,) = refused(capsys, ["run", str(scenario), "--set", traffic], no_hang)
+    assert problem["path"] == "traffic[0]"
+    assert "a raw command is one line, without literals" in problem["msg"]
