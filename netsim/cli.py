@@ -248,7 +248,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     import netsim
-    from netsim.sweep import run_sweep
+    from netsim.sweep import SweepInterrupted, run_sweep
 
     if args.workers is not None and args.workers < 1:
         print("error: --workers: expected a number of processes, 1 or more", file=sys.stderr)
@@ -257,9 +257,29 @@ def _sweep(args: argparse.Namespace) -> int:
     out = output_folder(args.out, Path("results") / f"{scenario.name}-sweep", "--out")
 
     def progress(done: int, total: int) -> None:
-        print(f"  {done}/{total} runs done", file=sys.stderr)
+        if done == 0:
+            print(
+                f"running {total} runs (Ctrl-C stops; finished runs are kept)",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            print(f"  {done}/{total} runs done", file=sys.stderr, flush=True)
 
-    table = run_sweep(scenario, args.workers, out, progress)
+    try:
+        table = run_sweep(scenario, args.workers, out, progress)
+    except SweepInterrupted as stopped:
+        finished = stopped.table
+        if not finished.empty:
+            _write(
+                out / "sweep.csv", lambda p: finished.to_csv(p, index=False, float_format="%.12g")
+            )
+        print(
+            f"interrupted after {stopped.done} of {stopped.total} runs: their results are "
+            f"in {out}/",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     _write(out / "sweep.csv", lambda path: table.to_csv(path, index=False, float_format="%.12g"))
     parameters = list(scenario.model.sweep)
     _write(out, lambda folder: _plot_sweep(table, parameters, folder))

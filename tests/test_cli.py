@@ -147,3 +147,45 @@ def test_ctrl_c_stops_the_run_and_saves_what_it_has(tmp_path):
     frames = pd.read_csv(out / "frames.csv")
     assert set(frames["outcome"]) <= {"delivered", "dropped", "in-flight"}
     assert summary["frames"]["sent"] == len(frames)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_stops_a_sweep_without_a_traceback(tmp_path, workers):
+    """A terminal sends SIGINT to the whole process group: the main process and every
+    worker. Workers ignore it and are stopped by the main process, which exits with 130;
+    nobody prints a traceback."""
+    long_run = BASE.replace("duration: 1ms", "duration: 100s").replace(
+        "count: 1}", "interval: 1us}"
+    )
+    text = long_run + "limits: {events: 1000000000}\nsweep:\n  seed: [1, 2, 3]\n"
+    path = scenario_file(tmp_path, text)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "netsim",
+            "sweep",
+            str(path),
+            "--workers",
+            workers,
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        start_new_session=True,  # its own process group, as a terminal gives a command
+    )
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        assert first.startswith("running 3 runs"), first
+        os.killpg(proc.pid, signal.SIGINT)
+        rest = proc.stderr.read()
+        status = proc.wait(timeout=120)  # catches a hang; times nothing
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert status == 130, rest
+    assert "interrupted" in rest and "Traceback" not in rest, rest
