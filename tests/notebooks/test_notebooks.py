@@ -1,16 +1,15 @@
-"""The teaching notebooks run top to bottom in a fresh kernel, quickly, as committed.
+"""The teaching notebooks run top to bottom in a fresh kernel, as committed.
 
 Each notebook in notebooks/ is executed with nbclient in a new ``python3`` kernel (the
 interpreter running the tests, where netsim is installed), with the notebook's folder as
-the working directory. Any exception fails the test; so does one committed with outputs
-(they belong to whoever runs it). How long a notebook takes is not a test: a loaded
-machine is slow, not wrong. The cell timeout only catches a hang; speed is measured in
-benchmarks/.
+the working directory. Any exception fails the test; so does a notebook that hangs, or
+one committed with outputs (they belong to whoever runs it).
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -19,12 +18,17 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 NAMES = ["switching_modes", "hub_vs_switch", "mac_learning", "campus_mail"]
-CELL_TIMEOUT = 1800
-"""Seconds one cell may run before it counts as hung: generous, it times nothing."""
+CELL_TIMEOUT = 120
+"""Seconds one cell may take before the run fails."""
+
+NOTEBOOK_BUDGET = 600.0
+"""Seconds a whole notebook may take, kernel start included: long enough to catch a hang
+only, never a busy machine (campus_mail took 71 s with ten other jobs on two cores). How
+long each notebook takes is measured by benchmarks/notebooks.py, not asserted here."""
 
 
-def execute(nb: nbformat.NotebookNode) -> None:
-    """Run ``nb`` in place in a fresh python3 kernel."""
+def execute(nb: nbformat.NotebookNode) -> float:
+    """Run ``nb`` in place in a fresh python3 kernel; return the wall seconds it took."""
     client = NotebookClient(
         nb,
         timeout=CELL_TIMEOUT,
@@ -32,7 +36,9 @@ def execute(nb: nbformat.NotebookNode) -> None:
         allow_errors=False,
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
+    started = time.perf_counter()
     client.execute()
+    return time.perf_counter() - started
 
 
 def test_the_kernel_is_this_interpreter():
@@ -47,9 +53,10 @@ def test_the_kernel_is_this_interpreter():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_top_to_bottom(name: str):
-    """Every cell runs without error, and figures appear."""
+    """Every cell runs without error, nothing hangs, and figures appear."""
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
-    execute(nb)
+    seconds = execute(nb)
+    assert seconds < NOTEBOOK_BUDGET, f"{name} took {seconds:.1f} s"
     images = [
         o
         for c in nb.cells
