@@ -9,6 +9,7 @@ res.save("results/two-switches")
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -50,11 +51,17 @@ def run(
     seed: int | None = None,
     progress: Callable[[float], None] | None = None,
     follow: Iterable[int] = (),
+    on_start: Callable[[], None] | None = None,
 ) -> Results:
     """Simulate ``scenario`` (with ``seed`` instead of the scenario's, if given).
 
     ``progress`` is called now and then with the simulated time reached. Every hop of the
     frames whose ids are in ``follow`` is recorded in ``Results.hops`` (a ladder diagram).
+    ``on_start`` is called once the network is built, as the simulation begins.
+
+    Ctrl-C (KeyboardInterrupt) during the simulation stops it where it is and returns what
+    it has: ``summary["interrupted"]`` is true, ``simulated_time`` is the time reached,
+    and frames neither delivered nor dropped yet are ``in-flight``.
     """
     started = time.perf_counter()
     spec = scenario.model
@@ -64,20 +71,29 @@ def run(
     captured = {text: _capture(net, text) for text in spec.measure.capture}
     _start_traffic(sim, net, spec)
     _schedule_events(sim, net, scenario)
-    sim.run(progress=progress)
-    end = sim.now
+    interrupted = False
+    try:
+        if on_start is not None:
+            on_start()
+        sim.run(progress=progress)
+    except KeyboardInterrupt:
+        interrupted = True
+    end = sim.now if interrupted else max(sim.now, spec.duration)
     for device in net.devices.values():
         if isinstance(device, Switch):
-            device.table.age(max(end, spec.duration))
+            device.table.age(end)
     frames = frames_table(sim.trace)
+    if interrupted:
+        frames = _mark_in_flight(frames)
     summary: dict[str, Any] = {
         "scenario": spec.name,
         "scenario_sha256": scenario.digest,
         "seed": sim.seed,
         "netsim_version": __version__,
         "duration": spec.duration,
-        "simulated_time": float(f"{max(end, spec.duration):.12g}"),
+        "simulated_time": float(f"{end:.12g}"),
         "events_processed": sim.events_processed,
+        "interrupted": interrupted,
         "frames": summarize_frames(frames),
     }
     extra = app_tables(sim.trace)
@@ -87,13 +103,39 @@ def run(
         frames=frames,
         ports=ports_table(net),
         mac_events=mac_events_table(sim.trace),
-        summary=summary,
+        summary=json_safe(summary),
         wall_seconds=time.perf_counter() - started,
         extra=extra,
         captures={text: sorted(frames_, key=lambda r: r[0]) for text, frames_ in captured.items()},
         topology=scenario.topology,
         hops=hops_table(sim.trace),
     )
+
+
+def _mark_in_flight(frames: pd.DataFrame) -> pd.DataFrame:
+    """In an interrupted run, a frame with no delivery and no drop is still on its way."""
+    if frames.empty:
+        return frames
+    lost = (frames["outcome"] == "dropped") & (frames["drop_reason"] == "unreachable")
+    frames = frames.copy()
+    frames.loc[lost, "outcome"] = "in-flight"
+    frames.loc[lost, ["drop_device", "drop_reason"]] = ""
+    return frames
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every float that is not finite replaced by None (JSON has no inf/NaN).
+
+    Quantities are finite by validation; this keeps summary.json valid JSON whatever an
+    aggregate computes (a mean of nothing, a rate over zero seconds).
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def _capture(net: Network, text: str) -> list[tuple[float, Any]]:

@@ -5,7 +5,9 @@
     netsim serve-mail --imap PORT --users FILE [--store DIR]
 
 A mistake in a scenario prints one line per problem (file, YAML path, line, what was
-expected) and exits with status 2; it never prints a traceback.
+expected) and exits with status 2; so does an output path that cannot be written. It
+never prints a traceback. Ctrl-C during ``run`` stops the simulation, saves what it has
+(summary.json says ``"interrupted": true``) and exits with status 130.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from netsim import __version__
 from netsim.scenario.errors import ScenarioError
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, as a shell reports a command stopped by Ctrl-C."""
+
+
+class OutputError(Exception):
+    """An output path that cannot be written, said in one line."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,9 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in e.problems:
             print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    except OutputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (``netsim run x.yaml | head``): not an error of ours.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
@@ -132,19 +143,74 @@ def _run(args: argparse.Namespace) -> int:
     import netsim
 
     scenario = _load(args)
+    out = output_folder(args.out, Path("results") / scenario.name, "--out")
+
+    def started() -> None:
+        if not args.quiet:
+            print(
+                f"running {scenario.name}: {len(scenario.topology.nodes)} devices, "
+                f"{len(scenario.model.traffic)} traffic sources "
+                "(Ctrl-C stops and saves what is done)",
+                file=sys.stderr,
+                flush=True,
+            )
+
     progress = _ProgressBar(scenario.model.duration) if not args.quiet else None
-    results = netsim.run(scenario, seed=args.seed, progress=progress)
+    results = netsim.run(scenario, seed=args.seed, progress=progress, on_start=started)
     if progress is not None:
         progress.done()
-    out = args.out if args.out is not None else Path("results") / scenario.name
-    results.save(out)
-    if not args.no_plots:
+    interrupted = bool(results.summary.get("interrupted"))
+    _write(out, results.save)
+    if not args.no_plots and not interrupted:
         from netsim.plots.run import save_run_plots
 
-        save_run_plots(results, scenario.topology, out)
+        _write(out, lambda folder: save_run_plots(results, scenario.topology, folder))
+    if interrupted:
+        print(
+            f"interrupted at {results.summary['simulated_time']:.6g} s simulated: "
+            f"the results so far are in {out}/",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     if not args.quiet:
         _print_summary(results, out)
     return 0
+
+
+def output_folder(given: Path | None, default: Path, option: str) -> Path:
+    """The results folder, created now, so that a bad path fails before a long run."""
+    out = given if given is not None else default
+    where = f"{option} {out}" if given is not None else str(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{where}: is a file, not a folder; results go into a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{where}: cannot create the folder: {e.strerror or e}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise OutputError(f"{where}: cannot write into this folder (permission denied)")
+    return out
+
+
+def output_file(path: Path, option: str) -> Path:
+    """A file to write (a figure), checked before the work that produces it."""
+    if path.is_dir():
+        raise OutputError(f"{option} {path}: is a folder; give a file name like topo.png")
+    parent = path.parent
+    if not parent.is_dir():
+        raise OutputError(f"{option} {path}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"{option} {path}: cannot write into {parent} (permission denied)")
+    return path
+
+
+def _write(target: Path, write: Callable[[Path], object]) -> None:
+    """Call ``write(target)``; a failure of the file system becomes one line."""
+    try:
+        write(target)
+    except OSError as e:
+        name = e.filename if e.filename is not None else target
+        raise OutputError(f"{name}: cannot write: {e.strerror or e}") from None
 
 
 class _ProgressBar:
@@ -178,30 +244,54 @@ def _validate(args: argparse.Namespace) -> int:
 
     scenario = _load(args)
     topo = scenario.topology
+    points = ""
+    if scenario.model.sweep:
+        from netsim.sweep import grid
+
+        points = f", a sweep of {len(grid(scenario))} runs"  # each point loads, as sweep would
     print(
         f"{args.scenario}: ok: scenario {scenario.name!r}, {len(topo.nodes)} nodes, "
-        f"{len(topo.links)} links, {len(scenario.model.traffic)} traffic sources"
+        f"{len(topo.links)} links, {len(scenario.model.traffic)} traffic sources{points}"
     )
     return 0
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from netsim.sweep import run_sweep
+    from netsim.sweep import SweepInterrupted, run_sweep
 
     if args.workers is not None and args.workers < 1:
         print("error: --workers: expected a number of processes, 1 or more", file=sys.stderr)
         return EXIT_USAGE
     scenario = _load(args)
-    out = args.out if args.out is not None else Path("results") / f"{scenario.name}-sweep"
+    out = output_folder(args.out, Path("results") / f"{scenario.name}-sweep", "--out")
 
     def progress(done: int, total: int) -> None:
-        print(f"  {done}/{total} runs done", file=sys.stderr)
+        if done == 0:
+            print(
+                f"running {total} runs (Ctrl-C stops; finished runs are kept)",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            print(f"  {done}/{total} runs done", file=sys.stderr, flush=True)
 
-    table = run_sweep(scenario, args.workers, out, progress)
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "sweep.csv", index=False, float_format="%.12g")
+    try:
+        table = run_sweep(scenario, args.workers, out, progress)
+    except SweepInterrupted as stopped:
+        finished = stopped.table
+        if not finished.empty:
+            _write(
+                out / "sweep.csv", lambda p: finished.to_csv(p, index=False, float_format="%.12g")
+            )
+        print(
+            f"interrupted after {stopped.done} of {stopped.total} runs: their results are "
+            f"in {out}/",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    _write(out / "sweep.csv", lambda path: table.to_csv(path, index=False, float_format="%.12g"))
     parameters = list(scenario.model.sweep)
-    _plot_sweep(table, parameters, out)
+    _write(out, lambda folder: _plot_sweep(table, parameters, folder))
     with_latency = table.dropna(subset=["latency_mean"])
     print(with_latency.to_string(index=False, max_colwidth=24, float_format=lambda x: f"{x:.6g}"))
     print(f"results in {out}/ (sweep.csv, one folder per run)")
@@ -223,7 +313,13 @@ def _draw(args: argparse.Namespace) -> int:
     from netsim.plots.topology import draw_topology
 
     scenario = _load(args)
-    draw_topology(scenario.topology, args.output, title=scenario.name, ports=args.ports)
+    output_file(args.output, "-o")
+    _write(
+        args.output,
+        lambda path: draw_topology(
+            scenario.topology, path, title=scenario.name, ports=args.ports
+        ),
+    )
     print(f"{args.output}: {len(scenario.topology.nodes)} devices")
     return 0
 
@@ -237,10 +333,11 @@ def _ladder(args: argparse.Namespace) -> int:
         print("error: ladder diagrams are not available in this build", file=sys.stderr)
         return EXIT_USAGE
     scenario = _load(args)
+    output_file(args.output, "-o")
     modes = None if args.as_configured else netsim.api.MODES
     try:
         hops = netsim.follow_frame(scenario, args.frame, modes)
-        save_ladder(hops, args.output, title=scenario.name, to=args.to)
+        _write(args.output, lambda path: save_ladder(hops, path, title=scenario.name, to=args.to))
     except ValueError as e:
         print(f"error: {args.scenario}: --frame {args.frame}: {e}", file=sys.stderr)
         return EXIT_USAGE

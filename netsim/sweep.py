@@ -5,15 +5,22 @@ the scenario once per point of their grid (the cartesian product, in the order w
 on a pool of worker processes, and gathers one tidy table: a row per point and traffic
 source, a column per swept parameter. Every point is an ordinary deterministic run, so
 the table is the same whatever the number of workers.
+
+Ctrl-C stops a sweep: the points already run keep their folders, and
+:class:`SweepInterrupted` carries their table. Workers ignore SIGINT (the terminal sends
+it to the whole process group), so only the main process decides, and nothing prints a
+traceback.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import re
+import signal
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +30,16 @@ import pandas as pd
 from netsim.api import run
 from netsim.scenario.errors import Problem, ScenarioError
 from netsim.scenario.load import LoadedScenario, from_data
+
+
+class SweepInterrupted(Exception):
+    """Ctrl-C stopped a sweep; ``table`` holds the rows of the points that finished."""
+
+    def __init__(self, table: pd.DataFrame, done: int, total: int) -> None:
+        super().__init__(f"interrupted after {done} of {total} runs")
+        self.table = table
+        self.done = done
+        self.total = total
 
 
 @dataclass(frozen=True)
@@ -47,6 +64,18 @@ def grid(scenario: LoadedScenario) -> list[SweepPoint]:
         raise ScenarioError(
             [scenario.source.problem(("sweep",), "this scenario has no sweep: block to run")]
         )
+    runs = math.prod(len(values) for values in sweep.values())
+    if runs > scenario.model.limits.runs:
+        raise ScenarioError(
+            [
+                scenario.source.problem(
+                    ("sweep",),
+                    f"this sweep is a grid of {runs:,} runs, over the limit of "
+                    f"{scenario.model.limits.runs:,}; sweep fewer values, or raise "
+                    f"limits.runs (like limits: {{runs: {runs}}}) to run it anyway",
+                )
+            ]
+        )
     paths = list(sweep)
     points = [
         SweepPoint(i, dict(zip(paths, combo, strict=True)))
@@ -63,21 +92,32 @@ def _load_point(scenario: LoadedScenario, point: SweepPoint) -> LoadedScenario:
         return from_data(data, scenario.source, overrides=point.values)
     except ScenarioError as e:
         where = ", ".join(f"{p}={v!r}" for p, v in point.values.items())
-        raise ScenarioError(
-            [
-                Problem(p.file, p.path, p.line, f"{p.message} (sweep point {where})")
-                for p in e.problems
-            ]
-        ) from None
+        raise ScenarioError([_at_sweep(scenario, p, where) for p in e.problems]) from None
+
+
+def _at_sweep(scenario: LoadedScenario, problem: Problem, where: str) -> Problem:
+    """A point's problem; one with a path that cannot be set is located at its sweep key."""
+    message = f"{problem.message} (sweep point {where})"
+    if problem.file == "override":
+        located = scenario.source.problem(("sweep", problem.path), message)
+        return located
+    return Problem(problem.file, problem.path, problem.line, message)
 
 
 def _run_point(args: tuple[LoadedScenario, SweepPoint, str | None]) -> pd.DataFrame:
     scenario, point, out = args
     loaded = _load_point(scenario, point)
     results = run(loaded)
+    if results.summary["interrupted"]:
+        raise KeyboardInterrupt  # run() kept this point's partial results; stop the sweep
     if out is not None:
         results.save(Path(out) / point.label)
     return summary_rows(point, results.summary)
+
+
+def _ignore_sigint() -> None:
+    """In a worker: Ctrl-C is for the main process, which stops the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def summary_rows(point: SweepPoint, summary: dict[str, Any]) -> pd.DataFrame:
@@ -113,14 +153,53 @@ def run_sweep(
     workers = workers or os.cpu_count() or 1
     tables: list[pd.DataFrame] = []
     if workers == 1 or len(points) == 1:
-        for i, job in enumerate(jobs):
-            tables.append(_run_point(job))
-            if progress:
-                progress(i + 1, len(jobs))
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(points))) as pool:
-            for i, table in enumerate(pool.map(_run_point, jobs)):
-                tables.append(table)
+        if progress:
+            progress(0, len(jobs))
+        try:
+            for i, job in enumerate(jobs):
+                tables.append(_run_point(job))
                 if progress:
                     progress(i + 1, len(jobs))
-    return pd.concat(tables, ignore_index=True)
+        except KeyboardInterrupt:
+            raise SweepInterrupted(_combined(tables), len(tables), len(jobs)) from None
+        return _combined(tables)
+    # Workers forked while SIGINT is ignored start ignoring it (the initializer covers the
+    # other start methods): a Ctrl-C can never catch one half-started.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pool = ProcessPoolExecutor(
+            max_workers=min(workers, len(points)), initializer=_ignore_sigint
+        )
+        futures = [pool.submit(_run_point, job) for job in jobs]
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if progress:
+        progress(0, len(jobs))
+    try:
+        for i, future in enumerate(futures):
+            tables.append(_result(future))
+            if progress:
+                progress(i + 1, len(jobs))
+    except KeyboardInterrupt:
+        # A point under way would otherwise run to its end: stop the workers first
+        # (shutdown forgets them), then the pool.
+        for worker in list((getattr(pool, "_processes", None) or {}).values()):
+            worker.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise SweepInterrupted(_combined(tables), len(tables), len(jobs)) from None
+    pool.shutdown()
+    return _combined(tables)
+
+
+def _result(future: Future[pd.DataFrame]) -> pd.DataFrame:
+    """The future's result, waking now and then: a Ctrl-C that the kernel hands to another
+    thread only runs its handler (KeyboardInterrupt) when the main thread wakes up."""
+    while True:
+        try:
+            return future.result(timeout=0.25)
+        except TimeoutError:
+            continue
+
+
+def _combined(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()

@@ -212,3 +212,44 @@ def test_the_readme_example_scenario_is_valid_and_runs():
     assert {"frames1", "ping2", "tcp3", "tcp4", "imap5"} <= set(res.frames["traffic"]) | set(
         res.tcp["traffic"]
     ) | set(res.ping["traffic"]) | set(res.imap["traffic"])
+
+
+def test_an_interrupted_run_returns_what_it_has():
+    """Ctrl-C is a KeyboardInterrupt wherever the simulation is: here the progress
+    callback raises it after the first 20,000 events. The run stops there, and its
+    results are whole tables, marked as interrupted."""
+    text = """\
+name: long
+duration: 10s
+topology:
+  nodes:
+    h1: {kind: host}
+    sw1: {kind: switch, ports: 4}
+    h2: {kind: host}
+  links:
+    - endpoints: [h1, sw1]
+    - endpoints: [sw1, h2]
+traffic:
+  - {kind: frames, from: h1, to: h2, size: 64, interval: 1us}
+limits: {events: 100000000}
+"""
+
+    def ctrl_c(now: float) -> None:
+        raise KeyboardInterrupt
+
+    res = netsim.run(netsim.loads(text), progress=ctrl_c)
+    assert res.summary["interrupted"] is True
+    assert res.summary["events_processed"] == 20_000
+    assert 0 < res.summary["simulated_time"] < 10
+    assert set(res.frames["outcome"]) == {"delivered", "in-flight"}
+    in_flight = res.frames[res.frames["outcome"] == "in-flight"]
+    assert (in_flight["drop_reason"] == "").all()
+    assert res.summary["frames"]["sent"] == len(res.frames)
+    assert netsim.run(netsim.loads(text.replace("10s", "1ms"))).summary["interrupted"] is False
+
+
+def test_json_safe_leaves_no_infinity_or_nan():
+    from netsim.api import json_safe
+
+    value = {"a": [1.0, float("inf"), {"b": float("nan")}], "c": (float("-inf"), 2), "d": "x"}
+    assert json_safe(value) == {"a": [1.0, None, {"b": None}], "c": [None, 2], "d": "x"}

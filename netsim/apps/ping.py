@@ -5,6 +5,10 @@ Like the ``ping`` command: ``count`` requests, one every ``interval``, each carr
 header an 84-byte packet, in a 102-byte Ethernet frame). A reply that does not come back
 within ``timeout`` is a loss. The first request usually waits for ARP, as a real first
 ping does.
+
+The ICMP identifier and sequence number are 16-bit fields (RFC 792): past 65,535 the
+sequence wraps to 0, as it does in ``ping``; the ``seq`` column shows what was on the
+wire. A reply is matched to the latest request sent with its sequence number.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from netsim.net.addressing import IPv4Address
 from netsim.net.icmp import IcmpEcho
 from netsim.net.ipv4 import IpProtocol, Ipv4Packet
 from netsim.net.stack import IpStack
+
+SEQUENCE_SPACE = 1 << 16
+"""ICMP echo identifiers and sequence numbers are 16 bits wide."""
 
 
 class Pinger:
@@ -43,15 +50,21 @@ class Pinger:
         self.interval = interval
         self.size = size
         self.timeout = timeout
-        self.identifier = identifier
-        self._sent: dict[int, float] = {}
+        self.identifier = identifier % SEQUENCE_SPACE
+        self.start = start
+        self._sent: dict[int, tuple[int, float]] = {}
+        """Wire sequence number -> (request number, time sent) of the latest request."""
         self._answered: set[int] = set()
-        stack.on_echo_reply(identifier, self._on_reply)
-        for seq in range(count):
-            sim.call_at(start + seq * interval, self._send, seq)
+        """Request numbers already recorded (reply or timeout)."""
+        stack.on_echo_reply(self.identifier, self._on_reply)
+        sim.call_at(start, self._send, 0)
 
-    def _send(self, seq: int) -> None:
+    def _send(self, number: int) -> None:
+        # Each request schedules the next: a count of millions costs no memory up front.
+        if number + 1 < self.count:
+            self.sim.call_at(self.start + (number + 1) * self.interval, self._send, number + 1)
         now = self.sim.now
+        seq = number % SEQUENCE_SPACE
         data = bytes((seq + i) & 0xFF for i in range(self.size))
         echo = IcmpEcho.request(self.identifier, seq, data)
         packet = Ipv4Packet(
@@ -61,21 +74,25 @@ class Pinger:
             echo.to_bytes(),
             identification=self.stack.next_identification(),
         )
-        self._sent[seq] = now
+        self._sent[seq] = (number, now)
         self.stack.send_packet(packet, "icmp")
-        self.sim.call_at(now + self.timeout, self._expire, seq)
+        self.sim.call_at(now + self.timeout, self._expire, number, now)
 
     def _on_reply(self, echo: IcmpEcho, now: float) -> None:
-        sent = self._sent.get(echo.sequence)
-        if sent is None or echo.sequence in self._answered or now > sent + self.timeout:
+        latest = self._sent.get(echo.sequence)
+        if latest is None:
             return
-        self._answered.add(echo.sequence)
+        number, sent = latest
+        if number in self._answered or now > sent + self.timeout:
+            return
+        self._answered.add(number)
         self._record(echo.sequence, sent, now, "reply")
 
-    def _expire(self, seq: int) -> None:
-        if seq not in self._answered:
-            self._answered.add(seq)
-            self._record(seq, self._sent[seq], None, "timeout")
+    def _expire(self, number: int, sent: float) -> None:
+        if number in self._answered:
+            self._answered.discard(number)  # recorded already; keep the set small
+            return
+        self._record(number % SEQUENCE_SPACE, sent, None, "timeout")
 
     def _record(self, seq: int, sent: float, received: float | None, outcome: str) -> None:
         self.sim.trace.row(

@@ -11,6 +11,11 @@
 
 Payload bytes follow a known pattern, so the receiver checks that every byte arrived
 once and in order (the ``intact`` column).
+
+A connection that fails (refused, reset, or timed out after the retransmissions TCP
+allows, as when a link stays down) is a row too, with the reason in the ``error``
+column: ``failed`` if it never connected, otherwise the transfer or exchange it broke,
+with the bytes that got through. The run goes on.
 """
 
 from __future__ import annotations
@@ -72,6 +77,11 @@ class TcpTraffic:
         self.client_config = client_config
         self._t_connect = 0.0
         self._client_sock: TcpSocket | None = None
+        self._sent = 0
+        """Bulk payload bytes handed to TCP so far."""
+        self._exchange: int | None = None
+        """The exchange under way, and when it began."""
+        self._t_exchange = 0.0
         listener = listen(server, port, config=server_config)
         env = sim.env
         env.process(self._serve(listener.accept()))
@@ -89,18 +99,32 @@ class TcpTraffic:
             self._row("failed", 0, self._t_connect, env.now, None, error=str(e))
             return
         self._client_sock = sock
-        if self.total_bytes is not None:
-            sent = 0
-            while sent < self.total_bytes:
-                n = min(CHUNK, self.total_bytes - sent)
-                yield sock.send(pattern(sent, n))
-                sent += n
-            sock.close()
-            return
+        try:
+            if self.total_bytes is not None:
+                yield from self._send_bulk(sock)
+            else:
+                yield from self._exchanges(sock)
+        except OSError as e:
+            self._failed(e)
+
+    def _send_bulk(self, sock: TcpSocket) -> Generator[simpy.Event, Any, None]:
+        assert self.total_bytes is not None
+        self._sent = 0
+        while self._sent < self.total_bytes:
+            n = min(CHUNK, self.total_bytes - self._sent)
+            yield sock.send(pattern(self._sent, n))
+            self._sent += n
+        sock.close()
+        # The server's row says how the transfer went; a connection that is reset or
+        # times out before closing in order never reaches the server's end of stream.
+        yield sock.finished
+
+    def _exchanges(self, sock: TcpSocket) -> Generator[simpy.Event, Any, None]:
+        env = self.sim.env
         for i in range(self.count):
             if i and env.now >= self.stop_at:
                 break
-            t0 = env.now
+            self._exchange, self._t_exchange = i, env.now
             offset = 0
             for part in self.request:
                 yield sock.send(pattern(offset, part))
@@ -112,28 +136,52 @@ class TcpTraffic:
                     break
                 received += data
             intact = bytes(received) == pattern(0, self.response)
+            t0 = self._t_exchange
             self._row("exchange", sum(self.request) + self.response, t0, env.now, intact, i)
             if self.interval:
                 yield env.timeout(self.interval)
+        self._exchange = None
         sock.close()
+
+    def _failed(self, error: OSError) -> None:
+        """The connection broke: one row for the transfer or exchange it interrupted."""
+        now = self.sim.now
+        if self.total_bytes is not None:
+            self._row("bulk", self._sent, self._t_connect, now, False, error=str(error))
+        elif self._exchange is not None:
+            t0 = self._t_exchange
+            self._row("exchange", 0, t0, now, False, self._exchange, error=str(error))
+            self._exchange = None
 
     # The server ----------------------------------------------------------------------------
 
     def _serve(self, accepted: simpy.Event) -> Generator[simpy.Event, Any, None]:
         sock = yield accepted
-        if self.total_bytes is not None:
-            received = 0
-            intact = True
-            while True:
-                data = yield sock.recv()
-                if not data:
-                    break
-                intact = intact and data == pattern(received, len(data))
-                received += len(data)
-            intact = intact and received == self.total_bytes
-            self._row("bulk", received, self._t_connect, self.sim.now, intact)
-            sock.close()
-            return
+        try:
+            if self.total_bytes is not None:
+                yield from self._receive_bulk(sock)
+            else:
+                yield from self._answer(sock)
+        except OSError as e:
+            # A client waiting for a response may never hear of it (TCP has no keepalive
+            # here): the exchange is recorded as failed from this side.
+            if self.total_bytes is None:
+                self._failed(e)
+
+    def _receive_bulk(self, sock: TcpSocket) -> Generator[simpy.Event, Any, None]:
+        received = 0
+        intact = True
+        while True:
+            data = yield sock.recv()
+            if not data:
+                break
+            intact = intact and data == pattern(received, len(data))
+            received += len(data)
+        intact = intact and received == self.total_bytes
+        self._row("bulk", received, self._t_connect, self.sim.now, intact)
+        sock.close()
+
+    def _answer(self, sock: TcpSocket) -> Generator[simpy.Event, Any, None]:
         want = sum(self.request)
         while True:
             got = 0

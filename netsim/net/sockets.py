@@ -37,6 +37,9 @@ class TcpSocket:
         env = stack.sim.env
         self.connected: simpy.Event = env.event()
         """Succeeds with this socket when the handshake completes."""
+        self.finished: simpy.Event = env.event()
+        """Succeeds when the connection reaches CLOSED in order (both FINs acknowledged);
+        fails with the error if it is reset or times out first."""
         self.error: OSError | None = None
         self._recv_waiters: deque[tuple[simpy.Event, int]] = deque()
         self._send_queue: deque[tuple[memoryview, simpy.Event]] = deque()
@@ -88,6 +91,11 @@ class TcpSocket:
                 self._fail(TimeoutError(f"connection to {self.conn.remote} timed out"))
             elif isinstance(event, Closed):
                 self.stack.sockets.pop(self.conn, None)
+                if not self.finished.triggered:
+                    if self.error is None:
+                        self.finished.succeed(self)
+                    else:
+                        _failed(self.finished, self.error)
         self._push()
         self._satisfy()
 
@@ -120,6 +128,8 @@ class TcpSocket:
         self.error = error
         if not self.connected.triggered:
             _failed(self.connected, error)
+        if not self.finished.triggered:
+            _failed(self.finished, error)
         while self._send_queue:
             _failed(self._send_queue.popleft()[1], error)
 

@@ -20,13 +20,20 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
-import yaml
 
-from netsim.scenario import campus, templates
+from netsim.scenario import campus, limits, templates
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
 from netsim.scenario.resolve import resolve
-from netsim.scenario.source import SourceMap, YamlPath, format_path, parse_yaml, read_yaml
+from netsim.scenario.source import (
+    MAX_DEPTH,
+    SourceMap,
+    YamlPath,
+    format_path,
+    parse_value,
+    parse_yaml,
+    read_yaml,
+)
 from netsim.topology.topology import Topology
 
 
@@ -96,9 +103,10 @@ def from_data(
             problems.append(Problem("--set", text, None, "expected PATH=VALUE, like seed=3"))
             continue
         try:
-            parsed = yaml.safe_load(value) if value.strip() else ""
-        except yaml.YAMLError:
-            parsed = value
+            parsed = parse_value(value, f"--set {key.strip()}")
+        except ScenarioError as e:
+            problems.extend(e.problems)
+            continue
         items.append((key.strip(), parsed, "--set"))
     for key, value, origin in items:
         try:
@@ -107,6 +115,14 @@ def from_data(
             problems.append(Problem(origin, key, None, str(e)))
     if problems:
         raise ScenarioError(problems)
+    _check_shapes(data, source)
+    try:
+        scenario_limits = m.Limits.model_validate(data.get("limits") or {})
+    except pydantic.ValidationError as e:
+        raise ScenarioError(_explain(e, data.get("limits"), source, ("limits",))) from None
+    too_many = limits.check_nodes(data, scenario_limits.nodes, source)
+    if too_many:
+        raise ScenarioError(too_many)
     try:
         data = templates.expand(data)
     except templates.TemplateError as e:
@@ -125,6 +141,9 @@ def from_data(
         for generated in (("topology",), ("topology", "nodes"), ("topology", "links")):
             if campus_line is not None:
                 source.lines.setdefault(generated, campus_line)
+    too_many = limits.check_nodes(data, scenario_limits.nodes, source, expanded=True)
+    if too_many:
+        raise ScenarioError(too_many)
     _expand_host_patterns(data, source)
     try:
         scenario = m.Scenario.model_validate(data)
@@ -132,7 +151,54 @@ def from_data(
         raise ScenarioError(_explain(e, data, source)) from None
     warnings: list[Problem] = []
     topology = resolve(scenario, source, warnings)
+    too_much = limits.check_work(scenario, topology, source)
+    if too_much:
+        raise ScenarioError(too_much)
     return LoadedScenario(data, scenario, topology, source, warnings)
+
+
+_SHAPES: tuple[tuple[YamlPath, type, str], ...] = (
+    (("topology",), dict, "a mapping with nodes, links and defaults"),
+    (("topology", "nodes"), dict, "a mapping of node names to nodes"),
+    (("topology", "links"), list, "a list of links"),
+    (("topology", "use"), list, "a list of template uses"),
+    (("templates",), dict, "a mapping of template names to {nodes, links}"),
+    (("campus",), dict, "a mapping (building, floors, server_room, links)"),
+    (("traffic",), list, "a list of traffic sources"),
+    (("events",), list, "a list of events"),
+    (("limits",), dict, "a mapping like {events: 50000000, nodes: 20000}"),
+)
+"""The containers that expanding templates, counts and campus blocks walk through."""
+
+
+def _check_shapes(data: dict[str, Any], source: SourceMap) -> None:
+    """Refuse, with their paths, containers of the wrong type before anything walks them."""
+    problems: list[Problem] = []
+    for path, kind, words in _SHAPES:
+        node: Any = data
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is not None and not isinstance(node, kind):
+            problems.append(source.problem(path, f"expected {words}; got {node!r:.60}"))
+    templates_ = data.get("templates")
+    for name, template in (templates_ if isinstance(templates_, dict) else {}).items():
+        path = ("templates", name)
+        if not isinstance(template, dict):
+            problems.append(
+                source.problem(path, f"expected {{nodes, links}}; got {template!r:.60}")
+            )
+            continue
+        for key, kind, words in (
+            ("nodes", dict, "a mapping of nodes"),
+            ("links", list, "a list of links"),
+        ):
+            value = template.get(key)
+            if value is not None and not isinstance(value, kind):
+                problems.append(
+                    source.problem((*path, key), f"expected {words}; got {value!r:.60}")
+                )
+    if problems:
+        raise ScenarioError(problems)
 
 
 def _expand_host_patterns(data: dict[str, Any], source: SourceMap) -> None:
@@ -185,6 +251,8 @@ def parse_path(text: str) -> YamlPath:
         pos = match.end()
     if not parts:
         raise ValueError("empty path")
+    if len(parts) > MAX_DEPTH:
+        raise ValueError(f"a path of more than {MAX_DEPTH} parts: no scenario is that deep")
     return tuple(parts)
 
 

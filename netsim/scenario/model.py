@@ -7,6 +7,7 @@ need the whole scenario (does the link's node exist? is this port free?) live in
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -18,6 +19,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic import Strict as StrictTypes
 
 from netsim.l2.mac_table import MacEvent
 from netsim.l2.switching import SwitchingMode
@@ -54,7 +56,7 @@ Time = Annotated[
 ]
 """Seconds, written ``50ns``, ``1ms`` or ``300s``."""
 Size = Annotated[
-    int, BeforeValidator(parse_bytes), _quantity(_NUM + r"(B|kB|KB|MB|GB|KiB|MiB|GiB)$", "512KB")
+    int, BeforeValidator(parse_bytes), _quantity(_NUM + r"(B|kB|KB|MB|GB|TB|KiB|MiB|GiB)$", "512KB")
 ]
 """Bytes, written ``512KB`` or ``1MiB``."""
 Length = Annotated[float, BeforeValidator(parse_length), _quantity(_NUM + r"(m|km|cm)$", "100m")]
@@ -111,10 +113,21 @@ NodeName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
 assert set(Mode.__args__) == {m.value for m in SwitchingMode}  # type: ignore[attr-defined]
 
 
-class Strict(BaseModel):
-    """Unknown keys are errors: a typo must not be silently ignored."""
+Pair = Annotated[tuple[str, str], StrictTypes(False)]
+"""Two names, written as a YAML list: ``[sw1, sw2]``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must not be silently ignored.
+
+    Types are strict, so nothing surprising is coerced: ``ports: true`` is not 1 and
+    ``nagle: 1`` is not true (only lists written for tuples are converted, see
+    :data:`Pair`), and no number is infinite or NaN.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, strict=True, allow_inf_nan=False
+    )
 
 
 class LinkSettings(Strict):
@@ -300,8 +313,8 @@ Node = Annotated[
 class Link(LinkSettings):
     """A cable between two ports: ``node`` (next free port) or ``node:port``."""
 
-    endpoints: tuple[str, str]
-    duplex: Duplex | tuple[Duplex, Duplex] | None = None  # type: ignore[assignment]
+    endpoints: Pair
+    duplex: Duplex | Annotated[tuple[Duplex, Duplex], StrictTypes(False)] | None = None  # type: ignore[assignment]
     """``full``, ``half``, or one per end, ``[full, half]``: a duplex mismatch."""
     at: Length | None = None
     """For a tap on a coax node: where along the cable, from its first end (``0m``); the
@@ -412,7 +425,7 @@ class LoadTraffic(Strict):
 
     kind: Literal["load"]
     name: str | None = None
-    link: tuple[str, str]
+    link: Pair
     """The sending end first: ``[f1, building]`` loads the floor's uplink towards the building."""
     rate: Percent
     size: FrameSize | list[FrameSize] = Field(default_factory=lambda: [64, 594, 1518])
@@ -420,6 +433,9 @@ class LoadTraffic(Strict):
     pattern: Literal["constant", "poisson"] = "poisson"
     start: Time = 0.0
 
+
+_LITERAL = re.compile(r"\{\d*\+?\}")
+"""An IMAP literal's announcement, ``{5}`` or ``{5+}`` (RFC 3501, RFC 7888)."""
 
 WORKLOAD_NAMES = ("check-new-mail", "read-a-message", "search", "file-to-folder", "idle")
 
@@ -469,6 +485,11 @@ class ImapTraffic(Strict):
                     f"unknown workload {step!r} (expected one of {', '.join(WORKLOAD_NAMES)}, "
                     'or an IMAP command line like "UID FETCH 1:* (FLAGS)")'
                 )
+            if _LITERAL.search(step) or any(c in step for c in "\r\n\0"):
+                raise ValueError(
+                    f"{step!r}: a raw command is one line, without literals like {{5}}: the "
+                    "simulated client sends it as written and has no literal data to follow"
+                )
         return self
 
     @property
@@ -493,7 +514,7 @@ class LinkEvent(Strict):
 
     at: Time
     action: Literal["link-down", "link-up"]
-    link: tuple[str, str]
+    link: Pair
 
 
 class DeviceEvent(Strict):
@@ -540,12 +561,30 @@ class Measure(Strict):
     """Ports (``node:port``) whose frames are written to ``captures/<node>_<port>.pcap``."""
 
 
+class Limits(Strict):
+    """How much work a scenario may ask for before validation refuses it.
+
+    The defaults let every bundled scenario run and stop mistakes by orders of magnitude
+    (a rate in ps, a count of 10**9); a scenario that really means more raises them.
+    See :mod:`netsim.scenario.limits` for how the work is estimated.
+    """
+
+    events: Annotated[int, Field(ge=1)] = 25_000_000
+    """Simulator events (frames times links crossed); about two minutes of work."""
+    bytes: Annotated[Size, Field(ge=1)] = 1_000_000_000
+    """Data generated and held: IMAP mailboxes and TCP payloads (1 GB)."""
+    nodes: Annotated[int, Field(ge=1)] = 10_000
+    """Devices in the expanded topology."""
+    runs: Annotated[int, Field(ge=1)] = 1_000
+    """Points of a sweep grid."""
+
+
 class Scenario(Strict):
     """A whole scenario file."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     description: str = ""
-    seed: int = 1
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
     strict: bool = False
     """Make breaking the classic Ethernet rules (5-4-3, the collision-domain round trip,
     coax station limits and tap spacing) an error instead of a warning."""
@@ -555,5 +594,7 @@ class Scenario(Strict):
     traffic: list[Traffic] = []
     events: list[Event] = []
     measure: Measure = Measure()
-    sweep: dict[str, list[Any]] = {}
+    sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = {}
     """A grid of values per YAML path, for ``netsim sweep``."""
+    limits: Limits = Limits()
+    """Bounds on the work the scenario may ask for (:class:`Limits`)."""

@@ -88,7 +88,7 @@ def resolve(
             path: YamlPath = ("topology", "links", i, "endpoints", j)
             end_node, sep, port = text.partition(":")
             if end_node not in spec.nodes:
-                known = ", ".join(spec.nodes) or "none"
+                known = some(list(spec.nodes))
                 ctx.error(path, f"unknown node {end_node!r} (nodes are: {known})")
                 ends.append(None)
                 continue
@@ -576,7 +576,15 @@ def _not_a_host(name: str, topo: Topology, broadcast_ok: bool = False) -> str:
     extra = " or broadcast" if broadcast_ok else ""
     if name in topo.nodes:
         return f"{name} is a {topo.nodes[name].kind}; expected a host{extra}"
-    return f"unknown host {name!r} (hosts are: {', '.join(topo.hosts()) or 'none'})"
+    return f"unknown host {name!r} (hosts are: {some(topo.hosts())})"
+
+
+def some(names: list[str], shown: int = 8) -> str:
+    """The first few ``names``, for a message that must stay one readable line."""
+    if not names:
+        return "none"
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def is_endpoint(end: tuple[str, str], text: str) -> bool:

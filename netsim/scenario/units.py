@@ -3,10 +3,15 @@
 Each parser takes what YAML gave (a string or a number) and returns plain SI floats (bits
 per second, seconds, metres) or bytes. A bare number is refused (is ``delay: 50`` fifty
 seconds or fifty nanoseconds?), except zero, which means the same in every unit.
+
+Every quantity is finite and within a physical range (:data:`RANGES`): ``1e999s`` or
+``1e300GB`` is a typo, not a scenario, and an infinite delay or rate would make every
+timing formula meaningless.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 _NUMBER = r"(?P<num>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"
@@ -28,12 +33,31 @@ _BYTE_UNITS: dict[str, float] = {
     "KB": 1000,
     "MB": 1000**2,
     "GB": 1000**3,
+    "TB": 1000**4,
     "kB": 1000,
     "KiB": 1024,
     "MiB": 1024**2,
     "GiB": 1024**3,
 }
 _LENGTH_UNITS = {"m": 1.0, "km": 1000.0, "cm": 0.01}
+
+
+RANGES: dict[str, tuple[float, float, str]] = {
+    "rate": (1e3, 1e12, "1 kb/s to 1 Tb/s"),
+    "time": (1e-12, 1e6, "1 ps to 1,000,000 s (11.6 days, the longest Catalyst aging time)"),
+    "size": (1, 1e12, "1 B to 1 TB"),
+    "length": (1e-3, 1e5, "1 mm to 100 km"),
+    "frame rate": (1.0, 1e10, "1 to 10,000 Mpps"),
+}
+"""For each kind of quantity: the smallest non-zero value, the largest, and how errors say it."""
+
+
+def _in_range(scaled: float, kind: str, value: object) -> float:
+    """``scaled`` if it is zero or within the range of ``kind``, else a clear ValueError."""
+    low, high, words = RANGES[kind]
+    if scaled != 0 and not low <= scaled <= high:
+        raise ValueError(f"a {kind} must be {words} (or 0), got {value!r}")
+    return scaled
 
 
 def _split(value: object, what: str, example: str) -> tuple[float, str]:
@@ -49,6 +73,8 @@ def _split(value: object, what: str, example: str) -> tuple[float, str]:
     if m is None:
         raise ValueError(f"expected {what} with a unit, like {example}; got {value!r}")
     number = float(m["num"])
+    if not math.isfinite(number):
+        raise ValueError(f"{what} must be a finite number, got {value!r}")
     unit = m["unit"]
     if not unit and number != 0:
         raise ValueError(f"{what} needs a unit: {value!r} is ambiguous (write it like {example})")
@@ -70,7 +96,7 @@ def parse_rate(value: object) -> float:
     rate = number * _RATE_PREFIX[bare]
     if rate <= 0:
         raise ValueError(f"a rate must be positive, got {value!r}")
-    return rate
+    return _in_range(rate, "rate", value)
 
 
 def _scaled(value: object, what: str, example: str, units: dict[str, float], known: str) -> float:
@@ -81,7 +107,7 @@ def _scaled(value: object, what: str, example: str, units: dict[str, float], kno
     scaled = number * units.get(unit, 1.0)
     if scaled < 0:
         raise ValueError(f"a {what} cannot be negative, got {value!r}")
-    return scaled
+    return _in_range(scaled, what, value)
 
 
 def parse_time(value: object) -> float:
@@ -91,7 +117,9 @@ def parse_time(value: object) -> float:
 
 def parse_bytes(value: object) -> int:
     """A size in bytes: ``1500B``, ``512KB`` (1000-based), ``1MiB`` (1024-based)."""
-    return round(_scaled(value, "size", "512KB or 1MB", _BYTE_UNITS, "B, KB, MB, KiB or MiB"))
+    return round(
+        _scaled(value, "size", "512KB or 1MB", _BYTE_UNITS, "B, KB, MB, GB, TB, KiB, MiB or GiB")
+    )
 
 
 def parse_length(value: object) -> float:
@@ -120,5 +148,5 @@ def parse_frame_rate(value: object) -> float:
             rate = number * _PPS_PREFIX[unit[: -len(suffix)]]
             if rate <= 0:
                 break
-            return rate
+            return _in_range(rate, "frame rate", value)
     raise ValueError(f"expected a frame rate like 6.5Mpps or 148kpps, got {value!r}")
