@@ -1204,9 +1204,10 @@ VLANS = [
             text = CAMPUS.format(vlans=vlans)
             ports = netsim.run(netsim.loads(text)).ports
             switch_tx = ports.loc[ports["kind"] == "switch", "tx_frames"]
+            host_rx = ports.loc[ports["kind"] == "host", "rx_frames"]
             reach[vlans] = {
                 "switch ports that sent it": int((switch_tx > 0).sum()),
-                "hosts that received it": int(ports.loc[ports["kind"] == "host", "rx_frames"].sum()),
+                "hosts that received it": int(host_rx.sum()),
             }
         reach = pd.DataFrame(reach).T
         display(reach)

@@ -193,7 +193,11 @@ def test_lab_vlans():
     formula = (1526 * 8 / 100e6) * 2 + 1530 * 8 / 1e9 + 2 * engine
     assert formula == pytest.approx(256.71 * US, abs=0.005 * US)
     assert frames.loc["broadcast", "latency"] == pytest.approx(formula, abs=NS)
-    assert (1530 - 1526) * 8 / 1e9 == pytest.approx(32 * NS)
+    hops = netsim.run(netsim.load(LABS / "07-vlans.yaml"), follow=[1]).hops
+    on_trunk = hops.set_index("from_port").loc["sw1:Gi0/1"]
+    wire = on_trunk["t_last_bit_in"] - on_trunk["t_first_bit_in"]
+    assert wire == pytest.approx(12.24 * US, abs=NS)
+    assert wire - 1526 * 8 / 1e9 == pytest.approx(32 * NS)  # 12.21 µs untagged
     octets = [frame.to_bytes() for _, frame in res.captures["sw1:Gi0/1"]]
     assert [(o[12:14].hex(), int.from_bytes(o[14:16], "big") & 0xFFF) for o in octets] == [
         ("8100", 10),
