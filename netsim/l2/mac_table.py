@@ -30,13 +30,18 @@ from netsim.l2.frame import MacAddress
 
 DEFAULT_VLAN = 1
 """The VLAN of every port of a switch that has no VLAN configuration."""
-_VLAN_SHIFT = 48
-_MAC_MASK = (1 << _VLAN_SHIFT) - 1
+_MAC_MASK = (1 << 48) - 1
 
 
 def _key(vlan: int, mac: MacAddress) -> int:
-    """One int for (VLAN, address): the VLAN above the 48 address bits, cheap to hash."""
-    return (vlan << _VLAN_SHIFT) | mac
+    """One int for (VLAN, address), cheap to hash: VLAN - 1 above the 48 address bits, so
+    VLAN 1's keys are the bare addresses and an unconfigured switch computes nothing."""
+    return mac if vlan == 1 else ((vlan - 1) << 48) | mac
+
+
+def _split(key: int) -> tuple[MacAddress, int]:
+    """(address, VLAN) of a key made by :func:`_key`."""
+    return key & _MAC_MASK, (key >> 48) + 1
 
 
 P = TypeVar("P")
@@ -101,7 +106,7 @@ class MacTable(Generic[P]):
     def learn(self, mac: MacAddress, port: P, now: float, vlan: int = DEFAULT_VLAN) -> None:
         """Record that a frame from ``mac`` in ``vlan`` arrived on ``port`` at ``now``."""
         self.age(now)
-        key = (vlan << _VLAN_SHIFT) | mac
+        key = mac if vlan == 1 else ((vlan - 1) << 48) | mac  # _key, inlined: every frame
         if key in self._static:
             return
         entry = self._dynamic.get(key)
@@ -123,7 +128,7 @@ class MacTable(Generic[P]):
 
     def lookup(self, mac: MacAddress, now: float, vlan: int = DEFAULT_VLAN) -> P | None:
         """The port ``mac`` was last seen on in ``vlan``, or None if unknown (flood)."""
-        key = (vlan << _VLAN_SHIFT) | mac
+        key = mac if vlan == 1 else ((vlan - 1) << 48) | mac  # _key, inlined: every frame
         port = self._static.get(key)
         if port is not None:
             return port
@@ -147,9 +152,8 @@ class MacTable(Generic[P]):
                 return
             del dynamic[key]
             if self.listener is not None:
-                self.listener(
-                    seen + aging, MacEvent.AGE_OUT, key & _MAC_MASK, port, key >> _VLAN_SHIFT
-                )
+                mac, vlan = _split(key)
+                self.listener(seen + aging, MacEvent.AGE_OUT, mac, port, vlan)
         self._check_at = float("inf")
 
     def flush_port(self, port: P, now: float) -> None:
@@ -158,7 +162,8 @@ class MacTable(Generic[P]):
             if bound == port:
                 del self._dynamic[key]
                 if self.listener is not None:
-                    self.listener(now, MacEvent.AGE_OUT, key & _MAC_MASK, port, key >> _VLAN_SHIFT)
+                    mac, vlan = _split(key)
+                    self.listener(now, MacEvent.AGE_OUT, mac, port, vlan)
 
     def set_aging(self, aging_time: float, now: float) -> None:
         """Change the aging time; entries now expire ``aging_time`` after they were last seen."""
@@ -175,7 +180,8 @@ class MacTable(Generic[P]):
                 break
             del dynamic[key]
             if self.listener is not None:
-                self.listener(now, MacEvent.AGE_OUT, key & _MAC_MASK, port, key >> _VLAN_SHIFT)
+                mac, vlan = _split(key)
+                self.listener(now, MacEvent.AGE_OUT, mac, port, vlan)
 
     def clear(self) -> None:
         """Forget every dynamic entry (``clear mac address-table dynamic``)."""
@@ -187,6 +193,11 @@ class MacTable(Generic[P]):
 
     def vlan_entries(self) -> dict[tuple[int, MacAddress], P]:
         """A snapshot of every binding, static and dynamic, by (VLAN, address)."""
-        out = {(k >> _VLAN_SHIFT, k & _MAC_MASK): port for k, (port, _) in self._dynamic.items()}
-        out.update({(k >> _VLAN_SHIFT, k & _MAC_MASK): port for k, port in self._static.items()})
+        out: dict[tuple[int, MacAddress], P] = {}
+        for key, (port, _) in self._dynamic.items():
+            mac, vlan = _split(key)
+            out[vlan, mac] = port
+        for key, port in self._static.items():
+            mac, vlan = _split(key)
+            out[vlan, mac] = port
         return out

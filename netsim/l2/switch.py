@@ -75,7 +75,12 @@ class Switch:
             self.ports, {by_name[name]: cfg for name, cfg in (vlans or {}).items()}
         )
         """Which VLANs each port carries (every port an access port in VLAN 1 by default)."""
-        self._plain = self.vlans.plain
+        if not self.vlans.plain:
+            # Every frame is handled in its VLAN. (A plain switch keeps the short path of
+            # _decide and pays one test, for tagged frames, on each frame.)
+            self._decide = self._decide_in_vlan  # type: ignore[method-assign]
+        if self._decisive_tagged == self._decisive:
+            self.bytes_needed = self._bytes_needed_any  # type: ignore[method-assign]
         self.forwarding_rate = forwarding_rate
         """Frames per second one forwarding engine handles; None is unlimited."""
         self._lookup_time = 1.0 / forwarding_rate if forwarding_rate else 0.0
@@ -107,6 +112,10 @@ class Switch:
         """Wire bytes this switch waits for on ``port`` before deciding (see the mode)."""
         return self._decisive if frame.vlan is None else self._decisive_tagged
 
+    def _bytes_needed_any(self, port: Port, frame: Frame) -> int:
+        """:meth:`bytes_needed` when a tag makes no difference (all but cut-through)."""
+        return self._decisive
+
     def receive(self, port: Port, frame: Frame, hops: int, t_first: float, t_last: float) -> None:
         """The decisive bytes of ``frame`` are in on ``port``: look it up after the
         processing delay, then forward, flood or filter.
@@ -127,7 +136,7 @@ class Switch:
             self._decide(port, frame, hops, t_last)
 
     def _decide(self, ingress: Port, frame: Frame, hops: int, t_last: float) -> None:
-        if frame.vlan is not None or not self._plain:
+        if frame.vlan is not None:
             self._decide_in_vlan(ingress, frame, hops, t_last)
             return
         # Every port in VLAN 1 and the frame untagged: one VLAN, no tags to touch.
