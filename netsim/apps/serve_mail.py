@@ -10,6 +10,7 @@ Usage::
 
     netsim serve-mail --imap 1143 --users users.txt [--store DIR] [--host 127.0.0.1]
                       [--imaps 1993 --cert cert.pem --key key.pem]
+    netsim serve-mail --check --store DIR      # verify a store, change nothing
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import sys
 import threading
 from collections.abc import Callable
 
+from netsim.mail import store_check
 from netsim.mail.imap.server import ImapServer, ServerConfig, ServerSession
 from netsim.mail.store import Mailbox, MailStore, StoreError
 from netsim.mail.users import UserFileError, Users
@@ -42,12 +44,8 @@ def _port(text: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``serve-mail`` options to ``parser``."""
-    parser.add_argument(
-        "--imap", type=_port, required=True, metavar="PORT", help="IMAP port (0: any)"
-    )
-    parser.add_argument(
-        "--users", required=True, metavar="FILE", help="user file, one name:password per line"
-    )
+    parser.add_argument("--imap", type=_port, metavar="PORT", help="IMAP port (0: any)")
+    parser.add_argument("--users", metavar="FILE", help="user file, one name:password per line")
     parser.add_argument(
         "--store", metavar="DIR", help="keep mail durably in DIR (default: in memory)"
     )
@@ -73,6 +71,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=ServerConfig.max_literal,
         metavar="OCTETS",
         help="largest literal (message) accepted",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="verify the --store DIR and print a report instead of serving"
+        " (exit 0: clean, 1: damaged, 2: no store)",
     )
 
 
@@ -327,8 +331,24 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _check(directory: str | None) -> int:
+    """``--check``: print the store's report; exit 0 when clean, 1 when damaged."""
+    if directory is None:
+        return _fail("--check needs --store DIR")
+    try:
+        report = store_check.check_store(directory)
+    except (store_check.NotAStore, OSError) as exc:
+        return _fail(f"cannot check store: {exc}")
+    print(report.format())
+    return 1 if report.damaged else 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the server until interrupted; returns the process exit status."""
+    if args.check:
+        return _check(args.store)
+    if args.imap is None or args.users is None:
+        return _fail("--imap PORT and --users FILE are required (unless --check)")
     try:
         users = Users.load(args.users)
     except UserFileError as exc:

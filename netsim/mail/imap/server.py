@@ -244,7 +244,7 @@ class ServerSession:
             self.emit(Tagged(cmd.tag, "BAD", str(exc), exc.code))
             return
         except StoreError as exc:
-            self.emit(Tagged(cmd.tag, "NO", str(exc)))
+            self.emit(Tagged(cmd.tag, "NO", str(exc), exc.code))
             return
         except Exception:
             # A bug must cost one command, not every session on the server; tests run
