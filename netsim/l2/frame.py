@@ -96,6 +96,8 @@ class Frame:
     vlan: int | None = None
     corrupted: bool = False
     truncated_to: int | None = None
+    pcp: int = 0
+    """802.1p priority (class of service, 0..7) carried in the tag's PCP bits."""
 
     # Derived once at construction: the fabric reads these for every frame at every hop.
     length: int = field(init=False, repr=False, compare=False)
@@ -160,7 +162,8 @@ class Frame:
         """
         header = self.dst.to_bytes(6, "big") + self.src.to_bytes(6, "big")
         if self.vlan is not None:
-            header += struct.pack("!HH", ETHERTYPE_VLAN, self.vlan & 0x0FFF)
+            tci = (self.pcp & 0x7) << 13 | (self.vlan & 0x0FFF)  # PCP, DEI 0, VID
+            header += struct.pack("!HH", ETHERTYPE_VLAN, tci)
         body = header + struct.pack("!H", self.ethertype) + self.payload_bytes()
         octets = body + struct.pack("<I", zlib.crc32(body))
         if self.corrupted:

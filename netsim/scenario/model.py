@@ -22,6 +22,7 @@ from pydantic import (
 from netsim.l2.mac_table import MacEvent
 from netsim.l2.switching import SwitchingMode
 from netsim.phy.media import MEDIA
+from netsim.scenario.qos import Cos, Dscp, MonitorSession, QosSettings
 from netsim.scenario.units import (
     parse_bytes,
     parse_frame_rate,
@@ -169,6 +170,11 @@ class SwitchNode(SwitchSettings):
     ports: Annotated[int, Field(ge=1, le=1024)] | None = None
     static_macs: dict[str, str] = {}
     """MAC address -> port name: entries that never age or move."""
+    qos: bool | QosSettings | None = None
+    """``mls qos``: four egress queues per port, trust, CoS/DSCP-to-queue maps (``true``
+    for the Catalyst defaults). Off by default: one FIFO per port."""
+    monitor: list[MonitorSession] = []
+    """SPAN sessions: ``[{source: [Gi0/1], direction: both, destination: Gi0/24}]``."""
 
     @model_validator(mode="after")
     def _model_or_ports(self) -> SwitchNode:
@@ -244,6 +250,10 @@ class FramesTraffic(Strict):
     """Offered load as a share of the sender's link rate, preamble and gap included."""
     pattern: Literal["constant", "poisson"] = "constant"
     vlan: Annotated[int, Field(ge=1, le=4094)] | None = None
+    cos: Cos | None = None
+    """802.1p priority in the frames' tag; without ``vlan`` they are priority-tagged (VID 0)."""
+    dscp: Dscp | None = None
+    """Make the frames IPv4 packets (protocol 253, RFC 3692) with this DSCP."""
 
     @model_validator(mode="after")
     def _pacing(self) -> FramesTraffic:
@@ -256,12 +266,13 @@ class FramesTraffic(Strict):
         if self.interval == 0.0:
             raise ValueError("interval must be positive")
         sizes = self.size if isinstance(self.size, list) else [self.size]
-        limit = 1522 if self.vlan is not None else 1518
+        tagged = self.vlan is not None or self.cos is not None
+        limit = 1522 if tagged else 1518
         for s in sizes:
             if s > limit:
                 raise ValueError(
                     f"frame size {s} is over {limit} bytes, the largest "
-                    + ("tagged" if self.vlan is not None else "untagged")
+                    + ("tagged" if tagged else "untagged")
                     + " Ethernet frame"
                 )
         if not sizes:
@@ -282,6 +293,8 @@ class PingTraffic(Strict):
     """ICMP data bytes, as ``ping -s``: 56 makes an 84-byte IP packet."""
     start: Time = 0.0
     timeout: Time = 1.0
+    dscp: Dscp | None = None
+    """Mark the echo requests' IPv4 headers with this DSCP (``ping -Q``)."""
 
 
 class TcpTraffic(Strict):
@@ -299,6 +312,8 @@ class TcpTraffic(Strict):
     response: Size | None = None
     count: Annotated[int, Field(ge=1)] = 1
     interval: Time = 0.0
+    dscp: Dscp | None = None
+    """Both hosts mark this connection's packets with this DSCP (by its server port)."""
 
     @model_validator(mode="after")
     def _one_shape(self) -> TcpTraffic:
@@ -361,6 +376,9 @@ class ImapTraffic(Strict):
     idle: Time = 1.0
     """How long the ``idle`` workload stays in IDLE."""
     mailbox: ImapMailbox = ImapMailbox()
+    dscp: Dscp | None = None
+    """Clients and server mark IMAP packets (to and from the server's port) with this
+    DSCP, as a host QoS policy by port does; ``AF21`` is RFC 4594's low-latency data."""
 
     @model_validator(mode="after")
     def _known_workloads(self) -> ImapTraffic:

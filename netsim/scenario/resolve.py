@@ -19,6 +19,7 @@ from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
 from netsim.phy.media import MEDIA, SIGNAL_SPEED_M_PER_S
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
+from netsim.scenario.qos import resolve_monitor, resolve_qos
 from netsim.scenario.source import SourceMap, YamlPath
 from netsim.topology.catalog import MODELS
 from netsim.topology.topology import LinkSpec, NodeSpec, Topology
@@ -167,6 +168,18 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
                 statics.append((static, port))
             model = MODELS.get(node.model or "") if isinstance(node, m.SwitchNode) else None
             members = (node.members or 1) if isinstance(node, m.SwitchNode) else 1
+            qos_maps, port_qos, monitor = None, (), ()
+            if isinstance(node, m.SwitchNode):
+                names = ports_of[name]
+                qos_maps, port_qos = resolve_qos(
+                    node.qos, {}, (model or MODELS["generic-switch"]).port_qos, path, ctx.error
+                )
+                monitor = resolve_monitor(
+                    node.monitor,
+                    lambda key, names=names: _one_port(key, names),  # type: ignore[misc]
+                    path,
+                    ctx.error,
+                )
             topo.nodes[name] = NodeSpec(
                 name,
                 node.kind,
@@ -198,6 +211,9 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
                 ),
                 stack_members=members,
                 port_speeds=tuple(model.port_speeds(members).items()) if model else (),
+                qos=qos_maps,
+                port_qos=port_qos,
+                monitor=monitor,
             )
 
     _assign_addresses(ctx, spec, topo)
@@ -269,6 +285,12 @@ def _assign_addresses(ctx: _Ctx, spec: m.Topology, topo: Topology) -> None:
         topo.nodes[name] = dataclasses.replace(
             topo.nodes[name], ip=str(iface), gateway=hosts[name].gateway
         )
+
+
+def _one_port(key: str, names: tuple[str, ...]) -> tuple[list[str], str | None]:
+    if key in names:
+        return [key], None
+    return [], f"no interface {key!r} (its interfaces are {_describe_ports(names)})"
 
 
 def _first(*values: Any) -> Any:

@@ -12,6 +12,8 @@ from netsim.engine.sim import Simulation
 from netsim.l2.host import Host
 from netsim.l2.hub import Hub
 from netsim.l2.mac_table import MacEvent
+from netsim.l2.qos import PortQos, SwitchQos
+from netsim.l2.span import MonitorSession
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Bridge, StackRing, Switch
 from netsim.net.addressing import IpConfig, IPv4Address, IPv4Interface
 from netsim.net.stack import IpStack
@@ -19,8 +21,9 @@ from netsim.net.tcp.config import TcpConfig
 from netsim.phy.csma import CollisionDomain, CsmaCdStation, Path
 from netsim.phy.link import Link
 from netsim.phy.port import Duplex, Port
-from netsim.topology.catalog import STACKWISE_RING_BPS
-from netsim.topology.topology import LinkSpec, Topology
+from netsim.phy.queues import EgressQueues
+from netsim.topology.catalog import MODELS, STACKWISE_RING_BPS
+from netsim.topology.topology import LinkSpec, NodeSpec, Topology
 
 Device = Host | Switch | Hub
 
@@ -110,6 +113,10 @@ def build(
         if spec_link.duplex_b is not None:
             b.duplex = Duplex(spec_link.duplex_b)  # a duplex mismatch
     _build_collision_domains(net)
+    for name, device in net.devices.items():
+        if isinstance(device, Switch):
+            _configure_qos(net, device, topology.nodes[name])
+            _start_monitor_sessions(net, device, topology.nodes[name])
     _set_broadcast_audiences(net)
     _build_ip_stacks(net)
     return net
@@ -171,13 +178,45 @@ def _build_collision_domains(net: Network) -> None:
         net.domains.append(domain)
 
 
+def _configure_qos(net: Network, switch: Switch, spec: NodeSpec) -> None:
+    """``mls qos``: egress queues on every port, trust on each, the switch's maps."""
+    if spec.qos is None:
+        return  # one FIFO per port, exactly as an unmanaged switch
+    model = MODELS.get(spec.model or "generic-switch", MODELS["generic-switch"])
+    configured = dict(spec.port_qos)
+    settings: dict[Port, PortQos] = {
+        port: configured.get(port.name, model.port_qos) for port in switch.ports
+    }
+    qos = SwitchQos(spec.qos, {port: s.trust for port, s in settings.items()})
+    for port, s in settings.items():
+        port.queues = EgressQueues(net.sim, port, s.queue_settings(), qos.queue_of)
+    switch.enable_qos(qos)
+
+
+def _start_monitor_sessions(net: Network, switch: Switch, spec: NodeSpec) -> None:
+    """SPAN: each session taps its source ports and owns its destination port."""
+    for m in spec.monitor:
+        sources = [switch.port(p) for p in m.sources]
+        destination = switch.port(m.destination)
+        switch.add_monitor_session(
+            MonitorSession(net.sim, m.number, sources, m.direction, destination)
+        )
+
+
 def _component_key(component: set[object]) -> str:
     return min(str(v) for v in component)
 
 
 def _set_broadcast_audiences(net: Network) -> None:
-    """A broadcast is delivered when every other host it can reach has it."""
+    """A broadcast is delivered when every other host it can reach has it.
+
+    A SPAN destination port forwards nothing but copies, so it reaches nobody.
+    """
     g = net.topology.graph()
+    monitors = {(n, m.destination) for n, spec in net.topology.nodes.items() for m in spec.monitor}
+    for u, v, key, link in list(g.edges(keys=True, data="link")):
+        if link.a in monitors or link.b in monitors:
+            g.remove_edge(u, v, key)
     for component in nx.connected_components(g):
         hosts = [n for n in component if isinstance(net.devices[n], Host)]
         for h in hosts:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from netsim.l2.qos import PortQos, QueueMaps
+from netsim.l2.span import MonitorSpec
 from netsim.l2.switching import SwitchingMode
 
 
@@ -42,6 +44,12 @@ class NodeSpec:
     stack_members: int = 1
     port_speeds: tuple[tuple[str, float], ...] = ()
     """The fastest speed of each port that has a limit (catalog models)."""
+    qos: QueueMaps | None = None
+    """``mls qos``: the switch's CoS/DSCP-to-queue maps; None: one FIFO per port."""
+    port_qos: tuple[tuple[str, PortQos], ...] = ()
+    """The QoS settings of each port that has its own (trust, expedite, weights, limits)."""
+    monitor: tuple[MonitorSpec, ...] = ()
+    """SPAN sessions on this switch."""
 
     def member_of(self, port: str) -> int:
         """The stack member a port belongs to: 2 for ``Gi2/0/5``; 1 when not stacked."""

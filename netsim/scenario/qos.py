@@ -1,0 +1,298 @@
+"""The scenario keys for QoS and SPAN, as pydantic types and models.
+
+On a switch node::
+
+    qos:                                   # mls qos (also: qos: true, the defaults)
+      cos_map: {1: [5], 2: [0, 1, 2, 3]}   # queue: CoS values (srr-queue output cos-map)
+      dscp_map: {1: [EF, 40]}              # queue: DSCP values (srr-queue output dscp-map)
+    monitor:                               # SPAN: monitor session N
+      - {source: [Gi0/1, Gi0/2], direction: both, destination: Gi0/24}
+
+On an interface (``interfaces: {Gi0/1: {...}}``): ``trust``, ``priority_queue``,
+``srr_share`` and ``queue_limits`` (:class:`InterfaceQos`). On traffic: ``dscp`` (any
+IP traffic: ``46`` or ``EF``, ``AF21``, ``CS3``) and ``cos`` (raw frames).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from netsim.l2.qos import QUEUES, PortQos, QueueMaps, Trust
+from netsim.l2.span import Direction, MonitorSpec
+from netsim.scenario.source import YamlPath
+
+_DSCP_NAMES = {"default": 0, "be": 0, "ef": 46, "va": 44}
+
+
+def parse_dscp(value: Any) -> Any:
+    """``46``, or a per-hop behaviour's name: ``EF`` (46), ``AF21`` (18), ``CS3`` (24)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower()
+    if text in _DSCP_NAMES:
+        return _DSCP_NAMES[text]
+    af = re.fullmatch(r"af([1-4])([1-3])", text)
+    if af:
+        return 8 * int(af[1]) + 2 * int(af[2])  # RFC 2597: class x, drop precedence y
+    cs = re.fullmatch(r"cs([0-7])", text)
+    if cs:
+        return 8 * int(cs[1])  # RFC 2474 class selectors
+    raise ValueError(f"not a DSCP: {value!r} (expected 0..63, or EF, AF11..AF43, CS0..CS7)")
+
+
+Dscp = Annotated[
+    int,
+    BeforeValidator(parse_dscp),
+    Field(ge=0, le=63),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": 63},
+                {"type": "string", "pattern": "^(EF|ef|VA|va|BE|be|default|AF[1-4][1-3]|af[1-4][1-3]|CS[0-7]|cs[0-7])$"},
+            ],
+            "examples": ["EF"],
+        }
+    ),
+]
+"""A DSCP, 0..63, or its PHB name: ``EF``, ``AF21``, ``CS3``."""
+Cos = Annotated[int, Field(ge=0, le=7)]
+"""An 802.1p class of service (priority code point), 0..7."""
+
+
+def _queue_number(q: int) -> int:
+    if not 1 <= q <= QUEUES:
+        raise ValueError(f"queue {q} is out of range: a port has egress queues 1..{QUEUES}")
+    return q
+
+
+QueueNumber = Annotated[int, AfterValidator(_queue_number)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class QosSettings(_Strict):
+    """``mls qos`` on a switch; the maps default to the Catalyst 2960/3750 ones."""
+
+    cos_map: dict[QueueNumber, list[Cos]] = {}
+    """Queue -> the CoS values it takes (``mls qos srr-queue output cos-map queue 1 5``)."""
+    dscp_map: dict[QueueNumber, list[Dscp]] = {}
+    """Queue -> the DSCP values it takes (``mls qos srr-queue output dscp-map queue 1 46``)."""
+
+    def cos_overrides(self) -> dict[int, int]:
+        """CoS value -> 1-based queue, as written."""
+        return {cos: q for q, values in self.cos_map.items() for cos in values}
+
+    def dscp_overrides(self) -> dict[int, int]:
+        """DSCP value -> 1-based queue, as written."""
+        return {d: q for q, values in self.dscp_map.items() for d in values}
+
+
+def _weight(w: int) -> int:
+    if not 1 <= w <= 255:
+        raise ValueError(
+            f"SRR weight {w} is out of range 1..255"
+            + (" (a weight of 0 would starve its queue)" if w == 0 else "")
+        )
+    return w
+
+
+SrrWeight = Annotated[int, AfterValidator(_weight)]
+
+
+def _percentage(value: Any) -> Any:
+    """``25%`` -> 0.25; anything else is left for the type check to refuse."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return float(value.strip()[:-1]) / 100.0
+        except ValueError:
+            pass
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        raise ValueError(f"expected a share of the buffer like 25%, got {value!r}")
+    return value
+
+
+def _share_of_buffer(x: float) -> float:
+    if not 0.0 < x <= 1.0:
+        raise ValueError(
+            f"a queue limit is a share of the port's buffer, above 0 % and at most 100 %; "
+            f"got {x * 100:g} %"
+        )
+    return x
+
+
+QueueLimit = Annotated[
+    float,
+    BeforeValidator(_percentage),
+    AfterValidator(_share_of_buffer),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d*)?%$", "examples": ["25%"]}),
+]
+
+
+class InterfaceQos(_Strict):
+    """An interface's QoS keys (they switch ``mls qos`` on for the whole switch)."""
+
+    trust: Literal["none", "cos", "dscp"] | None = None
+    """Which mark to believe on frames arriving here (``mls qos trust``); default none."""
+    priority_queue: bool | None = None
+    """``priority-queue out``: egress queue 1 is served first, always (default off)."""
+    srr_share: Annotated[list[SrrWeight], Field(min_length=4, max_length=4)] | None = None
+    """``srr-queue bandwidth share w1 w2 w3 w4``: the queues' shares of the link (1..255)."""
+    queue_limits: Annotated[list[QueueLimit], Field(min_length=4, max_length=4)] | None = None
+    """Each queue's tail-drop limit as a share of the port's buffer (default 25 % each)."""
+
+    def has_qos(self) -> bool:
+        """Does this interface say anything about QoS?"""
+        return any(
+            v is not None
+            for v in (self.trust, self.priority_queue, self.srr_share, self.queue_limits)
+        )
+
+
+class MonitorSession(_Strict):
+    """A SPAN session: copies of the sources' frames go out of the destination port."""
+
+    session: Annotated[int, Field(ge=1, le=66)] | None = None
+    """The session number (default: its place in the list, from 1)."""
+    source: str | list[str]
+    """Source interfaces: names or ranges (``Gi0/1``, ``Fa0/1-4``)."""
+    direction: Literal["both", "rx", "tx"] = "both"
+    """Copy what the sources receive (``rx``), send (``tx``), or both."""
+    destination: str
+    """The port an analyzer listens on."""
+
+    @property
+    def sources(self) -> list[str]:
+        """The source keys as a list."""
+        return [self.source] if isinstance(self.source, str) else list(self.source)
+
+
+# Resolving a switch's QoS and SPAN keys against its ports ------------------------------
+
+ErrorSink = Callable[[YamlPath, str], None]
+"""Where problems go: ``(yaml path, message)``."""
+Expand = Callable[[str], tuple[list[str], str | None]]
+"""An interface key -> the port names it stands for, or the problem with it."""
+
+
+def resolve_qos(
+    node_qos: bool | QosSettings | None,
+    interfaces: Mapping[str, InterfaceQos],
+    defaults: PortQos,
+    path: YamlPath,
+    error: ErrorSink,
+) -> tuple[QueueMaps | None, tuple[tuple[str, PortQos], ...]]:
+    """The switch's maps (None: no ``mls qos``) and each configured port's settings.
+
+    ``interfaces`` maps port names (ranges already expanded) to their keys. QoS is on
+    when the node says ``qos: true`` or a mapping, or any interface has a QoS key.
+    """
+    enabled = node_qos not in (None, False) or any(i.has_qos() for i in interfaces.values())
+    if node_qos is False and any(i.has_qos() for i in interfaces.values()):
+        error((*path, "qos"), "qos is false, yet interfaces set trust or queues; drop one")
+        return None, ()
+    if not enabled:
+        return None, ()
+    settings = node_qos if isinstance(node_qos, QosSettings) else QosSettings()
+    for field_name, overrides in (
+        ("cos_map", settings.cos_map),
+        ("dscp_map", settings.dscp_map),
+    ):
+        seen: dict[int, int] = {}
+        for queue, values in overrides.items():
+            for value in values:
+                if value in seen and seen[value] != queue:
+                    error(
+                        (*path, "qos", field_name, queue),
+                        f"{value} is mapped to queue {seen[value]} already",
+                    )
+                seen[value] = queue
+    maps = QueueMaps.catalyst(settings.cos_overrides(), settings.dscp_overrides())
+    ports: list[tuple[str, PortQos]] = []
+    for name, keys in interfaces.items():
+        if not keys.has_qos():
+            continue
+        ports.append(
+            (
+                name,
+                PortQos(
+                    trust=Trust(keys.trust) if keys.trust is not None else defaults.trust,
+                    expedite=keys.priority_queue
+                    if keys.priority_queue is not None
+                    else defaults.expedite,
+                    weights=tuple(keys.srr_share) if keys.srr_share else defaults.weights,
+                    limits=tuple(keys.queue_limits) if keys.queue_limits else defaults.limits,
+                ),
+            )
+        )
+    return maps, tuple(ports)
+
+
+def resolve_monitor(
+    sessions: Sequence[MonitorSession],
+    expand: Expand,
+    path: YamlPath,
+    error: ErrorSink,
+) -> tuple[MonitorSpec, ...]:
+    """Check every SPAN session against the switch's ports and against each other."""
+    out: list[MonitorSpec] = []
+    numbers: set[int] = set()
+    sourced: dict[str, int] = {}
+    destined: dict[str, int] = {}
+    for i, session in enumerate(sessions):
+        here: YamlPath = (*path, "monitor", i)
+        number = session.session if session.session is not None else i + 1
+        if number in numbers:
+            error((*here, "session"), f"monitor session {number} is defined twice")
+        numbers.add(number)
+        sources: list[str] = []
+        for j, key in enumerate(session.sources):
+            where: YamlPath = (*here, "source", j) if isinstance(session.source, list) else (
+                *here,
+                "source",
+            )
+            names, problem = expand(key)
+            if problem is not None:
+                error(where, problem)
+                continue
+            for name in names:
+                if name in sourced:
+                    error(where, f"{name} is already a source of monitor session {sourced[name]}")
+                sourced[name] = number
+            sources.extend(names)
+        dest, problem = expand(session.destination)
+        if problem is None and len(dest) != 1:
+            problem = "a session has one destination port"
+        if problem is not None:
+            error((*here, "destination"), problem)
+            continue
+        destination = dest[0]
+        if destination in sources:
+            error(
+                (*here, "destination"),
+                f"{destination} is a source of this session too; a SPAN destination cannot "
+                "be a source (its copies would be copied again)",
+            )
+            continue
+        if destination in destined:
+            error(
+                (*here, "destination"),
+                f"{destination} is already the destination of monitor session "
+                f"{destined[destination]}",
+            )
+            continue
+        destined[destination] = number
+        out.append(MonitorSpec(number, tuple(sources), Direction(session.direction), destination))
+    for name, number in sourced.items():
+        if name in destined:
+            error(
+                (*path, "monitor"),
+                f"{name} is the destination of session {destined[name]} and a source of "
+                f"session {number}; a SPAN destination cannot be a source",
+            )
+    return tuple(out)
