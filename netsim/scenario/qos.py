@@ -10,20 +10,18 @@ On a switch node::
 
 On an interface (``interfaces: {Gi0/1: {...}}``): ``trust``, ``priority_queue``,
 ``srr_share`` and ``queue_limits`` (:class:`InterfaceQos`). On traffic: ``dscp`` (any
-IP traffic: ``46`` or ``EF``, ``AF21``, ``CS3``) and ``cos`` (raw frames).
+IP traffic: ``46`` or ``EF``, ``AF21``, ``CS3``) and ``cos`` (raw frames). They are
+checked against the switch's ports in :mod:`netsim.scenario.qos_resolve`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from netsim.l2.qos import QUEUES, PortQos, QueueMaps, Trust
-from netsim.l2.span import Direction, MonitorSpec
-from netsim.scenario.source import YamlPath
+from netsim.l2.qos import QUEUES
 
 _DSCP_NAMES = {"default": 0, "be": 0, "ef": 46, "va": 44}
 
@@ -170,129 +168,3 @@ class MonitorSession(_Strict):
     def sources(self) -> list[str]:
         """The source keys as a list."""
         return [self.source] if isinstance(self.source, str) else list(self.source)
-
-
-# Resolving a switch's QoS and SPAN keys against its ports ------------------------------
-
-ErrorSink = Callable[[YamlPath, str], None]
-"""Where problems go: ``(yaml path, message)``."""
-Expand = Callable[[str], tuple[list[str], str | None]]
-"""An interface key -> the port names it stands for, or the problem with it."""
-
-
-def resolve_qos(
-    node_qos: bool | QosSettings | None,
-    interfaces: Mapping[str, InterfaceQos],
-    defaults: PortQos,
-    path: YamlPath,
-    error: ErrorSink,
-) -> tuple[QueueMaps | None, tuple[tuple[str, PortQos], ...]]:
-    """The switch's maps (None: no ``mls qos``) and each configured port's settings.
-
-    ``interfaces`` maps port names (ranges already expanded) to their keys. QoS is on
-    when the node says ``qos: true`` or a mapping, or any interface has a QoS key.
-    """
-    enabled = node_qos not in (None, False) or any(i.has_qos() for i in interfaces.values())
-    if node_qos is False and any(i.has_qos() for i in interfaces.values()):
-        error((*path, "qos"), "qos is false, yet interfaces set trust or queues; drop one")
-        return None, ()
-    if not enabled:
-        return None, ()
-    settings = node_qos if isinstance(node_qos, QosSettings) else QosSettings()
-    for field_name, overrides in (
-        ("cos_map", settings.cos_map),
-        ("dscp_map", settings.dscp_map),
-    ):
-        seen: dict[int, int] = {}
-        for queue, values in overrides.items():
-            for value in values:
-                if value in seen and seen[value] != queue:
-                    error(
-                        (*path, "qos", field_name, queue),
-                        f"{value} is mapped to queue {seen[value]} already",
-                    )
-                seen[value] = queue
-    maps = QueueMaps.catalyst(settings.cos_overrides(), settings.dscp_overrides())
-    ports: list[tuple[str, PortQos]] = []
-    for name, keys in interfaces.items():
-        if not keys.has_qos():
-            continue
-        ports.append(
-            (
-                name,
-                PortQos(
-                    trust=Trust(keys.trust) if keys.trust is not None else defaults.trust,
-                    expedite=keys.priority_queue
-                    if keys.priority_queue is not None
-                    else defaults.expedite,
-                    weights=tuple(keys.srr_share) if keys.srr_share else defaults.weights,
-                    limits=tuple(keys.queue_limits) if keys.queue_limits else defaults.limits,
-                ),
-            )
-        )
-    return maps, tuple(ports)
-
-
-def resolve_monitor(
-    sessions: Sequence[MonitorSession],
-    expand: Expand,
-    path: YamlPath,
-    error: ErrorSink,
-) -> tuple[MonitorSpec, ...]:
-    """Check every SPAN session against the switch's ports and against each other."""
-    out: list[MonitorSpec] = []
-    numbers: set[int] = set()
-    sourced: dict[str, int] = {}
-    destined: dict[str, int] = {}
-    for i, session in enumerate(sessions):
-        here: YamlPath = (*path, "monitor", i)
-        number = session.session if session.session is not None else i + 1
-        if number in numbers:
-            error((*here, "session"), f"monitor session {number} is defined twice")
-        numbers.add(number)
-        sources: list[str] = []
-        for j, key in enumerate(session.sources):
-            where: YamlPath = (*here, "source", j) if isinstance(session.source, list) else (
-                *here,
-                "source",
-            )
-            names, problem = expand(key)
-            if problem is not None:
-                error(where, problem)
-                continue
-            for name in names:
-                if name in sourced:
-                    error(where, f"{name} is already a source of monitor session {sourced[name]}")
-                sourced[name] = number
-            sources.extend(names)
-        dest, problem = expand(session.destination)
-        if problem is None and len(dest) != 1:
-            problem = "a session has one destination port"
-        if problem is not None:
-            error((*here, "destination"), problem)
-            continue
-        destination = dest[0]
-        if destination in sources:
-            error(
-                (*here, "destination"),
-                f"{destination} is a source of this session too; a SPAN destination cannot "
-                "be a source (its copies would be copied again)",
-            )
-            continue
-        if destination in destined:
-            error(
-                (*here, "destination"),
-                f"{destination} is already the destination of monitor session "
-                f"{destined[destination]}",
-            )
-            continue
-        destined[destination] = number
-        out.append(MonitorSpec(number, tuple(sources), Direction(session.direction), destination))
-    for name, number in sourced.items():
-        if name in destined:
-            error(
-                (*path, "monitor"),
-                f"{name} is the destination of session {destined[name]} and a source of "
-                f"session {number}; a SPAN destination cannot be a source",
-            )
-    return tuple(out)

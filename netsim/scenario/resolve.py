@@ -19,7 +19,8 @@ from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
 from netsim.phy.media import MEDIA, SIGNAL_SPEED_M_PER_S
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
-from netsim.scenario.qos import resolve_monitor, resolve_qos
+from netsim.scenario.interfaces import resolve_interfaces
+from netsim.scenario.qos_resolve import resolve_switch_qos
 from netsim.scenario.source import SourceMap, YamlPath
 from netsim.topology.catalog import MODELS
 from netsim.topology.topology import LinkSpec, NodeSpec, Topology
@@ -149,6 +150,7 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
                 nagle=_first(node.nagle, defaults.host.nagle, True),
                 delayed_ack=_first(node.delayed_ack, defaults.host.delayed_ack, True),
                 tcp_window=_first(node.tcp_window, defaults.host.tcp_window, 65535),
+                vlan=node.vlan,
             )
         elif isinstance(node, m.HubNode):
             topo.nodes[name] = NodeSpec(name, "hub", ports_of[name], buffer_bytes=0)
@@ -166,20 +168,19 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
                     ctx.error(spath, f"{name} has no port {port!r}")
                     continue
                 statics.append((static, port))
+            interfaces = resolve_interfaces(
+                name, node.interfaces, ports_of[name], (*path, "interfaces"), ctx.error
+            )
             model = MODELS.get(node.model or "") if isinstance(node, m.SwitchNode) else None
             members = (node.members or 1) if isinstance(node, m.SwitchNode) else 1
-            qos_maps, port_qos, monitor = None, (), ()
+            qos_maps, monitor = None, ()
             if isinstance(node, m.SwitchNode):
-                names = ports_of[name]
-                qos_maps, port_qos = resolve_qos(
-                    node.qos, {}, (model or MODELS["generic-switch"]).port_qos, path, ctx.error
+                default_qos = (model or MODELS["generic-switch"]).port_qos
+                qos_maps, interfaces, monitor = resolve_switch_qos(
+                    node, ports_of[name], interfaces, default_qos, path, ctx.error
                 )
-                monitor = resolve_monitor(
-                    node.monitor,
-                    lambda key, names=names: _one_port(key, names),  # type: ignore[misc]
-                    path,
-                    ctx.error,
-                )
+            elif any(i.has_qos() for i in node.interfaces.values()):
+                ctx.error((*path, "interfaces"), "QoS queues and trust are switch features")
             topo.nodes[name] = NodeSpec(
                 name,
                 node.kind,
@@ -211,8 +212,8 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
                 ),
                 stack_members=members,
                 port_speeds=tuple(model.port_speeds(members).items()) if model else (),
+                interfaces=interfaces,
                 qos=qos_maps,
-                port_qos=port_qos,
                 monitor=monitor,
             )
 
@@ -285,12 +286,6 @@ def _assign_addresses(ctx: _Ctx, spec: m.Topology, topo: Topology) -> None:
         topo.nodes[name] = dataclasses.replace(
             topo.nodes[name], ip=str(iface), gateway=hosts[name].gateway
         )
-
-
-def _one_port(key: str, names: tuple[str, ...]) -> tuple[list[str], str | None]:
-    if key in names:
-        return [key], None
-    return [], f"no interface {key!r} (its interfaces are {_describe_ports(names)})"
 
 
 def _first(*values: Any) -> Any:

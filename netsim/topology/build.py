@@ -183,9 +183,8 @@ def _configure_qos(net: Network, switch: Switch, spec: NodeSpec) -> None:
     if spec.qos is None:
         return  # one FIFO per port, exactly as an unmanaged switch
     model = MODELS.get(spec.model or "generic-switch", MODELS["generic-switch"])
-    configured = dict(spec.port_qos)
     settings: dict[Port, PortQos] = {
-        port: configured.get(port.name, model.port_qos) for port in switch.ports
+        port: spec.interface(port.name).qos or model.port_qos for port in switch.ports
     }
     qos = SwitchQos(spec.qos, {port: s.trust for port, s in settings.items()})
     for port, s in settings.items():

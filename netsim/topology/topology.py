@@ -14,6 +14,20 @@ import networkx as nx
 from netsim.l2.qos import PortQos, QueueMaps
 from netsim.l2.span import MonitorSpec
 from netsim.l2.switching import SwitchingMode
+from netsim.l2.vlan import ACCESS_VLAN_1, PortVlan
+
+
+@dataclass(frozen=True)
+class InterfaceSpec:
+    """One port's configuration beyond its cable: its VLANs (more settings can join)."""
+
+    vlan: PortVlan = ACCESS_VLAN_1
+    qos: PortQos | None = None
+    """Trust and egress queues, when the interface sets any (else the model's defaults)."""
+
+
+DEFAULT_INTERFACE = InterfaceSpec()
+"""An interface nobody configured: access port in VLAN 1."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +58,19 @@ class NodeSpec:
     stack_members: int = 1
     port_speeds: tuple[tuple[str, float], ...] = ()
     """The fastest speed of each port that has a limit (catalog models)."""
+    interfaces: tuple[tuple[str, InterfaceSpec], ...] = ()
+    """The configured ports of a switch or bridge, by name; the others are defaults."""
+    vlan: int | None = None
+    """A host whose ``eth0`` is a VLAN sub-interface: the VLAN it tags its frames with."""
+
+    def interface(self, port: str) -> InterfaceSpec:
+        """The configuration of ``port`` (the default one if nobody configured it)."""
+        for name, spec in self.interfaces:
+            if name == port:
+                return spec
+        return DEFAULT_INTERFACE
     qos: QueueMaps | None = None
     """``mls qos``: the switch's CoS/DSCP-to-queue maps; None: one FIFO per port."""
-    port_qos: tuple[tuple[str, PortQos], ...] = ()
-    """The QoS settings of each port that has its own (trust, expedite, weights, limits)."""
     monitor: tuple[MonitorSpec, ...] = ()
     """SPAN sessions on this switch."""
 
