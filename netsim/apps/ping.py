@@ -33,6 +33,7 @@ class Pinger:
         start: float,
         timeout: float,
         identifier: int,
+        dscp: int = 0,
     ) -> None:
         self.sim = sim
         self.name = name
@@ -44,6 +45,7 @@ class Pinger:
         self.size = size
         self.timeout = timeout
         self.identifier = identifier
+        self.dscp = dscp
         self._sent: dict[int, float] = {}
         self._answered: set[int] = set()
         stack.on_echo_reply(identifier, self._on_reply)
@@ -60,6 +62,7 @@ class Pinger:
             IpProtocol.ICMP,
             echo.to_bytes(),
             identification=self.stack.next_identification(),
+            tos=self.dscp << 2,
         )
         self._sent[seq] = now
         self.stack.send_packet(packet, "icmp")

@@ -89,7 +89,7 @@ class QueueCounters:
 class _Queue:
     """One FIFO of frames waiting, with its byte count, limit and DRR credit."""
 
-    __slots__ = ("frames", "bytes", "limit_bytes", "quantum", "credit", "counters")
+    __slots__ = ("bytes", "counters", "credit", "frames", "limit_bytes", "quantum")
 
     def __init__(self, limit_bytes: int, quantum: int) -> None:
         self.frames: deque[tuple[WireFrame, int, bool]] = deque()
@@ -147,10 +147,7 @@ class EgressQueues:
         size = frame.length
         port = self.port
         counters = queue.counters
-        if (
-            queue.bytes + size > queue.limit_bytes
-            or self._waiting_bytes + size > port.buffer_bytes
-        ):
+        if queue.bytes + size > queue.limit_bytes or self._waiting_bytes + size > port.buffer_bytes:
             counters.dropped += 1
             port.counters.discards += 1
             return False

@@ -24,6 +24,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from netsim.l2.qos import QUEUES
 
 _DSCP_NAMES = {"default": 0, "be": 0, "ef": 46, "va": 44}
+_DSCP_PATTERN = "^(EF|ef|VA|va|BE|be|default|AF[1-4][1-3]|af[1-4][1-3]|CS[0-7]|cs[0-7])$"
 
 
 def parse_dscp(value: Any) -> Any:
@@ -50,7 +51,10 @@ Dscp = Annotated[
         {
             "anyOf": [
                 {"type": "integer", "minimum": 0, "maximum": 63},
-                {"type": "string", "pattern": "^(EF|ef|VA|va|BE|be|default|AF[1-4][1-3]|af[1-4][1-3]|CS[0-7]|cs[0-7])$"},
+                {
+                    "type": "string",
+                    "pattern": _DSCP_PATTERN,
+                },
             ],
             "examples": ["EF"],
         }

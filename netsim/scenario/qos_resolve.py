@@ -122,9 +122,13 @@ def resolve_monitor(
         numbers.add(number)
         sources: list[str] = []
         for j, key in enumerate(session.sources):
-            where: YamlPath = (*here, "source", j) if isinstance(session.source, list) else (
-                *here,
-                "source",
+            where: YamlPath = (
+                (*here, "source", j)
+                if isinstance(session.source, list)
+                else (
+                    *here,
+                    "source",
+                )
             )
             names, problem = expand(key)
             if problem is not None:

@@ -14,6 +14,8 @@ from typing import Any
 import networkx as nx
 
 from netsim.l2.frame import host_mac, mac_to_str, parse_mac
+from netsim.l2.qos import QueueMaps
+from netsim.l2.span import MonitorSpec
 from netsim.l2.switching import SwitchingMode
 from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
 from netsim.phy.media import MEDIA, SIGNAL_SPEED_M_PER_S
@@ -173,7 +175,8 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
             )
             model = MODELS.get(node.model or "") if isinstance(node, m.SwitchNode) else None
             members = (node.members or 1) if isinstance(node, m.SwitchNode) else 1
-            qos_maps, monitor = None, ()
+            qos_maps: QueueMaps | None = None
+            monitor: tuple[MonitorSpec, ...] = ()
             if isinstance(node, m.SwitchNode):
                 default_qos = (model or MODELS["generic-switch"]).port_qos
                 qos_maps, interfaces, monitor = resolve_switch_qos(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from netsim.l2.qos import PortQos, QueueMaps
+from netsim.l2.qos import PortQos
 from netsim.l2.switching import SwitchingMode
 
 WIRE_SPEED_PPS_1G = 1e9 / (84 * 8)
@@ -60,9 +60,7 @@ class DeviceModel:
     """More than 1 for StackWise switches."""
     sources: dict[str, str] = field(default_factory=dict)
     """Where each figure comes from."""
-    queue_maps: QueueMaps = QueueMaps()
-    """With ``mls qos``: the CoS/DSCP-to-egress-queue maps."""
-    port_qos: PortQos = PortQos()
+    port_qos: PortQos = field(default_factory=PortQos)
     """With ``mls qos``: every port's trust, expedite queue, SRR weights and queue limits
     until the scenario configures them."""
 

@@ -62,6 +62,10 @@ class NodeSpec:
     """The configured ports of a switch or bridge, by name; the others are defaults."""
     vlan: int | None = None
     """A host whose ``eth0`` is a VLAN sub-interface: the VLAN it tags its frames with."""
+    qos: QueueMaps | None = None
+    """``mls qos``: the switch's CoS/DSCP-to-queue maps; None: one FIFO per port."""
+    monitor: tuple[MonitorSpec, ...] = ()
+    """SPAN sessions on this switch."""
 
     def interface(self, port: str) -> InterfaceSpec:
         """The configuration of ``port`` (the default one if nobody configured it)."""
@@ -69,10 +73,6 @@ class NodeSpec:
             if name == port:
                 return spec
         return DEFAULT_INTERFACE
-    qos: QueueMaps | None = None
-    """``mls qos``: the switch's CoS/DSCP-to-queue maps; None: one FIFO per port."""
-    monitor: tuple[MonitorSpec, ...] = ()
-    """SPAN sessions on this switch."""
 
     def member_of(self, port: str) -> int:
         """The stack member a port belongs to: 2 for ``Gi2/0/5``; 1 when not stacked."""
