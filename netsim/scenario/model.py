@@ -23,7 +23,7 @@ from netsim.l2.mac_table import MacEvent
 from netsim.l2.switching import SwitchingMode
 from netsim.l2.vlan import MAX_VLAN, MIN_VLAN
 from netsim.phy.media import MEDIA
-from netsim.scenario.qos import Cos, Dscp, InterfaceQos, MonitorSession, QosSettings
+from netsim.scenario.qos import Cos, Dscp, InterfaceQos, MonitorSession, SwitchQos
 from netsim.scenario.units import (
     parse_bytes,
     parse_frame_rate,
@@ -234,7 +234,7 @@ class SwitchNode(SwitchSettings):
     interfaces: Interfaces = {}
     """Per-interface configuration by name or range: ``{Gi0/1: {mode: trunk},
     Fa0/1-12: {vlan: 10}}``. Unnamed interfaces are access ports in VLAN 1."""
-    qos: bool | QosSettings | None = None
+    qos: SwitchQos | None = None
     """``mls qos``: four egress queues per port, trust, CoS/DSCP-to-queue maps (``true``
     for the Catalyst defaults). Off by default: one FIFO per port."""
     monitor: list[MonitorSession] = []

@@ -78,8 +78,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+def _switch_on_or_off(value: Any) -> Any:
+    # ``qos: true`` is mls qos with the default maps; ``qos: false`` is no mls qos.
+    if value is True:
+        return {}
+    if value is False:
+        return {"enabled": False}
+    return value
+
+
 class QosSettings(_Strict):
-    """``mls qos`` on a switch; the maps default to the Catalyst 2960/3750 ones."""
+    """``mls qos`` on a switch; the maps default to the Catalyst 2960/3750 ones.
+
+    In a scenario, ``qos: true`` is this with the defaults and ``qos: false`` turns it off.
+    """
+
+    enabled: bool = True
+    """False: ``no mls qos``, one FIFO per port (what ``qos: false`` means)."""
 
     cos_map: dict[QueueNumber, list[Cos]] = {}
     """Queue -> the CoS values it takes (``mls qos srr-queue output cos-map queue 1 5``)."""
@@ -134,6 +149,16 @@ QueueLimit = Annotated[
     AfterValidator(_share_of_buffer),
     WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d*)?%$", "examples": ["25%"]}),
 ]
+
+
+SwitchQos = Annotated[
+    QosSettings,
+    BeforeValidator(_switch_on_or_off),
+    WithJsonSchema(
+        {"anyOf": [{"type": "boolean"}, {"$ref": "#/$defs/QosSettings"}], "examples": [True]}
+    ),
+]
+"""A switch's ``qos:`` key: true, false, or the maps."""
 
 
 class InterfaceQos(_Strict):

@@ -51,7 +51,7 @@ def resolve_switch_qos(
 
 
 def resolve_qos(
-    node_qos: bool | QosSettings | None,
+    node_qos: QosSettings | None,
     interfaces: Mapping[str, InterfaceQos],
     defaults: PortQos,
     path: YamlPath,
@@ -60,15 +60,18 @@ def resolve_qos(
     """The switch's maps (None: no ``mls qos``) and each configured port's settings.
 
     ``interfaces`` maps port names (ranges already expanded) to their keys. QoS is on
-    when the node says ``qos: true`` or a mapping, or any interface has a QoS key.
+    when the node says ``qos: true`` or gives maps, or any interface has a QoS key.
     """
-    enabled = node_qos not in (None, False) or any(i.has_qos() for i in interfaces.values())
-    if node_qos is False and any(i.has_qos() for i in interfaces.values()):
+    said_off = node_qos is not None and not node_qos.enabled
+    enabled = (node_qos is not None and node_qos.enabled) or any(
+        i.has_qos() for i in interfaces.values()
+    )
+    if said_off and any(i.has_qos() for i in interfaces.values()):
         error((*path, "qos"), "qos is false, yet interfaces set trust or queues; drop one")
         return None, ()
     if not enabled:
         return None, ()
-    settings = node_qos if isinstance(node_qos, QosSettings) else QosSettings()
+    settings = node_qos if node_qos is not None else QosSettings()
     for field_name, overrides in (
         ("cos_map", settings.cos_map),
         ("dscp_map", settings.dscp_map),
