@@ -155,7 +155,21 @@ SwitchQos = Annotated[
     QosSettings,
     BeforeValidator(_switch_on_or_off),
     WithJsonSchema(
-        {"anyOf": [{"type": "boolean"}, {"$ref": "#/$defs/QosSettings"}], "examples": [True]}
+        {
+            "anyOf": [
+                {"type": "boolean"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "enabled": {"type": "boolean"},
+                        "cos_map": {"type": "object"},
+                        "dscp_map": {"type": "object"},
+                    },
+                    "additionalProperties": False,
+                },
+            ],
+            "examples": [True],
+        }
     ),
 ]
 """A switch's ``qos:`` key: true, false, or the maps."""
