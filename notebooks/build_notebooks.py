@@ -1223,7 +1223,7 @@ QOS_SPAN = [
             ok = frames[(frames["outcome"] == "delivered") & (frames["t_last_bit_in"] > 0.005)
                         & (frames["t_last_bit_in"] < 0.060)]
             octets = ok[ok["traffic"].str.startswith("q")].groupby("traffic")["size"].sum()
-            for q, w in zip(["q1", "q2", "q3", "q4"], weights):
+            for q, w in zip(["q1", "q2", "q3", "q4"], weights, strict=True):
                 rows.append({"weights": str(weights), "queue": q,
                              "share": octets[q] / octets.sum(), "weight share": w / sum(weights)})
         shares = pd.DataFrame(rows)
