@@ -113,3 +113,36 @@ def test_the_destination_port_does_not_forward_normal_traffic():
     # c's broadcasts reach a and b through Fa0/1 and Fa0/2: tx copies, one each.
     dest = _port(res, "Fa0/24")
     assert dest["tx_broadcast"] == 2 * len(hello)
+
+
+def test_a_half_duplex_source_is_mirrored_too():
+    """A source port on a hub segment (CSMA/CD): what it sends after winning the medium,
+    and what it receives, is copied like on a full-duplex port."""
+    res = netsim.run(
+        netsim.loads(
+            """
+name: span-hub
+duration: 10ms
+topology:
+  defaults: {link: {speed: 10M, delay: 0s}}
+  nodes:
+    a: {kind: host}
+    b: {kind: host}
+    hub: {kind: hub, ports: 4}
+    sniffer: {kind: host}
+    sw: {kind: switch, ports: 4, monitor: [{source: "1", destination: "4"}]}
+  links:
+    - endpoints: ["sw:1", hub]
+    - endpoints: [a, hub]
+    - endpoints: ["b", "sw:2"]
+    - endpoints: ["sniffer", "sw:4"]
+traffic:
+  - {kind: frames, name: b-a, from: b, to: a, size: 512, interval: 1ms}
+  - {kind: frames, name: a-b, from: a, to: b, size: 512, interval: 1ms, start: 500us}
+"""
+        )
+    )
+    ports = res.ports.set_index(["device", "port"])
+    source, dest = ports.loc[("sw", "1")], ports.loc[("sw", "4")]
+    assert source["tx_frames"] > 5 and source["rx_frames"] > 5
+    assert dest["tx_frames"] == source["tx_frames"] + source["rx_frames"]
