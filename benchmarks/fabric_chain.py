@@ -3,9 +3,11 @@
 h1 -> sw1 -> sw2 -> sw3 -> sw4 -> h2 at 1 Gb/s, 100,000 frames of 512 bytes at 90 % load
 (constant spacing), after one frame from h2 so every switch knows where h2 lives.
 A forward is one frame leaving one switch; the figure is forwards / wall seconds of the
-whole run (building, simulating and making the results tables).
+whole run (building, simulating and making the results tables). With ``--vlans`` the
+hosts sit on access ports of VLAN 10 and the switches are joined by trunks, so every
+frame is tagged and untagged on its way: the cost of the VLAN path.
 
-    python benchmarks/fabric_chain.py [--frames N] [--switches N] [--profile]
+    python benchmarks/fabric_chain.py [--frames N] [--switches N] [--vlans] [--profile]
 """
 
 from __future__ import annotations
@@ -19,13 +21,19 @@ import time
 import netsim
 
 
-def scenario_text(frames: int, switches: int) -> str:
+def scenario_text(frames: int, switches: int, vlans: bool = False) -> str:
     names = [f"sw{i}" for i in range(1, switches + 1)]
-    nodes = "\n".join(f"    {n}: {{kind: switch, ports: 4}}" for n in names)
+    # Ports 1 and 2 face the chain (trunks), port 3 a host (VLAN 10), when --vlans.
+    config = ", interfaces: {1-2: {mode: trunk, allowed: [10]}, 3: {vlan: 10}}" if vlans else ""
+    nodes = "\n".join(f"    {n}: {{kind: switch, ports: 4{config}}}" for n in names)
     chain = ["h1", *names, "h2"]
-    links = "\n".join(
-        f"    - endpoints: [{a}, {b}]" for a, b in itertools.pairwise(chain)
-    )
+    if vlans:
+        ends = [("h1", f'"{names[0]}:3"')]
+        ends += [(f'"{a}:2"', f'"{b}:1"') for a, b in itertools.pairwise(names)]
+        ends += [(f'"{names[-1]}:3"', "h2")]
+    else:
+        ends = list(itertools.pairwise(chain))
+    links = "\n".join(f"    - endpoints: [{a}, {b}]" for a, b in ends)
     return f"""
 name: bench-chain
 duration: 10s
@@ -49,9 +57,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=100_000)
     parser.add_argument("--switches", type=int, default=4)
+    parser.add_argument("--vlans", action="store_true", help="access VLAN 10, trunks between")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    scenario = netsim.loads(scenario_text(args.frames, args.switches))
+    scenario = netsim.loads(scenario_text(args.frames, args.switches, args.vlans))
     profiler = cProfile.Profile() if args.profile else None
     started = time.perf_counter()
     if profiler:
@@ -62,7 +71,11 @@ def main() -> None:
     wall = time.perf_counter() - started
     forwards = int(results.ports.loc[results.ports["kind"] == "switch", "tx_frames"].sum())
     delivered = int((results.frames["outcome"] == "delivered").sum())
-    print(f"{args.switches} switches, {args.frames:,} frames at 90% load: {delivered:,} delivered")
+    path = " (VLAN 10, trunks)" if args.vlans else ""
+    print(
+        f"{args.switches} switches{path}, {args.frames:,} frames at 90% load: "
+        f"{delivered:,} delivered"
+    )
     print(f"{forwards:,} switch forwards in {wall:.2f} s wall: {forwards / wall:,.0f} forwards/s")
     events = results.summary["events_processed"]
     print(f"{events:,} events: {events / wall:,.0f} events/s")

@@ -1086,6 +1086,180 @@ CAMPUS_MAIL = [
 ]
 
 # --------------------------------------------------------------------------------------
+# 5. VLANs and trunks
+# --------------------------------------------------------------------------------------
+
+VLAN_CAMPUS = """\
+name: campus-{vlans}
+duration: 1ms
+campus:
+  floors: {{count: 3, rooms: 2, room: {{hosts: 12}}}}
+  server_room: {{servers: {{mail: {{vlan: 101}}}}}}
+  vlans: {vlans}
+traffic:
+  - {{kind: frames, from: f1r1h01, to: broadcast, count: 1}}
+"""
+
+VLANS = [
+    md(
+        """
+        # VLANs and trunks: one set of switches, several networks
+
+        A **VLAN** (IEEE 802.1Q) splits switches into separate broadcast domains. Each port
+        is configured, as on a Catalyst:
+
+        - an **access port** is in one VLAN; its frames are untagged;
+        - a **trunk** joins switches and carries several VLANs (its *allowed* list). Each
+          frame gets a 4-byte **tag**: TPID `0x8100`, then 3 bits of priority (PCP), one
+          DEI bit and the 12-bit **VLAN ID**. The *native* VLAN (1 unless configured)
+          crosses untagged.
+
+        A switch learns, looks up and floods **within a VLAN** (independent VLAN learning):
+        a broadcast in VLAN 10 never leaves through a VLAN-20 port, and there is no path
+        between two VLANs without a router.
+
+        **Questions.** Who hears whom? What does the tag cost on the wire? How much smaller
+        does a broadcast's reach become in a campus cut into VLANs?
+        """
+    ),
+    code(SETUP),
+    md(
+        """
+        ## Lab 7: who receives what
+
+        Two 2960s joined by a gigabit trunk; pc1 and pc3 in VLAN 10, pc2 and pc4 in VLAN 20
+        (`scenarios/labs/07-vlans.yaml`). pc1 broadcasts, pc2 sends to pc4 (unknown: it
+        floods), pc1 sends to pc2 (another VLAN). `netsim expand` prints each port's VLAN.
+        """
+    ),
+    code(
+        """
+        LAB = ROOT / "scenarios" / "labs" / "07-vlans.yaml"
+        res = netsim.run(netsim.load(LAB))
+        hosts = res.ports[res.ports["kind"] == "host"].set_index("device")
+        display(res.frames[["traffic", "size", "latency", "receivers", "outcome", "drop_reason"]])
+        display(hosts[["rx_frames", "tx_frames"]])
+        display(res.mac_events[["time", "device", "event", "mac", "port", "vlan"]])
+        """
+    ),
+    md(
+        """
+        pc3 gets the broadcast and, flooded in VLAN 10, pc1's frame for pc2: the switch
+        knows pc2 only in VLAN 20, so in VLAN 10 the address is unknown. pc2 and pc4 never
+        see VLAN 10's frames.
+
+        ## The tag on the wire
+
+        A tagged frame is 4 bytes longer: 1518 becomes 1522, the largest tagged frame. The
+        time on the wire is `(size + 8) * 8 / R`, preamble included. Below, one frame of
+        each size crosses the lab's trunk; the points are the simulated time of the trunk
+        hop, the lines the formula for the tagged and untagged sizes.
+        """
+    ),
+    code(
+        """
+        sizes = [64, 128, 256, 512, 1024, 1518]
+        rows = []
+        for size in sizes:
+            sc = netsim.load(LAB, sets=[f"traffic[0].size={size}"])
+            hop = netsim.run(sc, follow=[1]).hops.set_index("from_port").loc["sw1:Gi0/1"]
+            rows.append((hop["bytes"], hop["t_last_bit_in"] - hop["t_first_bit_in"]))
+        on_trunk = pd.DataFrame(rows, index=sizes, columns=["bytes on trunk", "seconds"])
+        on_trunk["formula (tagged)"] = (on_trunk.index + 4 + 8) * 8 / 1e9
+        display(on_trunk)
+
+        x = np.linspace(64, 1518, 50)
+        fig, ax = plt.subplots(figsize=(8, 4))
+        ax.plot(x, (x + 8) * 8 / 1e9 * 1e6, "--", color="grey", label="untagged formula")
+        ax.plot(x, (x + 4 + 8) * 8 / 1e9 * 1e6, color="C0", label="tagged formula (+4 bytes)")
+        ax.plot(sizes, on_trunk["seconds"] * 1e6, "o", color="C0", label="simulated trunk hop")
+        ax.set_xlabel("frame size on the access port (bytes)")
+        ax.set_ylabel("time on the 1 Gb/s trunk (µs)")
+        ax.legend()
+        plt.show()
+        """
+    ),
+    md(
+        """
+        The difference is 32 ns per frame at 1 Gb/s: for a 64-byte frame that is 4.8 % of
+        its time on the wire, for a 1518-byte frame 0.3 %.
+
+        ## A campus cut into VLANs
+
+        The campus builder puts a VLAN on every floor (`vlans: per-floor`) or every room
+        (`vlans: per-room`), with trunks on the uplinks. One PC broadcasts once (as ARP
+        does for every new neighbour). How many switch ports send it, and how many PCs must
+        take it in?
+        """
+    ),
+    code(
+        f"""
+        CAMPUS = '''\\
+        {textwrap.indent(VLAN_CAMPUS, "        ").strip()}
+        '''
+        """
+        + """
+        reach = {}
+        for vlans in ["none", "per-floor", "per-room"]:
+            text = CAMPUS.format(vlans=vlans)
+            ports = netsim.run(netsim.loads(text)).ports
+            switch_tx = ports.loc[ports["kind"] == "switch", "tx_frames"]
+            host_rx = ports.loc[ports["kind"] == "host", "rx_frames"]
+            reach[vlans] = {
+                "switch ports that sent it": int((switch_tx > 0).sum()),
+                "hosts that received it": int(host_rx.sum()),
+            }
+        reach = pd.DataFrame(reach).T
+        display(reach)
+        reach.plot.bar(figsize=(8, 4), rot=0)
+        plt.ylabel("count")
+        plt.title("one broadcast from f1r1h01")
+        plt.show()
+        """
+    ),
+    md(
+        """
+        Without VLANs the broadcast reaches the 71 other PCs and the server; with a VLAN
+        per floor only floor 1's 23 other PCs (the server, in VLAN 101, is on no floor's
+        VLAN then), with a VLAN per room the 11 others in the room and the server (VLAN 101
+        is room f1r1's). The trunks' allowed lists keep each VLAN off the uplinks that lead
+        to none of its hosts: 82 switch ports send the broadcast, then 26, then 15.
+
+        ## A server on a trunk
+
+        A server can sit on a trunk port with a VLAN sub-interface (`vlan: 10` on the host,
+        like Linux's `eth0.10`): it sends and accepts frames tagged 10. A PC in VLAN 10
+        pings it across both switches; one in VLAN 20 cannot reach it.
+        """
+    ),
+    code(
+        """
+        import yaml
+
+        lab = yaml.safe_load(LAB.read_text())
+        lab["topology"]["nodes"]["srv"] = {"kind": "host", "vlan": 10}
+        lab["topology"]["nodes"]["sw2"]["interfaces"]["Gi0/2"] = {"mode": "trunk"}
+        lab["topology"]["links"].append({"endpoints": ["srv", "sw2:Gi0/2"]})
+        lab["traffic"] = [
+            {"kind": "ping", "from": "pc1", "to": "srv", "count": 3, "interval": "1ms"},
+            {"kind": "ping", "from": "pc2", "to": "srv", "count": 1, "timeout": "2ms"},
+        ]
+        res = netsim.run(netsim.loads(yaml.safe_dump(lab)))
+        display(res.extra["ping"][["src", "dst", "seq", "rtt", "outcome"]])
+        """
+    ),
+    md(
+        """
+        **Try it yourself.** In lab 7, move pc2 to VLAN 10
+        (`--set topology.nodes.sw1.interfaces.Fa0/13-24.vlan=10`), or take VLAN 10 off the
+        trunk (`--set "topology.nodes.sw1.interfaces.Gi0/1.allowed=[20]"`), and predict
+        ports.csv before you run it.
+        """
+    ),
+]
+
+
+# --------------------------------------------------------------------------------------
 # 5. QoS queues and SPAN
 # --------------------------------------------------------------------------------------
 
@@ -1112,12 +1286,13 @@ QOS_SPAN = [
         ## A strict-priority queue, behind saturating best-effort traffic
 
         Two switches, two 100 Mb/s hops. One host floods 1518-byte frames; another sends
-        small frames marked CoS 5 (priority-tagged), which the default CoS map puts in
-        queue 1. We compare three configurations of both switches: QoS off (one FIFO per
-        port), queue 1 served by SRR with a small weight (1 against 25 for the best-effort
-        queue), and queue 1 as the expedite queue. A priority frame
-        that never waits would take 12.1 µs; the bound for the expedite queue is one
-        best-effort frame (1518 + 8 + 12 bytes: 123 µs) per hop.
+        small IPv4 packets marked DSCP EF (46), which the default DSCP map puts in
+        queue 1; both switches trust DSCP (a CoS would not survive the first access
+        port, which sends frames untagged). We compare three configurations of both
+        switches: QoS off (one FIFO per port), queue 1 served by SRR with a small weight
+        (1 against 25 for the best-effort queue), and queue 1 as the expedite queue. A
+        priority frame that never waits would take 12.1 µs; the bound for the expedite
+        queue is one best-effort frame (1518 + 8 + 12 bytes: 123 µs) per hop.
         """
     ),
     code(
@@ -1143,14 +1318,14 @@ QOS_SPAN = [
           - {{kind: frames, name: learn-pri, from: dst, to: pri, count: 1}}
           - {{kind: frames, name: best-effort, from: be, to: dst, size: 1518, rate: 100%,
              pattern: poisson, start: 10us}}
-          - {{kind: frames, name: priority, from: pri, to: dst, size: 64, cos: 5,
+          - {{kind: frames, name: priority, from: pri, to: dst, size: 64, dscp: EF,
              interval: 137us, pattern: poisson, start: 1ms}}
         '''
         CONFIGS = {
             "FIFO (no QoS)": "",
             "SRR, queue 1 weight 1 of 76":
-                ", interfaces: {1-3: {trust: cos, srr_share: [1, 25, 25, 25]}}",
-            "expedite queue 1": ", interfaces: {1-3: {trust: cos, priority_queue: true}}",
+                ", interfaces: {1-3: {trust: dscp, srr_share: [1, 25, 25, 25]}}",
+            "expedite queue 1": ", interfaces: {1-3: {trust: dscp, priority_queue: true}}",
         }
         IDEAL = 72 * 8 / 1e9 + 2 * 72 * 8 / 100e6
         BOUND = 2 * (1518 + 8 + 12) * 8 / 100e6
@@ -1342,6 +1517,7 @@ NOTEBOOKS = {
     "hub_vs_switch.ipynb": HUB_VS_SWITCH,
     "mac_learning.ipynb": MAC_LEARNING,
     "campus_mail.ipynb": CAMPUS_MAIL,
+    "vlans.ipynb": VLANS,
     "qos_span.ipynb": QOS_SPAN,
 }
 """File name -> cells of every notebook this script writes."""

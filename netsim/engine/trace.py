@@ -58,6 +58,9 @@ class Trace:
         """Append a row to an application's results table (e.g. one ping, one transfer)."""
         self.tables.setdefault(table, []).append(columns)
 
-    def mac_event(self, time: float, device: str, event: str, mac: int, port: str) -> None:
-        """A MAC address table learned, refreshed, moved, aged out, flooded or was full."""
-        self.mac_events.append((time, device, event, mac, port, 1))
+    def mac_event(
+        self, time: float, device: str, event: str, mac: int, port: str, vlan: int = 1
+    ) -> None:
+        """A MAC address table learned, refreshed, moved, aged out, flooded or was full,
+        for ``mac`` in ``vlan``."""
+        self.mac_events.append((time, device, event, mac, port, vlan))

@@ -1,8 +1,10 @@
 """An end station's Ethernet interface: it sends frames and accepts those addressed to it.
 
 The NIC filters by destination address (its own MAC, broadcast, multicast) and drops
-frames whose FCS fails, counting runts and FCS errors as real NICs do. Upper layers (raw
-frame generators now; ARP and IPv4 later) register a handler per EtherType.
+frames whose FCS fails, counting runts and FCS errors as real NICs do. A host whose
+``eth0`` is a VLAN sub-interface (``vlan``) tags what it sends and takes only frames
+tagged with its VLAN; any other host takes only untagged (or priority-tagged) frames.
+Upper layers (raw frame generators, ARP and IPv4) register a handler per EtherType.
 """
 
 from __future__ import annotations
@@ -22,15 +24,27 @@ class Host:
 
     kind = "host"
 
-    def __init__(self, sim: Simulation, name: str, mac: MacAddress, buffer_bytes: int) -> None:
+    def __init__(
+        self,
+        sim: Simulation,
+        name: str,
+        mac: MacAddress,
+        buffer_bytes: int,
+        vlan: int | None = None,
+    ) -> None:
         self.sim = sim
         self.name = name
         self.mac = mac
         self.port = Port(self, "eth0", buffer_bytes)
         self.port.records_first_bit = True
         self.ports = [self.port]
+        self.vlan = vlan
+        """The VLAN of the sub-interface ``eth0.<vlan>``; None: plain untagged ``eth0``."""
         self.broadcast_audience = 0
         """How many other hosts a broadcast from here should reach (set when built)."""
+        self.tagged_audiences: dict[int | None, int] = {}
+        """The same for a broadcast sent with another tag than the host's own (a raw
+        source writing its own tag), by tag (set when built)."""
         self._handlers: dict[int, FrameHandler] = {}
 
     def __repr__(self) -> str:
@@ -45,9 +59,15 @@ class Host:
         sim = self.sim
         now = sim.now
         trace = sim.trace
+        if self.vlan is not None and frame.vlan is None:
+            frame = frame.tagged(self.vlan)  # the sub-interface adds its tag
         trace.frame_sent(frame.frame_id, self.name, dst_name, frame.size, now, traffic)
         if frame.is_group:
-            trace.expected_receivers[frame.frame_id] = self.broadcast_audience
+            trace.expected_receivers[frame.frame_id] = (
+                self.broadcast_audience
+                if frame.vlan == self.vlan
+                else self.tagged_audiences.get(frame.vlan, 0)
+            )
         if self.port.transmit(frame, 0, now):
             return True
         link = self.port.link
@@ -76,6 +96,14 @@ class Host:
             return
         if not for_us:
             return  # the NIC's address filter: not a loss
+        tag = frame.vlan
+        if tag != self.vlan and not (tag == 0 and self.vlan is None):
+            # Not this interface's VLAN: the kernel has no (sub-)interface for it.
+            if frame.dst == self.mac:
+                self.sim.trace.frame_dropped(
+                    frame.frame_id, self.name, "vlan-not-allowed", t_last, hops
+                )
+            return
         self.sim.trace.frame_delivered(frame.frame_id, self.name, t_last, hops)
         handler = self._handlers.get(frame.ethertype)
         if handler is not None:

@@ -9,6 +9,11 @@ answers where an address lives and reports what it did through a listener:
 - ``age-out``: an entry not refreshed for the aging time is removed;
 - ``full``: the table has no room, so the address is not learned (frames to it flood).
 
+Learning is per VLAN (IEEE 802.1Q independent VLAN learning, IVL): an entry is keyed by
+the VLAN and the address, so one station seen in VLANs 10 and 20 on two ports has two
+entries, and a lookup in VLAN 10 never finds a port learned in VLAN 20. Every method takes
+the VLAN, defaulting to 1 (where every port of an unconfigured switch is).
+
 Aging is exact but lazy: entries are kept in the order they were last refreshed, so the
 oldest are at the front and every call removes those whose time has come, reporting the
 instant each one expired, not the instant the removal was noticed.
@@ -22,6 +27,22 @@ from enum import StrEnum
 from typing import Generic, TypeVar
 
 from netsim.l2.frame import MacAddress
+
+DEFAULT_VLAN = 1
+"""The VLAN of every port of a switch that has no VLAN configuration."""
+_MAC_MASK = (1 << 48) - 1
+
+
+def _key(vlan: int, mac: MacAddress) -> int:
+    """One int for (VLAN, address), cheap to hash: VLAN - 1 above the 48 address bits, so
+    VLAN 1's keys are the bare addresses and an unconfigured switch computes nothing."""
+    return mac if vlan == 1 else ((vlan - 1) << 48) | mac
+
+
+def _split(key: int) -> tuple[MacAddress, int]:
+    """(address, VLAN) of a key made by :func:`_key`."""
+    return key & _MAC_MASK, (key >> 48) + 1
+
 
 P = TypeVar("P")
 """Whatever the owner uses to name a port."""
@@ -38,11 +59,12 @@ class MacEvent(StrEnum):
     FULL = "full"
 
 
-Listener = Callable[[float, MacEvent, MacAddress, P], None]
+Listener = Callable[[float, MacEvent, MacAddress, P, int], None]
+"""Told (time, event, address, port, VLAN) of everything the table does."""
 
 
 class MacTable(Generic[P]):
-    """Address -> port bindings with aging, a capacity, and static entries.
+    """(VLAN, address) -> port bindings with aging, a capacity, and static entries.
 
     ``aging_time`` of 0 means entries never age (as ``mac address-table aging-time 0``).
     ``capacity`` counts dynamic entries; ``None`` is unlimited.
@@ -57,8 +79,9 @@ class MacTable(Generic[P]):
         self.aging_time = aging_time
         self.capacity = capacity
         self.listener = listener
-        self._dynamic: OrderedDict[MacAddress, tuple[P, float]] = OrderedDict()
-        self._static: dict[MacAddress, P] = {}
+        self._dynamic: OrderedDict[int, tuple[P, float]] = OrderedDict()
+        """(VLAN, address) key -> (port, last seen), least recently seen first."""
+        self._static: dict[int, P] = {}
         self._check_at = float("inf")
         """No entry can expire before this time (the oldest entry's expiry, or earlier)."""
 
@@ -66,42 +89,51 @@ class MacTable(Generic[P]):
         return len(self._dynamic) + len(self._static)
 
     def __contains__(self, mac: object) -> bool:
-        return mac in self._static or mac in self._dynamic
+        """Is ``mac`` known in VLAN 1? (``table.has(mac, vlan)`` asks about any VLAN.)"""
+        return isinstance(mac, int) and self.has(mac, DEFAULT_VLAN)
 
-    def add_static(self, mac: MacAddress, port: P) -> None:
-        """Bind ``mac`` to ``port`` for good: never aged, never moved by learning."""
-        self._dynamic.pop(mac, None)
-        self._static[mac] = port
+    def has(self, mac: MacAddress, vlan: int = DEFAULT_VLAN) -> bool:
+        """Is ``mac`` known (static or dynamic) in ``vlan``?"""
+        key = _key(vlan, mac)
+        return key in self._static or key in self._dynamic
 
-    def learn(self, mac: MacAddress, port: P, now: float) -> None:
-        """Record that a frame from ``mac`` arrived on ``port`` at ``now``."""
+    def add_static(self, mac: MacAddress, port: P, vlan: int = DEFAULT_VLAN) -> None:
+        """Bind ``mac`` in ``vlan`` to ``port`` for good: never aged, never moved by learning."""
+        key = _key(vlan, mac)
+        self._dynamic.pop(key, None)
+        self._static[key] = port
+
+    def learn(self, mac: MacAddress, port: P, now: float, vlan: int = DEFAULT_VLAN) -> None:
+        """Record that a frame from ``mac`` in ``vlan`` arrived on ``port`` at ``now``."""
         self.age(now)
-        if mac in self._static:
+        key = mac if vlan == 1 else ((vlan - 1) << 48) | mac  # _key, inlined: every frame
+        if key in self._static:
             return
-        entry = self._dynamic.get(mac)
+        entry = self._dynamic.get(key)
         listener = self.listener
         if entry is None:
             if self.capacity is not None and len(self._dynamic) >= self.capacity:
                 if listener is not None:
-                    listener(now, MacEvent.FULL, mac, port)
+                    listener(now, MacEvent.FULL, mac, port, vlan)
                 return
             event = MacEvent.LEARN
         else:
             event = MacEvent.REFRESH if entry[0] == port else MacEvent.MOVE
-            self._dynamic.move_to_end(mac)
-        self._dynamic[mac] = (port, now)
+            self._dynamic.move_to_end(key)
+        self._dynamic[key] = (port, now)
         if self.aging_time > 0 and now + self.aging_time < self._check_at:
             self._check_at = now + self.aging_time
         if listener is not None:
-            listener(now, event, mac, port)
+            listener(now, event, mac, port, vlan)
 
-    def lookup(self, mac: MacAddress, now: float) -> P | None:
-        """The port ``mac`` was last seen on, or None if unknown (the frame must flood)."""
-        port = self._static.get(mac)
+    def lookup(self, mac: MacAddress, now: float, vlan: int = DEFAULT_VLAN) -> P | None:
+        """The port ``mac`` was last seen on in ``vlan``, or None if unknown (flood)."""
+        key = mac if vlan == 1 else ((vlan - 1) << 48) | mac  # _key, inlined: every frame
+        port = self._static.get(key)
         if port is not None:
             return port
         self.age(now)
-        entry = self._dynamic.get(mac)
+        entry = self._dynamic.get(key)
         return None if entry is None else entry[0]
 
     def age(self, now: float) -> None:
@@ -114,22 +146,24 @@ class MacTable(Generic[P]):
             return
         dynamic = self._dynamic
         while dynamic:
-            mac, (port, seen) = next(iter(dynamic.items()))
+            key, (port, seen) = next(iter(dynamic.items()))
             if seen + aging > now:
                 self._check_at = seen + aging
                 return
-            del dynamic[mac]
+            del dynamic[key]
             if self.listener is not None:
-                self.listener(seen + aging, MacEvent.AGE_OUT, mac, port)
+                mac, vlan = _split(key)
+                self.listener(seen + aging, MacEvent.AGE_OUT, mac, port, vlan)
         self._check_at = float("inf")
 
     def flush_port(self, port: P, now: float) -> None:
         """Forget the dynamic entries on ``port`` (its link went down), reporting them aged out."""
-        for mac, (bound, _) in list(self._dynamic.items()):
+        for key, (bound, _) in list(self._dynamic.items()):
             if bound == port:
-                del self._dynamic[mac]
+                del self._dynamic[key]
                 if self.listener is not None:
-                    self.listener(now, MacEvent.AGE_OUT, mac, port)
+                    mac, vlan = _split(key)
+                    self.listener(now, MacEvent.AGE_OUT, mac, port, vlan)
 
     def set_aging(self, aging_time: float, now: float) -> None:
         """Change the aging time; entries now expire ``aging_time`` after they were last seen."""
@@ -141,19 +175,29 @@ class MacTable(Generic[P]):
         # Entries already older than the new aging time go now, not at some past instant.
         dynamic = self._dynamic
         while dynamic:
-            mac, (port, seen) = next(iter(dynamic.items()))
+            key, (port, seen) = next(iter(dynamic.items()))
             if seen + aging_time > now:
                 break
-            del dynamic[mac]
+            del dynamic[key]
             if self.listener is not None:
-                self.listener(now, MacEvent.AGE_OUT, mac, port)
+                mac, vlan = _split(key)
+                self.listener(now, MacEvent.AGE_OUT, mac, port, vlan)
 
     def clear(self) -> None:
         """Forget every dynamic entry (``clear mac address-table dynamic``)."""
         self._dynamic.clear()
 
-    def entries(self) -> dict[MacAddress, P]:
-        """A snapshot of all bindings, static and dynamic."""
-        out = {mac: port for mac, (port, _) in self._dynamic.items()}
-        out.update(self._static)
+    def entries(self, vlan: int = DEFAULT_VLAN) -> dict[MacAddress, P]:
+        """A snapshot of the bindings of ``vlan``, static and dynamic, by address."""
+        return {mac: port for (v, mac), port in self.vlan_entries().items() if v == vlan}
+
+    def vlan_entries(self) -> dict[tuple[int, MacAddress], P]:
+        """A snapshot of every binding, static and dynamic, by (VLAN, address)."""
+        out: dict[tuple[int, MacAddress], P] = {}
+        for key, (port, _) in self._dynamic.items():
+            mac, vlan = _split(key)
+            out[vlan, mac] = port
+        for key, port in self._static.items():
+            mac, vlan = _split(key)
+            out[vlan, mac] = port
         return out

@@ -23,6 +23,9 @@ dscp      an IP packet's DSCP is kept and the CoS becomes DSCP >> 3 (the default
 The egress queue follows from the marks: an IP packet's DSCP through the DSCP-to-queue
 map, any other frame's CoS through the CoS-to-queue map. Rewriting an IPv4 header
 updates its checksum incrementally (RFC 1624), so every frame stays valid on the wire.
+The CoS travels only in a tag: an access port sends frames untagged, so the next switch
+sees CoS 0, while a trunk tags them (except in its native VLAN) with the CoS the switch
+gave them. The DSCP travels end to end.
 """
 
 from __future__ import annotations
@@ -116,7 +119,7 @@ class PortQos:
 
 
 def frame_cos(frame: Frame) -> int:
-    """The frame's CoS: its tag's priority code point, 0 when it has no tag."""
+    """The CoS a frame arrives with: its tag's priority code point, 0 when it has no tag."""
     return frame.pcp if frame.vlan is not None else 0
 
 
@@ -151,8 +154,10 @@ def with_dscp(frame: Frame, dscp: int) -> Frame:
 
 
 def with_cos(frame: Frame, cos: int) -> Frame:
-    """``frame`` with its tag's priority set to ``cos`` (an untagged frame has none to set)."""
-    if frame.vlan is None or frame.pcp == cos:
+    """``frame`` labelled with ``cos``: in its tag's PCP if it has one, and in any case
+    as the switch's internal label, which picks the egress queue of a non-IP frame and
+    becomes the PCP if a trunk tags the frame on its way out."""
+    if frame.pcp == cos:
         return frame
     return dataclasses.replace(frame, pcp=cos)
 
@@ -181,8 +186,9 @@ class SwitchQos:
         return with_cos(frame, cos)
 
     def queue_of(self, frame: Frame) -> int:
-        """The egress queue (0-based) for a classified frame: by DSCP if IP, else by CoS."""
+        """The egress queue (0-based) for a classified frame: by DSCP if IP, else by CoS
+        (the label :meth:`classify` gave it, which an access port's untagging keeps)."""
         dscp = frame_dscp(frame)
         if dscp is not None:
             return self.maps.dscp_to_queue[dscp]
-        return self.maps.cos_to_queue[frame_cos(frame)]
+        return self.maps.cos_to_queue[frame.pcp]

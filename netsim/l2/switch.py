@@ -5,19 +5,33 @@ destination up, and then floods (unknown unicast, broadcast, multicast: every po
 the ingress), filters (the destination lives on the ingress port), or forwards to one port.
 When it may start sending depends on its :class:`~netsim.l2.switching.SwitchingMode`:
 the fabric calls :meth:`Switch.receive` at the instant the mode's decisive bytes are in.
+
+With VLANs configured (:mod:`netsim.l2.vlan`) all of this happens within the frame's VLAN:
+the ingress port classifies the frame (or refuses it), learning and lookup are keyed by
+VLAN and address, a flood reaches only the ports of the VLAN, and each egress port gets
+the frame tagged or untagged as it needs. A switch whose ports are all access ports in
+VLAN 1 takes the short path that an untagged frame always took, at the same cost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from netsim.engine.sim import Simulation
-from netsim.l2.frame import HEADER_BYTES, MIN_FRAME_BYTES, Frame, MacAddress, is_link_local
+from netsim.l2.frame import (
+    HEADER_BYTES,
+    MIN_FRAME_BYTES,
+    VLAN_TAG_BYTES,
+    Frame,
+    MacAddress,
+    is_link_local,
+)
 from netsim.l2.mac_table import MacEvent, MacTable
 from netsim.l2.qos import SwitchQos
 from netsim.l2.span import MonitorSession
 from netsim.l2.switching import SwitchingMode
+from netsim.l2.vlan import PortVlan, VlanMap, frame_for_egress
 from netsim.phy.port import WHOLE_FRAME, Port
 
 DEFAULT_RECORDED_EVENTS = frozenset(MacEvent) - {MacEvent.REFRESH}
@@ -43,6 +57,7 @@ class Switch:
         recorded_events: Iterable[MacEvent] = DEFAULT_RECORDED_EVENTS,
         forwarding_rate: float | None = None,
         stack: StackRing | None = None,
+        vlans: Mapping[str, PortVlan] | None = None,
     ) -> None:
         self.sim = sim
         self.name = name
@@ -53,6 +68,21 @@ class Switch:
         self.table: MacTable[Port] = MacTable(aging_time, mac_table_size, self._mac_event)
         decisive = mode.decisive_bytes
         self._decisive = WHOLE_FRAME if decisive is None else decisive
+        # Cut-through needs the VLAN to look the destination up: a tag adds its 4 bytes.
+        self._decisive_tagged = (
+            self._decisive + VLAN_TAG_BYTES if mode is SwitchingMode.CUT_THROUGH else self._decisive
+        )
+        by_name = {p.name: p for p in self.ports}
+        self.vlans: VlanMap[Port] = VlanMap(
+            self.ports, {by_name[name]: cfg for name, cfg in (vlans or {}).items()}
+        )
+        """Which VLANs each port carries (every port an access port in VLAN 1 by default)."""
+        if not self.vlans.plain:
+            # Every frame is handled in its VLAN. (A plain switch keeps the short path of
+            # _decide and pays one test, for tagged frames, on each frame.)
+            self._decide = self._decide_in_vlan  # type: ignore[method-assign]
+        if self._decisive_tagged == self._decisive:
+            self.bytes_needed = self._bytes_needed_any  # type: ignore[method-assign]
         self.forwarding_rate = forwarding_rate
         """Frames per second one forwarding engine handles; None is unlimited."""
         self._lookup_time = 1.0 / forwarding_rate if forwarding_rate else 0.0
@@ -91,14 +121,20 @@ class Switch:
         self._span_destinations = frozenset(s.destination for s in self.monitor_sessions)
         self._switching_ports = [p for p in self.ports if p not in self._span_destinations]
 
-    def _mac_event(self, time: float, event: MacEvent, mac: MacAddress, port: Port) -> None:
+    def _mac_event(
+        self, time: float, event: MacEvent, mac: MacAddress, port: Port, vlan: int
+    ) -> None:
         if event in self._recorded:
-            self.sim.trace.mac_event(time, self.name, event, mac, port.name)
+            self.sim.trace.mac_event(time, self.name, event, mac, port.name, vlan)
 
     # The fabric's side: when to call, and what to do -------------------------------------
 
     def bytes_needed(self, port: Port, frame: Frame) -> int:
         """Wire bytes this switch waits for on ``port`` before deciding (see the mode)."""
+        return self._decisive if frame.vlan is None else self._decisive_tagged
+
+    def _bytes_needed_any(self, port: Port, frame: Frame) -> int:
+        """:meth:`bytes_needed` when a tag makes no difference (all but cut-through)."""
         return self._decisive
 
     def receive(self, port: Port, frame: Frame, hops: int, t_first: float, t_last: float) -> None:
@@ -121,6 +157,10 @@ class Switch:
             self._decide(port, frame, hops, t_last)
 
     def _decide(self, ingress: Port, frame: Frame, hops: int, t_last: float) -> None:
+        if frame.vlan is not None:
+            self._decide_in_vlan(ingress, frame, hops, t_last)
+            return
+        # Every port in VLAN 1 and the frame untagged: one VLAN, no tags to touch.
         now = self.sim.now
         complete = now >= t_last
         if complete and not self._admit(ingress, frame, hops):
@@ -167,6 +207,82 @@ class Switch:
                 stored.append(out)  # busy or faster egress: wait for the whole frame
         if stored:
             self.sim.call_at(t_last, self._forward_stored, ingress, stored, frame, hops)
+
+    def _decide_in_vlan(self, ingress: Port, frame: Frame, hops: int, t_last: float) -> None:
+        """:meth:`_decide` on a VLAN-aware switch: classify, then learn, look up and flood
+        within the frame's VLAN, tagging or untagging it for each egress port."""
+        now = self.sim.now
+        complete = now >= t_last
+        if complete and not self._admit(ingress, frame, hops):
+            return
+        if frame.is_group and is_link_local(frame.dst):
+            return
+        if self.monitor_sessions and ingress in self._span_destinations:
+            return  # a SPAN destination: what arrives on it is not switched
+        if self.qos is not None:
+            frame = self.qos.classify(ingress, frame)
+        vlans = self.vlans
+        vlan = vlans.config[ingress].classify(frame.vlan)
+        if vlan is None:
+            # Ingress filtering: the port does not carry this VLAN, or no port does.
+            known = frame.vlan is None or frame.vlan == 0 or frame.vlan in vlans.known
+            reason = "vlan-not-allowed" if known else "unknown-vlan"
+            self.sim.trace.frame_dropped(frame.frame_id, self.name, reason, now, hops)
+            return
+        table = self.table
+        table.learn(frame.src, ingress, now, vlan)
+        dst = frame.dst
+        egress = None if frame.is_group else table.lookup(dst, now, vlan)
+        if egress is ingress:
+            return
+        if egress is None:
+            if MacEvent.FLOOD in self._recorded:
+                self.sim.trace.mac_event(now, self.name, MacEvent.FLOOD, dst, ingress.name, vlan)
+            span = self._span_destinations
+            targets = [
+                p
+                for p in vlans.members(vlan)
+                if p is not ingress and p.link is not None and p.link.up and p not in span
+            ]
+            if not targets:
+                self.sim.trace.frame_dropped(frame.frame_id, self.name, "no-egress", now, hops)
+                return
+        else:
+            targets = [egress]
+        # Each egress port gets the frame tagged or not; at most two versions are made.
+        versions: dict[bool, Frame] = {}
+        sends: list[tuple[Port, Frame]] = []
+        for out in targets:
+            tagged = vlans.config[out].tags(vlan)
+            version = versions.get(tagged)
+            if version is None:
+                version = versions[tagged] = frame_for_egress(frame, vlan, tagged)
+            sends.append((out, version))
+        if self.stack is not None:
+            for out, version in sends:
+                self._across_stack(ingress, [out], version, hops, now)
+            return
+        if complete or self.mode is SwitchingMode.STORE_AND_FORWARD:
+            for out, version in sends:
+                self._enqueue(out, version, hops, now)
+            return
+        stored: list[tuple[Port, Frame]] = []
+        for out, version in sends:
+            if out.station is None and out.rate <= ingress.rate and out.is_idle(now):
+                self._enqueue(out, version, hops, now)
+            else:
+                stored.append((out, version))
+        if stored:
+            self.sim.call_at(t_last, self._forward_stored_versions, ingress, frame, stored, hops)
+
+    def _forward_stored_versions(
+        self, ingress: Port, frame: Frame, sends: list[tuple[Port, Frame]], hops: int
+    ) -> None:
+        """Like :meth:`_forward_stored`, each egress port with its own version of the frame."""
+        now = self.sim.now
+        if self._check_fcs(ingress, frame, hops):
+            for out, version in sends:
+                self._enqueue(out, version, hops, now)
 
     def _forward_stored(self, ingress: Port, targets: list[Port], frame: Frame, hops: int) -> None:
         now = self.sim.now
@@ -269,6 +385,7 @@ class Bridge(Switch):
         processing_delay: float = 0.0,
         buffer_bytes: int = 512_000,
         recorded_events: Iterable[MacEvent] = DEFAULT_RECORDED_EVENTS,
+        vlans: Mapping[str, PortVlan] | None = None,
     ) -> None:
         super().__init__(
             sim,
@@ -280,4 +397,5 @@ class Bridge(Switch):
             processing_delay,
             buffer_bytes,
             recorded_events,
+            vlans=vlans,
         )

@@ -6,6 +6,8 @@ Counting from the first bit of the preamble (RFC 1242 latency counts the preambl
 - cut-through reads preamble+SFD and the 14-byte header (22 bytes): enough to know the
   destination; it starts egress at once if the egress port is idle and not faster than the
   ingress port (no underrun), and otherwise handles the frame store-and-forward;
+  a frame with an 802.1Q tag is decided 4 bytes later (26), since a VLAN-aware switch
+  needs the VLAN ID to look the destination up (learning is per VLAN);
 - fragment-free reads the first 64 bytes of the frame (72 with the preamble): a collision
   fragment is always shorter, so it never leaves the switch; later corruption passes.
 """

@@ -27,9 +27,9 @@ from enum import StrEnum
 from typing import Generic, TypeVar
 
 from netsim.l2.frame import Frame
+from netsim.l2.mac_table import DEFAULT_VLAN
 
-DEFAULT_VLAN = 1
-"""The VLAN every port is in until configured otherwise, and trunks' default native VLAN."""
+__all__ = ["DEFAULT_VLAN", "PortMode", "PortVlan", "VlanMap", "frame_for_egress"]
 MIN_VLAN = 1
 MAX_VLAN = 4094
 """Usable VLAN IDs: VID 0 means priority-tagged only, 4095 is reserved (802.1Q)."""

@@ -11,7 +11,14 @@ catalog:
 
 Names are systematic: ``building``, floors ``f1`` ..., rooms ``f1r1`` ..., hosts
 ``f1r1h01`` ..., ``serverroom`` and the servers by their own names. ``netsim expand``
-prints the result as plain scenario YAML. Redundant uplinks would make loops, which
+prints the result as plain scenario YAML.
+
+With ``vlans: per-floor`` every floor is a VLAN (10, 20, 30 ...), with ``vlans: per-room``
+every room (101, 102, ... 201 ...): the access ports of the hosts are in their VLAN, every
+uplink between switches is a trunk that allows the VLANs below it (so a VLAN's
+broadcasts go only where it has hosts, as manual pruning does), and each server is an
+access port in its ``vlan`` (1 unless given). There is no router: a host reaches only
+the hosts and servers of its own VLAN. Redundant uplinks would make loops, which
 need spanning tree, which netsim does not model yet: they are refused.
 """
 
@@ -22,7 +29,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from netsim.scenario.model import LinkSettings, ModelName, NodeName, Strict
+from netsim.l2.vlan import DEFAULT_VLAN, MAX_VLAN
+from netsim.scenario.interfaces import describe_ports
+from netsim.scenario.model import LinkSettings, ModelName, NodeName, Strict, VlanId
 from netsim.topology.catalog import MODELS, DeviceModel
 
 
@@ -76,6 +85,8 @@ class CampusServer(Strict):
     """A server host in the server room."""
 
     ip: str | None = None
+    vlan: VlanId | None = None
+    """The VLAN of the server's access port when the campus has VLANs (default 1)."""
 
 
 class CampusServerRoom(Strict):
@@ -103,6 +114,8 @@ class Campus(Strict):
     server_room: CampusServerRoom | None = CampusServerRoom()
     links: CampusLinks = CampusLinks()
     redundant_uplinks: bool = False
+    vlans: Literal["none", "per-floor", "per-room"] = "none"
+    """A VLAN per floor (10 x floor) or per room (100 x floor + room), trunks on uplinks."""
 
     @model_validator(mode="after")
     def _no_loops(self) -> Campus:
@@ -244,6 +257,8 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
                 new_nodes[server]["ip"] = spec.ip
             new_links.append(_link(server, sr.name, links_as_written["server"]))
 
+    if campus.vlans != "none":
+        _configure_vlans(campus, new_nodes, new_links)
     for name in new_nodes:
         if name in nodes:
             raise CampusError(
@@ -252,3 +267,95 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
     nodes.update(new_nodes)
     links.extend(new_links)
     return out
+
+
+def _room_vlan(campus: Campus, floor: int, room: int) -> int:
+    """The VLAN of a room: its floor's (10 x floor), or its own (100 x floor + room)."""
+    return 10 * floor if campus.vlans == "per-floor" else 100 * floor + room
+
+
+def _configure_vlans(campus: Campus, nodes: dict[str, Any], links: list[dict[str, Any]]) -> None:
+    """Give every campus switch its ``interfaces``: hosts' access ports in their room's
+    VLAN, trunks on the uplinks allowing the VLANs below them."""
+    floors = campus.floors
+    highest = _room_vlan(campus, floors.count, floors.rooms)
+    if highest > MAX_VLAN:
+        raise CampusError(
+            ("campus", "vlans"),
+            f"VLAN {highest} for f{floors.count}r{floors.rooms} is over {MAX_VLAN}: "
+            "use per-floor VLANs for this many floors",
+        )
+    # What each cable end carries: an access VLAN, or a trunk's allowed VLANs.
+    ports: dict[str, dict[str, int | frozenset[int]]] = {}
+    below: dict[str, set[int]] = {}
+    """The VLANs of every host behind each device (its own hosts included)."""
+    servers = campus.server_room
+    for f in range(1, floors.count + 1):
+        for r in range(1, floors.rooms + 1):
+            below[f"f{f}r{r}"] = {_room_vlan(campus, f, r)} if floors.room.hosts else set()
+        below[f"f{f}"] = set().union(*(below[f"f{f}r{r}"] for r in range(1, floors.rooms + 1)))
+    if servers is not None:
+        below[servers.name] = {
+            s.vlan if s.vlan is not None else DEFAULT_VLAN for s in servers.servers.values()
+        }
+    host_vlan: dict[str, int] = {}
+    for f in range(1, floors.count + 1):
+        for r in range(1, floors.rooms + 1):
+            for h in range(1, floors.room.hosts + 1):
+                host_vlan[f"f{f}r{r}h{h:02d}"] = _room_vlan(campus, f, r)
+    if servers is not None:
+        for name, server in servers.servers.items():
+            host_vlan[name] = server.vlan if server.vlan is not None else DEFAULT_VLAN
+
+    # Bare endpoints take a switch's next free port, as the resolver will assign them.
+    taken: dict[str, set[str]] = {}
+    for link in links:
+        for end in link["endpoints"]:
+            node, sep, port = end.partition(":")
+            if sep:
+                taken.setdefault(node, set()).add(port)
+
+    def port_of(end: str) -> tuple[str, str]:
+        node, sep, port = end.partition(":")
+        if not sep and nodes[node]["kind"] == "switch":
+            model = MODELS[nodes[node]["model"]]
+            members = nodes[node].get("members", 1)
+            port = next(p for p in model.port_names(members) if p not in taken.get(node, set()))
+            taken.setdefault(node, set()).add(port)
+        return node, port
+
+    def depth(node: str) -> int:
+        """0 for the building node, 1 for floors and the server room, 2 for rooms."""
+        if node == campus.building.name:
+            return 0
+        return 2 if node in below and "r" in node[1:] and node.startswith("f") else 1
+
+    for link in links:
+        (a, pa), (b, pb) = (port_of(end) for end in link["endpoints"])
+        for (here, port), (there, _) in (((a, pa), (b, pb)), ((b, pb), (a, pa))):
+            if nodes[here]["kind"] != "switch":
+                continue
+            if there in host_vlan:
+                ports.setdefault(here, {})[port] = host_vlan[there]
+            elif nodes[there]["kind"] == "hub":
+                (vlan,) = below[there] or {DEFAULT_VLAN}
+                ports.setdefault(here, {})[port] = vlan
+            else:
+                # An uplink: a trunk for the VLANs of the hosts below it, on both ends.
+                lower = here if depth(here) > depth(there) else there
+                ports.setdefault(here, {})[port] = frozenset(below[lower])
+    for node, config in ports.items():
+        groups: dict[int | frozenset[int], list[str]] = {}
+        for port, what in config.items():
+            groups.setdefault(what, []).append(port)
+        order = MODELS[nodes[node]["model"]].port_names(nodes[node].get("members", 1))
+        interfaces: list[tuple[int, str, dict[str, Any]]] = []
+        for what, members in groups.items():
+            in_order = [p for p in order if p in members]
+            setting: dict[str, Any] = (
+                {"vlan": what}
+                if isinstance(what, int)
+                else {"mode": "trunk", "allowed": sorted(what)}
+            )
+            interfaces.append((order.index(in_order[0]), describe_ports(in_order), setting))
+        nodes[node]["interfaces"] = {key: setting for _, key, setting in sorted(interfaces)}

@@ -45,8 +45,17 @@ class LoadedScenario:
     @property
     def digest(self) -> str:
         """A SHA-256 of the scenario's data after overrides: same digest, same run."""
-        text = json.dumps(self.data, sort_keys=True, default=str)
+        text = json.dumps(_text_keys(self.data), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _text_keys(data: Any) -> Any:
+    """``data`` with every mapping key as text: a port written ``5`` sorts beside ``Gi0/1``."""
+    if isinstance(data, dict):
+        return {str(k): _text_keys(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_text_keys(v) for v in data]
+    return data
 
 
 def load(

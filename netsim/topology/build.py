@@ -11,7 +11,7 @@ import networkx as nx
 from netsim.engine.sim import Simulation
 from netsim.l2.host import Host
 from netsim.l2.hub import Hub
-from netsim.l2.mac_table import MacEvent
+from netsim.l2.mac_table import DEFAULT_VLAN, MacEvent
 from netsim.l2.qos import PortQos, SwitchQos
 from netsim.l2.span import MonitorSession
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Bridge, StackRing, Switch
@@ -65,10 +65,11 @@ def build(
         device: Device
         if spec.kind == "host":
             assert spec.mac is not None
-            device = Host(sim, name, spec.mac, spec.buffer_bytes)
+            device = Host(sim, name, spec.mac, spec.buffer_bytes, spec.vlan)
         elif spec.kind == "hub":
             device = Hub(name, spec.ports)
         else:
+            vlans = {port: iface.vlan for port, iface in spec.interfaces}
             if spec.kind == "bridge":
                 device = Bridge(
                     sim,
@@ -78,6 +79,7 @@ def build(
                     spec.processing_delay,
                     spec.buffer_bytes,
                     recorded,
+                    vlans=vlans,
                 )
             else:
                 device = Switch(
@@ -94,9 +96,13 @@ def build(
                     stack=StackRing(spec.stack_members, STACKWISE_RING_BPS)
                     if spec.stack_members > 1
                     else None,
+                    vlans=vlans,
                 )
             for mac, port in spec.static_macs:
-                device.table.add_static(mac, device.port(port))
+                # A static entry lives in the VLAN of its port (a trunk's: the native one).
+                cfg = spec.interface(port).vlan
+                vlan = cfg.native if cfg.is_trunk else cfg.access_vlan
+                device.table.add_static(mac, device.port(port), vlan)
         net.devices[name] = device
     for spec_link in topology.links:
         a = net.port(*spec_link.a)
@@ -206,19 +212,72 @@ def _component_key(component: set[object]) -> str:
     return min(str(v) for v in component)
 
 
+Vertex = tuple[str, str, int | None]
+"""A step of a broadcast's walk: ``("in", device, VLAN or tag)`` while a device handles it,
+``("rx", host, None)`` once a host's interface has taken it."""
+
+
 def _set_broadcast_audiences(net: Network) -> None:
     """A broadcast is delivered when every other host it can reach has it.
 
-    A SPAN destination port forwards nothing but copies, so it reaches nobody.
+    With VLANs, "can reach" follows the frame: from the sender's tag, through each
+    switch port's classification and each egress port's tagging, to the hosts whose
+    interface takes it. The walk is directed (an access port takes a frame tagged with
+    its own VLAN but sends untagged); hubs repeat whatever tag comes. A SPAN destination
+    port forwards nothing but copies, so it reaches nobody.
     """
-    g = net.topology.graph()
-    monitors = {(n, m.destination) for n, spec in net.topology.nodes.items() for m in spec.monitor}
-    for u, v, key, link in list(g.edges(keys=True, data="link")):
+    topo = net.topology
+    tags: set[int | None] = {None, DEFAULT_VLAN}
+    for spec in topo.nodes.values():
+        tags.add(spec.vlan)
+        for _, iface in spec.interfaces:
+            cfg = iface.vlan
+            tags.update([cfg.access_vlan, cfg.native, *(cfg.allowed or ())])
+
+    def arrive(node: str, port: str, tag: int | None) -> Vertex | None:
+        """Where a frame tagged ``tag`` is once it enters ``node:port`` (None: refused)."""
+        spec = topo.nodes[node]
+        if spec.kind == "host":
+            return ("rx", node, None) if tag == spec.vlan else None
+        if spec.kind == "hub":
+            return ("in", node, tag)
+        vlan = spec.interface(port).vlan.classify(tag)
+        return None if vlan is None else ("in", node, vlan)
+
+    def leave(node: str, port: str, inside: int | None) -> tuple[bool, int | None]:
+        """Does a frame of ``inside`` leave ``node:port``, and with which tag?"""
+        spec = topo.nodes[node]
+        if spec.kind in ("host", "hub"):
+            return True, inside  # a host sends its tag, a hub repeats what came
+        cfg = spec.interface(port).vlan
+        if inside is None or not cfg.carries(inside):
+            return False, None
+        return True, inside if cfg.tags(inside) else None
+
+    monitors = {(n, m.destination) for n, spec in topo.nodes.items() for m in spec.monitor}
+    g = nx.DiGraph()
+    for link in topo.links:
         if link.a in monitors or link.b in monitors:
-            g.remove_edge(u, v, key)
-    for component in nx.connected_components(g):
-        hosts = [n for n in component if isinstance(net.devices[n], Host)]
-        for h in hosts:
-            host = net.devices[h]
-            assert isinstance(host, Host)
-            host.broadcast_audience = len(hosts) - 1
+            continue
+        for here, there in ((link.a, link.b), (link.b, link.a)):
+            for inside in tags:
+                goes, tag = leave(*here, inside)
+                target = arrive(*there, tag) if goes else None
+                if target is not None:
+                    g.add_edge(("in", here[0], inside), target)
+    hosts_reached: dict[Vertex, frozenset[str]] = {}
+
+    def audience(name: str, tag: int | None) -> int:
+        """Hosts other than ``name`` that a broadcast it sends tagged ``tag`` reaches."""
+        start: Vertex = ("in", name, tag)
+        reached: set[str] = set()
+        for first in g.successors(start) if start in g else ():
+            if first not in hosts_reached:
+                walk = nx.descendants(g, first) | {first}
+                hosts_reached[first] = frozenset(n for kind, n, _ in walk if kind == "rx")
+            reached |= hosts_reached[first]
+        return len(reached - {name})
+
+    for name, host in net.hosts.items():
+        host.broadcast_audience = audience(name, host.vlan)
+        host.tagged_audiences = {tag: audience(name, tag) for tag in tags if tag != host.vlan}

@@ -15,7 +15,9 @@ from netsim.l2.mac_table import MacEvent, MacTable
 
 def recording_table(aging: float = 10.0, capacity: int | None = None):
     events: list[tuple[float, str, int, str]] = []
-    table: MacTable[str] = MacTable(aging, capacity, lambda t, e, m, p: events.append((t, e, m, p)))
+    table: MacTable[str] = MacTable(
+        aging, capacity, lambda t, e, m, p, vlan: events.append((t, e, m, p))
+    )
     return table, events
 
 

@@ -44,20 +44,21 @@ traffic:
   - {{kind: frames, name: learn-pri, from: dst, to: pri, count: 1}}
   - {{kind: frames, name: best-effort, from: be, to: dst, size: 1518, rate: 100%,
      pattern: poisson, start: 10us}}
-  - {{kind: frames, name: priority, from: pri, to: dst, size: 64, cos: 5, interval: 137us,
+  - {{kind: frames, name: priority, from: pri, to: dst, size: 64, dscp: EF, interval: 137us,
      pattern: poisson, start: 1ms}}
 """
 
 
 def _priority_waits(qos: bool) -> tuple[list[float], netsim.Results]:
-    config = ", interfaces: {1-3: {trust: cos, priority_queue: true}}" if qos else ""
+    config = ", interfaces: {1-3: {trust: dscp, priority_queue: true}}" if qos else ""
     res = netsim.run(netsim.loads(PRIORITY_CHAIN.format(qos=config)))
     frames = res.frames
     prio = frames[frames["traffic"] == "priority"]
     if qos:
         assert (prio["outcome"] == "delivered").all()
     prio = prio[prio["outcome"] == "delivered"]  # a FIFO also tail-drops some
-    # Unloaded: 64 + 8 bytes stored and forwarded across 1G, 100M, 100M.
+    # Unloaded: 64 + 8 bytes stored and forwarded across 1G, 100M, 100M. (Marked EF, which
+    # the default DSCP map puts in queue 1: the DSCP survives both hops.)
     ideal = 72 * 8 / 1e9 + 2 * 72 * 8 / 100e6
     return list(prio["latency"] - ideal), res
 
@@ -156,37 +157,72 @@ measure:
 """
 
 
-def _marks_out(trust: str, tmp_path) -> tuple[int, int, int, int]:
-    """(CoS, DSCP) of the frame as ``a`` sent it and as the switch forwarded it."""
+def _forwarded(trust: str, tmp_path) -> tuple[bytes, bytes, int]:
+    """The frame as ``a`` sent it and as the switch forwarded it, and the queue it took."""
     res = netsim.run(netsim.loads(TRUST.format(trust=trust)))
     res.save(tmp_path)
-    marks = []
+    raws = []
     for port in ("sw_1", "sw_2"):
         with open(tmp_path / "captures" / f"{port}.pcap", "rb") as f:
             [(_, raw)] = list(dpkt.pcap.Reader(f))
-        tpid, tci = struct.unpack("!HH", raw[12:16])
-        assert tpid == 0x8100 and tci & 0x0FFF == 0  # priority-tagged: VID 0
-        ip = raw[18:38]
-        assert internet_checksum(ip) == 0, "the IPv4 header checksum must stay valid"
-        marks.append((tci >> 13, ip[1] >> 2))
-    (cos_in, dscp_in), (cos_out, dscp_out) = marks
-    return cos_in, dscp_in, cos_out, dscp_out
+        raws.append(raw)
+    queues = res.extra["queues"]
+    used = queues[(queues["port"] == "2") & (queues["tx_frames"] > 0)]["queue"]
+    [queue] = used.tolist()
+    return raws[0], raws[1], int(queue)
 
 
 @pytest.mark.parametrize(
-    ("trust", "expected"),
+    ("trust", "dscp_out", "queue"),
     [
-        ("none", (0, 0)),  # untrusted: both marks reset (mls qos rewrites DSCP to 0)
-        ("cos", (3, 24)),  # CoS 3 kept; DSCP from the CoS-to-DSCP map (3 -> 24)
-        ("dscp", (4, 34)),  # AF41 = 34 kept; CoS from DSCP >> 3
+        ("none", 0, 2),  # untrusted: both marks reset (mls qos rewrites DSCP to 0)
+        ("cos", 24, 3),  # CoS 3 believed; DSCP from the CoS-to-DSCP map (3 -> 24)
+        ("dscp", 34, 4),  # AF41 = 34 believed; DSCP 32-39 -> queue 4
     ],
 )
-def test_trust_decides_which_mark_survives_the_switch(trust, expected, tmp_path):
-    """The sender marks CoS 3 and DSCP AF41 (34); what the switch forwards follows
-    ``mls qos trust``, with a valid IPv4 checksum after the rewrite (RFC 1624)."""
-    cos_in, dscp_in, cos_out, dscp_out = _marks_out(trust, tmp_path)
-    assert (cos_in, dscp_in) == (3, 34)
-    assert (cos_out, dscp_out) == expected
+def test_trust_decides_which_mark_survives_the_switch(trust, dscp_out, queue, tmp_path):
+    """The sender marks CoS 3 (a priority tag, VID 0) and DSCP AF41 (34). What the switch
+    forwards, and to which queue, follows ``mls qos trust``; the IPv4 checksum stays
+    valid after the rewrite (RFC 1624). The access port sends the frame untagged: the
+    CoS stays behind, the DSCP travels on."""
+    sent, forwarded, used = _forwarded(trust, tmp_path)
+    tpid, tci = struct.unpack("!HH", sent[12:16])
+    assert tpid == 0x8100 and tci >> 13 == 3 and tci & 0x0FFF == 0
+    assert sent[18 + 1] >> 2 == 34
+    assert forwarded[12:14] == b"\x08\x00"  # untagged IPv4
+    ip = forwarded[14:34]
+    assert internet_checksum(ip) == 0, "the IPv4 header checksum must stay valid"
+    assert ip[1] >> 2 == dscp_out
+    assert used == queue
+
+
+def test_a_trunk_carries_the_cos_the_switch_gave():
+    """Non-IP frames keep their CoS label only in a tag: across a trunk (VLAN 10, not
+    native) the second switch reads the first one's CoS and queues by it."""
+    res = netsim.run(
+        netsim.loads(
+            """
+name: cos-trunk
+duration: 1ms
+topology:
+  nodes:
+    a: {kind: host}
+    b: {kind: host}
+    sw1: {kind: switch, ports: 2, interfaces: {1: {vlan: 10, trust: cos}, 2: {mode: trunk}}}
+    sw2: {kind: switch, ports: 2, interfaces: {1: {mode: trunk, trust: cos}, 2: {vlan: 10}}}
+  links:
+    - endpoints: ["a", "sw1:1"]
+    - endpoints: ["sw1:2", "sw2:1"]
+    - endpoints: ["sw2:2", "b"]
+traffic:
+  - {kind: frames, from: a, to: b, size: 100, cos: 5, count: 3, interval: 10us}
+"""
+        )
+    )
+    assert (res.frames["outcome"] == "delivered").all()
+    q = res.extra["queues"].set_index(["device", "port", "queue"])["tx_frames"]
+    assert q[("sw1", "2", 1)] == 3  # CoS 5 -> queue 1 on the trunk
+    assert q[("sw2", "2", 1)] == 3  # and again at the far switch, which read the tag
 
 
 def test_the_default_maps_are_the_catalyst_ones():

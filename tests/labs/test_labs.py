@@ -177,6 +177,60 @@ def test_lab_loaded_uplink(rate: str, handout_us: float, tolerance: float):
     assert wait == pytest.approx(wq, rel=tolerance)
 
 
+def test_lab_vlans():
+    """VLAN 10's broadcast reaches pc3 only; pc2's flood stays in VLAN 20; the trunk adds
+    4 bytes per frame (1658 octets for three frames) and the broadcast takes 256.71 µs;
+    pc1 cannot reach pc2 in another VLAN. With pc2 moved to VLAN 10 it can (and pc2 no
+    longer reaches pc4); with VLAN 10 off the trunk, VLAN 10 ends at sw1 (no-egress)."""
+    res = run("07-vlans")
+    frames = res.frames.set_index("traffic")
+    assert frames.loc["broadcast", "outcome"] == "delivered"
+    assert (rx_frames(res, "pc2"), rx_frames(res, "pc4")) == (0, 1)
+    assert rx_frames(res, "pc3") == 2  # the broadcast, and pc1's frame flooded in VLAN 10
+    trunk = res.ports.set_index(["device", "port"]).loc[("sw1", "Gi0/1")]
+    assert (trunk["tx_frames"], trunk["tx_octets"]) == (3, 1522 + 68 + 68)
+    engine = 1 / 6.5e6
+    formula = (1526 * 8 / 100e6) * 2 + 1530 * 8 / 1e9 + 2 * engine
+    assert formula == pytest.approx(256.71 * US, abs=0.005 * US)
+    assert frames.loc["broadcast", "latency"] == pytest.approx(formula, abs=NS)
+    hops = netsim.run(netsim.load(LABS / "07-vlans.yaml"), follow=[1]).hops
+    on_trunk = hops.set_index("from_port").loc["sw1:Gi0/1"]
+    wire = on_trunk["t_last_bit_in"] - on_trunk["t_first_bit_in"]
+    assert wire == pytest.approx(12.24 * US, abs=NS)
+    assert wire - 1526 * 8 / 1e9 == pytest.approx(32 * NS)  # 12.21 µs untagged
+    octets = [frame.to_bytes() for _, frame in res.captures["sw1:Gi0/1"]]
+    assert [(o[12:14].hex(), int.from_bytes(o[14:16], "big") & 0xFFF) for o in octets] == [
+        ("8100", 10),
+        ("8100", 20),
+        ("8100", 10),
+    ]
+    learned = events(res, "learn")
+    sw1 = learned[learned["device"] == "sw1"].set_index("mac")["vlan"]
+    assert (sw1[MAC["pc1"]], sw1[MAC["pc2"]]) == (10, 20)
+    floods = events(res, "flood")
+    assert set(zip(floods["mac"], floods["vlan"], strict=True)) == {
+        ("ff:ff:ff:ff:ff:ff", 10),
+        ("02:00:00:00:00:04", 20),
+        (MAC["pc2"], 10),
+    }
+    assert tuple(frames.loc["pc1-to-pc2", ["outcome", "drop_reason"]]) == (
+        "dropped",
+        "unreachable",
+    )
+
+    moved = run("07-vlans", "topology.nodes.sw1.interfaces.Fa0/13-24.vlan=10")
+    outcome = moved.frames.set_index("traffic")["outcome"]
+    assert rx_frames(moved, "pc2") == 2  # the broadcast and pc1's frame
+    assert (outcome["broadcast"], outcome["pc1-to-pc2"]) == ("delivered", "delivered")
+    assert outcome["pc2-to-pc4"] == "dropped"
+
+    pruned = run("07-vlans", "topology.nodes.sw1.interfaces.Gi0/1.allowed=[20]")
+    reasons = pruned.frames.set_index("traffic")[["drop_device", "drop_reason"]]
+    assert tuple(reasons.loc["broadcast"]) == ("sw1", "no-egress")
+    assert tuple(reasons.loc["pc1-to-pc2"]) == ("sw1", "no-egress")
+    assert rx_frames(pruned, "pc3") == 0
+
+
 def _imap_medians(res: netsim.Results) -> pd.Series:
     """The median latency of each IMAP command (s)."""
     return res.imap.groupby("command")["latency"].median()

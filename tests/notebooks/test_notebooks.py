@@ -17,7 +17,14 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-NAMES = ["switching_modes", "hub_vs_switch", "mac_learning", "campus_mail", "qos_span"]
+NAMES = [
+    "switching_modes",
+    "hub_vs_switch",
+    "mac_learning",
+    "campus_mail",
+    "vlans",
+    "qos_span",
+]
 CELL_TIMEOUT = 120
 """Seconds one cell may take before the run fails."""
 

@@ -14,6 +14,7 @@ import yaml
 
 import netsim
 from netsim.cli import main
+from netsim.scenario.load import from_data
 
 ROOT = Path(__file__).resolve().parents[2]
 CAMPUS = ROOT / "scenarios" / "campus.yaml"
@@ -99,6 +100,17 @@ campus:
             "cannot have 2 members",
         ),
         (
+            "  building: {members: 4}\n  floors: {count: 41, rooms: 1, room: {hosts: 1}}\n"
+            "  vlans: per-room",
+            "campus.vlans",
+            "VLAN 4101 for f41r1 is over 4094: use per-floor VLANs",
+        ),
+        (
+            "  vlans: per-desk",
+            "campus.vlans",
+            "'none', 'per-floor' or 'per-room'",
+        ),
+        (
             "  building: {modle: WS-C3750G-12S}",
             "campus.building.modle",
             "unknown key 'modle' (did you mean 'model'?)",
@@ -116,3 +128,73 @@ def test_hub_rooms_make_shared_segments():
     sc = netsim.loads(BASE.format(campus="  floors: {rooms: 1, room: {kind: hub, hosts: 5}}"))
     hub_links = [lk for lk in sc.topology.links if lk.b[0] == "f1r1" or lk.a[0] == "f1r1"]
     assert len(hub_links) == 6 and all(lk.duplex == "half" for lk in hub_links)
+
+
+VLAN_CAMPUS = """
+name: vlan-campus
+duration: 2ms
+campus:
+  building: {members: 2}
+  floors: {count: 2, rooms: 2, room: {hosts: 3}}
+  server_room: {servers: {mail: {vlan: 101}}}
+  vlans: per-room
+traffic:
+  - {kind: frames, name: bcast, from: f1r1h01, to: broadcast, count: 1}
+  - {kind: frames, name: unknown, from: f1r1h02, to: mail, count: 1, start: 100us}
+  - {kind: ping, from: f1r1h03, to: mail, count: 2, interval: 100us, start: 200us}
+"""
+"""Rooms are VLANs 101, 102, 201, 202; the mail server sits in 101 (room f1r1's)."""
+
+
+def _vlan_campus(prune: bool = True) -> netsim.LoadedScenario:
+    loaded = netsim.loads(VLAN_CAMPUS)
+    if prune:
+        return loaded
+    # The same campus with every trunk allowing every VLAN: isolation must then come
+    # from per-VLAN flooding alone, not from the trunks' allowed lists.
+    data = loaded.data
+    for node in data["topology"]["nodes"].values():
+        for setting in node.get("interfaces", {}).values():
+            if setting.get("mode") == "trunk":
+                setting["allowed"] = "all"
+    return from_data(data, loaded.source)
+
+
+def test_a_campus_with_vlans_per_room_has_access_ports_and_trunks():
+    topo = netsim.loads(VLAN_CAMPUS).topology
+    room = topo.nodes["f2r1"]
+    assert room.interface("Fa0/3").vlan.access_vlan == 201
+    assert room.interface("Gi0/1").vlan.is_trunk
+    assert room.interface("Gi0/1").vlan.allowed == {201}
+    floor = topo.nodes["f1"]
+    assert floor.interface("Gi0/24").vlan.allowed == {101, 102}  # its uplink
+    assert topo.nodes["serverroom"].interface("Gi0/1").vlan.access_vlan == 101
+
+
+@pytest.mark.parametrize("prune", [True, False], ids=["pruned-trunks", "trunks-allow-all"])
+def test_broadcast_and_unknown_unicast_in_one_vlan_never_reach_another(prune):
+    """A broadcast and an unknown unicast from VLAN 101 leave through no port of any other
+    VLAN anywhere in the campus: every access port of 102, 201, 202 sends nothing, and
+    no host outside 101 receives anything."""
+    loaded = _vlan_campus(prune)
+    res = netsim.run(loaded)
+    assert res.frames["outcome"].eq("delivered").all()
+    assert list(res.extra["ping"]["outcome"]) == ["reply", "reply"]
+    tx = res.ports.set_index(["device", "port"])["tx_frames"]
+    rx = res.ports.set_index(["device", "port"])["rx_frames"]
+    checked = 0
+    for name, node in loaded.topology.nodes.items():
+        if node.kind == "host":
+            in_101 = name.startswith("f1r1") or name == "mail"
+            assert (rx[name, "eth0"] > 0) == in_101, name
+            continue
+        for port in node.ports:
+            cfg = node.interface(port).vlan
+            if not cfg.is_trunk and cfg.access_vlan != 101:
+                assert tx[name, port] == 0, (name, port)
+                checked += 1
+            if cfg.is_trunk and not cfg.carries(101):
+                assert tx[name, port] == 0, (name, port)
+    assert checked > 60  # every host port of the other rooms, and the unused ones
+    flooded = res.mac_events[res.mac_events["event"] == "flood"]
+    assert set(flooded["vlan"]) == {101}

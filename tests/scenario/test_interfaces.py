@@ -8,7 +8,8 @@ range that runs past the last port is caught before anything runs.
 
 from __future__ import annotations
 
-import textwrap
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -138,21 +139,12 @@ def test_describing_ports_and_reading_the_description_back_is_the_identity(chose
     assert expand_range(describe_ports(ordered), C2960) == (ordered, None)
 
 
-def test_a_scenario_snippet_for_the_readme_validates():
-    """The README's interface example is accepted as written."""
-    snippet = textwrap.dedent(
-        """\
-        name: readme
-        duration: 1ms
-        topology:
-          nodes:
-            sw1:
-              kind: switch
-              model: WS-C2960-24TT-L
-              interfaces:
-                Fa0/1-12: {vlan: 10}
-                Fa0/13-24: {vlan: 20}
-                Gi0/1: {mode: trunk, allowed: [10, 20]}
-        """
-    )
-    assert netsim.loads(snippet).topology.nodes["sw1"].interface("Fa0/20").vlan.access_vlan == 20
+def test_the_readme_interface_example_validates():
+    """The README's interface example, put under ``topology.nodes``, loads as written."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "Fa0/1-12" in b]
+    text = "name: readme\nduration: 1ms\ntopology:\n  nodes:\n" + block
+    topo = netsim.loads(text, name="README.md").topology
+    assert topo.nodes["sw1"].interface("Fa0/20").vlan == PortVlan.access(20)
+    assert topo.nodes["sw1"].interface("Gi0/2").vlan == PortVlan.trunk()
+    assert topo.nodes["srv"].vlan == 10
