@@ -121,6 +121,10 @@ class Switch:
         self._span_destinations = frozenset(s.destination for s in self.monitor_sessions)
         self._switching_ports = [p for p in self.ports if p not in self._span_destinations]
 
+    def frame_vlan(self, port: Port, frame: Frame) -> int | None:
+        """The VLAN ``frame`` belongs to on ``port`` (its tag, or the port's untagged VLAN)."""
+        return self.vlans.config[port].classify(frame.vlan)
+
     def _mac_event(
         self, time: float, event: MacEvent, mac: MacAddress, port: Port, vlan: int
     ) -> None:

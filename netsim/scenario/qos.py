@@ -19,7 +19,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from netsim.l2.qos import QUEUES
 
@@ -195,19 +203,44 @@ class InterfaceQos(_Strict):
         )
 
 
+SpanVlan = Annotated[int, Field(ge=1, le=4094)]
+"""A source VLAN of a SPAN session, 1..4094."""
+
+
 class MonitorSession(_Strict):
     """A SPAN session: copies of the sources' frames go out of the destination port."""
 
     session: Annotated[int, Field(ge=1, le=66)] | None = None
     """The session number (default: its place in the list, from 1)."""
-    source: str | list[str]
+    source: str | list[str] | None = None
     """Source interfaces: names or ranges (``Gi0/1``, ``Fa0/1-4``)."""
+    source_vlan: SpanVlan | list[SpanVlan] | None = None
+    """Source VLANs instead (``monitor session 1 source vlan 10``): their frames on
+    every port that carries them."""
     direction: Literal["both", "rx", "tx"] = "both"
     """Copy what the sources receive (``rx``), send (``tx``), or both."""
     destination: str
     """The port an analyzer listens on."""
 
+    @model_validator(mode="after")
+    def _one_kind_of_source(self) -> MonitorSession:
+        if (self.source is None) == (self.source_vlan is None):
+            raise ValueError(
+                "give the session source interfaces (source) or source VLANs "
+                "(source_vlan), one of the two"
+            )
+        return self
+
     @property
     def sources(self) -> list[str]:
-        """The source keys as a list."""
+        """The source interface keys as a list."""
+        if self.source is None:
+            return []
         return [self.source] if isinstance(self.source, str) else list(self.source)
+
+    @property
+    def vlans(self) -> list[int]:
+        """The source VLANs as a list."""
+        if self.source_vlan is None:
+            return []
+        return [self.source_vlan] if isinstance(self.source_vlan, int) else self.source_vlan

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from netsim.l2.qos import PortQos, QueueMaps, Trust
 from netsim.l2.span import Direction, MonitorSpec
+from netsim.l2.vlan import ACCESS_VLAN_1
 from netsim.scenario import model as m
 from netsim.scenario.interfaces import expand_range
 from netsim.scenario.qos import InterfaceQos, MonitorSession, QosSettings
@@ -46,7 +47,14 @@ def resolve_switch_qos(
     interfaces = tuple(
         (name, dataclasses.replace(spec, qos=configured.get(name))) for name, spec in interfaces
     )
-    monitor = resolve_monitor(node.monitor, lambda key: expand_range(key, ports), path, error)
+    vlan_of_port = {name: spec.vlan for name, spec in interfaces}
+
+    def vlan_ports(vid: int) -> list[str]:
+        return [p for p in ports if vlan_of_port.get(p, ACCESS_VLAN_1).carries(vid)]
+
+    monitor = resolve_monitor(
+        node.monitor, lambda key: expand_range(key, ports), vlan_ports, path, error
+    )
     return maps, interfaces, monitor
 
 
@@ -109,10 +117,14 @@ def resolve_qos(
 def resolve_monitor(
     sessions: Sequence[MonitorSession],
     expand: Expand,
+    vlan_ports: Callable[[int], list[str]],
     path: YamlPath,
     error: ErrorSink,
 ) -> tuple[MonitorSpec, ...]:
-    """Check every SPAN session against the switch's ports and against each other."""
+    """Check every SPAN session against the switch's ports and against each other.
+
+    ``vlan_ports`` gives the ports that carry a VLAN (the taps of a source VLAN).
+    """
     out: list[MonitorSpec] = []
     numbers: set[int] = set()
     sourced: dict[str, int] = {}
@@ -124,6 +136,16 @@ def resolve_monitor(
             error((*here, "session"), f"monitor session {number} is defined twice")
         numbers.add(number)
         sources: list[str] = []
+        for j, vid in enumerate(session.vlans):
+            where_vlan: YamlPath = (
+                (*here, "source_vlan", j)
+                if isinstance(session.source_vlan, list)
+                else (*here, "source_vlan")
+            )
+            carriers = vlan_ports(vid)
+            if not carriers:
+                error(where_vlan, f"no port is in VLAN {vid}: there is nothing to mirror")
+            sources.extend(p for p in carriers if p not in sources)
         for j, key in enumerate(session.sources):
             where: YamlPath = (
                 (*here, "source", j)
@@ -150,10 +172,11 @@ def resolve_monitor(
             continue
         destination = dest[0]
         if destination in sources:
+            why = f" (it is in VLAN {', '.join(map(str, session.vlans))})" if session.vlans else ""
             error(
                 (*here, "destination"),
-                f"{destination} is a source of this session too; a SPAN destination cannot "
-                "be a source (its copies would be copied again)",
+                f"{destination} is a source of this session too{why}; a SPAN destination "
+                "cannot be a source (its copies would be copied again)",
             )
             continue
         if destination in destined:
@@ -164,7 +187,15 @@ def resolve_monitor(
             )
             continue
         destined[destination] = number
-        out.append(MonitorSpec(number, tuple(sources), Direction(session.direction), destination))
+        out.append(
+            MonitorSpec(
+                number,
+                tuple(sources),
+                Direction(session.direction),
+                destination,
+                tuple(session.vlans),
+            )
+        )
     for name, number in sourced.items():
         if name in destined:
             error(

@@ -204,7 +204,15 @@ def _start_monitor_sessions(net: Network, switch: Switch, spec: NodeSpec) -> Non
         sources = [switch.port(p) for p in m.sources]
         destination = switch.port(m.destination)
         switch.add_monitor_session(
-            MonitorSession(net.sim, m.number, sources, m.direction, destination)
+            MonitorSession(
+                net.sim,
+                m.number,
+                sources,
+                m.direction,
+                destination,
+                frozenset(m.vlans),
+                switch.frame_vlan,
+            )
         )
 
 

@@ -146,3 +146,50 @@ traffic:
     source, dest = ports.loc[("sw", "1")], ports.loc[("sw", "4")]
     assert source["tx_frames"] > 5 and source["rx_frames"] > 5
     assert dest["tx_frames"] == source["tx_frames"] + source["rx_frames"]
+
+
+def test_a_source_vlan_copies_that_vlans_frames_from_access_ports_and_trunks():
+    """VSPAN (``source vlan 10 rx``): frames of VLAN 10 received on its access port and
+    on the trunk are copied; VLAN 20's frames, on the same trunk, are not."""
+    res = netsim.run(
+        netsim.loads(
+            """
+name: vspan
+duration: 5ms
+topology:
+  nodes:
+    a: {kind: host}
+    b: {kind: host}
+    c: {kind: host}
+    d: {kind: host}
+    sniffer: {kind: host}
+    sw1:
+      kind: switch
+      ports: 24
+      interfaces: {1: {vlan: 10}, 2: {vlan: 20}, 3: {mode: trunk}}
+      monitor: [{source_vlan: 10, direction: rx, destination: "24"}]
+    sw2:
+      kind: switch
+      ports: 4
+      interfaces: {1: {mode: trunk}, 2: {vlan: 10}, 3: {vlan: 20}}
+  links:
+    - endpoints: [a, "sw1:1"]
+    - endpoints: [c, "sw1:2"]
+    - endpoints: ["sw1:3", "sw2:1"]
+    - endpoints: ["sw2:2", b]
+    - endpoints: ["sw2:3", d]
+    - endpoints: [sniffer, "sw1:24"]
+traffic:
+  - {kind: frames, name: a-b, from: a, to: b, size: 300, count: 7, interval: 100us}
+  - {kind: frames, name: b-a, from: b, to: a, size: 300, count: 5, interval: 100us}
+  - {kind: frames, name: c-d, from: c, to: d, size: 300, count: 11, interval: 100us}
+  - {kind: frames, name: d-c, from: d, to: c, size: 300, count: 13, interval: 100us}
+"""
+        )
+    )
+    assert (res.frames["outcome"] == "delivered").all()
+    session = res.extra["span"].iloc[0]
+    assert session["sources"] == "vlan 10"
+    assert session["rx_copies"] == 7 + 5 and session["tx_copies"] == 0
+    dest = res.ports.set_index(["device", "port"]).loc[("sw1", "24")]
+    assert dest["tx_frames"] == 12

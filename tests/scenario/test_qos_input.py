@@ -128,6 +128,30 @@ CASES = [
         "Fa0/2 is already a source of monitor session 1",
     ),
     (
+        "a destination inside the source VLAN",
+        (
+            "source: [Fa0/1, Fa0/2], direction: both",
+            "source_vlan: 1, direction: both",
+        ),
+        "topology.nodes.sw1.monitor[0].destination",
+        15,
+        "Fa0/24 is a source of this session too (it is in VLAN 1)",
+    ),
+    (
+        "a source VLAN no port is in",
+        ("source: [Fa0/1, Fa0/2], direction: both", "source_vlan: 30, direction: both"),
+        "topology.nodes.sw1.monitor[0].source_vlan",
+        15,
+        "no port is in VLAN 30",
+    ),
+    (
+        "both source interfaces and a source VLAN",
+        ("direction: both", "source_vlan: 1, direction: both"),
+        "topology.nodes.sw1.monitor[0]",
+        15,
+        "one of the two",
+    ),
+    (
         "a DSCP that does not exist",
         ("dscp: EF}", "dscp: AF51}"),
         "traffic[0].dscp",
