@@ -65,6 +65,8 @@ class QueueSettings:
             raise ValueError("a queue limit is a share of the buffer: above 0, at most 100 %")
         if self.expedite is not None and not 0 <= self.expedite < len(self.weights):
             raise ValueError(f"no queue {self.expedite + 1} to expedite")
+        if self.expedite is not None and len(self.weights) < 2:
+            raise ValueError("an expedite queue needs at least one other queue to share")
 
 
 @dataclass
@@ -115,7 +117,9 @@ class EgressQueues:
         self.port = port
         self.settings = settings
         self.select = select
-        smallest = min(settings.weights)
+        # Quanta in proportion to the weights, the smallest one frame of the largest size,
+        # so every visit to a backlogged queue sends at least one frame.
+        smallest = min(w for i, w in enumerate(settings.weights) if i != settings.expedite)
         buffer = port.buffer_bytes
         self.queues = [
             _Queue(int(limit * buffer), -(-weight * MAX_WIRE_BYTES // smallest))
