@@ -218,6 +218,18 @@ class HostNode(HostSettings):
     sends with this VLAN and accepts only frames tagged with it, so it can sit on a
     trunk port (a server on a trunk, as ``ip link add link eth0 name eth0.10 type vlan
     id 10`` makes one)."""
+    cos: Cos | None = None
+    """The 802.1p priority the sub-interface writes in every tag it sends (Linux's
+    ``egress-qos-map``); needs ``vlan``, since only a tag carries a CoS."""
+
+    @model_validator(mode="after")
+    def _cos_needs_a_tag(self) -> HostNode:
+        if self.cos is not None and self.vlan is None:
+            raise ValueError(
+                "a CoS travels only in an 802.1Q tag: give the host a vlan (a sub-interface), "
+                "or mark IP traffic with dscp"
+            )
+        return self
 
 
 class SwitchNode(SwitchSettings):

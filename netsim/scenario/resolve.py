@@ -166,6 +166,7 @@ def resolve(
                 delayed_ack=_first(node.delayed_ack, defaults.host.delayed_ack, True),
                 tcp_window=_first(node.tcp_window, defaults.host.tcp_window, 65535),
                 vlan=node.vlan,
+                cos=node.cos or 0,
             )
         elif isinstance(node, m.HubNode):
             topo.nodes[name] = NodeSpec(

@@ -66,7 +66,7 @@ def build(
         device: Device
         if spec.kind == "host":
             assert spec.mac is not None
-            device = Host(sim, name, spec.mac, spec.buffer_bytes, spec.vlan)
+            device = Host(sim, name, spec.mac, spec.buffer_bytes, spec.vlan, spec.cos)
         elif spec.kind == "hub":
             device = Hub(name, spec.ports, spec.repeater_delay)
         elif spec.kind == "coax":

@@ -68,6 +68,8 @@ class NodeSpec:
     """The configured ports of a switch or bridge, by name; the others are defaults."""
     vlan: int | None = None
     """A host whose ``eth0`` is a VLAN sub-interface: the VLAN it tags its frames with."""
+    cos: int = 0
+    """The priority such a host writes in its tags (802.1p)."""
     qos: QueueMaps | None = None
     """``mls qos``: the switch's CoS/DSCP-to-queue maps; None: one FIFO per port."""
     monitor: tuple[MonitorSpec, ...] = ()

@@ -268,3 +268,34 @@ def test_a_switch_without_qos_has_no_queues_table():
     assert "interfaces" not in text
     res = netsim.run(netsim.loads(text))
     assert "queues" not in res.extra
+
+
+def test_a_host_sub_interface_marks_cos_and_a_trusting_switch_queues_by_it():
+    """A server on a trunk (``vlan: 10``, ``cos: 5``, as Linux's egress-qos-map) writes
+    priority 5 in its tags. The switch trusts CoS on that port: the replies get DSCP 40
+    from the CoS-to-DSCP map and leave for the client in queue 1."""
+    res = netsim.run(
+        netsim.loads(
+            """
+name: host-cos
+duration: 100ms
+topology:
+  nodes:
+    pc: {kind: host}
+    server: {kind: host, vlan: 10, cos: 5}
+    sw:
+      kind: switch
+      ports: 2
+      interfaces: {1: {vlan: 10}, 2: {mode: trunk, trust: cos}}
+  links:
+    - endpoints: [pc, "sw:1"]
+    - endpoints: ["sw:2", server]
+traffic:
+  - {kind: ping, from: pc, to: server, count: 3, interval: 10ms}
+"""
+        )
+    )
+    assert (res.ping["outcome"] == "reply").all()
+    q = res.extra["queues"].set_index(["port", "queue"])["tx_frames"]
+    assert q[("1", 1)] == 4  # three echo replies and the ARP reply, all CoS 5
+    assert q[("1", 2)] == 0

@@ -166,6 +166,13 @@ CASES = [
         "less than or equal to 63",
     ),
     (
+        "a host CoS without a tag to carry it",
+        ("    h2: {kind: host}", "    h2: {kind: host, cos: 5}"),
+        "topology.nodes.h2",
+        16,
+        "a CoS travels only in an 802.1Q tag",
+    ),
+    (
         "qos off with QoS keys on an interface",
         ("      qos:\n        cos_map: {1: [5]}\n", "      qos: false\n"),
         "topology.nodes.sw1.qos",
