@@ -4,7 +4,9 @@ On a full-duplex port the egress queue is pure arithmetic: a frame accepted at t
 starts when the transmitter is free (``max(t, tx_free)``), its last bit leaves ``W*8/R``
 later, and the transmitter rests for the 12-byte inter-frame gap. No process polls the
 queue; the buffer is the set of accepted frames whose last bit has not left yet. On a
-half-duplex port the :class:`~netsim.phy.csma.CsmaCdStation` owns the queue instead.
+half-duplex port the :class:`~netsim.phy.csma.CsmaCdStation` owns the queue instead, and
+on a port with QoS its :class:`~netsim.phy.queues.EgressQueues`. A port that is a SPAN
+source tells its session (:class:`SpanTap`) what it sends and receives.
 """
 
 from __future__ import annotations
