@@ -149,11 +149,18 @@ class Frame:
         """This frame with an 802.1Q tag for ``vlan``: 4 bytes longer if it had no tag."""
         grow = 0 if self.vlan is not None else VLAN_TAG_BYTES
         cut = self.truncated_to
-        return dataclasses.replace(
-            self,
-            vlan=vlan,
-            size=self.size + grow,
-            truncated_to=None if cut is None else cut + grow,
+        # The constructor, not dataclasses.replace: this runs on every frame onto a trunk.
+        return Frame(
+            self.frame_id,
+            self.dst,
+            self.src,
+            self.size + grow,
+            self.ethertype,
+            self.payload,
+            vlan,
+            self.corrupted,
+            None if cut is None else cut + grow,
+            self.pcp,
         )
 
     def untagged(self) -> Frame:
@@ -161,11 +168,17 @@ class Frame:
         if self.vlan is None:
             return self
         cut = self.truncated_to
-        return dataclasses.replace(
-            self,
-            vlan=None,
-            size=max(MIN_FRAME_BYTES, self.size - VLAN_TAG_BYTES),
-            truncated_to=None if cut is None else max(0, cut - VLAN_TAG_BYTES),
+        return Frame(
+            self.frame_id,
+            self.dst,
+            self.src,
+            max(MIN_FRAME_BYTES, self.size - VLAN_TAG_BYTES),
+            self.ethertype,
+            self.payload,
+            None,
+            self.corrupted,
+            None if cut is None else max(0, cut - VLAN_TAG_BYTES),
+            self.pcp,
         )
 
     def payload_bytes(self) -> bytes:

@@ -282,6 +282,9 @@ def _component_key(component: set[object]) -> str:
     return min(str(v) for v in component)
 
 
+_BRIDGES = ("switch", "bridge")
+"""Node kinds that classify frames into VLANs; hosts take or refuse them, the rest repeat."""
+
 Vertex = tuple[str, str, int | None]
 """A step of a broadcast's walk: ``("in", device, VLAN or tag)`` while a device handles it,
 ``("rx", host, None)`` once a host's interface has taken it."""
@@ -309,15 +312,15 @@ def _set_broadcast_audiences(net: Network) -> None:
         spec = topo.nodes[node]
         if spec.kind == "host":
             return ("rx", node, None) if tag == spec.vlan else None
-        if spec.kind == "hub":
-            return ("in", node, tag)
+        if spec.kind not in _BRIDGES:
+            return ("in", node, tag)  # a hub or coax segment repeats every tag
         vlan = spec.interface(port).vlan.classify(tag)
         return None if vlan is None else ("in", node, vlan)
 
     def leave(node: str, port: str, inside: int | None) -> tuple[bool, int | None]:
         """Does a frame of ``inside`` leave ``node:port``, and with which tag?"""
         spec = topo.nodes[node]
-        if spec.kind in ("host", "hub"):
+        if spec.kind not in _BRIDGES:
             return True, inside  # a host sends its tag, a hub repeats what came
         cfg = spec.interface(port).vlan
         if inside is None or not cfg.carries(inside):
