@@ -5,9 +5,11 @@ h1 -> sw1 -> sw2 -> sw3 -> sw4 -> h2 at 1 Gb/s, 100,000 frames of 512 bytes at 9
 A forward is one frame leaving one switch; the figure is forwards / wall seconds of the
 whole run (building, simulating and making the results tables). With ``--vlans`` the
 hosts sit on access ports of VLAN 10 and the switches are joined by trunks, so every
-frame is tagged and untagged on its way: the cost of the VLAN path.
+frame is tagged and untagged on its way: the cost of the VLAN path. With ``--qos`` every
+switch runs ``mls qos`` (four egress queues per port, the scheduler choosing each frame):
+the cost of the QoS path.
 
-    python benchmarks/fabric_chain.py [--frames N] [--switches N] [--vlans] [--profile]
+    python benchmarks/fabric_chain.py [--frames N] [--switches N] [--vlans] [--qos] [--profile]
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ import time
 import netsim
 
 
-def scenario_text(frames: int, switches: int, vlans: bool = False) -> str:
+def scenario_text(frames: int, switches: int, vlans: bool = False, qos: bool = False) -> str:
     names = [f"sw{i}" for i in range(1, switches + 1)]
     # Ports 1 and 2 face the chain (trunks), port 3 a host (VLAN 10), when --vlans.
     config = ", interfaces: {1-2: {mode: trunk, allowed: [10]}, 3: {vlan: 10}}" if vlans else ""
+    config += ", qos: true" if qos else ""
     nodes = "\n".join(f"    {n}: {{kind: switch, ports: 4{config}}}" for n in names)
     chain = ["h1", *names, "h2"]
     if vlans:
@@ -58,9 +61,10 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=100_000)
     parser.add_argument("--switches", type=int, default=4)
     parser.add_argument("--vlans", action="store_true", help="access VLAN 10, trunks between")
+    parser.add_argument("--qos", action="store_true", help="mls qos on every switch")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    scenario = netsim.loads(scenario_text(args.frames, args.switches, args.vlans))
+    scenario = netsim.loads(scenario_text(args.frames, args.switches, args.vlans, args.qos))
     profiler = cProfile.Profile() if args.profile else None
     started = time.perf_counter()
     if profiler:
@@ -72,6 +76,7 @@ def main() -> None:
     forwards = int(results.ports.loc[results.ports["kind"] == "switch", "tx_frames"].sum())
     delivered = int((results.frames["outcome"] == "delivered").sum())
     path = " (VLAN 10, trunks)" if args.vlans else ""
+    path += " (mls qos)" if args.qos else ""
     print(
         f"{args.switches} switches{path}, {args.frames:,} frames at 90% load: "
         f"{delivered:,} delivered"

@@ -34,8 +34,10 @@ from netsim.metrics.tables import (
     frames_table,
     hops_table,
     mac_events_table,
+    network_tables,
     ports_table,
 )
+from netsim.net.addressing import IPv4Address
 from netsim.phy.link import Link
 from netsim.phy.port import Port
 from netsim.scenario import model as m
@@ -97,6 +99,7 @@ def run(
         "frames": summarize_frames(frames),
     }
     extra = app_tables(sim.trace)
+    extra.update(network_tables(net))
     for table_name, table in extra.items():
         summary[table_name] = summarize_table(table_name, table)
     return Results(
@@ -184,6 +187,7 @@ def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
                 start=t.start,
                 timeout=t.timeout,
                 identifier=i + 1,
+                dscp=t.dscp or 0,
             )
             continue
         if isinstance(t, m.LoadTraffic):
@@ -202,6 +206,9 @@ def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
             )
             continue
         if isinstance(t, m.ImapTraffic):
+            if t.dscp is not None:
+                for marker in (t.server, *t.clients):
+                    net.stacks[marker].mark(t.port, t.dscp)
             for k, client in enumerate(t.clients):
                 ImapClient(
                     sim,
@@ -219,6 +226,9 @@ def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
                 )
             continue
         if isinstance(t, m.TcpTraffic):
+            if t.dscp is not None:
+                for marker in (t.from_, t.to):
+                    net.stacks[marker].mark(ports[i][1], t.dscp)
             request = t.request if isinstance(t.request, list) else [t.request or 0]
             TcpTraffic(
                 sim,
@@ -257,7 +267,16 @@ def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
             rate=t.rate,
             poisson=t.pattern == "poisson",
             vlan=t.vlan,
+            cos=t.cos,
+            dscp=t.dscp,
+            addresses=_frame_addresses(net, t.from_, t.to) if t.dscp is not None else None,
         )
+
+
+def _frame_addresses(net: Network, src: str, dst: str) -> tuple[IPv4Address, IPv4Address]:
+    """The IPv4 source and destination a marked raw frame's header carries."""
+    to = net.stacks[dst].address if dst != "broadcast" else IPv4Address("255.255.255.255")
+    return net.stacks[src].address, to
 
 
 def _schedule_events(sim: Simulation, net: Network, scenario: LoadedScenario) -> None:

@@ -1259,12 +1259,266 @@ VLANS = [
 ]
 
 
+# --------------------------------------------------------------------------------------
+# 5. QoS queues and SPAN
+# --------------------------------------------------------------------------------------
+
+QOS_SPAN = [
+    md(
+        """
+        # QoS egress queues and SPAN port mirroring
+
+        A Catalyst with `mls qos` has four egress queues per port. Frames are sorted into
+        them by their marks, the **CoS** (802.1p priority in an 802.1Q tag) or the
+        **DSCP** (six bits of the IPv4 header), as far as the ingress port *trusts* them.
+        Queue 1 can be a **strict-priority** (expedite) queue; the others share the link
+        by **SRR** weights. A **SPAN** session copies the frames of some ports to another,
+        where an analyzer listens.
+
+        **Questions.** How long can a priority frame wait behind big best-effort frames?
+        Do SRR weights really split the link? What does a priority queue do for mail
+        across a saturated uplink (lab 8)? When does a SPAN port drop copies?
+        """
+    ),
+    code(SETUP),
+    md(
+        """
+        ## A strict-priority queue, behind saturating best-effort traffic
+
+        Two switches, two 100 Mb/s hops. One host floods 1518-byte frames; another sends
+        small IPv4 packets marked DSCP EF (46), which the default DSCP map puts in
+        queue 1; both switches trust DSCP (a CoS would not survive the first access
+        port, which sends frames untagged). We compare three configurations of both
+        switches: QoS off (one FIFO per port), queue 1 served by SRR with a small weight
+        (1 against 25 for the best-effort queue), and queue 1 as the expedite queue. A
+        priority frame that never waits would take 12.1 µs; the bound for the expedite
+        queue is one best-effort frame (1518 + 8 + 12 bytes: 123 µs) per hop.
+        """
+    ),
+    code(
+        """
+        CHAIN = '''
+        name: strict-priority
+        duration: 20ms
+        topology:
+          defaults: {{link: {{delay: 0s}}}}
+          nodes:
+            be: {{kind: host}}
+            pri: {{kind: host}}
+            dst: {{kind: host}}
+            sw1: {{kind: switch, ports: 4{qos}}}
+            sw2: {{kind: switch, ports: 4{qos}}}
+          links:
+            - {{endpoints: ["be", "sw1:1"], speed: 1G}}
+            - {{endpoints: ["pri", "sw1:2"], speed: 1G}}
+            - {{endpoints: ["sw1:3", "sw2:1"], speed: 100M}}
+            - {{endpoints: ["sw2:2", "dst"], speed: 100M}}
+        traffic:
+          - {{kind: frames, name: learn-be, from: dst, to: be, count: 1}}
+          - {{kind: frames, name: learn-pri, from: dst, to: pri, count: 1}}
+          - {{kind: frames, name: best-effort, from: be, to: dst, size: 1518, rate: 100%,
+             pattern: poisson, start: 10us}}
+          - {{kind: frames, name: priority, from: pri, to: dst, size: 64, dscp: EF,
+             interval: 137us, pattern: poisson, start: 1ms}}
+        '''
+        CONFIGS = {
+            "FIFO (no QoS)": "",
+            "SRR, queue 1 weight 1 of 76":
+                ", interfaces: {1-3: {trust: dscp, srr_share: [1, 25, 25, 25]}}",
+            "expedite queue 1": ", interfaces: {1-3: {trust: dscp, priority_queue: true}}",
+        }
+        IDEAL = 72 * 8 / 1e9 + 2 * 72 * 8 / 100e6
+        BOUND = 2 * (1518 + 8 + 12) * 8 / 100e6
+        waits = {}
+        for label, qos in CONFIGS.items():
+            frames = netsim.run(netsim.loads(CHAIN.format(qos=qos))).frames
+            prio = frames[(frames["traffic"] == "priority") & (frames["outcome"] == "delivered")]
+            waits[label] = (prio["latency"] - IDEAL) * 1e6
+        fig, ax = plt.subplots(figsize=(9, 4))
+        for label, w in waits.items():
+            ax.hist(w, bins=np.logspace(1, 4.7, 75), alpha=0.6, label=label)
+        ax.axvline(BOUND * 1e6, color="k", ls="--", label="bound: one frame per hop")
+        ax.set_xscale("log")
+        ax.set_xlabel("wait of a priority frame (µs)")
+        ax.set_ylabel("frames")
+        ax.legend()
+        plt.show()
+        pd.DataFrame({k: v.describe() for k, v in waits.items()}).T[["count", "mean", "max"]]
+        """
+    ),
+    md(
+        """
+        **What to look for.** In a FIFO the priority frames queue behind the whole
+        backlog: milliseconds. With SRR, queue 1 waits for its turn in the round: up to
+        25 best-effort frames per hop with these weights (with equal weights it would be
+        one, as for the expedite queue while only one other queue is busy). The
+        expedite queue never lets a
+        priority frame wait for more than the frame already on the wire: every wait is
+        left of the dashed line, and some are close to it.
+
+        ## SRR shared weights
+
+        Four hosts each offer twice a 100 Mb/s port's rate, marked CoS 5, 0, 2 and 4:
+        queues 1 to 4. What share of the port does each queue get, for a few weights?
+        """
+    ),
+    code(
+        """
+        SRR = '''
+        name: srr
+        duration: 60ms
+        topology:
+          defaults: {{link: {{delay: 0s, speed: 200M}}}}
+          nodes:
+            dst: {{kind: host}}
+            h5: {{kind: host}}
+            h0: {{kind: host}}
+            h2: {{kind: host}}
+            h4: {{kind: host}}
+            sw:
+              kind: switch
+              ports: 8
+              interfaces: {{1-4: {{trust: cos}}, "8": {{srr_share: {weights}}}}}
+          links:
+            - {{endpoints: ["h5", "sw:1"]}}
+            - {{endpoints: ["h0", "sw:2"]}}
+            - {{endpoints: ["h2", "sw:3"]}}
+            - {{endpoints: ["h4", "sw:4"]}}
+            - {{endpoints: ["sw:8", "dst"], speed: 100M}}
+        traffic:
+          - {{kind: frames, name: learn, from: dst, to: h0, count: 1}}
+          - {{kind: frames, name: q1, from: h5, to: dst, size: 1518, cos: 5, rate: 100%}}
+          - {{kind: frames, name: q2, from: h0, to: dst, size: 1518, cos: 0, rate: 100%}}
+          - {{kind: frames, name: q3, from: h2, to: dst, size: 1518, cos: 2, rate: 100%}}
+          - {{kind: frames, name: q4, from: h4, to: dst, size: 1518, cos: 4, rate: 100%}}
+        '''
+        rows = []
+        for weights in ([1, 1, 1, 1], [1, 2, 3, 4], [1, 1, 1, 5], [10, 1, 1, 1]):
+            frames = netsim.run(netsim.loads(SRR.format(weights=weights))).frames
+            ok = frames[(frames["outcome"] == "delivered") & (frames["t_last_bit_in"] > 0.005)
+                        & (frames["t_last_bit_in"] < 0.060)]
+            octets = ok[ok["traffic"].str.startswith("q")].groupby("traffic")["size"].sum()
+            for q, w in zip(["q1", "q2", "q3", "q4"], weights, strict=True):
+                rows.append({"weights": str(weights), "queue": q,
+                             "share": octets[q] / octets.sum(), "weight share": w / sum(weights)})
+        shares = pd.DataFrame(rows)
+        shares.pivot(index="weights", columns="queue", values="share").plot.bar(
+            stacked=True, figsize=(8, 4), ylabel="share of the port", rot=0)
+        plt.show()
+        shares.assign(error=shares["share"] / shares["weight share"] - 1).round(3)
+        """
+    ),
+    md(
+        """
+        ## Lab 8: a priority queue for mail
+
+        `scenarios/labs/08-qos.yaml`: four PCs read mail across a 100 Mb/s uplink that
+        background traffic fills. The mail is marked AF21; the core trusts the server's
+        DSCP, maps AF21 to queue 1 and makes queue 1 of the uplink the expedite queue.
+        """
+    ),
+    code(
+        """
+        LAB = ROOT / "scenarios" / "labs" / "08-qos.yaml"
+        RUNS = {
+            "unloaded": ["traffic[0].start=100s"],
+            "expedite queue": [],
+            "SRR only": ["topology.nodes.core.interfaces.Gi0/1.priority_queue=false"],
+            "untrusted": ["topology.nodes.core.interfaces.Gi0/2.trust=none"],
+        }
+        medians, queues = {}, {}
+        for label, sets in RUNS.items():
+            res = netsim.run(netsim.load(LAB, sets=sets))
+            medians[label] = res.imap.groupby("command")["latency"].median() * 1e3
+            q = res.extra["queues"]
+            queues[label] = q[(q["device"] == "core") & (q["port"] == "Gi0/1")].set_index("queue")
+        medians = pd.DataFrame(medians)
+        medians.plot.barh(figsize=(9, 5), logx=True, xlabel="median latency (ms)")
+        plt.show()
+        medians.round(3)
+        """
+    ),
+    code(
+        """
+        pd.concat({k: v[["enqueued", "dropped", "max_depth_bytes"]] for k, v in queues.items()})
+        """
+    ),
+    md(
+        """
+        **What to look for.** With the expedite queue every command but CONNECT stays close
+        to the unloaded network; CONNECT waits for ARP, which is not IP, has no DSCP, and
+        queues with the background. Untrusted, the marks are reset to 0 and mail waits in
+        the full queue 2 with the background: milliseconds, and drops.
+
+        ## SPAN: when the analyzer's port cannot keep up
+
+        A 2960 mirrors Fa0/1 and Fa0/2 (both directions) to Fa0/24. The sources carry
+        four streams at the same rate; the destination must send all of them.
+        """
+    ),
+    code(
+        """
+        SPAN = '''
+        name: span
+        duration: 50ms
+        topology:
+          defaults: {{link: {{speed: 100M, delay: 0s}}}}
+          nodes:
+            a: {{kind: host}}
+            b: {{kind: host}}
+            c: {{kind: host}}
+            sniffer: {{kind: host}}
+            sw:
+              kind: switch
+              model: WS-C2960-24TT-L
+              buffer: 64KB
+              monitor: [{{source: [Fa0/1, Fa0/2], direction: both, destination: Fa0/24}}]
+          links:
+            - endpoints: ["a", "sw:Fa0/1"]
+            - endpoints: ["b", "sw:Fa0/2"]
+            - endpoints: ["c", "sw:Fa0/3"]
+            - endpoints: ["sniffer", "sw:Fa0/24"]
+        traffic:
+          - {{kind: frames, from: a, to: b, size: 1000, rate: {rate}, pattern: poisson}}
+          - {{kind: frames, from: b, to: c, size: 1000, rate: {rate}, pattern: poisson}}
+          - {{kind: frames, from: c, to: a, size: 1000, rate: {rate}, pattern: poisson}}
+        '''
+        rows = []
+        for pct in (10, 20, 25, 30, 40, 60, 80):
+            res = netsim.run(netsim.loads(SPAN.format(rate=f"{pct}%")))
+            session = res.extra["span"].iloc[0]
+            copies = session["rx_copies"] + session["tx_copies"]
+            rows.append({"rate per stream": pct, "offered to Fa0/24": 4 * pct,
+                         "copies": copies, "dropped": session["dropped"],
+                         "dropped share": session["dropped"] / copies,
+                         "1 - 100/offered": max(0.0, 1 - 100 / (4 * pct))})
+        span = pd.DataFrame(rows)
+        span.plot(x="offered to Fa0/24", y=["dropped share", "1 - 100/offered"], marker="o",
+                  figsize=(7, 3.5), xlabel="load offered to the SPAN port (% of its rate)")
+        plt.show()
+        span
+        """
+    ),
+    md(
+        """
+        **What to look for.** Below 100 % of the destination's rate nothing is lost: the
+        64 KB buffer of this example absorbs the random bursts. At exactly 100 % there is
+        no slack, and bursts overflow it. Past it, the share of copies dropped follows
+        1 - 100/offered: the port sends at its rate
+        and the rest is tail-dropped. An analyzer on an oversubscribed SPAN port does not
+        see all the traffic, while the originals all arrive.
+        """
+    ),
+]
+
+
 NOTEBOOKS = {
     "switching_modes.ipynb": SWITCHING_MODES,
     "hub_vs_switch.ipynb": HUB_VS_SWITCH,
     "mac_learning.ipynb": MAC_LEARNING,
     "campus_mail.ipynb": CAMPUS_MAIL,
     "vlans.ipynb": VLANS,
+    "qos_span.ipynb": QOS_SPAN,
 }
 """File name -> cells of every notebook this script writes."""
 

@@ -40,6 +40,7 @@ class Pinger:
         start: float,
         timeout: float,
         identifier: int,
+        dscp: int = 0,
     ) -> None:
         self.sim = sim
         self.name = name
@@ -51,6 +52,7 @@ class Pinger:
         self.size = size
         self.timeout = timeout
         self.identifier = identifier % SEQUENCE_SPACE
+        self.dscp = dscp
         self.start = start
         self._sent: dict[int, tuple[int, float]] = {}
         """Wire sequence number -> (request number, time sent) of the latest request."""
@@ -73,6 +75,7 @@ class Pinger:
             IpProtocol.ICMP,
             echo.to_bytes(),
             identification=self.stack.next_identification(),
+            tos=self.dscp << 2,
         )
         self._sent[seq] = (number, now)
         self.stack.send_packet(packet, "icmp")

@@ -9,6 +9,7 @@ Upper layers (raw frame generators, ARP and IPv4) register a handler per EtherTy
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from netsim.engine.sim import Simulation
@@ -31,6 +32,7 @@ class Host:
         mac: MacAddress,
         buffer_bytes: int,
         vlan: int | None = None,
+        cos: int = 0,
     ) -> None:
         self.sim = sim
         self.name = name
@@ -40,6 +42,8 @@ class Host:
         self.ports = [self.port]
         self.vlan = vlan
         """The VLAN of the sub-interface ``eth0.<vlan>``; None: plain untagged ``eth0``."""
+        self.cos = cos
+        """The 802.1p priority the sub-interface writes in its tags."""
         self.broadcast_audience = 0
         """How many other hosts a broadcast from here should reach (set when built)."""
         self.tagged_audiences: dict[int | None, int] = {}
@@ -61,6 +65,8 @@ class Host:
         trace = sim.trace
         if self.vlan is not None and frame.vlan is None:
             frame = frame.tagged(self.vlan)  # the sub-interface adds its tag
+            if self.cos:
+                frame = dataclasses.replace(frame, pcp=self.cos)  # and its priority
         trace.frame_sent(frame.frame_id, self.name, dst_name, frame.size, now, traffic)
         if frame.is_group:
             trace.expected_receivers[frame.frame_id] = (

@@ -28,6 +28,8 @@ from netsim.l2.frame import (
     is_link_local,
 )
 from netsim.l2.mac_table import MacEvent, MacTable
+from netsim.l2.qos import SwitchQos
+from netsim.l2.span import MonitorSession
 from netsim.l2.switching import SwitchingMode
 from netsim.l2.vlan import PortVlan, VlanMap, frame_for_egress
 from netsim.phy.port import WHOLE_FRAME, Port
@@ -89,6 +91,12 @@ class Switch:
         self._member: dict[Port, int] = (
             {p: stack.member_of(p.name) for p in self.ports} if stack is not None else {}
         )
+        self.qos: SwitchQos | None = None
+        """``mls qos``: trust and egress queues (:meth:`enable_qos`); None is one FIFO."""
+        self.monitor_sessions: list[MonitorSession] = []
+        self._switching_ports = self.ports
+        """Ports that take part in forwarding: all but SPAN destinations."""
+        self._span_destinations: frozenset[Port] = frozenset()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.mode}>"
@@ -99,6 +107,23 @@ class Switch:
             if p.name == name:
                 return p
         raise KeyError(f"{self.name} has no port {name!r}")
+
+    def enable_qos(self, qos: SwitchQos) -> None:
+        """Classify frames at ingress by the ports' trust from now on (``mls qos``).
+
+        The egress queues are the ports' own (:attr:`Port.queues`), set up by the builder.
+        """
+        self.qos = qos
+
+    def add_monitor_session(self, session: MonitorSession) -> None:
+        """Run a SPAN session: its destination port leaves normal forwarding."""
+        self.monitor_sessions.append(session)
+        self._span_destinations = frozenset(s.destination for s in self.monitor_sessions)
+        self._switching_ports = [p for p in self.ports if p not in self._span_destinations]
+
+    def frame_vlan(self, port: Port, frame: Frame) -> int | None:
+        """The VLAN ``frame`` belongs to on ``port`` (its tag, or the port's untagged VLAN)."""
+        return self.vlans.config[port].classify(frame.vlan)
 
     def _mac_event(
         self, time: float, event: MacEvent, mac: MacAddress, port: Port, vlan: int
@@ -146,6 +171,10 @@ class Switch:
             return
         if frame.is_group and is_link_local(frame.dst):
             return  # 802.1D reserved address: for this bridge only, never forwarded
+        if self.monitor_sessions and ingress in self._span_destinations:
+            return  # a SPAN destination: what arrives on it is not switched
+        if self.qos is not None:
+            frame = self.qos.classify(ingress, frame)
         table = self.table
         table.learn(frame.src, ingress, now)
         dst = frame.dst
@@ -156,7 +185,9 @@ class Switch:
             if MacEvent.FLOOD in self._recorded:
                 self.sim.trace.mac_event(now, self.name, MacEvent.FLOOD, dst, ingress.name)
             targets = [
-                p for p in self.ports if p is not ingress and p.link is not None and p.link.up
+                p
+                for p in self._switching_ports
+                if p is not ingress and p.link is not None and p.link.up
             ]
             if not targets:
                 # Nowhere to flood: every other port is down or unplugged.
@@ -190,6 +221,10 @@ class Switch:
             return
         if frame.is_group and is_link_local(frame.dst):
             return
+        if self.monitor_sessions and ingress in self._span_destinations:
+            return  # a SPAN destination: what arrives on it is not switched
+        if self.qos is not None:
+            frame = self.qos.classify(ingress, frame)
         vlans = self.vlans
         vlan = vlans.config[ingress].classify(frame.vlan)
         if vlan is None:
@@ -207,10 +242,11 @@ class Switch:
         if egress is None:
             if MacEvent.FLOOD in self._recorded:
                 self.sim.trace.mac_event(now, self.name, MacEvent.FLOOD, dst, ingress.name, vlan)
+            span = self._span_destinations
             targets = [
                 p
                 for p in vlans.members(vlan)
-                if p is not ingress and p.link is not None and p.link.up
+                if p is not ingress and p.link is not None and p.link.up and p not in span
             ]
             if not targets:
                 self.sim.trace.frame_dropped(frame.frame_id, self.name, "no-egress", now, hops)

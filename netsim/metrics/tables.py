@@ -7,12 +7,14 @@ touches pandas.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
 from netsim.engine.trace import Trace
 from netsim.l2.frame import mac_to_str
+from netsim.l2.switch import Switch
 from netsim.topology.build import Network
 
 FRAME_COLUMNS = [
@@ -126,3 +128,78 @@ def hops_table(trace: Trace) -> pd.DataFrame:
     one port and reached the next (the rows of a ladder diagram), in time order."""
     rows = sorted(trace.hops, key=lambda h: (h[0], h[3], h[1]))
     return pd.DataFrame.from_records(rows, columns=HOP_COLUMNS)
+
+
+NetworkTable = Callable[[Network], pd.DataFrame]
+"""Builds one results table from the devices' state at the end of a run."""
+NETWORK_TABLES: dict[str, NetworkTable] = {}
+"""Tables read from the network at the end of a run, by file name (``queues`` ->
+queues.csv). A feature adds its table with :func:`register_table`."""
+
+
+def register_table(name: str) -> Callable[[NetworkTable], NetworkTable]:
+    """Register a function that builds the table ``name`` from the network."""
+
+    def add(build: NetworkTable) -> NetworkTable:
+        NETWORK_TABLES[name] = build
+        return build
+
+    return add
+
+
+def network_tables(net: Network) -> dict[str, pd.DataFrame]:
+    """Every registered network table that has rows (a run without QoS has no queues.csv)."""
+    tables = {name: build(net) for name, build in sorted(NETWORK_TABLES.items())}
+    return {name: table for name, table in tables.items() if not table.empty}
+
+
+QUEUE_COLUMNS = [
+    "device",
+    "port",
+    "queue",
+    "expedite",
+    "weight",
+    "limit_bytes",
+    "enqueued",
+    "dropped",
+    "tx_frames",
+    "tx_octets",
+    "max_depth_bytes",
+    "max_depth_frames",
+]
+
+
+@register_table("queues")
+def queues_table(net: Network) -> pd.DataFrame:
+    """One row per egress queue of every port with QoS: its settings and counters."""
+    rows: list[dict[str, Any]] = []
+    for name, device in net.devices.items():
+        for port in device.ports:
+            if port.queues is not None:
+                for row in port.queues.rows():
+                    rows.append({"device": name, "port": port.name, **row})
+    return pd.DataFrame(rows, columns=QUEUE_COLUMNS)
+
+
+SPAN_COLUMNS = [
+    "device",
+    "session",
+    "sources",
+    "direction",
+    "destination",
+    "rx_copies",
+    "tx_copies",
+    "dropped",
+]
+
+
+@register_table("span")
+def span_table(net: Network) -> pd.DataFrame:
+    """One row per SPAN monitor session: copies made and copies the destination dropped."""
+    rows = [
+        session.row(name)
+        for name, device in net.devices.items()
+        if isinstance(device, Switch)
+        for session in device.monitor_sessions
+    ]
+    return pd.DataFrame(rows, columns=SPAN_COLUMNS)

@@ -15,6 +15,7 @@ with a single session.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -91,6 +92,8 @@ class IpStack:
         self._deadlines: dict[TcpConnection, float] = {}
         """Each connection's next timer, TIME-WAIT aside (see :meth:`_note_deadline`)."""
         self._echo_handlers: dict[int, EchoHandler] = {}
+        self._dscp_by_port: dict[int, int] = {}
+        """TCP port -> the DSCP this host marks that port's segments with (see :meth:`mark`)."""
         self._names = host_names or {}
         self._ident = 0
         self._timer_at: float | None = None
@@ -130,6 +133,14 @@ class IpStack:
         else:
             self._transmit(mac, packet, traffic)
         return True
+
+    def mark(self, tcp_port: int, dscp: int) -> None:
+        """Mark every TCP segment to or from ``tcp_port`` with ``dscp`` (RFC 2474).
+
+        What a host QoS policy by application port does (Windows' policy-based QoS,
+        Linux's ``iptables -j DSCP``): the mail client and server both mark port 143.
+        """
+        self._dscp_by_port[tcp_port] = dscp
 
     def next_identification(self) -> int:
         """The IPv4 identification field of the next packet (a per-host counter)."""
@@ -196,6 +207,7 @@ class IpStack:
                 IpProtocol.ICMP,
                 message.reply().to_bytes(),
                 identification=self.next_identification(),
+                tos=packet.tos,  # as Linux does: the reply keeps the request's DSCP
             )
             self.send_packet(reply, "icmp")
         else:
@@ -225,8 +237,15 @@ class IpStack:
             src, dst = conn.local.ip, conn.remote.ip
             outgoing = [OutgoingSegment(src, dst, s) for s in conn.segments_to_send(now)]
             touched = [conn]
+        marking = self._dscp_by_port
         for out in outgoing:
-            self.send_packet(out.to_packet(identification=self.next_identification()), "tcp")
+            packet = out.to_packet(identification=self.next_identification())
+            if marking:
+                seg = out.segment
+                dscp = marking.get(seg.dst_port, marking.get(seg.src_port))
+                if dscp is not None:
+                    packet = dataclasses.replace(packet, tos=dscp << 2)
+            self.send_packet(packet, "tcp")
         for listener in list(self.listeners.values()):
             listener._wake()
         sockets = self.sockets

@@ -163,6 +163,8 @@ class CsmaCdStation:
                     self.port.count_tx(frame)
                     if self.port.captured is not None:
                         self.port.captured.append((tx.start, frame))
+                    if self.port.span is not None:  # SPAN copies what got through
+                        self.port.span.sent(self.port, frame, hops, tx.start)
                     break
                 attempts += 1
                 counters = self.port.counters

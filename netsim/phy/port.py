@@ -4,7 +4,9 @@ On a full-duplex port the egress queue is pure arithmetic: a frame accepted at t
 starts when the transmitter is free (``max(t, tx_free)``), its last bit leaves ``W*8/R``
 later, and the transmitter rests for the 12-byte inter-frame gap. No process polls the
 queue; the buffer is the set of accepted frames whose last bit has not left yet. On a
-half-duplex port the :class:`~netsim.phy.csma.CsmaCdStation` owns the queue instead.
+half-duplex port the :class:`~netsim.phy.csma.CsmaCdStation` owns the queue instead, and
+on a port with QoS its :class:`~netsim.phy.queues.EgressQueues`. A port that is a SPAN
+source tells its session (:class:`SpanTap`) what it sends and receives.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from netsim.phy.csma import CsmaCdStation
     from netsim.phy.link import Link
+    from netsim.phy.queues import EgressQueues
 
 
 class Duplex(StrEnum):
@@ -62,6 +65,18 @@ class PortOwner(Protocol):
 
     def receive(self, port: Port, frame: Any, hops: int, t_first: float, t_last: float) -> None:
         """Handle a frame whose first bit arrived at ``t_first`` and last bit at ``t_last``."""
+        ...
+
+
+class SpanTap(Protocol):
+    """A SPAN monitor session watching a source port (see :mod:`netsim.l2.span`)."""
+
+    def received(self, port: Port, frame: WireFrame, hops: int, t_last: float) -> None:
+        """``port`` received ``frame``, whose last bit arrived at ``t_last``."""
+        ...
+
+    def sent(self, port: Port, frame: WireFrame, hops: int, t_start: float) -> None:
+        """``port`` sends ``frame``, whose first bit leaves at ``t_start``."""
         ...
 
 
@@ -115,6 +130,10 @@ class Port:
         self.captured: list[tuple[float, WireFrame]] | None = None
         """When capturing: every frame sent (at its first bit) and received (at its last)."""
         self.counters = PortCounters()
+        self.queues: EgressQueues | None = None
+        """QoS egress queues (:mod:`netsim.phy.queues`); None keeps the single FIFO."""
+        self.span: SpanTap | None = None
+        """The SPAN session this port is a source of, if any."""
         self._tx_free = 0.0
         self._backlog: deque[tuple[float, int]] = deque()
         self._backlog_bytes = 0
@@ -131,6 +150,8 @@ class Port:
         """Bytes accepted for transmission whose last bit has not left by ``now``."""
         if self.station is not None:
             return self.station.queued_bytes
+        if self.queues is not None:
+            return self.queues.waiting_bytes
         backlog = self._backlog
         while backlog and backlog[0][0] <= now:
             self._backlog_bytes -= backlog.popleft()[1]
@@ -140,6 +161,8 @@ class Port:
         """Nothing queued and the transmitter (inter-frame gap included) free at ``now``."""
         if self.station is not None:
             return self.station.is_idle
+        if self.queues is not None:
+            return self.queues.is_idle
         return self._tx_free <= now
 
     def transmit(self, frame: WireFrame, hops: int, now: float) -> bool:
@@ -152,11 +175,15 @@ class Port:
             return False
         if self.station is not None:
             return self.station.enqueue(frame, hops)
+        if self.queues is not None:
+            return self.queues.enqueue(frame, hops, now)
         start = self._occupy(frame, now)
         if start is None:
             return False
         if self.captured is not None:
             self.captured.append((start, frame))
+        if self.span is not None:
+            self.span.sent(self, frame, hops, start)
         link.carry(self, frame, hops, start)
         return True
 
@@ -172,13 +199,30 @@ class Port:
             return False
         if self.station is not None:
             return self.station.enqueue(frame, 0)
-        if self._occupy(frame, now) is None:
+        if self.queues is not None:
+            return self.queues.enqueue(frame, 0, now, consumed=True)
+        start = self._occupy(frame, now)
+        if start is None:
             return False
-        peer = link.peer(self).counters
-        peer.rx_frames += 1
-        peer.rx_octets += frame.length
-        peer.rx_multicast += 1
+        if self.span is not None:
+            self.span.sent(self, frame, 0, start)
+        self.count_consumed_at_peer(frame, start)
         return True
+
+    def count_consumed_at_peer(self, frame: WireFrame, start: float) -> None:
+        """Count a background-load frame, sent at ``start``, at the far end (which
+        consumes it unseen, but may mirror it)."""
+        link = self.link
+        if link is None:
+            return
+        peer = link.peer(self)
+        c = peer.counters
+        c.rx_frames += 1
+        c.rx_octets += frame.length
+        c.rx_multicast += 1
+        if peer.span is not None:
+            t_last = start + link.delay_s + frame.wire_bytes * 8.0 / link.rate_bps
+            peer.span.received(peer, frame, 0, t_last)
 
     def _occupy(self, frame: WireFrame, now: float) -> float | None:
         """Take buffer and transmitter time for ``frame``: its first bit's time, or None."""
@@ -227,4 +271,6 @@ class Port:
             c.rx_unicast += 1
         if self.captured is not None:
             self.captured.append((t_last, frame))
+        if self.span is not None:
+            self.span.received(self, frame, hops, t_last)
         self.owner.receive(self, frame, hops, t_first, t_last)

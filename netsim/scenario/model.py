@@ -25,6 +25,7 @@ from netsim.l2.mac_table import MacEvent
 from netsim.l2.switching import SwitchingMode
 from netsim.l2.vlan import MAX_VLAN, MIN_VLAN
 from netsim.phy.media import MEDIA
+from netsim.scenario.qos import Cos, Dscp, InterfaceQos, MonitorSession, SwitchQos
 from netsim.scenario.units import (
     parse_bytes,
     parse_frame_rate,
@@ -156,7 +157,7 @@ class SwitchSettings(Strict):
     """Frames per second the forwarding engine handles (per stack member), like 6.5Mpps."""
 
 
-class Interface(Strict):
+class Interface(InterfaceQos):
     """One interface's configuration, as under ``interface Gi0/1`` in IOS.
 
     An access port (the default) is in one ``vlan`` (1 unless given) and sends untagged;
@@ -164,6 +165,8 @@ class Interface(Strict):
     (1 unless given) untagged. Whether the settings fit together (no access VLAN on a
     trunk, the native VLAN among the allowed) is checked with the node's ports, in
     :mod:`netsim.scenario.interfaces`, so each mistake points at its own key.
+    The QoS keys (``trust``, ``priority_queue``, ``srr_share``, ``queue_limits``) come
+    from :class:`~netsim.scenario.qos.InterfaceQos`.
     """
 
     mode: Literal["access", "trunk"] | None = None
@@ -228,6 +231,18 @@ class HostNode(HostSettings):
     sends with this VLAN and accepts only frames tagged with it, so it can sit on a
     trunk port (a server on a trunk, as ``ip link add link eth0 name eth0.10 type vlan
     id 10`` makes one)."""
+    cos: Cos | None = None
+    """The 802.1p priority the sub-interface writes in every tag it sends (Linux's
+    ``egress-qos-map``); needs ``vlan``, since only a tag carries a CoS."""
+
+    @model_validator(mode="after")
+    def _cos_needs_a_tag(self) -> HostNode:
+        if self.cos is not None and self.vlan is None:
+            raise ValueError(
+                "a CoS travels only in an 802.1Q tag: give the host a vlan (a sub-interface), "
+                "or mark IP traffic with dscp"
+            )
+        return self
 
 
 class SwitchNode(SwitchSettings):
@@ -244,6 +259,11 @@ class SwitchNode(SwitchSettings):
     interfaces: Interfaces = {}
     """Per-interface configuration by name or range: ``{Gi0/1: {mode: trunk},
     Fa0/1-12: {vlan: 10}}``. Unnamed interfaces are access ports in VLAN 1."""
+    qos: SwitchQos | None = None
+    """``mls qos``: four egress queues per port, trust, CoS/DSCP-to-queue maps (``true``
+    for the Catalyst defaults). Off by default: one FIFO per port."""
+    monitor: list[MonitorSession] = []
+    """SPAN sessions: ``[{source: [Gi0/1], direction: both, destination: Gi0/24}]``."""
 
     @model_validator(mode="after")
     def _model_or_ports(self) -> SwitchNode:
@@ -351,6 +371,10 @@ class FramesTraffic(Strict):
     vlan: VlanId | None = None
     """Tag every frame with this VLAN, whatever the sending host's own interface (a raw
     socket writing its own 802.1Q header); the port it enters must carry the VLAN."""
+    cos: Cos | None = None
+    """802.1p priority in the frames' tag; without ``vlan`` they are priority-tagged (VID 0)."""
+    dscp: Dscp | None = None
+    """Make the frames IPv4 packets (protocol 253, RFC 3692) with this DSCP."""
 
     @model_validator(mode="after")
     def _pacing(self) -> FramesTraffic:
@@ -363,12 +387,13 @@ class FramesTraffic(Strict):
         if self.interval == 0.0:
             raise ValueError("interval must be positive")
         sizes = self.size if isinstance(self.size, list) else [self.size]
-        limit = 1522 if self.vlan is not None else 1518
+        tagged = self.vlan is not None or self.cos is not None
+        limit = 1522 if tagged else 1518
         for s in sizes:
             if s > limit:
                 raise ValueError(
                     f"frame size {s} is over {limit} bytes, the largest "
-                    + ("tagged" if self.vlan is not None else "untagged")
+                    + ("tagged" if tagged else "untagged")
                     + " Ethernet frame"
                 )
         if not sizes:
@@ -389,6 +414,8 @@ class PingTraffic(Strict):
     """ICMP data bytes, as ``ping -s``: 56 makes an 84-byte IP packet."""
     start: Time = 0.0
     timeout: Time = 1.0
+    dscp: Dscp | None = None
+    """Mark the echo requests' IPv4 headers with this DSCP (``ping -Q``)."""
 
 
 class TcpTraffic(Strict):
@@ -406,6 +433,8 @@ class TcpTraffic(Strict):
     response: Size | None = None
     count: Annotated[int, Field(ge=1)] = 1
     interval: Time = 0.0
+    dscp: Dscp | None = None
+    """Both hosts mark this connection's packets with this DSCP (by its server port)."""
 
     @model_validator(mode="after")
     def _one_shape(self) -> TcpTraffic:
@@ -471,6 +500,9 @@ class ImapTraffic(Strict):
     idle: Time = 1.0
     """How long the ``idle`` workload stays in IDLE."""
     mailbox: ImapMailbox = ImapMailbox()
+    dscp: Dscp | None = None
+    """Clients and server mark IMAP packets (to and from the server's port) with this
+    DSCP, as a host QoS policy by port does; ``AF21`` is RFC 4594's low-latency data."""
 
     @model_validator(mode="after")
     def _known_workloads(self) -> ImapTraffic:

@@ -15,12 +15,15 @@ from typing import Any
 import networkx as nx
 
 from netsim.l2.frame import host_mac, mac_to_str, parse_mac
+from netsim.l2.qos import QueueMaps
+from netsim.l2.span import MonitorSpec
 from netsim.l2.switching import SwitchingMode
 from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
 from netsim.phy.media import AUI_MAX_M, AUI_NS_PER_M, MEDIA, SIGNAL_SPEED_M_PER_S
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
 from netsim.scenario.interfaces import resolve_interfaces
+from netsim.scenario.qos_resolve import resolve_switch_qos
 from netsim.scenario.source import SourceMap, YamlPath
 from netsim.topology import rules
 from netsim.topology.catalog import MODELS
@@ -163,6 +166,7 @@ def resolve(
                 delayed_ack=_first(node.delayed_ack, defaults.host.delayed_ack, True),
                 tcp_window=_first(node.tcp_window, defaults.host.tcp_window, 65535),
                 vlan=node.vlan,
+                cos=node.cos or 0,
             )
         elif isinstance(node, m.HubNode):
             topo.nodes[name] = NodeSpec(
@@ -196,6 +200,15 @@ def resolve(
             )
             model = MODELS.get(node.model or "") if isinstance(node, m.SwitchNode) else None
             members = (node.members or 1) if isinstance(node, m.SwitchNode) else 1
+            qos_maps: QueueMaps | None = None
+            monitor: tuple[MonitorSpec, ...] = ()
+            if isinstance(node, m.SwitchNode):
+                default_qos = (model or MODELS["generic-switch"]).port_qos
+                qos_maps, interfaces, monitor = resolve_switch_qos(
+                    node, ports_of[name], interfaces, default_qos, path, ctx.error
+                )
+            elif any(i.has_qos() for i in node.interfaces.values()):
+                ctx.error((*path, "interfaces"), "QoS queues and trust are switch features")
             topo.nodes[name] = NodeSpec(
                 name,
                 node.kind,
@@ -228,6 +241,8 @@ def resolve(
                 stack_members=members,
                 port_speeds=tuple(model.port_speeds(members).items()) if model else (),
                 interfaces=interfaces,
+                qos=qos_maps,
+                monitor=monitor,
             )
 
     _assign_addresses(ctx, spec, topo)

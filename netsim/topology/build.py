@@ -12,6 +12,8 @@ from netsim.engine.sim import Simulation
 from netsim.l2.host import Host
 from netsim.l2.hub import CoaxBus, Hub
 from netsim.l2.mac_table import DEFAULT_VLAN, MacEvent
+from netsim.l2.qos import PortQos, SwitchQos
+from netsim.l2.span import MonitorSession
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Bridge, StackRing, Switch
 from netsim.net.addressing import IpConfig, IPv4Address, IPv4Interface
 from netsim.net.stack import IpStack
@@ -20,8 +22,9 @@ from netsim.phy.csma import CollisionDomain, CsmaCdStation, Path
 from netsim.phy.link import Link
 from netsim.phy.media import MEDIA, repeater_delay
 from netsim.phy.port import Duplex, Port
-from netsim.topology.catalog import STACKWISE_RING_BPS
-from netsim.topology.topology import LinkSpec, Topology
+from netsim.phy.queues import EgressQueues
+from netsim.topology.catalog import MODELS, STACKWISE_RING_BPS
+from netsim.topology.topology import LinkSpec, NodeSpec, Topology
 
 Device = Host | Switch | Hub | CoaxBus
 
@@ -63,7 +66,7 @@ def build(
         device: Device
         if spec.kind == "host":
             assert spec.mac is not None
-            device = Host(sim, name, spec.mac, spec.buffer_bytes, spec.vlan)
+            device = Host(sim, name, spec.mac, spec.buffer_bytes, spec.vlan, spec.cos)
         elif spec.kind == "hub":
             device = Hub(name, spec.ports, spec.repeater_delay)
         elif spec.kind == "coax":
@@ -119,6 +122,10 @@ def build(
         if spec_link.duplex_b is not None:
             b.duplex = Duplex(spec_link.duplex_b)  # a duplex mismatch
     _build_collision_domains(net)
+    for name, device in net.devices.items():
+        if isinstance(device, Switch):
+            _configure_qos(net, device, topology.nodes[name])
+            _start_monitor_sessions(net, device, topology.nodes[name])
     _set_broadcast_audiences(net)
     _build_ip_stacks(net)
     return net
@@ -239,6 +246,38 @@ def _signal_path(net: Network, g: nx.Graph, route: list[object], rate: float) ->
     return Path(delay, len(worst), 1.0 - clean)
 
 
+def _configure_qos(net: Network, switch: Switch, spec: NodeSpec) -> None:
+    """``mls qos``: egress queues on every port, trust on each, the switch's maps."""
+    if spec.qos is None:
+        return  # one FIFO per port, exactly as an unmanaged switch
+    model = MODELS.get(spec.model or "generic-switch", MODELS["generic-switch"])
+    settings: dict[Port, PortQos] = {
+        port: spec.interface(port.name).qos or model.port_qos for port in switch.ports
+    }
+    qos = SwitchQos(spec.qos, {port: s.trust for port, s in settings.items()})
+    for port, s in settings.items():
+        port.queues = EgressQueues(net.sim, port, s.queue_settings(), qos.queue_of)
+    switch.enable_qos(qos)
+
+
+def _start_monitor_sessions(net: Network, switch: Switch, spec: NodeSpec) -> None:
+    """SPAN: each session taps its source ports and owns its destination port."""
+    for m in spec.monitor:
+        sources = [switch.port(p) for p in m.sources]
+        destination = switch.port(m.destination)
+        switch.add_monitor_session(
+            MonitorSession(
+                net.sim,
+                m.number,
+                sources,
+                m.direction,
+                destination,
+                frozenset(m.vlans),
+                switch.frame_vlan,
+            )
+        )
+
+
 def _component_key(component: set[object]) -> str:
     return min(str(v) for v in component)
 
@@ -257,7 +296,8 @@ def _set_broadcast_audiences(net: Network) -> None:
     With VLANs, "can reach" follows the frame: from the sender's tag, through each
     switch port's classification and each egress port's tagging, to the hosts whose
     interface takes it. The walk is directed (an access port takes a frame tagged with
-    its own VLAN but sends untagged); hubs repeat whatever tag comes.
+    its own VLAN but sends untagged); hubs repeat whatever tag comes. A SPAN destination
+    port forwards nothing but copies, so it reaches nobody.
     """
     topo = net.topology
     tags: set[int | None] = {None, DEFAULT_VLAN}
@@ -287,8 +327,11 @@ def _set_broadcast_audiences(net: Network) -> None:
             return False, None
         return True, inside if cfg.tags(inside) else None
 
+    monitors = {(n, m.destination) for n, spec in topo.nodes.items() for m in spec.monitor}
     g = nx.DiGraph()
     for link in topo.links:
+        if link.a in monitors or link.b in monitors:
+            continue
         for here, there in ((link.a, link.b), (link.b, link.a)):
             for inside in tags:
                 goes, tag = leave(*here, inside)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netsim.l2.qos import PortQos
 from netsim.l2.switching import SwitchingMode
 
 WIRE_SPEED_PPS_1G = 1e9 / (84 * 8)
@@ -59,6 +60,9 @@ class DeviceModel:
     """More than 1 for StackWise switches."""
     sources: dict[str, str] = field(default_factory=dict)
     """Where each figure comes from."""
+    port_qos: PortQos = field(default_factory=PortQos)
+    """With ``mls qos``: every port's trust, expedite queue, SRR weights and queue limits
+    until the scenario configures them."""
 
     def port_names(self, members: int = 1) -> list[str]:
         """Every interface of the device (of every stack member)."""
@@ -83,6 +87,19 @@ STACKWISE_RING_BPS = 16e9
 """Each of StackWise's two counter-rotating rings runs at 16 Gb/s (32 Gb/s together)."""
 
 _CATALYST_MODE = "store-and-forward only (Catalyst 3750 and 2960 configuration guides)"
+_CATALYST_QOS = (
+    "off until mls qos. Then 4 egress queues per port; CoS 0,1 -> queue 2, 2,3 -> 3, "
+    "4,6,7 -> 4, 5 -> 1; DSCP 0-15 -> 2, 16-31 -> 3, 32-39 and 48-63 -> 4, 40-47 -> 1 "
+    "(Catalyst 2960 Software Configuration Guide, Configuring QoS, 'Mapping DSCP or CoS "
+    "Values to an Egress Queue', http://www.manualowl.com/m/Cisco/WS-C2960-24TC-S/Manual/"
+    "290395?page=565); SRR shared weights 25 25 25 25, buffers 25 % per queue, ports "
+    "untrusted, expedite queue off (same guide, 'Configuring SRR Shared Weights on Egress "
+    "Queues', 'Configuring the Egress Expedite Queue', https://manualsdump.com/en/manuals/"
+    "cisco_systems-2960model/120963/548). Not modelled: SRR shaped mode (default shaped "
+    "weights 25 0 0 0 rate-limit queue 1 to 1/25 of the link when the expedite queue is "
+    "off), WTD thresholds 1 and 2 and the common buffer pool: each queue tail-drops at "
+    "its own limit"
+)
 
 MODELS: dict[str, DeviceModel] = {
     m.name: m
@@ -105,6 +122,7 @@ MODELS: dict[str, DeviceModel] = {
                 "ASIC and up to ~1.2 MB for one port; netsim gives each port 1.2 MB",
                 "stack": "StackWise: two counter-rotating 16 Gb/s rings, up to 9 members",
                 "mode": _CATALYST_MODE,
+                "qos": _CATALYST_QOS + " (the 3750 guide gives the same defaults)",
             },
         ),
         DeviceModel(
@@ -125,6 +143,7 @@ MODELS: dict[str, DeviceModel] = {
                 "buffer": "uncertain: 4 egress queues per port over reserved and common "
                 "pools, no public size; netsim assumes 384 KB per port",
                 "mode": _CATALYST_MODE,
+                "qos": _CATALYST_QOS,
             },
         ),
         DeviceModel(
@@ -144,6 +163,7 @@ MODELS: dict[str, DeviceModel] = {
                 "MAC table": "8,000 addresses (data sheet)",
                 "buffer": "uncertain, as for the 24-port model: 384 KB per port",
                 "mode": _CATALYST_MODE,
+                "qos": _CATALYST_QOS,
             },
         ),
         DeviceModel(
@@ -160,6 +180,7 @@ MODELS: dict[str, DeviceModel] = {
                 "MAC table": "8,000 addresses (data sheet)",
                 "buffer": "uncertain: 384 KB per port assumed",
                 "mode": _CATALYST_MODE,
+                "qos": _CATALYST_QOS,
             },
         ),
         DeviceModel(
@@ -170,7 +191,10 @@ MODELS: dict[str, DeviceModel] = {
             mac_table_size=None,
             buffer_bytes=512_000,
             forwarding_rate_pps=None,
-            sources={"all": "netsim defaults: any speed, unlimited table and forwarding"},
+            sources={
+                "all": "netsim defaults: any speed, unlimited table and forwarding",
+                "qos": "with qos on, the Catalyst defaults (see a WS-C2960 model)",
+            },
         ),
         DeviceModel(
             name="generic-hub",

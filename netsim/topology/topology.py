@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from netsim.l2.qos import PortQos, QueueMaps
+from netsim.l2.span import MonitorSpec
 from netsim.l2.switching import SwitchingMode
 from netsim.l2.vlan import ACCESS_VLAN_1, PortVlan
 
@@ -20,6 +22,8 @@ class InterfaceSpec:
     """One port's configuration beyond its cable: its VLANs (more settings can join)."""
 
     vlan: PortVlan = ACCESS_VLAN_1
+    qos: PortQos | None = None
+    """Trust and egress queues, when the interface sets any (else the model's defaults)."""
 
 
 DEFAULT_INTERFACE = InterfaceSpec()
@@ -64,6 +68,12 @@ class NodeSpec:
     """The configured ports of a switch or bridge, by name; the others are defaults."""
     vlan: int | None = None
     """A host whose ``eth0`` is a VLAN sub-interface: the VLAN it tags its frames with."""
+    cos: int = 0
+    """The priority such a host writes in its tags (802.1p)."""
+    qos: QueueMaps | None = None
+    """``mls qos``: the switch's CoS/DSCP-to-queue maps; None: one FIFO per port."""
+    monitor: tuple[MonitorSpec, ...] = ()
+    """SPAN sessions on this switch."""
 
     def interface(self, port: str) -> InterfaceSpec:
         """The configuration of ``port`` (the default one if nobody configured it)."""

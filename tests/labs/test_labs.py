@@ -231,6 +231,54 @@ def test_lab_vlans():
     assert rx_frames(pruned, "pc3") == 0
 
 
+def _imap_medians(res: netsim.Results) -> pd.Series:
+    """The median latency of each IMAP command (s)."""
+    return res.imap.groupby("command")["latency"].median()
+
+
+def _uplink_queues(res: netsim.Results) -> pd.DataFrame:
+    """queues.csv rows of the core's uplink to the floor, by queue number."""
+    q = res.extra["queues"]
+    return q[(q["device"] == "core") & (q["port"] == "Gi0/1")].set_index("queue")
+
+
+def test_lab_qos():
+    """Every claim of lab 8's handout, from four runs: priority queue (as given), SRR
+    only, untrusted, and the unloaded network."""
+    pq = run("08-qos")
+    srr = run("08-qos", "topology.nodes.core.interfaces.Gi0/1.priority_queue=false")
+    untrusted = run("08-qos", "topology.nodes.core.interfaces.Gi0/2.trust=none")
+    idle = run("08-qos", "traffic[0].start=100s")
+    for res in (pq, srr, untrusted, idle):
+        assert (res.imap["status"] == "OK").all()
+
+    def typical(res: netsim.Results) -> float:
+        imap = res.imap
+        return float(imap.loc[imap["command"] != "CONNECT", "latency"].median())
+
+    # The priority queue: 0.14 ms against 0.07 ms unloaded; each command within 0.2 ms.
+    assert typical(pq) == pytest.approx(0.14e-3, abs=0.02e-3)
+    assert typical(idle) == pytest.approx(0.07e-3, abs=0.02e-3)
+    medians, unloaded = _imap_medians(pq), _imap_medians(idle)
+    for command in medians.index.drop("CONNECT"):
+        assert medians[command] - unloaded[command] < 0.2e-3, command
+    queues = _uplink_queues(pq)
+    assert queues.loc[1, "dropped"] == 0 and queues.loc[1, "enqueued"] > 0
+    assert queues.loc[2, "max_depth_bytes"] == 96000 and queues.loc[2, "dropped"] > 0
+    # CONNECT waits for ARP, which is not IP, has no DSCP, and queues with the load.
+    assert medians["CONNECT"] > 2e-3 and unloaded["CONNECT"] < 0.2e-3
+    # SRR only: medians barely move, the slowest command takes about twice as long.
+    assert typical(srr) == pytest.approx(typical(pq), abs=0.05e-3)
+    assert srr.imap["latency"].max() > 1.7 * pq.imap["latency"].max()
+    assert pq.imap["latency"].max() == pytest.approx(6.5e-3, rel=0.05)
+    assert _uplink_queues(srr).loc[1, "dropped"] == 0
+    # Untrusted: mail in queue 2 with the load, 40 times slower, a retransmission timeout.
+    assert _uplink_queues(untrusted).loc[1, "enqueued"] == 0
+    assert typical(untrusted) == pytest.approx(5.7e-3, rel=0.1)
+    assert typical(untrusted) > 35 * typical(pq)
+    assert untrusted.imap["latency"].max() > 0.2
+
+
 def test_lab_five_four_three():
     """The warnings name the path pc-a to pc-c (7 segments, 6 repeaters; 1001 bit times
     by Model 2), and the run bears them out: pc-a and pc-c have late collisions and lose
