@@ -77,8 +77,10 @@ class Link:
         wire = frame.wire_bytes
         t_first = start + self.delay_s
         t_last = t_first + wire * byte_time
-        if frame.frame_id in self.sim.trace.followed:
-            self.sim.trace.hops.append(
+        trace = self.sim.trace
+        if frame.frame_id in trace.followed:
+            trace.carried.setdefault(frame.frame_id, frame)
+            trace.hops.append(
                 (
                     frame.frame_id,
                     sender.label,
@@ -90,6 +92,8 @@ class Link:
                     frame.length,
                 )
             )
+            if trace.on_hop is not None:
+                trace.on_hop(t_last, sender, receiver)
         needed = receiver.owner.bytes_needed(receiver, frame)
         t_decide = t_last if needed >= wire else t_first + needed * byte_time
         self.sim.call_at(t_decide, receiver.deliver, frame, hops + 1, t_first, t_last)
