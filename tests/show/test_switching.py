@@ -1,0 +1,185 @@
+"""IOS ``show`` commands over a run: the layout of a Catalyst's output, and its content.
+
+The column headers and their order are those of real Catalyst 2960/3750 output as Cisco's
+documentation and captured sessions print it (quoted below). The content is checked
+against what the lesson scenarios make happen: ``learning-aging`` learns h1 at 6 us, h2
+at 1 ms, ages both out 3 ms after they were last seen, then sees h2 again on another port.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import netsim
+from netsim.cli import main
+from netsim.show import ShowError
+
+ROOT = Path(__file__).resolve().parents[2]
+LEARNING = ROOT / "scenarios" / "learning-aging.yaml"
+
+# Real IOS output (Catalyst 2960, "show mac address-table dynamic"):
+#           Mac Address Table
+# -------------------------------------------
+#
+# Vlan    Mac Address       Type        Ports
+# ----    -----------       --------    -----
+#    1    0050.7966.6800    DYNAMIC     Gi0/1
+# Total Mac Addresses for this criterion: 4
+IOS_MAC_HEADER = ["Vlan", "Mac Address", "Type", "Ports"]
+# "show interfaces status" (Catalyst 3850 / 2960 sessions):
+# Port      Name               Status       Vlan       Duplex  Speed Type
+# Gi1/0/2   pi4                connected    trunk      a-full a-1000 10/100/1000BaseTX
+IOS_STATUS_HEADER = "Port      Name               Status       Vlan       Duplex  Speed Type"
+# "show interfaces counters": an input block, a blank line, an output block.
+IOS_COUNTERS_IN = ["Port", "InOctets", "InUcastPkts", "InMcastPkts", "InBcastPkts"]
+IOS_COUNTERS_OUT = ["Port", "OutOctets", "OutUcastPkts", "OutMcastPkts", "OutBcastPkts"]
+
+
+@pytest.fixture(scope="module")
+def learning() -> netsim.Results:
+    return netsim.run(netsim.load(LEARNING), snapshots=[0.0005, 0.002, 0.0045, 0.009])
+
+
+def mac_rows(text: str) -> list[tuple[int, str, str, str]]:
+    """(vlan, address, type, port) of each entry of ``show mac address-table`` output."""
+    lines = text.splitlines()
+    start = lines.index("----    -----------       --------    -----") + 1
+    rows = []
+    for line in lines[start:]:
+        if line.startswith("Total Mac Addresses"):
+            break
+        vlan, mac, kind, port = line.split()
+        rows.append((int(vlan), mac, kind, port))
+    return rows
+
+
+def test_mac_address_table_has_the_ios_layout(learning):
+    """Title, rule, blank line, headers in IOS's columns, dashes under each, total."""
+    text = learning.show("sw1", "mac address-table", at=0.002)
+    lines = text.splitlines()
+    assert lines[0] == "          Mac Address Table"
+    assert lines[1] == "-" * 43
+    assert lines[2] == ""
+    header = lines[3]
+    assert [header[0:4], header[8:19], header[26:30], header[38:43]] == IOS_MAC_HEADER
+    assert lines[4] == "----    -----------       --------    -----"
+    assert lines[5] == "   1    0200.0000.0001    DYNAMIC     1"
+    assert lines[-1] == "Total Mac Addresses for this criterion: 2"
+
+
+def test_mac_address_table_follows_learning_and_aging(learning):
+    """Before h2 speaks only h1 is known; both after; none once aged; h2 on port 4 later."""
+    assert mac_rows(learning.show("sw1", "mac address-table", at=0.0005)) == [
+        (1, "0200.0000.0001", "DYNAMIC", "1")
+    ]
+    assert [r[1:] for r in mac_rows(learning.show("sw1", "mac addr", at=0.002))] == [
+        ("0200.0000.0001", "DYNAMIC", "1"),
+        ("0200.0000.0002", "DYNAMIC", "2"),
+    ]
+    assert mac_rows(learning.show("sw1", "mac address-table", at=0.0045)) == [
+        (1, "0200.0000.0001", "DYNAMIC", "1")
+    ]
+    assert ("0200.0000.0002", "4") in {
+        (mac, port) for _, mac, _, port in mac_rows(learning.show("sw1", "sh mac add", at=0.009))
+    }
+
+
+def test_snapshot_and_replay_give_the_same_table(learning):
+    """At a snapshot the switch's own table is shown; elsewhere mac_events are replayed.
+    A run without snapshots must print the same tables."""
+    plain = netsim.run(netsim.load(LEARNING))
+    for t in (0.0005, 0.002, 0.0045, 0.009):
+        assert plain.show("sw1", "mac address-table", at=t) == learning.show(
+            "sw1", "mac address-table", at=t
+        )
+
+
+def test_mac_address_table_filters(learning):
+    """``interface``, ``address``, ``vlan`` and ``dynamic`` narrow the table as on IOS."""
+    only_port_2 = mac_rows(learning.show("sw1", "mac address-table interface 2", at=0.002))
+    assert only_port_2 == [(1, "0200.0000.0002", "DYNAMIC", "2")]
+    by_address = learning.show("sw1", "mac address-table address 02:00:00:00:00:01", at=0.002)
+    assert [r[1] for r in mac_rows(by_address)] == ["0200.0000.0001"]
+    assert mac_rows(learning.show("sw1", "mac address-table vlan 7", at=0.002)) == []
+    assert len(mac_rows(learning.show("sw1", "mac address-table dynamic", at=0.002))) == 2
+    with pytest.raises(ShowError, match="expected a VLAN number"):
+        learning.show("sw1", "mac address-table vlan x")
+
+
+def test_interfaces_status_has_the_ios_columns(learning):
+    """Header as IOS prints it; a cabled port is connected, at its speed and duplex."""
+    lines = learning.show("sw1", "interfaces status").splitlines()
+    assert lines[0] == IOS_STATUS_HEADER
+    port1 = lines[1]
+    assert port1.split() == ["1", "h1", "connected", "1", "full", "100", "10/100BaseTX"]
+    # Columns start where the header's do.
+    assert port1.index("connected") == lines[0].index("Status")
+    assert port1.index("10/100BaseTX") == lines[0].index("Type")
+
+
+def test_interfaces_counters_count_the_frames_a_port_saw(learning):
+    """At 0.5 ms only h1's first frame has crossed sw1: in on port 1, flooded out of the
+    others; 64 octets each. At the end the counters are ports.csv's."""
+    text = learning.show("sw1", "interfaces counters", at=0.0005)
+    blocks = text.split("\n\n")
+    inbound, outbound = blocks[0].splitlines(), blocks[1].splitlines()
+    assert inbound[0].split() == IOS_COUNTERS_IN
+    assert outbound[0].split() == IOS_COUNTERS_OUT
+    assert inbound[1].split() == ["1", "64", "1", "0", "0"]
+    assert outbound[1].split() == ["1", "0", "0", "0", "0"]
+    assert outbound[2].split() == ["2", "64", "1", "0", "0"]
+    end = learning.show("sw1", "interfaces counters").split("\n\n")[0].splitlines()
+    ports = learning.ports[learning.ports["device"] == "sw1"]
+    for line, (_, row) in zip(end[1:], ports.iterrows(), strict=True):
+        assert line.split() == [
+            str(row["port"]),
+            str(row["rx_octets"]),
+            str(row["rx_unicast"]),
+            str(row["rx_multicast"]),
+            str(row["rx_broadcast"]),
+        ]
+
+
+def test_counters_at_a_time_not_recorded_say_how_to_record_them():
+    results = netsim.run(netsim.load(LEARNING))
+    with pytest.raises(ShowError, match=r"snapshots=\[0.002\]"):
+        results.show("sw1", "interfaces counters", at=0.002)
+
+
+def test_bad_device_and_command_are_one_clear_error(learning):
+    with pytest.raises(ShowError, match="no device 'sw9'"):
+        learning.show("sw9", "mac address-table")
+    with pytest.raises(ShowError, match="unknown show command 'mac adress-table'"):
+        learning.show("sw1", "mac adress-table")
+    with pytest.raises(ShowError, match="h1 is a host, not a switch"):
+        learning.show("h1", "mac address-table")
+
+
+def test_cli_prints_the_table_at_a_time(capsys):
+    status = main(["show", str(LEARNING), "--at", "2ms", "sw1", "mac", "address-table"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert out.splitlines()[0] == "sw1#show mac address-table    ! at 0.002 s"
+    assert [r[1] for r in mac_rows(out)] == ["0200.0000.0001", "0200.0000.0002"]
+
+
+def test_cli_counters_at_a_time(capsys):
+    assert main(["show", str(LEARNING), "--at", "500us", "sw1", "int", "counters"]) == 0
+    assert "InUcastPkts" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--at", "2 parsecs", "sw1", "mac", "address-table"], "unknown time unit"),
+        (["sw9", "mac", "address-table"], "no device 'sw9'"),
+        (["sw1", "spanning-tree"], "unknown show command"),
+    ],
+)
+def test_cli_mistakes_are_one_line_and_status_2(argv, message, capsys):
+    assert main(["show", str(LEARNING), *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
