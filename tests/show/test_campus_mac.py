@@ -12,7 +12,6 @@ import random
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 import netsim
 
