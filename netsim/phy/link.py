@@ -92,8 +92,9 @@ class Link:
                     frame.length,
                 )
             )
-            if trace.on_hop is not None:
-                trace.on_hop(t_last, sender, receiver)
         needed = receiver.owner.bytes_needed(receiver, frame)
         t_decide = t_last if needed >= wire else t_first + needed * byte_time
         self.sim.call_at(t_decide, receiver.deliver, frame, hops + 1, t_first, t_last)
+        if trace.on_hop is not None and frame.frame_id in trace.followed:
+            # Scheduled after the delivery, so it sees the counters the frame changed.
+            trace.on_hop(t_last, sender, receiver)
