@@ -70,7 +70,8 @@ def display(results: Results, height: int = 760) -> Any:
     from IPython.display import HTML
 
     doc = html.escape(page(results), quote=True)
+    # Wrapped in a div: IPython warns about bare iframes, and a div keeps it full width.
     return HTML(  # type: ignore[no-untyped-call]
-        f'<iframe srcdoc="{doc}" style="width:100%;height:{height}px;border:1px solid #ddd" '
-        'sandbox="allow-scripts"></iframe>'
+        f'<div class="netsim-replay"><iframe srcdoc="{doc}" sandbox="allow-scripts" '
+        f'style="width:100%;height:{height}px;border:1px solid #ddd"></iframe></div>'
     )
