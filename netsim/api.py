@@ -296,7 +296,7 @@ def _set_aging(sim: Simulation, switch: Switch, aging: float) -> None:
 
 def _clear_table(sim: Simulation, switch: Switch) -> None:
     switch.table.age(sim.now)
-    switch.table.clear()
+    switch.table.clear(sim.now)
 
 
 MODES = ("store-and-forward", "cut-through", "fragment-free")

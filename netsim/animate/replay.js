@@ -52,18 +52,24 @@
 
   // ---------------------------------------------------------------- the drawing
   const top = $("topology");
-  top.setAttribute("width", D.size.width);
-  top.setAttribute("height", D.size.height);
   top.setAttribute("viewBox", `0 0 ${D.size.width} ${D.size.height}`);
+  function zoom(fit) {
+    // Fit: the whole network in the panel's width; otherwise one pixel per unit, scrolled.
+    top.setAttribute("width", fit ? "100%" : D.size.width);
+    if (fit) top.removeAttribute("height"); else top.setAttribute("height", D.size.height);
+  }
+  zoom(true);
+  $("fit").addEventListener("change", (ev) => zoom(ev.target.checked));
+  // Frames go under the device boxes: a frame slides into a switch and out again.
   const gLinks = svg("g"), gPorts = svg("g"), gNodes = svg("g"), gFrames = svg("g");
-  top.append(gLinks, gNodes, gPorts, gFrames);
+  top.append(gLinks, gFrames, gNodes, gPorts);
   const rowCount = {};
   for (const n of D.nodes) rowCount[n.y] = (rowCount[n.y] || 0) + 1;
 
   function portPoint(node, other) {
     const dx = other.x - node.x, dy = other.y - node.y;
     const len = Math.hypot(dx, dy) || 1;
-    const off = node.fabric ? 20 : 11;
+    const off = node.fabric ? 22 : 10;
     return [node.x + dx / len * off, node.y + dy / len * off];
   }
   for (const l of D.links) {
@@ -81,14 +87,16 @@
     const g = svg("g", { class: `node ${n.kind}`, "data-name": n.name, transform: `translate(${n.x},${n.y})` });
     const crowded = rowCount[n.y] > 24;
     if (n.fabric) {
-      const w = Math.max(54, n.name.length * 7.5 + 12);
-      g.append(svg("rect", { x: -w / 2, y: -13, width: w, height: 26, rx: 5 }));
-      const t = svg("text", { "text-anchor": "middle", y: 4, "font-size": 12 }); t.textContent = n.name; g.append(t);
-      if (n.model) { const m = svg("text", { "text-anchor": "middle", y: 26, "font-size": 9, fill: "#666" }); m.textContent = n.model; g.append(m); }
+      const w = Math.max(54, n.name.length * 7.5 + 12, n.model.length * 5.6 + 10);
+      const h = n.model ? 32 : 24;
+      g.append(svg("rect", { x: -w / 2, y: -h / 2, width: w, height: h, rx: 5 }));
+      const t = svg("text", { "text-anchor": "middle", y: n.model ? -1 : 4, "font-size": 12, "font-weight": 600 });
+      t.textContent = n.name; g.append(t);
+      if (n.model) { const m = svg("text", { "text-anchor": "middle", y: 11, "font-size": 9, fill: "#555" }); m.textContent = n.model; g.append(m); }
     } else {
-      g.append(svg("circle", { r: 7 }));
+      g.append(svg("circle", { r: crowded ? 5 : 7 }));
       const t = crowded
-        ? svg("text", { "font-size": 9, transform: "translate(3,12) rotate(60)" })
+        ? svg("text", { "font-size": 10, transform: "translate(2,10) rotate(60)" })
         : svg("text", { "text-anchor": "middle", y: 21, "font-size": 11 });
       t.textContent = n.name; g.append(t);
     }
@@ -299,7 +307,10 @@
       if (!later) current = state.selected;
     }
     for (const r of rows) r.classList.remove("current");
-    if (current !== null) rows[current].classList.add("current");
+    if (current !== null) {
+      rows[current].classList.add("current");
+      if (state.playing) rows[current].scrollIntoView({ block: "nearest" });
+    }
     drawFrames();
   }
   function step() {

@@ -22,8 +22,8 @@ from netsim.plots.topology import FABRIC_KINDS, tier_positions
 
 ROW_HEIGHT = 130.0
 """Pixels between two tiers of the drawing."""
-NODE_SPACING = 30.0
-"""Least pixels between two devices of one row."""
+NODE_SPACING = 16.0
+"""Pixels per device in the widest row (a campus row of 72 PCs fits a laptop screen)."""
 PROTOCOL_COLORS = {
     "ARP": "#E69F00",
     "IMAP": "#009E73",
@@ -149,7 +149,7 @@ def _layout(results: Results) -> tuple[list[dict[str, Any]], float, float]:
     for _x, y in pos.values():
         rows[y] = rows.get(y, 0) + 1
     widest = max(rows.values(), default=1)
-    width = max(900.0, NODE_SPACING * widest * 1.15)
+    width = max(900.0, NODE_SPACING * widest * 1.1)
     top = max(rows, default=0.0)
     margin = 60.0
     height = margin * 2 + top * ROW_HEIGHT + 40.0
@@ -162,7 +162,7 @@ def _layout(results: Results) -> tuple[list[dict[str, Any]], float, float]:
                 "kind": spec.kind,
                 "model": spec.model or "",
                 "fabric": spec.kind in FABRIC_KINDS,
-                "x": round(x * width, 1),
+                "x": round(margin + x * (width - 2 * margin), 1),
                 "y": round(margin + (top - y) * ROW_HEIGHT, 1),
                 "ports": list(spec.ports),
             }

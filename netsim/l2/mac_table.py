@@ -148,9 +148,14 @@ class MacTable(Generic[P]):
             if self.listener is not None:
                 self.listener(now, MacEvent.AGE_OUT, mac, port)
 
-    def clear(self) -> None:
-        """Forget every dynamic entry (``clear mac address-table dynamic``)."""
-        self._dynamic.clear()
+    def clear(self, now: float) -> None:
+        """Forget every dynamic entry (``clear mac address-table dynamic``), reporting each
+        as aged out at ``now``, so that the event log still tells what the table holds."""
+        for mac, (port, _) in list(self._dynamic.items()):
+            del self._dynamic[mac]
+            if self.listener is not None:
+                self.listener(now, MacEvent.AGE_OUT, mac, port)
+        self._check_at = float("inf")
 
     def entries(self) -> dict[MacAddress, P]:
         """A snapshot of all bindings, static and dynamic."""

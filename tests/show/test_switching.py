@@ -183,3 +183,38 @@ def test_cli_mistakes_are_one_line_and_status_2(argv, message, capsys):
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+CLEARED = """
+name: cleared
+duration: 10ms
+topology:
+  nodes:
+    h1: {kind: host}
+    h2: {kind: host}
+    sw1: {kind: switch, ports: 4}
+  links:
+    - endpoints: [h1, sw1]
+    - endpoints: [h2, sw1]
+traffic:
+  - {kind: frames, from: h1, to: h2, count: 1}
+  - {kind: frames, from: h2, to: h1, count: 1, start: 1ms}
+  - {kind: frames, from: h1, to: h2, count: 1, start: 5ms}
+events:
+  - {at: 3ms, action: clear-mac-table, device: sw1}
+"""
+
+
+def test_clear_mac_address_table_empties_the_table_and_the_log_says_so():
+    """``clear mac address-table dynamic`` at 3 ms: the table is empty until h1 speaks
+    again at 5 ms. The event log records the clearing, so a replay agrees."""
+    scenario = netsim.loads(CLEARED)
+    snapped = netsim.run(scenario, snapshots=[0.002, 0.004, 0.006])
+    plain = netsim.run(scenario)
+    assert len(mac_rows(snapped.show("sw1", "mac address-table", at=0.002))) == 2
+    assert mac_rows(snapped.show("sw1", "mac address-table", at=0.004)) == []
+    assert [r[1] for r in mac_rows(snapped.show("sw1", "mac address-table", at=0.006))] == [
+        "0200.0000.0001"
+    ]
+    for t in (0.002, 0.004, 0.006):
+        assert plain.show("sw1", "mac addr", at=t) == snapped.show("sw1", "mac addr", at=t)
