@@ -197,6 +197,7 @@
     const shown = atob(f.bytes).length;
     details.append(el("h3", {}, shown < f.length ? `Bytes (the first ${shown} of ${f.length}; FCS not shown)` : `Bytes (${f.length}; FCS not shown)`));
     details.append(el("pre", { class: "hex" }, hexdump(f.bytes)));
+    markSelected();
   }
   function hexdump(b64) {
     const raw = atob(b64);
