@@ -272,11 +272,18 @@ def _expand(args: argparse.Namespace) -> int:
     import yaml
 
     import netsim
+    from netsim.scenario.interfaces import vlan_summary
 
     scenario = netsim.load(args.scenario, sets=args.sets)
     print(
         yaml.safe_dump(scenario.data, sort_keys=False, default_flow_style=None, width=100), end=""
     )
+    summary = vlan_summary(scenario.topology)
+    if summary:
+        # Comments, so the output stays a scenario that netsim runs as it is.
+        print("# Interfaces, as resolved onto the ports (show vlan brief, show interfaces trunk):")
+        for line in summary:
+            print(f"#   {line}")
     return 0
 
 

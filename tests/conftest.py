@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Sequence
 
 import pytest
+from hypothesis import settings
 
 import netsim
 
@@ -65,3 +67,11 @@ def chain() -> Chain:
         return netsim.loads(chain_yaml(*args, **kwargs))  # type: ignore[arg-type]
 
     return make
+
+
+# Hypothesis runs derandomized (a fixed seed per test, no example database) so that the
+# suite gives the same verdict on every machine and every run; set
+# HYPOTHESIS_PROFILE=explore to search with fresh random examples while developing.
+settings.register_profile("netsim", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "netsim"))

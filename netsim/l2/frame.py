@@ -94,8 +94,11 @@ class Frame:
     ethertype: int = ETHERTYPE_LOCAL_EXPERIMENTAL
     payload: bytes | None = None
     vlan: int | None = None
+    """The VID of the frame's 802.1Q tag on this link; None: untagged."""
     corrupted: bool = False
     truncated_to: int | None = None
+    pcp: int = 0
+    """802.1p priority (class of service, 0..7) carried in the tag's PCP bits."""
 
     # Derived once at construction: the fabric reads these for every frame at every hop.
     length: int = field(init=False, repr=False, compare=False)
@@ -142,6 +145,29 @@ class Frame:
         """Only the first ``length`` bytes of this frame (a fragment): FCS fails."""
         return dataclasses.replace(self, truncated_to=max(0, min(length, self.length)))
 
+    def tagged(self, vlan: int) -> Frame:
+        """This frame with an 802.1Q tag for ``vlan``: 4 bytes longer if it had no tag."""
+        grow = 0 if self.vlan is not None else VLAN_TAG_BYTES
+        cut = self.truncated_to
+        return dataclasses.replace(
+            self,
+            vlan=vlan,
+            size=self.size + grow,
+            truncated_to=None if cut is None else cut + grow,
+        )
+
+    def untagged(self) -> Frame:
+        """This frame without its tag: 4 bytes shorter, padded back to 64 bytes if needed."""
+        if self.vlan is None:
+            return self
+        cut = self.truncated_to
+        return dataclasses.replace(
+            self,
+            vlan=None,
+            size=max(MIN_FRAME_BYTES, self.size - VLAN_TAG_BYTES),
+            truncated_to=None if cut is None else max(0, cut - VLAN_TAG_BYTES),
+        )
+
     def payload_bytes(self) -> bytes:
         """The payload as sent, padded with zeros to the minimum frame size."""
         overhead = HEADER_BYTES + FCS_BYTES + (VLAN_TAG_BYTES if self.vlan is not None else 0)
@@ -160,7 +186,8 @@ class Frame:
         """
         header = self.dst.to_bytes(6, "big") + self.src.to_bytes(6, "big")
         if self.vlan is not None:
-            header += struct.pack("!HH", ETHERTYPE_VLAN, self.vlan & 0x0FFF)
+            tci = (self.pcp & 0x7) << 13 | (self.vlan & 0x0FFF)  # PCP, DEI 0, VID
+            header += struct.pack("!HH", ETHERTYPE_VLAN, tci)
         body = header + struct.pack("!H", self.ethertype) + self.payload_bytes()
         octets = body + struct.pack("<I", zlib.crc32(body))
         if self.corrupted:

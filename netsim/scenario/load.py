@@ -196,6 +196,8 @@ def set_path(data: dict[str, Any], path: YamlPath, value: Any) -> None:
         else:
             if not isinstance(node, dict):
                 raise ValueError(f"{where}: {format_path(path[:i])} is not a mapping")
+            if part.isdigit() and part not in node and int(part) in node:
+                part = int(part)  # a key written as a bare number, like a port: 5
             if last:
                 node[part] = value
             else:

@@ -21,6 +21,7 @@ from pydantic import (
 
 from netsim.l2.mac_table import MacEvent
 from netsim.l2.switching import SwitchingMode
+from netsim.l2.vlan import MAX_VLAN, MIN_VLAN
 from netsim.phy.media import MEDIA
 from netsim.scenario.units import (
     parse_bytes,
@@ -66,6 +67,23 @@ FrameRate = Annotated[
 """Frames per second, written ``6.5Mpps``."""
 
 Mode = Literal["store-and-forward", "cut-through", "fragment-free"]
+
+
+def _vlan_id(vid: int) -> int:
+    if not MIN_VLAN <= vid <= MAX_VLAN:
+        raise ValueError(
+            f"VLAN {vid} is outside {MIN_VLAN}..{MAX_VLAN} (802.1Q: VID 0 means no VLAN, "
+            "4095 is reserved)"
+        )
+    return vid
+
+
+VlanId = Annotated[
+    int,
+    AfterValidator(_vlan_id),
+    WithJsonSchema({"type": "integer", "minimum": MIN_VLAN, "maximum": MAX_VLAN}),
+]
+"""An 802.1Q VLAN ID, 1..4094."""
 
 
 def _known_media(name: str) -> str:
@@ -125,6 +143,42 @@ class SwitchSettings(Strict):
     """Frames per second the forwarding engine handles (per stack member), like 6.5Mpps."""
 
 
+class Interface(Strict):
+    """One interface's configuration, as under ``interface Gi0/1`` in IOS.
+
+    An access port (the default) is in one ``vlan`` (1 unless given) and sends untagged;
+    a trunk carries the ``allowed`` VLANs tagged (all by default) and its ``native`` VLAN
+    (1 unless given) untagged. Whether the settings fit together (no access VLAN on a
+    trunk, the native VLAN among the allowed) is checked with the node's ports, in
+    :mod:`netsim.scenario.interfaces`, so each mistake points at its own key.
+    """
+
+    mode: Literal["access", "trunk"] | None = None
+    """``access`` (the default) or ``trunk``."""
+    vlan: VlanId | None = None
+    """An access port's VLAN (``switchport access vlan``)."""
+    allowed: list[VlanId] | Literal["all"] | None = None
+    """A trunk's allowed VLANs (``switchport trunk allowed vlan``); default all."""
+    native: VlanId | None = None
+    """A trunk's native VLAN, sent untagged (``switchport trunk native vlan``); default 1."""
+
+
+InterfaceKey = Annotated[str, Field(pattern=r"^\S.*$")]
+"""An interface name (``Gi0/1``, ``5``) or a range (``Fa0/1-12``, ``Fa0/1-4, Fa0/9``)."""
+
+
+def _names_as_text(value: Any) -> Any:
+    # A generic switch's port 5 is written as a bare YAML number: it names the port "5".
+    if isinstance(value, dict):
+        return {str(k) if isinstance(k, int) else k: v for k, v in value.items()}
+    return value
+
+
+Interfaces = Annotated[dict[InterfaceKey, Interface], BeforeValidator(_names_as_text)]
+"""Per-interface configuration by name or range: ``{Gi0/1: {mode: trunk}, Fa0/1-12:
+{vlan: 10}}``. Unnamed interfaces are access ports in VLAN 1."""
+
+
 class HostSettings(Strict):
     """Properties of hosts."""
 
@@ -156,6 +210,11 @@ class HostNode(HostSettings):
     """IPv4 address with prefix, like ``10.0.0.25/24``; default: the next free address of
     10.0.0.0/24 (10.0.0.0/16 when there are more than 254 hosts)."""
     gateway: str | None = None
+    vlan: VlanId | None = None
+    """Make ``eth0`` the VLAN sub-interface ``eth0.<vlan>``: the host tags every frame it
+    sends with this VLAN and accepts only frames tagged with it, so it can sit on a
+    trunk port (a server on a trunk, as ``ip link add link eth0 name eth0.10 type vlan
+    id 10`` makes one)."""
 
 
 class SwitchNode(SwitchSettings):
@@ -169,6 +228,9 @@ class SwitchNode(SwitchSettings):
     ports: Annotated[int, Field(ge=1, le=1024)] | None = None
     static_macs: dict[str, str] = {}
     """MAC address -> port name: entries that never age or move."""
+    interfaces: Interfaces = {}
+    """Per-interface configuration by name or range: ``{Gi0/1: {mode: trunk},
+    Fa0/1-12: {vlan: 10}}``. Unnamed interfaces are access ports in VLAN 1."""
 
     @model_validator(mode="after")
     def _model_or_ports(self) -> SwitchNode:
@@ -190,6 +252,8 @@ class BridgeNode(SwitchSettings):
 
     kind: Literal["bridge"]
     static_macs: dict[str, str] = {}
+    interfaces: Interfaces = {}
+    """Per-port configuration of ports ``1`` and ``2``, as on a switch."""
 
     @model_validator(mode="after")
     def _store_and_forward_only(self) -> BridgeNode:
@@ -243,7 +307,9 @@ class FramesTraffic(Strict):
     rate: Percent | None = None
     """Offered load as a share of the sender's link rate, preamble and gap included."""
     pattern: Literal["constant", "poisson"] = "constant"
-    vlan: Annotated[int, Field(ge=1, le=4094)] | None = None
+    vlan: VlanId | None = None
+    """Tag every frame with this VLAN, whatever the sending host's own interface (a raw
+    socket writing its own 802.1Q header); the port it enters must carry the VLAN."""
 
     @model_validator(mode="after")
     def _pacing(self) -> FramesTraffic:

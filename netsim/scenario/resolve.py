@@ -19,6 +19,7 @@ from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
 from netsim.phy.media import MEDIA, SIGNAL_SPEED_M_PER_S
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
+from netsim.scenario.interfaces import resolve_interfaces
 from netsim.scenario.source import SourceMap, YamlPath
 from netsim.topology.catalog import MODELS
 from netsim.topology.topology import LinkSpec, NodeSpec, Topology
@@ -148,6 +149,7 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
                 nagle=_first(node.nagle, defaults.host.nagle, True),
                 delayed_ack=_first(node.delayed_ack, defaults.host.delayed_ack, True),
                 tcp_window=_first(node.tcp_window, defaults.host.tcp_window, 65535),
+                vlan=node.vlan,
             )
         elif isinstance(node, m.HubNode):
             topo.nodes[name] = NodeSpec(name, "hub", ports_of[name], buffer_bytes=0)
@@ -165,6 +167,9 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
                     ctx.error(spath, f"{name} has no port {port!r}")
                     continue
                 statics.append((static, port))
+            interfaces = resolve_interfaces(
+                name, node.interfaces, ports_of[name], (*path, "interfaces"), ctx.error
+            )
             model = MODELS.get(node.model or "") if isinstance(node, m.SwitchNode) else None
             members = (node.members or 1) if isinstance(node, m.SwitchNode) else 1
             topo.nodes[name] = NodeSpec(
@@ -198,6 +203,7 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
                 ),
                 stack_members=members,
                 port_speeds=tuple(model.port_speeds(members).items()) if model else (),
+                interfaces=interfaces,
             )
 
     _assign_addresses(ctx, spec, topo)

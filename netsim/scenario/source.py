@@ -85,6 +85,9 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
                     problems.append(source.problem(child, f"duplicate key {key!r}"))
                     continue
                 source.lines[child] = key_node.start_mark.line + 1
+                if isinstance(key, int):
+                    # Keys like a generic switch's port 5 are names: find them as "5" too.
+                    source.lines[(*path, str(key))] = key_node.start_mark.line + 1
                 out[key] = build(value_node, child)
             return out
         if isinstance(node, yaml.SequenceNode):

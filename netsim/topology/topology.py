@@ -12,6 +12,18 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from netsim.l2.switching import SwitchingMode
+from netsim.l2.vlan import ACCESS_VLAN_1, PortVlan
+
+
+@dataclass(frozen=True)
+class InterfaceSpec:
+    """One port's configuration beyond its cable: its VLANs (more settings can join)."""
+
+    vlan: PortVlan = ACCESS_VLAN_1
+
+
+DEFAULT_INTERFACE = InterfaceSpec()
+"""An interface nobody configured: access port in VLAN 1."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,17 @@ class NodeSpec:
     stack_members: int = 1
     port_speeds: tuple[tuple[str, float], ...] = ()
     """The fastest speed of each port that has a limit (catalog models)."""
+    interfaces: tuple[tuple[str, InterfaceSpec], ...] = ()
+    """The configured ports of a switch or bridge, by name; the others are defaults."""
+    vlan: int | None = None
+    """A host whose ``eth0`` is a VLAN sub-interface: the VLAN it tags its frames with."""
+
+    def interface(self, port: str) -> InterfaceSpec:
+        """The configuration of ``port`` (the default one if nobody configured it)."""
+        for name, spec in self.interfaces:
+            if name == port:
+                return spec
+        return DEFAULT_INTERFACE
 
     def member_of(self, port: str) -> int:
         """The stack member a port belongs to: 2 for ``Gi2/0/5``; 1 when not stacked."""

@@ -161,6 +161,34 @@ CASES = [
         11,
         "no port 'sw1:9' (write it as node:port)",
     ),
+    (
+        "a VLAN outside 1..4094",
+        ("ports: 4}", "ports: 4, interfaces: {1: {vlan: 4095}}}"),
+        "topology.nodes.sw1.interfaces.1.vlan",
+        6,
+        "VLAN 4095 is outside 1..4094",
+    ),
+    (
+        "an access VLAN on a trunk",
+        ("ports: 4}", "ports: 4, interfaces: {4: {mode: trunk, vlan: 10}}}"),
+        "topology.nodes.sw1.interfaces.4.vlan",
+        6,
+        "an access VLAN on a trunk",
+    ),
+    (
+        "an interface range that does not exist",
+        ("ports: 4}", "ports: 4, interfaces: {2-6: {vlan: 10}}}"),
+        "topology.nodes.sw1.interfaces.2-6",
+        6,
+        "range '2-6' does not exist: there is no 5..6 (its interfaces are 1-4)",
+    ),
+    (
+        "a native VLAN not in the allowed list",
+        ("ports: 4}", "ports: 4, interfaces: {4: {mode: trunk, allowed: [10], native: 20}}}"),
+        "topology.nodes.sw1.interfaces.4.native",
+        6,
+        "native VLAN 20 is not in the allowed list [10]",
+    ),
 ]
 
 
