@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from netsim.metrics.results import Results
 from netsim.show import switching as _switching  # noqa: F401 - registers its commands
+from netsim.show import vlan as _vlan  # noqa: F401 - registers its commands
 from netsim.show.registry import COMMANDS, ShowCommand, ShowError, register, resolve
 from netsim.show.state import DeviceAt
 

@@ -92,6 +92,8 @@ def interfaces_status(device: DeviceAt, args: list[str]) -> str:
     if args:
         raise ShowError(f"interfaces status {' '.join(args)}: takes no arguments")
     media = _media_of_ports(device)
+    topology = device.results.topology
+    node = topology.nodes.get(device.device) if topology is not None else None
     lines = [f"{'Port':<10}{'Name':<19}{'Status':<13}{'Vlan':<11}{'Duplex':>6} {'Speed':>6} Type"]
     for p in device.ports():
         connected = p["status"] == "connected"
@@ -99,8 +101,12 @@ def interfaces_status(device: DeviceAt, args: list[str]) -> str:
         duplex = str(p["duplex"]) if connected else "auto"
         speed = _speed(float(p["speed_bps"])) if connected else "auto"
         kind = _port_type(float(p["speed_bps"]), media.get(str(p["port"])))
+        vlan = "1"
+        if node is not None and node.kind in FORWARDING_KINDS:
+            cfg = node.interface(str(p["port"])).vlan
+            vlan = "trunk" if cfg.is_trunk else str(cfg.access_vlan)
         lines.append(
-            f"{p['port']!s:<10}{peer:<19}{p['status']:<13}{'1':<11}{duplex:>6} {speed:>6} {kind}"
+            f"{p['port']!s:<10}{peer:<19}{p['status']:<13}{vlan:<11}{duplex:>6} {speed:>6} {kind}"
         )
     return "\n".join(lines) + "\n"
 

@@ -218,3 +218,57 @@ def test_clear_mac_address_table_empties_the_table_and_the_log_says_so():
     ]
     for t in (0.002, 0.004, 0.006):
         assert plain.show("sw1", "mac addr", at=t) == snapped.show("sw1", "mac addr", at=t)
+
+
+VLANS = """
+name: vlans
+duration: 1ms
+topology:
+  nodes:
+    sw1:
+      kind: switch
+      model: WS-C2960-24TT-L
+      interfaces:
+        Fa0/1-12: {vlan: 10}
+        Fa0/13-24: {vlan: 20}
+        Gi0/1: {mode: trunk, allowed: [10, 20, 30]}
+    h1: {kind: host}
+  links:
+    - endpoints: [h1, "sw1:Fa0/1"]
+"""
+# Catalyst "show vlan brief":
+# VLAN Name                             Status    Ports
+# ---- -------------------------------- --------- -------------------------------
+# 1    default                          active    Fa0/1, Fa0/2, Fa0/3, Fa0/4
+#                                                 Fa0/5, Fa0/6, Fa0/7, Fa0/8
+# 1002 fddi-default                     act/unsup
+EXPECTED_VLAN_BRIEF = """\
+VLAN Name                             Status    Ports
+---- -------------------------------- --------- -------------------------------
+1    default                          active    Gi0/2
+10   VLAN0010                         active    Fa0/1, Fa0/2, Fa0/3, Fa0/4
+                                                Fa0/5, Fa0/6, Fa0/7, Fa0/8
+                                                Fa0/9, Fa0/10, Fa0/11, Fa0/12
+20   VLAN0020                         active    Fa0/13, Fa0/14, Fa0/15, Fa0/16
+                                                Fa0/17, Fa0/18, Fa0/19, Fa0/20
+                                                Fa0/21, Fa0/22, Fa0/23, Fa0/24
+30   VLAN0030                         active
+1002 fddi-default                     act/unsup
+1003 token-ring-default               act/unsup
+1004 fddinet-default                  act/unsup
+1005 trnet-default                    act/unsup
+"""
+
+
+def test_vlan_brief_lists_access_ports_per_vlan_as_ios_does():
+    """Access ports under their VLAN, four to a line; the trunk Gi0/1 under none, but the
+    VLANs it carries exist; VLAN 1 keeps the unconfigured port."""
+    results = netsim.run(netsim.loads(VLANS))
+    assert results.show("sw1", "show vlan brief") == EXPECTED_VLAN_BRIEF
+    status = results.show("sw1", "interfaces status").splitlines()
+    at = status[0].index("Vlan")
+    vlan_column = {line.split()[0]: line[at : at + 11].strip() for line in status[1:]}
+    assert vlan_column["Fa0/1"] == "10"
+    assert vlan_column["Fa0/24"] == "20"
+    assert vlan_column["Gi0/1"] == "trunk"
+    assert vlan_column["Gi0/2"] == "1"
