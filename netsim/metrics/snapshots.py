@@ -40,8 +40,15 @@ class Snapshots:
         """A followed frame's last bit reaches ``receiver`` at ``time``: once everything
         due at that instant is done, note the counters it changed (see :meth:`changes`)."""
         assert isinstance(sender, Port) and isinstance(receiver, Port)
-        ports = [sender, *getattr(receiver.owner, "ports", [receiver])]
-        self.net.sim.call_at(time, self._note_changes, time, ports)
+        # The ports at both ends and the devices they plug into: a switch that forwards the
+        # frame on, a hub that repeated it to everyone.
+        ports = [sender, receiver]
+        for end in (sender, receiver):
+            link = end.link
+            if link is not None:
+                ports.extend(getattr(link.peer(end).owner, "ports", ()))
+        ports.extend(getattr(receiver.owner, "ports", ()))
+        self.net.sim.call_at(time, self._note_changes, time, list(dict.fromkeys(ports)))
 
     def _note_changes(self, time: float, ports: list[Port]) -> None:
         for port in ports:

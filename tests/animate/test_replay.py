@@ -100,3 +100,18 @@ def test_animate_mistakes_are_one_line_and_status_2(tmp_path, capsys, argv, mess
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["learning-aging", "hub-collisions", "two-switches"])
+def test_the_counters_a_replay_ends_with_are_ports_csv(name):
+    """Each frame's hops note the counters of the ports around it (a hub's too), so a
+    window over the whole run ends with the run's own counters on every port it touched."""
+    scenario = netsim.load(ROOT / "scenarios" / f"{name}.yaml")
+    results = record(scenario)
+    assert results.window_cut is None
+    last = results.counter_changes.groupby(["device", "port"]).last()
+    ports = results.ports.set_index(["device", "port"])
+    assert len(last) >= len(ports[ports["peer"] != ""]) - 1
+    for key, row in last.iterrows():
+        for name_ in ("rx_frames", "tx_frames", "rx_octets", "tx_octets", "collisions", "runts"):
+            assert row[name_] == ports.loc[key, name_], (key, name_)
