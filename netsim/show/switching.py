@@ -76,7 +76,8 @@ def _speed(bps: float) -> str:
 
 
 def _port_type(speed_bps: float, media: str | None) -> str:
-    """What IOS prints in the Type column: the port's media."""
+    """What IOS prints in the Type column: the port's media (fibre, from the cable's
+    media), else copper up to the port's fastest speed; unknown and unplugged: Not Present."""
     if media and "BASE-" in media.upper() and not media.upper().endswith("-T"):
         return media.upper().replace("BASE-", "Base") + " SFP"
     if speed_bps >= 1e9:
@@ -100,7 +101,8 @@ def interfaces_status(device: DeviceAt, args: list[str]) -> str:
         peer = str(p["peer"]).split(":")[0][:18]
         duplex = str(p["duplex"]) if connected else "auto"
         speed = _speed(float(p["speed_bps"])) if connected else "auto"
-        kind = _port_type(float(p["speed_bps"]), media.get(str(p["port"])))
+        fastest = dict(node.port_speeds).get(str(p["port"]), 0.0) if node is not None else 0.0
+        kind = _port_type(fastest or float(p["speed_bps"]), media.get(str(p["port"])))
         vlan = "1"
         if node is not None and node.kind in FORWARDING_KINDS:
             cfg = node.interface(str(p["port"])).vlan

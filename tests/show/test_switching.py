@@ -272,3 +272,12 @@ def test_vlan_brief_lists_access_ports_per_vlan_as_ios_does():
     assert vlan_column["Fa0/24"] == "20"
     assert vlan_column["Gi0/1"] == "trunk"
     assert vlan_column["Gi0/2"] == "1"
+
+
+def test_an_unplugged_catalog_port_keeps_its_type():
+    """A WS-C2960-24TT-L's free Fa0/2 is still a 10/100BaseTX port, its Gi0/2 a
+    10/100/1000BaseTX one: IOS prints the port's hardware, plugged in or not."""
+    status = netsim.run(netsim.loads(VLANS)).show("sw1", "interfaces status").splitlines()
+    rows = {line.split()[0]: line for line in status[1:]}
+    assert rows["Fa0/2"].split()[1:] == ["notconnect", "10", "auto", "auto", "10/100BaseTX"]
+    assert rows["Gi0/2"].endswith(" 10/100/1000BaseTX")
