@@ -67,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
 
     draw = _scenario_command(sub, "draw", "draw a scenario's topology", _draw)
     draw.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
+    draw.add_argument("--ports", action="store_true", help="interface names on the link ends")
 
     ladder = _scenario_command(
         sub, "ladder", "time-space diagram of one frame, per switching mode", _ladder
@@ -96,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_arguments("netsim.animate.cli", animate)
 
-    models = sub.add_parser("models", help="list the device catalog")
+    models = sub.add_parser("models", help="list the device and media catalogs")
     models.add_argument("--sources", action="store_true", help="where each figure comes from")
     models.set_defaults(func=_models)
 
@@ -136,19 +137,29 @@ def _add_arguments(module: str, parser: argparse.ArgumentParser) -> None:
 def _show(args: argparse.Namespace) -> int:
     from netsim.show.cli import run
 
-    return run(args)
+    return run(args, _load)
 
 
 def _animate(args: argparse.Namespace) -> int:
     from netsim.animate.cli import run
 
-    return run(args)
+    return run(args, _load)
+
+
+def _load(args: argparse.Namespace) -> Any:
+    """Load the command's scenario; print a warning per classic Ethernet rule it breaks."""
+    import netsim
+
+    scenario = netsim.load(args.scenario, sets=args.sets)
+    for problem in scenario.warnings:
+        print(f"warning: {problem}", file=sys.stderr)
+    return scenario
 
 
 def _run(args: argparse.Namespace) -> int:
     import netsim
 
-    scenario = netsim.load(args.scenario, sets=args.sets)
+    scenario = _load(args)
     progress = _ProgressBar(scenario.model.duration) if not args.quiet else None
     results = netsim.run(scenario, seed=args.seed, progress=progress)
     if progress is not None:
@@ -192,9 +203,8 @@ class _ProgressBar:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    import netsim
 
-    scenario = netsim.load(args.scenario, sets=args.sets)
+    scenario = _load(args)
     topo = scenario.topology
     print(
         f"{args.scenario}: ok: scenario {scenario.name!r}, {len(topo.nodes)} nodes, "
@@ -204,13 +214,12 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    import netsim
     from netsim.sweep import run_sweep
 
     if args.workers is not None and args.workers < 1:
         print("error: --workers: expected a number of processes, 1 or more", file=sys.stderr)
         return EXIT_USAGE
-    scenario = netsim.load(args.scenario, sets=args.sets)
+    scenario = _load(args)
     out = args.out if args.out is not None else Path("results") / f"{scenario.name}-sweep"
 
     def progress(done: int, total: int) -> None:
@@ -239,11 +248,10 @@ def _plot_sweep(table: object, parameters: list[str], out: Path) -> None:
 
 
 def _draw(args: argparse.Namespace) -> int:
-    import netsim
     from netsim.plots.topology import draw_topology
 
-    scenario = netsim.load(args.scenario, sets=args.sets)
-    draw_topology(scenario.topology, args.output, title=scenario.name)
+    scenario = _load(args)
+    draw_topology(scenario.topology, args.output, title=scenario.name, ports=args.ports)
     print(f"{args.output}: {len(scenario.topology.nodes)} devices")
     return 0
 
@@ -256,7 +264,7 @@ def _ladder(args: argparse.Namespace) -> int:
     except ImportError:
         print("error: ladder diagrams are not available in this build", file=sys.stderr)
         return EXIT_USAGE
-    scenario = netsim.load(args.scenario, sets=args.sets)
+    scenario = _load(args)
     modes = None if args.as_configured else netsim.api.MODES
     try:
         hops = netsim.follow_frame(scenario, args.frame, modes)
@@ -271,10 +279,9 @@ def _ladder(args: argparse.Namespace) -> int:
 def _expand(args: argparse.Namespace) -> int:
     import yaml
 
-    import netsim
     from netsim.scenario.interfaces import vlan_summary
 
-    scenario = netsim.load(args.scenario, sets=args.sets)
+    scenario = _load(args)
     print(
         yaml.safe_dump(scenario.data, sort_keys=False, default_flow_style=None, width=100), end=""
     )
@@ -303,11 +310,44 @@ def _models(args: argparse.Namespace) -> int:
             for what, source in model.sources.items():
                 print(f"    {what}: {source}")
     print("Catalysts forward store-and-forward; a scenario may set another mode for what-ifs.")
+    _print_media(args.sources)
     return 0
+
+
+def _print_media(sources: bool) -> None:
+    """The media catalog: IEEE 802.3 figures, and with ``sources`` where they come from."""
+    from netsim.metrics.text_table import format_table
+    from netsim.phy.media import MEDIA, SOURCES
+
+    rows = []
+    for m in MEDIA.values():
+        d = m.delay_bt
+        rows.append(
+            [
+                m.name,
+                f"{m.rate_bps / 1e6:g} Mb/s",
+                f"{m.max_segment_m:g} m",
+                "full" if m.full_duplex else "half only",
+                f"{m.ns_per_m:g}",
+                f"{m.max_stations} / {m.min_tap_spacing_m:g} m" if m.coax else "-",
+                f"{d.left:g} / {d.middle:g} / {d.right:g} + {d.per_metre:g}/m" if d else "-",
+            ]
+        )
+    header = ["medium", "rate", "segment", "duplex", "ns/m", "taps", "delay bit times (802.3)"]
+    print()
+    print("\n".join(format_table(header, rows)))
+    if sources:
+        for what, source in SOURCES.items():
+            print(f"    {what}: {source}")
+
+
+QUANTILES = ("mean", "p50", "p99")
+"""Latency statistics the run's summary prints per traffic source and IMAP command."""
 
 
 def _print_summary(results: object, out: Path) -> None:
     from netsim.metrics.results import Results
+    from netsim.metrics.text_table import format_table
 
     assert isinstance(results, Results)
     s = results.summary
@@ -320,19 +360,15 @@ def _print_summary(results: object, out: Path) -> None:
     for reason, count in f["dropped_by_reason"].items():
         print(f"  dropped, {reason}: {count}")
     if f["by_traffic"]:
-        print(f"{'traffic':<16}{'sent':>8}{'deliv.':>8}{'mean':>12}{'p50':>12}{'p99':>12}")
-        for name, t in f["by_traffic"].items():
-            lat = t["latency"]
-            cols = [_us(lat[k]) for k in ("mean", "p50", "p99")]
-            print(
-                f"{name:<16}{t['sent']:>8}{t['delivered']:>8}" + "".join(f"{c:>12}" for c in cols)
-            )
+        rows = [
+            [name, t["sent"], t["delivered"], *(_us(t["latency"][k]) for k in QUANTILES)]
+            for name, t in f["by_traffic"].items()
+        ]
+        print("\n".join(format_table(["traffic", "sent", "deliv.", *QUANTILES], rows)))
     imap = s.get("imap", {}).get("by_command", {})
     if imap:
-        print(f"{'IMAP command':<16}{'':>16}{'mean':>12}{'p50':>12}{'p99':>12}")
-        for command, lat in imap.items():
-            cols = [_ms(lat[k]) for k in ("mean", "p50", "p99")]
-            print(f"{command:<32}" + "".join(f"{c:>12}" for c in cols))
+        rows = [[command, *(_ms(lat[k]) for k in QUANTILES)] for command, lat in imap.items()]
+        print("\n".join(format_table(["IMAP command", *QUANTILES], rows)))
     for table in ("ping", "tcp"):
         if table in s:
             print(f"{table}.csv: {s[table]['rows']} rows")

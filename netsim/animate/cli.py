@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from netsim.scenario.units import parse_time
 
@@ -34,9 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="seed instead of the scenario's")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Simulate with a window, then write the page and say what it holds."""
-    import netsim
+def run(args: argparse.Namespace, load: Callable[[argparse.Namespace], Any]) -> int:
+    """Simulate with a window, then write the page and say what it holds.
+
+    ``load`` reads the scenario as every command does (printing its warnings)."""
     from netsim.animate import DEFAULT_MAX_FRAMES, page, record
 
     try:
@@ -49,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if limit < 1:
         print("error: --max-frames: expected 1 or more", file=sys.stderr)
         return EXIT_USAGE
-    scenario = netsim.load(args.scenario, sets=args.sets)
+    scenario = load(args)
     try:
         results = record(scenario, start, end, limit, args.seed)
         text = page(results, title=f"netsim replay: {scenario.name}")

@@ -13,8 +13,10 @@ ends of a half-duplex cable. Each station runs the IEEE 802.3 clause 4 MAC:
   (an *excessive collision*). A collision detected after the first slot time (512 bits
   of frame) is a *late collision*: counted, and the frame is dropped, as NICs do.
 
-Signals travel: station ``i``'s transmission reaches station ``k`` after the propagation
-delay between them, which is why two stations can both sense an idle medium and collide.
+Signals travel: station ``i``'s transmission reaches station ``k`` after the delay between
+them (the cables' propagation and each repeater's delay, worked out when the domain is
+built), which is why two stations can both sense an idle medium and collide, and why a
+domain too large for the slot time has late collisions.
 A receiver that hears overlapping signals gets one garbled reception: the first signal's
 bytes up to the overlap, then noise, i.e. a fragment whose FCS fails, usually a runt.
 
@@ -85,9 +87,9 @@ class Path:
     """How a signal gets from one station to another."""
 
     delay: float
-    """Propagation delay, seconds."""
+    """Signal delay, seconds: cables at their medium's speed, plus every repeater hop."""
     links: int
-    """Cables crossed (the ``hops`` a delivered frame reports)."""
+    """Segments crossed (the ``hops`` a delivered frame reports; a coax bus is one)."""
     ber: float = 0.0
     """Probability that any one bit is flipped somewhere on the way."""
 

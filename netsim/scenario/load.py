@@ -12,8 +12,10 @@ import fnmatch
 import hashlib
 import json
 import re
+import types
+import typing
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,8 @@ class LoadedScenario:
     model: m.Scenario
     topology: Topology
     source: SourceMap
+    warnings: list[Problem] = field(default_factory=list)
+    """Classic Ethernet rules the scenario breaks (errors instead under ``strict: true``)."""
 
     @property
     def name(self) -> str:
@@ -111,7 +115,9 @@ def from_data(
         try:
             data = campus.expand(data)
         except pydantic.ValidationError as e:
-            raise ScenarioError(_explain(e, data["campus"], source, ("campus",))) from None
+            raise ScenarioError(
+                _explain(e, data["campus"], source, ("campus",), campus.Campus)
+            ) from None
         except campus.CampusError as e:
             raise ScenarioError([source.problem(e.path, str(e))]) from None
         # What the campus built has no line of its own: point at the campus block.
@@ -124,7 +130,9 @@ def from_data(
         scenario = m.Scenario.model_validate(data)
     except pydantic.ValidationError as e:
         raise ScenarioError(_explain(e, data, source)) from None
-    return LoadedScenario(data, scenario, resolve(scenario, source), source)
+    warnings: list[Problem] = []
+    topology = resolve(scenario, source, warnings)
+    return LoadedScenario(data, scenario, topology, source, warnings)
 
 
 def _expand_host_patterns(data: dict[str, Any], source: SourceMap) -> None:
@@ -264,20 +272,98 @@ def _has(node: Any, part: str | int) -> bool:
 
 
 def _explain(
-    error: pydantic.ValidationError, data: Any, source: SourceMap, prefix: YamlPath = ()
+    error: pydantic.ValidationError,
+    data: Any,
+    source: SourceMap,
+    prefix: YamlPath = (),
+    root: type[pydantic.BaseModel] = m.Scenario,
 ) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[str] = set()
     for err in error.errors(include_url=False):
-        path = prefix + _yaml_path(tuple(err["loc"]), data)
+        local = _yaml_path(tuple(err["loc"]), data)
+        path = prefix + local
         if err["type"] == "missing" and path:
             path = path[:-1]  # the key is not there: point at the mapping that lacks it
         where = format_path(path)
         if where in seen:
             continue  # a union reports each member; the first says enough
         seen.add(where)
-        problems.append(source.problem(path, _message(err)))
+        if err["type"] == "extra_forbidden":
+            message = _unknown_key(str(local[-1]), _keys_at(root, local[:-1], data))
+        else:
+            message = _message(err)
+        problems.append(source.problem(path, message))
     return problems
+
+
+def _unknown_key(key: str, allowed: list[str] | None) -> str:
+    """``unknown key 'prots' (did you mean 'ports'?)``, suggesting only keys valid here.
+
+    Without the keys of this very mapping, the suggestion comes from every key of the
+    format, but never the given key itself: a key valid elsewhere (``vlan`` on a frames
+    source) is not a typo here, and the message says what this mapping takes instead.
+    """
+    candidates = [k for k in (allowed if allowed is not None else _ALL_KEYS) if k != key]
+    # Swapped letters are the commonest typo (modle): prefer a key with the same letters.
+    close = [k for k in candidates if sorted(k) == sorted(key)]
+    close = close or difflib.get_close_matches(key, candidates, n=1)
+    if close:
+        return f"unknown key {key!r} (did you mean {close[0]!r}?)"
+    if allowed is not None:
+        return f"unknown key {key!r} here (expected one of {', '.join(allowed)})"
+    return f"unknown key {key!r}"
+
+
+def _keys_at(root: type[pydantic.BaseModel], path: YamlPath, data: Any) -> list[str] | None:
+    """The keys the mapping at ``path`` in ``data`` may have, or None if it is unclear."""
+    annotation: Any = root
+    node = data
+    for part in (*path, None):
+        annotation = _concrete(annotation, node)
+        if annotation is None:
+            return None
+        if part is None:
+            break
+        if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+            fields = {(f.alias or name): f for name, f in annotation.model_fields.items()}
+            if part not in fields:
+                return None
+            annotation = fields[str(part)].annotation
+        else:
+            args = typing.get_args(annotation)
+            origin = typing.get_origin(annotation)
+            if origin is dict and args:
+                annotation = args[1]
+            elif origin in (list, tuple) and args:
+                annotation = args[0]
+            else:
+                return None
+        node = node[part] if _has(node, part) else None
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return [(f.alias or name) for name, f in annotation.model_fields.items()]
+    return None
+
+
+def _concrete(annotation: Any, node: Any) -> Any:
+    """Strip ``Annotated`` and ``None`` from an annotation, and pick the member of a union
+    that ``node`` is: by its ``kind`` or ``action`` tag, or the only mapping member."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [_concrete(a, node) for a in typing.get_args(annotation) if a is not type(None)]
+        models = [a for a in members if isinstance(a, type) and issubclass(a, pydantic.BaseModel)]
+        if isinstance(node, dict):
+            for model in models:
+                for tag in ("kind", "action"):
+                    field = model.model_fields.get(tag)
+                    if field is not None and node.get(tag) in typing.get_args(field.annotation):
+                        return model
+        if len(models) == 1:
+            return models[0]
+        containers = [a for a in members if typing.get_origin(a) in (dict, list, tuple)]
+        return containers[0] if len(containers) == 1 else None
+    return annotation
 
 
 def _message(err: Any) -> str:
@@ -287,13 +373,6 @@ def _message(err: Any) -> str:
     got = err.get("input")
     if kind == "missing":
         return f"required key {loc[-1]!r} is missing"
-    if kind == "extra_forbidden":
-        key = str(loc[-1])
-        # Swapped letters are the commonest typo (modle): prefer a key with the same letters.
-        close = [k for k in _ALL_KEYS if sorted(k) == sorted(key)]
-        close = close or difflib.get_close_matches(key, _ALL_KEYS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return f"unknown key {key!r}{hint}"
     if kind == "union_tag_invalid":
         key = str(ctx.get("discriminator", "kind")).strip("'")
         return f"unknown {key} {ctx.get('tag')!r} (expected one of {ctx.get('expected_tags', '')})"

@@ -267,9 +267,34 @@ class HubNode(Strict):
 
     kind: Literal["hub"]
     ports: Annotated[int, Field(ge=2, le=1024)] = 12
+    delay: Time | None = None
+    """One-way repeater delay, port to port; default from IEEE 802.3 for the hub's media
+    (21 bit times between 10BASE-T ports, 0.46 us for a 100 Mb/s Class II hub)."""
 
 
-Node = Annotated[HostNode | SwitchNode | BridgeNode | HubNode, Field(discriminator="kind")]
+def _coax_media(name: str) -> str:
+    coax = [n for n, medium in MEDIA.items() if medium.coax]
+    if name not in coax:
+        raise ValueError(f"a coax segment is one of {', '.join(coax)}, not {name!r}")
+    return name
+
+
+class CoaxNode(Strict):
+    """A coax bus (10BASE5, 10BASE2): stations tap it along its length.
+
+    Each link to it is a tap; the link's ``at`` says where along the cable, and signals
+    between two taps take the cable's propagation delay over the distance between them.
+    """
+
+    kind: Literal["coax"]
+    media: Annotated[str, AfterValidator(_coax_media)]
+    length: Length
+    ber: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+
+
+Node = Annotated[
+    HostNode | SwitchNode | BridgeNode | HubNode | CoaxNode, Field(discriminator="kind")
+]
 
 
 class Link(LinkSettings):
@@ -278,6 +303,9 @@ class Link(LinkSettings):
     endpoints: tuple[str, str]
     duplex: Duplex | tuple[Duplex, Duplex] | None = None  # type: ignore[assignment]
     """``full``, ``half``, or one per end, ``[full, half]``: a duplex mismatch."""
+    at: Length | None = None
+    """For a tap on a coax node: where along the cable, from its first end (``0m``); the
+    link's own ``length`` is then the AUI drop cable (10BASE5 only, at most 50 m)."""
 
 
 class Topology(Strict):
@@ -518,6 +546,9 @@ class Scenario(Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     description: str = ""
     seed: int = 1
+    strict: bool = False
+    """Make breaking the classic Ethernet rules (5-4-3, the collision-domain round trip,
+    coax station limits and tap spacing) an error instead of a warning."""
     duration: Time
     """How long traffic sources keep sending; the run then drains what is in flight."""
     topology: Topology

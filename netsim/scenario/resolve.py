@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +17,12 @@ import networkx as nx
 from netsim.l2.frame import host_mac, mac_to_str, parse_mac
 from netsim.l2.switching import SwitchingMode
 from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
-from netsim.phy.media import MEDIA, SIGNAL_SPEED_M_PER_S
+from netsim.phy.media import AUI_MAX_M, AUI_NS_PER_M, MEDIA, SIGNAL_SPEED_M_PER_S
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
 from netsim.scenario.interfaces import resolve_interfaces
 from netsim.scenario.source import SourceMap, YamlPath
+from netsim.topology import rules
 from netsim.topology.catalog import MODELS
 from netsim.topology.topology import LinkSpec, NodeSpec, Topology
 
@@ -40,10 +42,14 @@ class _Ctx:
         self.problems.append(self.source.problem(path, message))
 
 
-def port_names(node: m.HostNode | m.SwitchNode | m.BridgeNode | m.HubNode) -> tuple[str, ...]:
-    """The interface names a node of this kind has."""
+def port_names(
+    node: m.HostNode | m.SwitchNode | m.BridgeNode | m.HubNode | m.CoaxNode, taps: int = 0
+) -> tuple[str, ...]:
+    """The interface names a node of this kind has (a coax node: one per tap)."""
     if isinstance(node, m.HostNode):
         return ("eth0",)
+    if isinstance(node, m.CoaxNode):
+        return tuple(f"tap{i}" for i in range(1, max(taps, 1) + 1))
     if isinstance(node, m.BridgeNode):
         return ("1", "2")
     if isinstance(node, m.HubNode):
@@ -59,12 +65,19 @@ def _describe_ports(names: tuple[str, ...]) -> str:
     return ", ".join(names)
 
 
-def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
-    """Check ``scenario`` as a whole and build its :class:`Topology`, or raise ScenarioError."""
+def resolve(
+    scenario: m.Scenario, source: SourceMap, warnings: list[Problem] | None = None
+) -> Topology:
+    """Check ``scenario`` as a whole and build its :class:`Topology`, or raise ScenarioError.
+
+    Breaking a classic Ethernet rule (:mod:`netsim.topology.rules`) is an error under
+    ``strict: true``, and otherwise a problem appended to ``warnings``.
+    """
     ctx = _Ctx(source, [])
     topo = Topology()
     spec = scenario.topology
-    ports_of = {name: port_names(node) for name, node in spec.nodes.items()}
+    taps = Counter(text.partition(":")[0] for link in spec.links for text in link.endpoints)
+    ports_of = {name: port_names(node, taps[name]) for name, node in spec.nodes.items()}
 
     # Endpoints: explicit ports first, so a bare name never grabs a port named later.
     used: dict[tuple[str, str], int] = {}
@@ -152,7 +165,18 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
                 vlan=node.vlan,
             )
         elif isinstance(node, m.HubNode):
-            topo.nodes[name] = NodeSpec(name, "hub", ports_of[name], buffer_bytes=0)
+            topo.nodes[name] = NodeSpec(
+                name, "hub", ports_of[name], buffer_bytes=0, repeater_delay=node.delay
+            )
+        elif isinstance(node, m.CoaxNode):
+            topo.nodes[name] = NodeSpec(
+                name,
+                "coax",
+                ports_of[name],
+                buffer_bytes=0,
+                media=node.media,
+                length_m=node.length,
+            )
         else:
             sw = defaults.switch
             statics: list[tuple[int, str]] = []
@@ -210,6 +234,7 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
 
     # Links.
     loops = nx.utils.UnionFind()
+    written_at: dict[LinkSpec, int] = {}
     for i, (link, ends) in enumerate(zip(spec.links, endpoints, strict=True)):
         path = ("topology", "links", i)
         a, b = ends
@@ -218,7 +243,14 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
         if a[0] == b[0]:
             ctx.error((*path, "endpoints"), f"a link cannot join {a[0]} to itself")
             continue
-        linkspec = _link_spec(ctx, path, link, defaults.link, a, b, spec, topo)
+        coax = [end for end in (a, b) if isinstance(spec.nodes[end[0]], m.CoaxNode)]
+        if coax:
+            station = b if coax[0] is a else a
+            linkspec = _tap_spec(ctx, path, link, station, coax, spec)
+        else:
+            if link.at is not None:
+                ctx.error((*path, "at"), "'at' places a tap on a coax node; neither end is one")
+            linkspec = _link_spec(ctx, path, link, defaults.link, a, b, spec, topo)
         if linkspec is None:
             continue
         if loops[a[0]] == loops[b[0]]:
@@ -230,13 +262,37 @@ def resolve(scenario: m.Scenario, source: SourceMap) -> Topology:
             continue
         loops.union(a[0], b[0])
         topo.links.append(linkspec)
+        written_at[linkspec] = i
 
     _check_collision_domains(ctx, topo)
+    _check_classic_rules(ctx, scenario, topo, written_at, warnings)
     _check_traffic(ctx, scenario, topo)
     _check_events(ctx, scenario, topo)
     if ctx.problems:
         raise ScenarioError(ctx.problems)
     return topo
+
+
+def _check_classic_rules(
+    ctx: _Ctx,
+    scenario: m.Scenario,
+    topo: Topology,
+    written_at: dict[LinkSpec, int],
+    warnings: list[Problem] | None,
+) -> None:
+    """The classic Ethernet rules: warnings, or errors under ``strict: true``.
+
+    ``written_at`` gives each link's index in the file's ``topology.links``.
+    """
+    for finding in rules.check(topo):
+        if finding.link is not None:
+            path: YamlPath = ("topology", "links", written_at[finding.link])
+        else:
+            path = ("topology", "nodes", finding.node or "")
+        if scenario.strict:
+            ctx.error(path, finding.message + " (strict: true makes this an error)")
+        elif warnings is not None:
+            warnings.append(ctx.source.problem(path, finding.message))
 
 
 def _assign_addresses(ctx: _Ctx, spec: m.Topology, topo: Topology) -> None:
@@ -356,13 +412,71 @@ def _link_spec(
         )
     delay = _first(link.delay, None)
     if delay is None and length is not None:
-        delay = length / SIGNAL_SPEED_M_PER_S
+        delay = (
+            medium.propagation_delay(length)
+            if medium is not None
+            else length / SIGNAL_SPEED_M_PER_S
+        )
     if delay is None:
         delay = _first(defaults.delay, 0.0)
     ber = _first(link.ber, defaults.ber, 0.0)
     if len(ctx.problems) > errors:
         return None
     return LinkSpec(a, b, rate, delay, duplex, ber, media_name, length, duplex_b)
+
+
+def _tap_spec(
+    ctx: _Ctx,
+    path: YamlPath,
+    link: m.Link,
+    station: tuple[str, str],
+    coax: list[tuple[str, str]],
+    spec: m.Topology,
+) -> LinkSpec | None:
+    """A tap on a coax bus: ``station`` clamps onto the cable ``at`` a point along it.
+
+    The coax end is always ``b``. The link's own ``length`` is the AUI drop cable from
+    the station to its transceiver (10BASE5); a 10BASE2 T-connector has none.
+    """
+    errors = len(ctx.problems)
+    bus = spec.nodes[coax[0][0]]
+    assert isinstance(bus, m.CoaxNode)
+    medium = MEDIA[bus.media]
+    if len(coax) == 2:
+        ctx.error(
+            (*path, "endpoints"), "two coax segments are joined by a repeater (a hub), not a cable"
+        )
+        return None
+    if link.media is not None and link.media != bus.media:
+        ctx.error((*path, "media"), f"this tap is on {coax[0][0]}, a {bus.media} segment")
+    if link.speed is not None and link.speed != medium.rate_bps:
+        ctx.error((*path, "speed"), f"{bus.media} runs at {_rate(medium.rate_bps)} only")
+    if link.duplex not in (None, "half"):
+        ctx.error((*path, "duplex"), f"{bus.media} is a shared coax bus: half duplex only")
+    if link.at is None:
+        ctx.error(
+            path, f"a tap on {coax[0][0]} needs 'at': where along its {bus.length:g} m, like 0m"
+        )
+    elif link.at > bus.length:
+        ctx.error(
+            (*path, "at"),
+            f"{coax[0][0]} is {bus.length:g} m long; a tap at {link.at:g} m is off its end",
+        )
+    drop = link.length or 0.0
+    if drop and medium.name != "10BASE5":
+        ctx.error(
+            (*path, "length"),
+            f"a {medium.name} station clamps on with a T-connector: no drop cable length",
+        )
+    elif drop > AUI_MAX_M:
+        ctx.error((*path, "length"), f"an AUI drop cable is at most {AUI_MAX_M:g} m")
+    delay = link.delay if link.delay is not None else drop * AUI_NS_PER_M * 1e-9
+    if len(ctx.problems) > errors:
+        return None
+    ber = _first(link.ber, bus.ber, 0.0)
+    return LinkSpec(
+        station, coax[0], medium.rate_bps, delay, "half", ber, bus.media, drop, tap_m=link.at
+    )
 
 
 def _rate(bps: float) -> str:
@@ -432,11 +546,12 @@ def _check_traffic(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
         node, _, port_name = text.partition(":")
         if node not in topo.nodes or port_name not in topo.nodes[node].ports:
             ctx.error(("measure", "capture", j), f"no port {text!r} (write it as node:port)")
-        elif topo.nodes[node].kind == "hub":
+        elif topo.nodes[node].kind in ("hub", "coax"):
+            what = "a hub: it repeats bits" if topo.nodes[node].kind == "hub" else "a coax cable"
             ctx.error(
                 ("measure", "capture", j),
-                f"{node} is a hub: it repeats bits, it does not see frames; capture on a "
-                "station of its segment instead (every station hears everything on a hub)",
+                f"{node} is {what}, it does not see frames; capture on a station of its "
+                "segment instead (every station hears everything on a shared segment)",
             )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from netsim.scenario.units import parse_time
 
@@ -24,8 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Simulate, then print ``DEVICE#show COMMAND`` and its output."""
+def run(args: argparse.Namespace, load: Callable[[argparse.Namespace], Any]) -> int:
+    """Simulate, then print ``DEVICE#show COMMAND`` and its output.
+
+    ``load`` reads the scenario as every command does (printing its warnings)."""
     import netsim
     from netsim.show import ShowError, resolve
 
@@ -36,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:  # ShowError is a ValueError too
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    scenario = netsim.load(args.scenario, sets=args.sets)
+    scenario = load(args)
     if args.device not in scenario.topology.nodes:
         names = ", ".join(scenario.topology.nodes)
         print(

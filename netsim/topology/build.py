@@ -10,7 +10,7 @@ import networkx as nx
 
 from netsim.engine.sim import Simulation
 from netsim.l2.host import Host
-from netsim.l2.hub import Hub
+from netsim.l2.hub import CoaxBus, Hub
 from netsim.l2.mac_table import MacEvent
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Bridge, StackRing, Switch
 from netsim.net.addressing import IpConfig, IPv4Address, IPv4Interface
@@ -18,11 +18,12 @@ from netsim.net.stack import IpStack
 from netsim.net.tcp.config import TcpConfig
 from netsim.phy.csma import CollisionDomain, CsmaCdStation, Path
 from netsim.phy.link import Link
+from netsim.phy.media import MEDIA, repeater_delay
 from netsim.phy.port import Duplex, Port
 from netsim.topology.catalog import STACKWISE_RING_BPS
 from netsim.topology.topology import LinkSpec, Topology
 
-Device = Host | Switch | Hub
+Device = Host | Switch | Hub | CoaxBus
 
 
 @dataclass
@@ -64,7 +65,9 @@ def build(
             assert spec.mac is not None
             device = Host(sim, name, spec.mac, spec.buffer_bytes)
         elif spec.kind == "hub":
-            device = Hub(name, spec.ports)
+            device = Hub(name, spec.ports, spec.repeater_delay)
+        elif spec.kind == "coax":
+            device = CoaxBus(name, spec.ports)
         else:
             if spec.kind == "bridge":
                 device = Bridge(
@@ -130,22 +133,64 @@ def _build_ip_stacks(net: Network) -> None:
         net.stacks[name] = IpStack(net.sim, host, config, tcp, host_names=names)
 
 
-def _build_collision_domains(net: Network) -> None:
-    """Group half-duplex links and hubs into collision domains of CSMA/CD stations.
+@dataclass(frozen=True)
+class TapPoint:
+    """A point along a coax bus where one or more stations are clamped on."""
 
-    A hub is one vertex (it repeats between all its ports); any other device contributes
-    one vertex per port, since a switch or host port is a station of its own.
+    bus: str
+    position_m: float
+
+
+def _build_collision_domains(net: Network) -> None:
+    """Group half-duplex links, hubs and coax buses into collision domains of stations.
+
+    A hub is one vertex: it repeats between all its ports, adding its repeater delay to
+    every path through it. A coax bus is a row of tap points along its cable, a signal
+    between two taps taking the cable's delay over the distance between them. Any other
+    device contributes one vertex per port, since a switch or host port is a station of
+    its own. A path's ``links`` counts the segments it crosses (a coax bus is one).
     """
     g = nx.Graph()
 
-    def vertex(node: str, port: str) -> str | tuple[str, str]:
-        return node if isinstance(net.devices[node], Hub) else (node, port)
+    def vertex(node: str, port: str, link: LinkSpec) -> str | tuple[str, str] | TapPoint:
+        device = net.devices[node]
+        if isinstance(device, Hub):
+            return node
+        if isinstance(device, CoaxBus):
+            assert link.tap_m is not None
+            return TapPoint(node, link.tap_m)
+        return (node, port)
 
-    for spec, link in net.links.items():
+    buses: dict[str, set[float]] = {}
+    for spec in net.links:
         if not spec.shared:
             continue
-        u, v = vertex(*spec.a), vertex(*spec.b)
-        g.add_edge(u, v, delay=spec.delay_s, ber=spec.ber, rate=spec.rate_bps, link=link)
+        u, v = vertex(*spec.a, spec), vertex(*spec.b, spec)
+        coax = isinstance(v, TapPoint)
+        if isinstance(v, TapPoint):
+            buses.setdefault(v.bus, set()).add(v.position_m)
+        g.add_edge(
+            u,
+            v,
+            delay=spec.delay_s,
+            ber=spec.ber,
+            rate=spec.rate_bps,
+            segment=spec.b[0] if coax else spec.label,
+            medium=MEDIA.get(spec.media or ""),
+        )
+    for bus, positions in buses.items():
+        node = net.topology.nodes[bus]
+        medium = MEDIA[node.media or ""]
+        for x, y in itertools.pairwise(sorted(positions)):
+            g.add_edge(
+                TapPoint(bus, x),
+                TapPoint(bus, y),
+                delay=medium.propagation_delay(y - x),
+                ber=0.0,
+                rate=medium.rate_bps,
+                segment=bus,
+                medium=medium,
+            )
     for index, component in enumerate(sorted(nx.connected_components(g), key=_component_key)):
         sub = g.subgraph(component)
         rate = next(iter(sub.edges(data=True)))[2]["rate"]
@@ -162,13 +207,30 @@ def _build_collision_domains(net: Network) -> None:
         for i, u in enumerate(ordered):
             for v in ordered[i + 1 :]:
                 route = nx.shortest_path(sub, u, v, weight="delay")
-                edges = [sub.edges[x, y] for x, y in itertools.pairwise(route)]
-                clean = 1.0
-                for e in edges:
-                    clean *= 1.0 - e["ber"]
-                path = Path(sum(e["delay"] for e in edges), len(edges), 1.0 - clean)
-                domain.connect(stations[u], stations[v], path)
+                domain.connect(stations[u], stations[v], _signal_path(net, sub, route, rate))
         net.domains.append(domain)
+
+
+def _signal_path(net: Network, g: nx.Graph, route: list[object], rate: float) -> Path:
+    """Delay, segments crossed and bit-error odds along ``route`` (a list of vertices)."""
+    edges = [g.edges[x, y] for x, y in itertools.pairwise(route)]
+    delay = sum(e["delay"] for e in edges)
+    for before, hub, after in zip(edges, route[1:-1], edges[1:], strict=False):
+        device = net.devices.get(hub) if isinstance(hub, str) else None
+        if isinstance(device, Hub):
+            delay += (
+                device.repeater_delay
+                if device.repeater_delay is not None
+                else repeater_delay(rate, before["medium"], after["medium"])
+            )
+    # A segment's bit errors count once, however many of its tap points the path passes.
+    worst: dict[str, float] = {}
+    for e in edges:
+        worst[e["segment"]] = max(worst.get(e["segment"], 0.0), e["ber"])
+    clean = 1.0
+    for ber in worst.values():
+        clean *= 1.0 - ber
+    return Path(delay, len(worst), 1.0 - clean)
 
 
 def _component_key(component: set[object]) -> str:

@@ -32,7 +32,7 @@ class NodeSpec:
 
     name: str
     kind: str
-    """``host``, ``switch``, ``bridge`` or ``hub``."""
+    """``host``, ``switch``, ``bridge``, ``hub`` or ``coax``."""
     ports: tuple[str, ...]
     mode: SwitchingMode = SwitchingMode.STORE_AND_FORWARD
     aging: float = 300.0
@@ -54,6 +54,12 @@ class NodeSpec:
     stack_members: int = 1
     port_speeds: tuple[tuple[str, float], ...] = ()
     """The fastest speed of each port that has a limit (catalog models)."""
+    repeater_delay: float | None = None
+    """A hub's one-way port-to-port delay, when the scenario sets it (else IEEE 802.3's)."""
+    media: str | None = None
+    """A coax node's medium (``10BASE5``, ``10BASE2``)."""
+    length_m: float | None = None
+    """A coax node's cable length."""
     interfaces: tuple[tuple[str, InterfaceSpec], ...] = ()
     """The configured ports of a switch or bridge, by name; the others are defaults."""
     vlan: int | None = None
@@ -88,6 +94,8 @@ class LinkSpec:
     length_m: float | None = None
     duplex_b: str | None = None
     """End ``b``'s duplex when it differs from end ``a``'s: a duplex mismatch."""
+    tap_m: float | None = None
+    """When end ``b`` is a coax node: where this tap sits along its cable, in metres."""
 
     @property
     def duplex_at_b(self) -> str:

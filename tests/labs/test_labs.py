@@ -175,3 +175,49 @@ def test_lab_loaded_uplink(rate: str, handout_us: float, tolerance: float):
     assert probes["outcome"].eq("delivered").all()
     wait = float(probes["latency"].mean()) - 3 * 72 * 8 / 100e6
     assert wait == pytest.approx(wq, rel=tolerance)
+
+
+def test_lab_five_four_three():
+    """The warnings name the path pc-a to pc-c (7 segments, 6 repeaters; 1001 bit times
+    by Model 2), and the run bears them out: pc-a and pc-c have late collisions and lose
+    those frames; pc-b, within the rules, has collisions but never a late one. The
+    handout's one-way delays are the catalog's cables and repeater hops. As a switch,
+    rep5 splits the domain: no warning, no late collision, nothing lost; under
+    ``strict: true`` the scenario is refused."""
+    scenario = netsim.load(LABS / "09-five-four-three.yaml")
+    warnings = [str(w) for w in scenario.warnings]
+    assert len(warnings) == 2
+    assert (
+        "pc-a:eth0 to pc-c:eth0 crosses 7 segments (3 of them coax) and 6 repeaters"
+        in (warnings[0])
+    )
+    assert "round-trip delay value of 1001.2 bit times" in warnings[1]
+    hop = (46.5 + 29) / 4 * 1e-7
+    a_to_b = 1495 * 4.33 * NS + 1000 * 5 * NS + 4 * hop
+    assert a_to_b == pytest.approx(19 * US, abs=0.05 * US)
+    fibre_hops = (46.5 + 33.5) / 4 * 1e-7 + 33.5 / 2 * 1e-7  # rep5 (coax to FL), rep6
+    a_to_c = 1500 * 4.33 * NS + 5000 * 5 * NS + 4 * hop + fibre_hops
+    assert a_to_c == pytest.approx(42.7 * US, abs=0.05 * US)
+    assert 2 * a_to_c > (512 + 64) * 1e-7 > 2 * a_to_b
+
+    res = netsim.run(scenario)
+    # The quickest frame of each flow crossed an idle network: wire time plus the delay.
+    fastest = res.frames.groupby("traffic")["latency"].min()
+    assert fastest["a-c"] == pytest.approx((512 + 8) * 8 / 10e6 + a_to_c, abs=NS)
+    assert fastest["b-a"] == pytest.approx((512 + 8) * 8 / 10e6 + a_to_b, abs=NS)
+    ports = res.ports.set_index(["device", "port"])
+    late = {pc: int(ports.loc[(pc, "eth0"), "late_collisions"]) for pc in ("pc-a", "pc-b", "pc-c")}
+    assert late["pc-a"] > 0 and late["pc-c"] > 0 and late["pc-b"] == 0
+    assert ports.loc[("pc-b", "eth0"), "collisions"] > 0
+    lost = res.frames[res.frames["outcome"] == "dropped"]
+    assert set(lost["drop_reason"]) == {"late-collision", "fcs-error"}
+    assert set(lost["src"]) == {"pc-a", "pc-c"}
+    assert len(lost[lost["src"] == "pc-a"]) == late["pc-a"]
+
+    split = netsim.load(LABS / "09-five-four-three.yaml", sets=["topology.nodes.rep5.kind=switch"])
+    assert split.warnings == []
+    res = netsim.run(split)
+    assert res.ports["late_collisions"].sum() == 0
+    assert (res.frames["outcome"] == "delivered").all()
+    with pytest.raises(netsim.ScenarioError, match="strict: true makes this an error"):
+        netsim.load(LABS / "09-five-four-three.yaml", sets=["strict=true"])

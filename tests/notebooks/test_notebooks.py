@@ -1,9 +1,9 @@
-"""The teaching notebooks run top to bottom in a fresh kernel, quickly, as committed.
+"""The teaching notebooks run top to bottom in a fresh kernel, as committed.
 
 Each notebook in notebooks/ is executed with nbclient in a new ``python3`` kernel (the
 interpreter running the tests, where netsim is installed), with the notebook's folder as
-the working directory. Any exception fails the test; so does a notebook that takes a
-minute, or one committed with outputs (they belong to whoever runs it).
+the working directory. Any exception fails the test; so does a notebook that hangs, or
+one committed with outputs (they belong to whoever runs it).
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ NAMES = ["switching_modes", "hub_vs_switch", "mac_learning", "campus_mail"]
 CELL_TIMEOUT = 120
 """Seconds one cell may take before the run fails."""
 
-NOTEBOOK_BUDGET = 60.0
-"""Seconds a whole notebook may take, kernel start included."""
+NOTEBOOK_BUDGET = 600.0
+"""Seconds a whole notebook may take, kernel start included: long enough to catch a hang
+only, never a busy machine (campus_mail took 71 s with ten other jobs on two cores). How
+long each notebook takes is measured by benchmarks/notebooks.py, not asserted here."""
 
 
 def execute(nb: nbformat.NotebookNode) -> float:
@@ -51,7 +53,7 @@ def test_the_kernel_is_this_interpreter():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_top_to_bottom(name: str):
-    """Every cell runs without error in under a minute in all, and figures appear."""
+    """Every cell runs without error, nothing hangs, and figures appear."""
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     seconds = execute(nb)
     assert seconds < NOTEBOOK_BUDGET, f"{name} took {seconds:.1f} s"

@@ -16,7 +16,9 @@ Tolerances, and why:
   exponential backoff lets the last winner send again while the losers wait out their
   backoff (the capture effect). Measured Ethernets (Boggs, Mogul & Kent 1988) likewise
   stay well above the model for small packets, degrading as hosts are added.
-In both cases utilization must fall as Q grows.
+In both cases utilization must fall as Q grows: for 64-byte frames at every step; for
+1518-byte frames from 2 stations to more, since the model itself falls by only 0.004
+from 8 to 24 stations, less than one run's noise.
 """
 
 from __future__ import annotations
@@ -94,7 +96,10 @@ def test_hub_utilization_falls_with_stations_and_stays_near_metcalfe_boggs(size,
             assert model <= u <= 0.80, (q, u, model)
         assert res.ports["collisions"].sum() > 0
         measured.append(u)
-    assert measured[0] > measured[1] > measured[2]
+    if size == 1518:
+        assert measured[0] > max(measured[1:])
+    else:
+        assert measured[0] > measured[1] > measured[2]
 
 
 def test_collisions_are_counted_on_both_sides_and_fragments_arrive_as_runts():
@@ -160,8 +165,9 @@ def test_excessive_collisions_drop_the_frame_after_16_attempts():
 def test_a_collision_domain_too_large_for_the_slot_time_has_late_collisions():
     """802.3 sizes the slot (512 bits, 51.2 us at 10 Mb/s) so that a sender always hears a
     collision while still sending its first 64 bytes. Three hubs cascaded over 2 km fibre
-    put h1 and h2 40 us apart, one way: when h2 starts just before h1's signal reaches it,
-    h1 hears the collision 75 us into its frame, too late. Its NIC counts a late collision
+    put h1 and h2 45 us apart, one way (40 us of fibre at 5 ns/m, three repeater hops of
+    16.75 bit times): when h2 starts just before h1's signal reaches it, h1 hears the
+    collision 80 us into its frame, too late. Its NIC counts a late collision
     and drops the frame; h2, which heard it early, backs off and retries."""
     res = netsim.run(
         netsim.loads(

@@ -1,7 +1,7 @@
 """Drawing a topology in tiers, worked out from the graph alone.
 
 Among switches, bridges and hubs, a device's row is its distance in hops from the centre
-of that fabric (networkx ``center``); hosts are the bottom row. Within a row, devices
+of that fabric (networkx ``center``); a host is in the row under its switch. Within a row, devices
 follow their parents (barycentre ordering), and each switch is centred over its children,
 so a tree is drawn without crossing links: core on top, then distribution, access, hosts.
 """
@@ -9,9 +9,14 @@ so a tree is drawn without crossing links: core on top, then distribution, acces
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
-from matplotlib.collections import LineCollection
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.transforms import Affine2D
 
+import netsim
+from netsim.cli import main
 from netsim.plots.topology import draw_topology, node_tiers, tier_positions, topology_figure
 
 GIG = 1e9
@@ -65,15 +70,17 @@ def test_a_chain_hangs_from_its_middle_switch(topology_of):
 
 
 def test_of_two_central_switches_the_one_with_fewer_hosts_is_the_core(topology_of):
-    """mail-office: access (six PCs) and core (the mail server) are both the centre."""
+    """mail-office: access (six PCs) and core (the mail server) are both the centre. The
+    mail server hangs right under the core, beside access, not down with the PCs: its
+    cable would otherwise run down past the access switch's row."""
     kinds = {"access": "switch", "core": "switch", "mail": "host"}
     edges = [("access", "core", GIG), ("core", "mail", GIG)]
     for i in range(1, 7):
         kinds[f"pc{i}"] = "host"
         edges.append((f"pc{i}", "access"))
     tiers = node_tiers(topology_of(kinds, edges))
-    assert tiers["core"] == 0 and tiers["access"] == 1
-    assert {tiers[f"pc{i}"] for i in range(1, 7)} == {tiers["mail"]} == {2}
+    assert tiers["core"] == 0 and tiers["access"] == tiers["mail"] == 1
+    assert {tiers[f"pc{i}"] for i in range(1, 7)} == {2}
 
 
 def test_hosts_are_ordered_naturally_and_odd_topologies_still_place_every_node(topology_of):
@@ -131,3 +138,127 @@ def test_hundreds_of_hosts_become_dots_and_the_picture_stays_bounded(
     assert time.perf_counter() - started < 10
     width, height = png_size(path)
     assert 600 <= width <= 18 * 120 and 400 <= height <= 12 * 120
+
+
+# The campus as a class sees it -----------------------------------------------------------
+
+CAMPUS = Path(__file__).resolve().parents[2] / "scenarios" / "campus.yaml"
+
+
+def rendered(fig):
+    """Draw ``fig`` (Agg) so that every artist has its final place in pixels."""
+    FigureCanvasAgg(fig).draw()
+    return fig
+
+
+def device_boxes(ax) -> list[tuple[float, float, float, float, float, float]]:
+    """(x0, y0, x1, y1, cx, cy) in pixels of every marker drawn, stack members included,
+    from the marker paths as matplotlib transforms them."""
+    boxes = []
+    for collection in ax.collections:
+        if not isinstance(collection, PathCollection):
+            continue
+        centres = collection.get_offset_transform().transform(collection.get_offsets())
+        path = collection.get_paths()[0]
+        for (cx, cy), matrix in zip(centres, collection.get_transforms(), strict=False):
+            vertices = Affine2D(matrix).transform(path.vertices)
+            (x0, y0), (x1, y1) = vertices.min(axis=0), vertices.max(axis=0)
+            boxes.append((cx + x0, cy + y0, cx + x1, cy + y1, cx, cy))
+    return boxes
+
+
+def crosses(p, q, box, inset: float = 1.0) -> bool:
+    """Does the segment p-q pass through the rectangle ``box`` (shrunk by ``inset`` px)?
+    Liang-Barsky clipping: the segment enters the box before it leaves it."""
+    x0, y0, x1, y1 = box[0] + inset, box[1] + inset, box[2] - inset, box[3] - inset
+    if x0 >= x1 or y0 >= y1:
+        return False
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    t0, t1 = 0.0, 1.0
+    for edge_p, edge_q in ((-dx, p[0] - x0), (dx, x1 - p[0]), (-dy, p[1] - y0), (dy, y1 - p[1])):
+        if edge_p == 0:
+            if edge_q < 0:
+                return False
+            continue
+        t = edge_q / edge_p
+        if edge_p < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+    return t0 < t1
+
+
+def test_on_the_campus_no_cable_runs_through_a_device():
+    """Every link segment, in pixels, against every device's marker box but its own two
+    ends': none passes through. The mail server hangs under the server room switch, so its
+    cable no longer runs down through a room switch."""
+    topo = netsim.load(CAMPUS).topology
+    fig = rendered(topology_figure(topo, "campus"))
+    ax = fig.axes[0]
+    boxes = device_boxes(ax)
+    assert len(boxes) == len(topo.nodes) + 1  # and one more box: the stack's second member
+    segments = [
+        ax.transData.transform(segment)
+        for c in ax.collections
+        if isinstance(c, LineCollection)
+        for segment in c.get_segments()
+    ]
+    assert len(segments) == len(topo.links)
+    for p, q in segments:
+        for box in boxes:
+            # A cable starts inside its own device's boxes (a stack's members too).
+            own_end = any(box[0] <= e[0] <= box[2] and box[1] <= e[1] <= box[3] for e in (p, q))
+            assert own_end or not crosses(p, q, box), (p, q, box)
+    pos = tier_positions(topo)
+    assert pos["mail"][1] == pos["serverroom"][1] - 1
+    assert pos["mail"][1] > pos["f1r1h01"][1]
+
+
+def test_a_cable_through_a_box_is_caught():
+    """The check above can fail: a segment straight through a box crosses it."""
+    box = (3, 0, 7, 10, 5, 5)
+    assert crosses((0, 5), (10, 5), box) and crosses((5, -5), (4, 20), box)
+    assert not crosses((0, 20), (10, 20), box) and not crosses((0, 0), (2, 9), box)
+
+
+def test_models_are_written_small_under_the_names_and_stacks_are_stacks():
+    topo = netsim.load(CAMPUS).topology
+    ax = topology_figure(topo, "campus").axes[0]
+    texts = {t.get_text(): t for t in ax.texts}
+    assert "WS-C3750G-12S stack of 2" in texts and "WS-C2960-24TT-L" in texts
+    assert texts["WS-C3750G-12S stack of 2"].get_fontsize() < texts["building"].get_fontsize()
+    name_y = texts["building"].xyann[1]  # type: ignore[attr-defined]
+    assert texts["WS-C3750G-12S stack of 2"].xyann[1] < name_y  # type: ignore[attr-defined]
+    # Two boxes at the building's place: the stack's two members, one behind the other.
+    at_building = [
+        c
+        for c in ax.collections
+        if isinstance(c, PathCollection) and list(c.get_offsets()[0]) == list(texts["building"].xy)
+    ]
+    assert len(at_building) == 2
+
+
+def test_long_labels_are_never_clipped(topology_of):
+    """A long name at the very edge of a row still fits inside the picture, whole."""
+    kinds = {"core": "switch", "a-rather-long-switch-name-at-the-edge": "switch", "h": "host"}
+    topo = topology_of(kinds, [("core", "a-rather-long-switch-name-at-the-edge"), ("core", "h")])
+    for figure in (topology_figure(topo), topology_figure(netsim.load(CAMPUS).topology)):
+        fig = rendered(figure)
+        frame = fig.bbox
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        for text in fig.axes[0].texts:
+            extent = text.get_window_extent(renderer)
+            assert frame.x0 <= extent.x0 and extent.x1 <= frame.x1, text.get_text()
+            assert frame.y0 <= extent.y0 and extent.y1 <= frame.y1, text.get_text()
+
+
+def test_interface_names_on_the_link_ends(tmp_path, capsys):
+    """``ports=True`` (``netsim draw --ports``) writes each cable's port names near its ends."""
+    topo = netsim.load(CAMPUS).topology
+    plain = {t.get_text() for t in topology_figure(topo).axes[0].texts}
+    with_ports = {t.get_text() for t in topology_figure(topo, ports=True).axes[0].texts}
+    assert "Gi1/0/1" not in plain
+    assert {"Gi1/0/1", "Gi2/0/1", "Gi0/1"} <= with_ports
+    out = tmp_path / "campus.png"
+    assert main(["draw", str(CAMPUS), "-o", str(out), "--ports"]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
