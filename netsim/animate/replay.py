@@ -18,7 +18,7 @@ import pandas as pd
 
 from netsim.animate.decode import PROTOCOLS, decode_frame
 from netsim.metrics.results import Results
-from netsim.plots.topology import FABRIC_KINDS, tier_positions
+from netsim.plots.topology import FABRIC_KINDS, model_label, tier_positions
 
 ROW_HEIGHT = 130.0
 """Pixels between two tiers of the drawing."""
@@ -160,7 +160,7 @@ def _layout(results: Results) -> tuple[list[dict[str, Any]], float, float]:
             {
                 "name": name,
                 "kind": spec.kind,
-                "model": spec.model or "",
+                "model": model_label(spec),
                 "fabric": spec.kind in FABRIC_KINDS,
                 "x": round(margin + x * (width - 2 * margin), 1),
                 "y": round(margin + (top - y) * ROW_HEIGHT, 1),
