@@ -24,11 +24,13 @@ from netsim.apps.mailgen import MailboxSpec
 from netsim.apps.ping import Pinger
 from netsim.apps.tcp import TcpTraffic
 from netsim.engine.sim import Simulation
-from netsim.l2.frame import BROADCAST
+from netsim.engine.trace import FrameWindow
+from netsim.l2.frame import BROADCAST, FCS_BYTES, Frame
 from netsim.l2.host import Host
 from netsim.l2.mac_table import MacEvent
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Switch
 from netsim.metrics.results import Results, summarize_frames, summarize_table
+from netsim.metrics.snapshots import Snapshots
 from netsim.metrics.tables import (
     app_tables,
     frames_table,
@@ -54,6 +56,9 @@ def run(
     progress: Callable[[float], None] | None = None,
     follow: Iterable[int] = (),
     on_start: Callable[[], None] | None = None,
+    snapshots: Iterable[float] = (),
+    window: tuple[float, float] | None = None,
+    window_frames: int = 2000,
 ) -> Results:
     """Simulate ``scenario`` (with ``seed`` instead of the scenario's, if given).
 
@@ -64,13 +69,28 @@ def run(
     Ctrl-C (KeyboardInterrupt) during the simulation stops it where it is and returns what
     it has: ``summary["interrupted"]`` is true, ``simulated_time`` is the time reached,
     and frames neither delivered nor dropped yet are ``in-flight``.
+
+    At each time in ``snapshots`` every port's counters and every MAC table are copied
+    into ``Results.counters`` and ``Results.mac_tables`` (what ``show`` prints at that
+    time). ``window=(start, end)`` follows every frame put on a link in that stretch of
+    time, at most ``window_frames`` of them, and keeps their bytes (a replay's data).
     """
     started = time.perf_counter()
     spec = scenario.model
     sim = Simulation(spec.seed if seed is None else seed)
-    sim.trace.followed = frozenset(follow)
+    frame_window = None
+    if window is not None:
+        frame_window = FrameWindow(lambda: sim.now, window[0], window[1], window_frames)
+        sim.trace.followed = frame_window
+    else:
+        sim.trace.followed = frozenset(follow)
     net = build(scenario.topology, sim, _recorded_mac_events(spec.measure))
     captured = {text: _capture(net, text) for text in spec.measure.capture}
+    snapshot = Snapshots(net)
+    if frame_window is not None:
+        sim.trace.on_hop = snapshot.hop_arrives
+    for at in sorted(set(snapshots)):
+        sim.call_at(at, snapshot.take, at)
     _start_traffic(sim, net, spec)
     _schedule_events(sim, net, scenario)
     interrupted = False
@@ -112,6 +132,11 @@ def run(
         captures={text: sorted(frames_, key=lambda r: r[0]) for text, frames_ in captured.items()},
         topology=scenario.topology,
         hops=hops_table(sim.trace),
+        counters=snapshot.counters,
+        mac_tables=snapshot.mac_tables,
+        counter_changes=snapshot.changes,
+        frame_bytes={i: _octets(f) for i, f in sim.trace.carried.items()},
+        window_cut=frame_window.cut_at if frame_window is not None else None,
     )
 
 
@@ -139,6 +164,12 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
     return value
+
+
+def _octets(frame: object) -> bytes:
+    # The frame's octets as a capture shows them: without the FCS, cut short if truncated.
+    assert isinstance(frame, Frame)
+    return frame.to_bytes()[: max(0, frame.length - FCS_BYTES)]
 
 
 def _capture(net: Network, text: str) -> list[tuple[float, Any]]:
@@ -327,7 +358,7 @@ def _set_aging(sim: Simulation, switch: Switch, aging: float) -> None:
 
 def _clear_table(sim: Simulation, switch: Switch) -> None:
     switch.table.age(sim.now)
-    switch.table.clear()
+    switch.table.clear(sim.now)
 
 
 MODES = ("store-and-forward", "cut-through", "fragment-free")

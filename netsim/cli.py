@@ -2,6 +2,8 @@
 
     netsim run SCENARIO.yaml [--out DIR] [--seed N] [--set PATH=VALUE ...]
     netsim validate SCENARIO.yaml
+    netsim show SCENARIO.yaml --at 2.5s sw1 mac address-table
+    netsim animate SCENARIO.yaml -o run.html [--from T --to T]
     netsim serve-mail --imap PORT --users FILE [--store DIR]
 
 A mistake in a scenario prints one line per problem (file, YAML path, line, what was
@@ -96,6 +98,16 @@ def _parser() -> argparse.ArgumentParser:
         sub, "expand", "print a scenario with its templates and campus expanded", _expand
     )
 
+    show = _scenario_command(
+        sub, "show", "an IOS-style show command on a device, at a simulated time", _show
+    )
+    _add_arguments("netsim.show.cli", show)
+
+    animate = _scenario_command(
+        sub, "animate", "replay a run in the browser: one self-contained HTML file", _animate
+    )
+    _add_arguments("netsim.animate.cli", animate)
+
     models = sub.add_parser("models", help="list the device and media catalogs")
     models.add_argument("--sources", action="store_true", help="where each figure comes from")
     models.set_defaults(func=_models)
@@ -127,6 +139,22 @@ def _scenario_command(
     )
     parser.set_defaults(func=func)
     return parser
+
+
+def _add_arguments(module: str, parser: argparse.ArgumentParser) -> None:
+    importlib.import_module(module).add_arguments(parser)
+
+
+def _show(args: argparse.Namespace) -> int:
+    from netsim.show.cli import run
+
+    return run(args, _load)
+
+
+def _animate(args: argparse.Namespace) -> int:
+    from netsim.animate.cli import run
+
+    return run(args, _load)
 
 
 def _load(args: argparse.Namespace) -> Any:

@@ -6,6 +6,7 @@ DataFrames on the hot path); :mod:`netsim.metrics` turns them into tables at the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
 SentRecord = tuple[int, str, str, int, float, str]
@@ -30,9 +31,15 @@ class Trace:
     mac_events: list[MacRecord] = field(default_factory=list)
     expected_receivers: dict[int, int] = field(default_factory=dict)
     """frame_id -> how many hosts must receive a group-addressed frame for it to count."""
-    followed: frozenset[int] = frozenset()
-    """Frames whose every hop is recorded in :attr:`hops` (for ladder diagrams)."""
+    followed: Container[int] = frozenset()
+    """Frames whose every hop is recorded in :attr:`hops` (ladder diagrams, replays): a set
+    of ids, or a :class:`FrameWindow` that takes every frame sent in a stretch of time."""
     hops: list[HopRecord] = field(default_factory=list)
+    carried: dict[int, object] = field(default_factory=dict)
+    """frame_id -> the first copy of each followed frame put on a link (for its bytes)."""
+    on_hop: Callable[[float, object, object], None] | None = None
+    """If set, called for each followed hop with (time its last bit arrives, sending
+    port, receiving port): a replay copies the counters it changed at that instant."""
     tables: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     """Rows written by applications (``ping``, ``tcp``, ``imap``): one CSV file each."""
     first_bit_out: dict[int, float] = field(default_factory=dict)
@@ -64,3 +71,35 @@ class Trace:
         """A MAC address table learned, refreshed, moved, aged out, flooded or was full,
         for ``mac`` in ``vlan``."""
         self.mac_events.append((time, device, event, mac, port, vlan))
+
+
+class FrameWindow:
+    """Follow every frame put on a link between ``start`` and ``end`` (a replay's window).
+
+    A frame taken in is followed to the end of its journey; at most ``limit`` frames are
+    taken, so that a long run does not fill memory: :attr:`cut_at` then says when the
+    window filled up. Only runs that ask for a window pay for this check; others follow
+    a plain (usually empty) set of ids.
+    """
+
+    def __init__(self, clock: Callable[[], float], start: float, end: float, limit: int) -> None:
+        self.clock = clock
+        self.start = start
+        self.end = end
+        self.limit = limit
+        self.taken: set[int] = set()
+        self.cut_at: float | None = None
+        """The first time a frame was left out because :attr:`limit` frames were taken."""
+
+    def __contains__(self, frame_id: object) -> bool:
+        if frame_id in self.taken:
+            return True
+        now = self.clock()
+        if not self.start <= now <= self.end or not isinstance(frame_id, int):
+            return False
+        if len(self.taken) >= self.limit:
+            if self.cut_at is None:
+                self.cut_at = now
+            return False
+        self.taken.add(frame_id)
+        return True

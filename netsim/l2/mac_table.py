@@ -183,9 +183,14 @@ class MacTable(Generic[P]):
                 mac, vlan = _split(key)
                 self.listener(now, MacEvent.AGE_OUT, mac, port, vlan)
 
-    def clear(self) -> None:
-        """Forget every dynamic entry (``clear mac address-table dynamic``)."""
-        self._dynamic.clear()
+    def clear(self, now: float) -> None:
+        """Forget every dynamic entry (``clear mac address-table dynamic``), reporting each
+        as aged out at ``now``, so that the event log still tells what the table holds."""
+        for mac, (port, _) in list(self._dynamic.items()):
+            del self._dynamic[mac]
+            if self.listener is not None:
+                self.listener(now, MacEvent.AGE_OUT, mac, port)
+        self._check_at = float("inf")
 
     def entries(self, vlan: int = DEFAULT_VLAN) -> dict[MacAddress, P]:
         """A snapshot of the bindings of ``vlan``, static and dynamic, by address."""

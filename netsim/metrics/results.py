@@ -33,6 +33,17 @@ class Results:
     """The network that was simulated, as data (for drawing it)."""
     hops: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Every link crossed by the frames ``netsim.run(..., follow=[ids])`` followed."""
+    counters: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Port counters at the instants ``netsim.run(..., snapshots=[t])`` asked for."""
+    mac_tables: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Every switch's MAC table at those instants."""
+    counter_changes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """With ``netsim.run(..., window=...)``: the counters of the ports around each followed
+    frame, whenever one of its hops changed them."""
+    frame_bytes: dict[int, bytes] = field(default_factory=dict)
+    """frame_id -> octets (no FCS) of each followed frame, as first put on a link."""
+    window_cut: float | None = None
+    """With ``netsim.run(..., window=...)``: when the window filled up, if it did."""
 
     @property
     def ping(self) -> pd.DataFrame:
@@ -48,6 +59,18 @@ class Results:
     def imap(self) -> pd.DataFrame:
         """One row per IMAP command."""
         return self.extra.get("imap", pd.DataFrame())
+
+    def show(self, device: str, command: str, at: float | None = None) -> str:
+        """What IOS prints for ``show COMMAND`` on ``device`` at simulated time ``at``.
+
+        ``results.show("sw1", "mac address-table", at=2.5)``; ``at=None`` is the end of
+        the run. Commands are those of :mod:`netsim.show` (``interfaces status``,
+        ``interfaces counters`` ...); counters at a time need
+        ``netsim.run(sc, snapshots=[t])``.
+        """
+        from netsim.show import show
+
+        return show(self, device, command, at)
 
     def save(self, directory: str | Path) -> Path:
         """Write frames.csv, ports.csv, mac_events.csv and summary.json into ``directory``."""

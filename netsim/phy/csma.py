@@ -254,6 +254,7 @@ class CsmaCdStation:
             frame = self.domain.damage(frame, path)
         trace = self.domain.sim.trace
         if frame.frame_id in trace.followed:
+            trace.carried.setdefault(frame.frame_id, first.frame)
             sender = first.sender.port
             trace.hops.append(
                 (
@@ -267,6 +268,8 @@ class CsmaCdStation:
                     frame.length,
                 )
             )
+            if trace.on_hop is not None:
+                trace.on_hop(now, sender, self.port)
         self.port.deliver(frame, first.hops + path.links, rx.start, now)
 
 

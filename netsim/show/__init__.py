@@ -1,0 +1,30 @@
+"""IOS-style ``show`` commands over a run's results, at any simulated time.
+
+    results.show("sw1", "mac address-table", at=2.5)
+    netsim show scenarios/campus.yaml --at 2.5s f1 "mac address-table"
+
+Commands live in a registry (:mod:`netsim.show.registry`): each module below registers
+its own, so ``show vlan brief`` or ``show spanning-tree`` arrive as new modules.
+"""
+
+from __future__ import annotations
+
+from netsim.metrics.results import Results
+from netsim.show import switching as _switching  # noqa: F401 - registers its commands
+from netsim.show import vlan as _vlan  # noqa: F401 - registers its commands
+from netsim.show.registry import COMMANDS, ShowCommand, ShowError, register, resolve
+from netsim.show.state import DeviceAt
+
+__all__ = ["COMMANDS", "ShowCommand", "ShowError", "register", "resolve", "show"]
+
+
+def show(results: Results, device: str, command: str, at: float | None = None) -> str:
+    """The text ``show COMMAND`` prints on ``device`` at time ``at`` (None: the end)."""
+    cmd, args = resolve(command)
+    state = DeviceAt(results, device, at)
+    if results.ports.empty or device not in set(results.ports["device"]):
+        names = sorted(set(results.ports["device"])) if not results.ports.empty else []
+        raise ShowError(f"no device {device!r} (devices: {', '.join(names)})")
+    if cmd.kinds is not None and state.kind not in cmd.kinds:
+        raise ShowError(f"show {cmd.name}: {device} is a {state.kind}, not a switch")
+    return cmd.render(state, args)
