@@ -186,10 +186,11 @@ class MacTable(Generic[P]):
     def clear(self, now: float) -> None:
         """Forget every dynamic entry (``clear mac address-table dynamic``), reporting each
         as aged out at ``now``, so that the event log still tells what the table holds."""
-        for mac, (port, _) in list(self._dynamic.items()):
-            del self._dynamic[mac]
+        for key, (port, _) in list(self._dynamic.items()):
+            del self._dynamic[key]
             if self.listener is not None:
-                self.listener(now, MacEvent.AGE_OUT, mac, port)
+                mac, vlan = _split(key)
+                self.listener(now, MacEvent.AGE_OUT, mac, port, vlan)
         self._check_at = float("inf")
 
     def entries(self, vlan: int = DEFAULT_VLAN) -> dict[MacAddress, P]:

@@ -80,9 +80,9 @@ class Snapshots:
                 spec = self.net.topology.nodes[name]
                 static = {mac for mac, _ in spec.static_macs}
                 device.table.age(now)
-                for mac, port in device.table.entries().items():
+                for (vlan, mac), port in sorted(device.table.vlan_entries().items()):
                     kind = "STATIC" if mac in static else "DYNAMIC"
-                    self._macs.append((now, name, 1, mac_to_str(mac), port.name, kind))
+                    self._macs.append((now, name, vlan, mac_to_str(mac), port.name, kind))
 
     @property
     def counters(self) -> pd.DataFrame:
