@@ -77,9 +77,11 @@ class Link:
         wire = frame.wire_bytes
         t_first = start + self.delay_s
         t_last = t_first + wire * byte_time
+        needed = receiver.owner.bytes_needed(receiver, frame)
+        t_decide = t_last if needed >= wire else t_first + needed * byte_time
+        self.sim.call_at(t_decide, receiver.deliver, frame, hops + 1, t_first, t_last)
         trace = self.sim.trace
-        followed = frame.frame_id in trace.followed
-        if followed:
+        if frame.frame_id in trace.followed:
             trace.carried.setdefault(frame.frame_id, frame)
             trace.hops.append(
                 (
@@ -93,9 +95,7 @@ class Link:
                     frame.length,
                 )
             )
-        needed = receiver.owner.bytes_needed(receiver, frame)
-        t_decide = t_last if needed >= wire else t_first + needed * byte_time
-        self.sim.call_at(t_decide, receiver.deliver, frame, hops + 1, t_first, t_last)
-        if followed and trace.on_hop is not None:
-            # Scheduled after the delivery, so it sees the counters the frame changed.
-            trace.on_hop(t_last, sender, receiver)
+            if trace.on_hop is not None:
+                # Called after the delivery is scheduled, so that whatever it schedules
+                # at t_last comes after the delivery and sees the counters it changed.
+                trace.on_hop(t_last, sender, receiver)
