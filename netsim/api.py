@@ -27,6 +27,7 @@ from netsim.l2.frame import BROADCAST
 from netsim.l2.host import Host
 from netsim.l2.mac_table import MacEvent
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Switch
+from netsim.metrics.in_flight import frames_in_flight
 from netsim.metrics.results import Results, summarize_frames, summarize_table
 from netsim.metrics.tables import (
     app_tables,
@@ -64,19 +65,25 @@ def run(
     captured = {text: _capture(net, text) for text in spec.measure.capture}
     _start_traffic(sim, net, spec)
     _schedule_events(sim, net, scenario)
-    sim.run(progress=progress)
-    end = sim.now
+    sim.run(until=spec.stop, progress=progress)
+    in_flight: set[int] = set()
+    if spec.stop is None:
+        end = max(sim.now, spec.duration)
+    else:
+        end = spec.stop
+        in_flight = frames_in_flight(sim, (p for d in net.devices.values() for p in d.ports))
     for device in net.devices.values():
         if isinstance(device, Switch):
-            device.table.age(max(end, spec.duration))
-    frames = frames_table(sim.trace)
+            device.table.age(end)
+    frames = frames_table(sim.trace, in_flight)
     summary: dict[str, Any] = {
         "scenario": spec.name,
         "scenario_sha256": scenario.digest,
         "seed": sim.seed,
         "netsim_version": __version__,
         "duration": spec.duration,
-        "simulated_time": float(f"{max(end, spec.duration):.12g}"),
+        "stop": spec.stop,
+        "simulated_time": float(f"{end:.12g}"),
         "events_processed": sim.events_processed,
         "frames": summarize_frames(frames),
     }

@@ -132,7 +132,8 @@ def _run(args: argparse.Namespace) -> int:
     import netsim
 
     scenario = _load(args)
-    progress = _ProgressBar(scenario.model.duration) if not args.quiet else None
+    horizon = scenario.model.stop or scenario.model.duration
+    progress = _ProgressBar(horizon) if not args.quiet else None
     results = netsim.run(scenario, seed=args.seed, progress=progress)
     if progress is not None:
         progress.done()
@@ -328,7 +329,10 @@ def _print_summary(results: object, out: Path) -> None:
         f"scenario {s['scenario']} (seed {s['seed']}): simulated {s['simulated_time']:.6g} s "
         f"in {results.wall_seconds:.2f} s wall, {s['events_processed']:,} events"
     )
-    print(f"frames: {f['sent']} sent, {f['delivered']} delivered, {f['dropped']} dropped")
+    in_flight = f", {f['in_flight']} in flight at the stop" if f.get("in_flight") else ""
+    print(
+        f"frames: {f['sent']} sent, {f['delivered']} delivered, {f['dropped']} dropped{in_flight}"
+    )
     for reason, count in f["dropped_by_reason"].items():
         print(f"  dropped, {reason}: {count}")
     if f["by_traffic"]:

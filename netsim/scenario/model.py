@@ -7,6 +7,7 @@ need the whole scenario (does the link's node exist? is this port free?) live in
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -540,6 +541,12 @@ class Measure(Strict):
     """Ports (``node:port``) whose frames are written to ``captures/<node>_<port>.pcap``."""
 
 
+def _positive_finite_time(seconds: float) -> float:
+    if not 0.0 < seconds < math.inf:
+        raise ValueError(f"expected a positive, finite time like 2s or 500ms; got {seconds!r} s")
+    return seconds
+
+
 class Scenario(Strict):
     """A whole scenario file."""
 
@@ -551,6 +558,9 @@ class Scenario(Strict):
     coax station limits and tap spacing) an error instead of a warning."""
     duration: Time
     """How long traffic sources keep sending; the run then drains what is in flight."""
+    stop: Annotated[Time, AfterValidator(_positive_finite_time)] | None = None
+    """A hard stop: the simulation ends at this time whatever is still in flight (frames
+    on their way are reported ``in-flight``); without it, the run drains every queue."""
     topology: Topology
     traffic: list[Traffic] = []
     events: list[Event] = []
