@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     sweep = _scenario_command(sub, "sweep", "run a scenario over its sweep: grid", _sweep)
     sweep.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     sweep.add_argument("--out", type=Path, help="results folder (default results/<name>-sweep/)")
+    sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster, like tcp://10.0.0.5:8786 (default: local processes)",
+    )
 
     draw = _scenario_command(sub, "draw", "draw a scenario's topology", _draw)
     draw.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
@@ -198,15 +203,49 @@ def _sweep(args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         print(f"  {done}/{total} runs done", file=sys.stderr)
 
-    table = run_sweep(scenario, args.workers, out, progress)
+    cluster = scenario.model.sweep_cluster
+    scheduler = args.scheduler or (cluster.scheduler if cluster is not None else None)
+    try:
+        table = run_sweep(scenario, args.workers, out, progress, scheduler)
+    except ImportError as e:
+        print(
+            f"error: a sweep on a Dask cluster needs dask.distributed ({e}); "
+            "install it with pip install 'netsim[dask]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except Exception as e:
+        if scheduler is None:
+            raise
+        # Whatever a remote cluster does wrong (unreachable, not a Dask scheduler at all,
+        # a worker lost) is said in one line: the scenario itself was checked already.
+        print(
+            f"error: Dask scheduler {scheduler}: cannot run the sweep there: "
+            f"{type(e).__name__}: {e}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "sweep.csv", index=False, float_format="%.12g")
-    parameters = list(scenario.model.sweep)
+    parquet = _write_parquet(table, out / "sweep.parquet")
+    parameters = list(scenario.model.sweep_grid)
     _plot_sweep(table, parameters, out)
     with_latency = table.dropna(subset=["latency_mean"])
     print(with_latency.to_string(index=False, max_colwidth=24, float_format=lambda x: f"{x:.6g}"))
-    print(f"results in {out}/ (sweep.csv, one folder per run)")
+    print(f"results in {out}/ (sweep.csv{parquet}, one folder per run)")
     return 0
+
+
+def _write_parquet(table: Any, path: Path) -> str:
+    """Write the sweep's Parquet copy; say what was written, for the closing line."""
+    from netsim.sweep import write_parquet
+
+    try:
+        write_parquet(table, path)
+    except ImportError:
+        print("note: sweep.parquet not written: pyarrow is not installed", file=sys.stderr)
+        return ""
+    return f", {path.name}"
 
 
 def _plot_sweep(table: object, parameters: list[str], out: Path) -> None:
