@@ -17,7 +17,6 @@ import pandas as pd
 
 from netsim import __version__
 from netsim.apps.frames import FrameSource
-from netsim.apps.imap import ImapClient, ImapService
 from netsim.apps.load import LoadSource
 from netsim.apps.mailgen import MailboxSpec
 from netsim.apps.ping import Pinger
@@ -127,6 +126,10 @@ def _start_mail_servers(sim: Simulation, net: Network, spec: m.Scenario) -> None
             mailbox = MailboxSpec(box.messages, box.mean_size, box.multipart, box.attachment_size)
             for client in t.clients:
                 users.setdefault((t.server, t.port), {})[client] = mailbox
+    if not users:
+        return
+    from netsim.apps.imap import ImapService  # the IMAP server loads only when it serves
+
     for (server, port), accounts in users.items():
         ImapService(sim, net.stacks[server], accounts, port)
 
@@ -167,6 +170,8 @@ def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
             )
             continue
         if isinstance(t, m.ImapTraffic):
+            from netsim.apps.imap import ImapClient
+
             for k, client in enumerate(t.clients):
                 ImapClient(
                     sim,

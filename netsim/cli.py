@@ -27,8 +27,11 @@ EXIT_USAGE = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser(
+        serve_mail="serve-mail" in words or not words or "-h" in words or "--help" in words
+    )
+    args = parser.parse_args(words)
     try:
         return int(args.func(args))
     except ScenarioError as e:
@@ -44,7 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(serve_mail: bool = True) -> argparse.ArgumentParser:
+    """The parser of every command; ``serve_mail=False`` leaves out that command's options.
+
+    Building serve-mail's options imports the IMAP server (a large package), which
+    ``netsim run`` does not need: a short run should not pay for it at start-up.
+    """
     parser = argparse.ArgumentParser(
         prog="netsim", description="Discrete-event simulator for switched Ethernet LANs."
     )
@@ -94,14 +102,17 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("--sources", action="store_true", help="where each figure comes from")
     models.set_defaults(func=_models)
 
+    if not serve_mail:
+        sub.add_parser("serve-mail", help="serve IMAP on real sockets")
+        return parser
     try:
-        serve_mail = importlib.import_module("netsim.apps.serve_mail")
+        server = importlib.import_module("netsim.apps.serve_mail")
     except ImportError:
-        serve_mail = None
-    if serve_mail is not None:
+        server = None
+    if server is not None:
         serve = sub.add_parser("serve-mail", help="serve IMAP on real sockets")
-        serve_mail.add_arguments(serve)
-        serve.set_defaults(func=serve_mail.run)
+        server.add_arguments(serve)
+        serve.set_defaults(func=server.run)
     return parser
 
 
