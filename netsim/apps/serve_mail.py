@@ -9,7 +9,15 @@ rather than waiting for Nagle).  STARTTLS and IMAPS use the :mod:`ssl` module.
 Usage::
 
     netsim serve-mail --imap 1143 --users users.txt [--store DIR] [--host 127.0.0.1]
-                      [--imaps 1993 --cert cert.pem --key key.pem]
+                      [--imaps 1993 --cert cert.pem --key key.pem | --allow-plaintext-login]
+    netsim serve-mail --check --store DIR      # verify a store, change nothing
+
+Because it faces real networks, it defends itself: passwords travel only over TLS
+unless ``--allow-plaintext-login`` says otherwise; connections are limited in number,
+per server and per client address, and closed when silent before login; literals in
+flight share a memory budget; failed logins are answered ever more slowly; and a client
+that pipelines heavy commands gets the loop for a few milliseconds at a time, so the
+others are still answered promptly.
 """
 
 from __future__ import annotations
@@ -17,16 +25,47 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
+import logging
 import signal
 import socket
 import ssl
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
+from netsim.mail import store_check
+from netsim.mail.imap.events import UntaggedStatus
+from netsim.mail.imap.responses import render
 from netsim.mail.imap.server import ImapServer, ServerConfig, ServerSession
 from netsim.mail.store import Mailbox, MailStore, StoreError
 from netsim.mail.users import UserFileError, Users
+
+_log = logging.getLogger("netsim.serve_mail")
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """What clients may hold of a server on real sockets (see ``--help``)."""
+
+    #: Connections open at once, all clients together.
+    max_connections: int = 1000
+    #: Connections open at once from one IP address.
+    max_connections_per_ip: int = 100
+    #: Seconds of silence before login after which the connection is closed (RFC 9051
+    #: 5.4 allows a shorter timer before login than after; clients need a minute).
+    login_timeout: float = 60.0
+    #: Seconds of silence after login before autologout (RFC 3501 5.4: at least 30
+    #: minutes); 0 never.
+    autologout: float = 1800.0
+
+
+#: Seconds of work one connection may do before the loop serves the others: commands
+#: are handled one at a time, and a client that pipelines many waits its turn.
+TIME_SLICE = 0.005
 
 
 def _port(text: str) -> int:
@@ -40,14 +79,32 @@ def _port(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    """A positive whole number for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A finite, non-negative number of seconds for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < 1e9:
+        raise argparse.ArgumentTypeError(f"{text} seconds is out of range")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``serve-mail`` options to ``parser``."""
-    parser.add_argument(
-        "--imap", type=_port, required=True, metavar="PORT", help="IMAP port (0: any)"
-    )
-    parser.add_argument(
-        "--users", required=True, metavar="FILE", help="user file, one name:password per line"
-    )
+    parser.add_argument("--imap", type=_port, metavar="PORT", help="IMAP port (0: any)")
+    parser.add_argument("--users", metavar="FILE", help="user file, one name:password per line")
     parser.add_argument(
         "--store", metavar="DIR", help="keep mail durably in DIR (default: in memory)"
     )
@@ -55,94 +112,250 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--imaps", type=_port, metavar="PORT", help="IMAP over TLS port")
     parser.add_argument("--cert", metavar="F", help="TLS certificate (PEM), enables STARTTLS")
     parser.add_argument("--key", metavar="F", help="TLS private key (PEM)")
-    parser.add_argument(
+    tls = parser.add_mutually_exclusive_group()
+    tls.add_argument(
         "--login-requires-tls",
         action="store_true",
-        help="refuse LOGIN and AUTHENTICATE before STARTTLS (LOGINDISABLED)",
+        help="refuse LOGIN and AUTHENTICATE before STARTTLS, advertising LOGINDISABLED "
+        "(the default; needs --cert and --key)",
+    )
+    tls.add_argument(
+        "--allow-plaintext-login",
+        action="store_true",
+        help="accept passwords without TLS (a lab on loopback or a trusted network)",
+    )
+    limits = ConnectionLimits()
+    parser.add_argument(
+        "--max-connections",
+        type=_count,
+        default=limits.max_connections,
+        metavar="N",
+        help=f"connections open at once, all clients (default {limits.max_connections})",
+    )
+    parser.add_argument(
+        "--max-connections-per-ip",
+        type=_count,
+        default=limits.max_connections_per_ip,
+        metavar="N",
+        help=f"connections open at once from one address (default {limits.max_connections_per_ip})",
+    )
+    parser.add_argument(
+        "--login-timeout",
+        type=_seconds,
+        default=limits.login_timeout,
+        metavar="SECONDS",
+        help="close connections silent this long before login "
+        f"(RFC 9051: at least a minute; default {limits.login_timeout:g}; 0: never)",
     )
     parser.add_argument(
         "--autologout",
-        type=float,
-        default=1800.0,
+        type=_seconds,
+        default=limits.autologout,
         metavar="SECONDS",
-        help="log out sessions silent this long (RFC 3501: at least 30 minutes; 0: never)",
+        help="log out sessions silent this long after login "
+        f"(RFC 3501: at least 30 minutes; default {limits.autologout:g}; 0: never)",
     )
     parser.add_argument(
         "--max-literal",
-        type=int,
+        type=_count,
         default=ServerConfig.max_literal,
         metavar="OCTETS",
-        help="largest literal (message) accepted",
+        help=f"largest literal (message) accepted (default {ServerConfig.max_literal})",
+    )
+    parser.add_argument(
+        "--max-literal-total",
+        type=_count,
+        metavar="OCTETS",
+        help="literal octets all clients together may be sending at once "
+        "(default 4 x --max-literal)",
+    )
+    parser.add_argument(
+        "--max-literal-per-user",
+        type=_count,
+        metavar="OCTETS",
+        help="literal octets one user's sessions may be sending at once "
+        "(default 2 x --max-literal)",
+    )
+    parser.add_argument(
+        "--login-failure-delay",
+        type=_seconds,
+        default=ServerConfig.login_failure_delay,
+        metavar="SECONDS",
+        help="delay before answering a failed login, doubled by each further failure of "
+        f"the connection or the user, up to 30 s (default {ServerConfig.login_failure_delay:g})",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="verify the --store DIR and print a report instead of serving"
+        " (exit 0: clean, 1: damaged, 2: no store)",
     )
 
 
 class _Connection(asyncio.Protocol):
-    """One client socket driving one :class:`ServerSession`."""
+    """One client socket driving one :class:`ServerSession`.
+
+    Reading stops while the client does not read our answers, while a failed login's
+    delay runs, and while commands already received wait for their turn; so what one
+    client sends is buffered a read or two at most, whatever it sends.
+    """
 
     def __init__(self, hub: _Hub, tls: bool) -> None:
         self.hub = hub
         self.session: ServerSession = hub.imap.open_session(tls=tls)
         self.transport: asyncio.Transport | None = None
+        #: The client's IP address, as counted against the per-address limit.
+        self.peer_ip = ""
+        #: False for a connection refused at once (over a limit).
+        self.admitted = False
         self._tls_task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._write_paused = False
+        self._held = False
+        self._reading = True
+        self._turn_pending = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Set TCP_NODELAY and send the greeting."""
+        """Admit the client (or say BYE at once), set TCP_NODELAY, greet."""
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer_ip = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        refusal = self.hub.admit(self)
+        if refusal is not None:
+            transport.write(render(UntaggedStatus("BYE", refusal, "LIMIT")))
+            transport.close()
+            return
+        self.admitted = True
         sock = transport.get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.hub.connections.add(self)
         transport.write(self.session.greeting())
         self._arm_timer()
 
     def data_received(self, data: bytes) -> None:
-        """Feed the session; write its answer in one go."""
-        self._arm_timer()
-        out = self.session.receive_data(data)
-        if not out:
-            self._ack_now()
-        self._write(out)
-        if self.session.starttls_requested:
-            self._tls_task = asyncio.ensure_future(self._start_tls())
+        """Feed the session and handle what it can now; answer in one write."""
+        if not self.admitted or self.session.closed:
+            return
+        if self._held:
+            # Bytes already on their way when reading paused: keep them for later.
+            self.session.receive_data(data, max_commands=0)
+            return
+        out = self.session.receive_data(data, max_commands=1)
+        self._take_turn(out, incomplete=not out)
 
     def eof_received(self) -> bool | None:
-        """The client half-closed: let the session know."""
-        self._write(self.session.receive_data(b""))
-        return None
+        """The client half-closed: finish what it sent, then close."""
+        if self.admitted and not self.session.closed:
+            if self._held:
+                self.session.receive_data(b"", max_commands=0)  # seen after the delay
+            else:
+                self._take_turn(self.session.receive_data(b"", max_commands=1))
+        # Keep the transport open for the answers: the session closes it when done.
+        # (A TLS transport cannot stay half-open, and says so if asked.)
+        return None if self.session.tls else True
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Forget this connection."""
+        """Forget this connection and give back what its session held."""
         if self._timer is not None:
             self._timer.cancel()
-        self.hub.connections.discard(self)
+        if self.admitted:
+            self.hub.release(self)
         if not self.session.closed:
-            self.session.receive_data(b"")
+            self.session.close()
 
     def say_bye(self, reason: str) -> None:
         """End the session with ``* BYE`` and close the socket."""
         self._write(self.session.shutdown(reason))
 
-    def _arm_timer(self) -> None:
-        # RFC 3501 5.4: an inactivity autologout timer of at least 30 minutes; an IDLE
-        # session is not inactive for this purpose only in spirit, so it is reset too.
-        if self._timer is not None:
-            self._timer.cancel()
-        if self.hub.autologout > 0:
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(self.hub.autologout, self.say_bye, "Autologout")
-
     def pause_writing(self) -> None:
         """The client is not reading: stop reading its commands until it catches up."""
-        if self.transport is not None:
-            self.transport.pause_reading()
+        self._write_paused = True
+        self._update_reading()
 
     def resume_writing(self) -> None:
-        """The send buffer drained: read commands again."""
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.resume_reading()
+        """The send buffer drained: go on with commands, and read more."""
+        self._write_paused = False
+        self._update_reading()
+        self._schedule_turn()
+
+    def wake(self) -> None:
+        """Deliver IDLE news, if the session is idling."""
+        if self.session.idling:
+            self._write(self.session.idle_updates())
+
+    # -- taking turns -----------------------------------------------------------------
+
+    def _take_turn(self, out: bytes, incomplete: bool = False) -> None:
+        """Handle buffered commands for one time slice, then let others have the loop."""
+        session = self.session
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TIME_SLICE
+        chunks = [out]
+        while session.backlog and not session.hold and loop.time() < deadline:
+            chunks.append(session.resume(max_commands=1))
+        out = b"".join(chunks)
+        if session.hold:
+            # A failed login: its NO, and everything after it, waits out the delay.
+            self._held = True
+            self._update_reading()
+            loop.call_later(session.hold, self._end_hold, out)
+            return
+        if incomplete and not out:
+            self._ack_now()
+        self._write(out)
+        if session.starttls_requested:
+            self._tls_task = asyncio.ensure_future(self._start_tls())
+        self._arm_timer()
+        self._schedule_turn()
+        self._update_reading()
+
+    def _schedule_turn(self) -> None:
+        # Come back for the rest after the other clients had the loop; not while our
+        # client is not reading what we already wrote (a huge FETCH waits for it).
+        if self.session.backlog and not (self._turn_pending or self._write_paused or self._held):
+            self._turn_pending = True
+            asyncio.get_running_loop().call_soon(self._next_turn)
+
+    def _next_turn(self) -> None:
+        self._turn_pending = False
+        if not self.session.closed and not self._held:
+            self._take_turn(self.session.resume(max_commands=1))
+
+    def _end_hold(self, out: bytes) -> None:
+        self._held = False
+        self._write(out)
+        if not self.session.closed:
+            self._take_turn(self.session.resume(max_commands=1))
+
+    def _update_reading(self) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        wanted = not (self._write_paused or self._held or self.session.backlog)
+        if wanted != self._reading:
+            self._reading = wanted
+            if wanted:
+                transport.resume_reading()
+            else:
+                transport.pause_reading()
+
+    def _arm_timer(self) -> None:
+        # RFC 3501 5.4: an inactivity autologout timer of at least 30 minutes once
+        # logged in; before that a short one, so idle sockets cannot pile up.  An IDLE
+        # session counts as silent too: clients re-issue IDLE within 29 minutes.
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        limits = self.hub.limits
+        if self.session.user is None:
+            delay, reason = limits.login_timeout, "Autologout: no login in time"
+        else:
+            delay, reason = limits.autologout, "Autologout"
+        if delay > 0 and not self.session.closed:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(delay, self.say_bye, reason)
 
     def _ack_now(self) -> None:
         # Half a command arrived and we have nothing to say yet.  A client that wrote
@@ -155,17 +368,12 @@ class _Connection(asyncio.Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
 
-    def wake(self) -> None:
-        """Deliver IDLE news, if the session is idling."""
-        if self.session.idling:
-            self._write(self.session.idle_updates())
-
     def _write(self, out: bytes) -> None:
         transport = self.transport
         if transport is None or transport.is_closing():
             return
         if out:
-            transport.write(out)  # all responses to one read, in one write
+            transport.write(out)  # all responses of one turn, in one write
         if self.session.closed:
             transport.close()
 
@@ -185,18 +393,47 @@ class _Connection(asyncio.Protocol):
         self.session.tls_started()
 
 
+#: Seconds between two log lines about accept() failing.
+ACCEPT_LOG_INTERVAL = 60.0
+#: errno values of accept() that mean "out of resources", not "this client failed".
+_RESOURCE_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
 class _Hub:
     """What all connections of one listening server share."""
 
     def __init__(
-        self, imap: ImapServer, tls_context: ssl.SSLContext | None, autologout: float
+        self, imap: ImapServer, tls_context: ssl.SSLContext | None, limits: ConnectionLimits
     ) -> None:
         self.imap = imap
         self.tls_context = tls_context
-        #: Seconds of silence after which a session is logged out (0: never).
-        self.autologout = autologout
+        self.limits = limits
         self.connections: set[_Connection] = set()
+        #: Open connections per client address.
+        self.per_ip: Counter[str] = Counter()
+        #: Failed accept() calls not logged yet (one line a minute at most).
+        self.accept_failures = 0
+        self._accept_logged: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    def admit(self, conn: _Connection) -> str | None:
+        """Count ``conn`` in, or say why it may not come in."""
+        limits = self.limits
+        if len(self.connections) >= limits.max_connections:
+            return f"Too many connections to this server (limit {limits.max_connections})"
+        if self.per_ip[conn.peer_ip] >= limits.max_connections_per_ip:
+            return f"Too many connections from your address (limit {limits.max_connections_per_ip})"
+        self.connections.add(conn)
+        self.per_ip[conn.peer_ip] += 1
+        return None
+
+    def release(self, conn: _Connection) -> None:
+        """Count ``conn`` out."""
+        if conn in self.connections:
+            self.connections.discard(conn)
+            self.per_ip[conn.peer_ip] -= 1
+            if self.per_ip[conn.peer_ip] <= 0:
+                del self.per_ip[conn.peer_ip]
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start waking idling sessions when a mailbox changes."""
@@ -206,6 +443,33 @@ class _Hub:
     def detach(self) -> None:
         """Stop listening to the store."""
         self.imap.store.remove_listener(self._changed)
+
+    def loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """Log running out of file descriptors once a minute, not a traceback per try.
+
+        When accept() fails with EMFILE and the like, asyncio stops accepting for a
+        second and then tries again: that is the back-off.  A server at the edge of
+        its limit fails and recovers many times a minute; one line says it all.
+        Other errors go to the default handler.
+        """
+        exc = context.get("exception")
+        if not (isinstance(exc, OSError) and exc.errno in _RESOURCE_ERRORS):
+            loop.default_exception_handler(context)
+            return
+        now = loop.time()
+        if self._accept_logged is not None and now - self._accept_logged < ACCEPT_LOG_INTERVAL:
+            self.accept_failures += 1
+            return
+        again = f" ({self.accept_failures} more failures since)" if self.accept_failures else ""
+        _log.error(
+            "cannot accept connections: %s, with %d open%s; retrying every second. "
+            "Raise the open-files limit (ulimit -n) or lower --max-connections.",
+            exc.strerror or exc,
+            len(self.connections),
+            again,
+        )
+        self._accept_logged = now
+        self.accept_failures = 0
 
     def _changed(self, box: Mailbox) -> None:
         # Deliver after the current command finishes, never from inside the store.
@@ -217,6 +481,25 @@ class _Hub:
             conn.wake()
 
 
+class LoginPolicyError(ValueError):
+    """A server that would take passwords in clear text unasked, or take none at all."""
+
+
+def check_login_policy(
+    config: ServerConfig, tls_context: ssl.SSLContext | None, allow_plaintext_login: bool
+) -> None:
+    """Refuse to serve sockets where passwords would cross in clear text, unless that
+    was asked for, or where nobody could log in at all (TLS required, none offered)."""
+    if config.login_requires_tls and tls_context is None:
+        raise LoginPolicyError("login requires TLS, but there is no certificate for TLS")
+    if not config.login_requires_tls and not allow_plaintext_login:
+        raise LoginPolicyError(
+            "passwords would be accepted in clear text: require TLS "
+            "(ServerConfig(login_requires_tls=True) and a TLS context), "
+            "or allow plaintext login explicitly"
+        )
+
+
 async def serve(
     imap: ImapServer,
     host: str,
@@ -225,12 +508,20 @@ async def serve(
     imaps_port: int | None = None,
     ready: Callable[[list[tuple[str, int]]], None] | None = None,
     stop: asyncio.Event | None = None,
-    autologout: float = 1800.0,
+    limits: ConnectionLimits | None = None,
+    allow_plaintext_login: bool = False,
 ) -> None:
-    """Listen for IMAP (and IMAPS) until ``stop`` is set; ``ready`` gets the bound ports."""
+    """Listen for IMAP (and IMAPS) until ``stop`` is set; ``ready`` gets the bound ports.
+
+    Raises :class:`LoginPolicyError` unless logins need TLS (and there is a TLS
+    context) or ``allow_plaintext_login`` says clear-text passwords are fine.
+    """
+    check_login_policy(imap.config, tls_context, allow_plaintext_login)
     loop = asyncio.get_running_loop()
-    hub = _Hub(imap, tls_context, autologout)
+    hub = _Hub(imap, tls_context, limits or ConnectionLimits())
     hub.attach(loop)
+    previous_handler = loop.get_exception_handler()
+    loop.set_exception_handler(hub.loop_exception)
     servers = [await loop.create_server(lambda: _Connection(hub, False), host, port)]
     if imaps_port is not None and tls_context is not None:
         servers.append(
@@ -254,6 +545,7 @@ async def serve(
             conn.say_bye("Server shutting down")
         for server in servers:
             await server.wait_closed()
+        loop.set_exception_handler(previous_handler)
 
 
 class BackgroundServer:
@@ -265,10 +557,13 @@ class BackgroundServer:
         host: str = "127.0.0.1",
         tls_context: ssl.SSLContext | None = None,
         imaps: bool = False,
-        autologout: float = 1800.0,
+        limits: ConnectionLimits | None = None,
+        allow_plaintext_login: bool = False,
     ) -> None:
+        check_login_policy(imap.config, tls_context, allow_plaintext_login)
         self.imap = imap
-        self.autologout = autologout
+        self.allow_plaintext_login = allow_plaintext_login
+        self.limits = limits or ConnectionLimits()
         self.host = host
         self.tls_context = tls_context
         self.imaps = imaps
@@ -315,11 +610,56 @@ class BackgroundServer:
                 0 if self.imaps else None,
                 ready,
                 self._stop,
-                self.autologout,
+                self.limits,
+                self.allow_plaintext_login,
             )
 
         self._loop.run_until_complete(main())
         self._loop.close()
+
+
+#: File descriptors kept for what is not a client connection: listening sockets, the
+#: store's journal and blobs, the interpreter's own files.
+RESERVED_FILES = 64
+
+
+def fit_file_limit(max_connections: int) -> int:
+    """``max_connections``, or fewer if the open-files limit cannot hold that many.
+
+    The soft limit is raised toward the hard one when needed.  Serving fewer clients,
+    each extra one told so with a BYE, beats failing accept() for everyone (EMFILE).
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return max_connections
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = max_connections + RESERVED_FILES
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return max_connections
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    if soft >= needed:
+        return max_connections
+    fitted = max(1, soft - RESERVED_FILES)
+    _log.warning(
+        "the open-files limit is %d (ulimit -n): serving at most %d connections, not %d",
+        soft,
+        fitted,
+        max_connections,
+    )
+    return fitted
+
+
+def _log_to_stderr() -> None:
+    """Send this module's log lines to stderr, one line each, named after the command."""
+    if not _log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("netsim serve-mail: %(message)s"))
+        _log.addHandler(handler)
+        _log.setLevel(logging.INFO)
 
 
 def _fail(message: str) -> int:
@@ -327,8 +667,24 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _check(directory: str | None) -> int:
+    """``--check``: print the store's report; exit 0 when clean, 1 when damaged."""
+    if directory is None:
+        return _fail("--check needs --store DIR")
+    try:
+        report = store_check.check_store(directory)
+    except (store_check.NotAStore, OSError) as exc:
+        return _fail(f"cannot check store: {exc}")
+    print(report.format())
+    return 1 if report.damaged else 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the server until interrupted; returns the process exit status."""
+    if args.check:
+        return _check(args.store)
+    if args.imap is None or args.users is None:
+        return _fail("--imap PORT and --users FILE are required (unless --check)")
     try:
         users = Users.load(args.users)
     except UserFileError as exc:
@@ -337,6 +693,13 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--cert and --key go together")
     if args.imaps is not None and args.cert is None:
         return _fail("--imaps needs --cert and --key")
+    if args.login_requires_tls and args.cert is None:
+        return _fail("--login-requires-tls needs --cert and --key: without TLS nobody can log in")
+    if args.cert is None and not args.allow_plaintext_login:
+        return _fail(
+            "without --cert and --key there is no TLS, so passwords would cross the network "
+            "in clear text: give a certificate, or --allow-plaintext-login"
+        )
     context = None
     if args.cert is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -344,14 +707,24 @@ def run(args: argparse.Namespace) -> int:
             context.load_cert_chain(args.cert, args.key)
         except (OSError, ssl.SSLError) as exc:
             return _fail(f"cannot load certificate {args.cert} / key {args.key}: {exc}")
+    _log_to_stderr()
+    limits = ConnectionLimits(
+        max_connections=fit_file_limit(args.max_connections),
+        max_connections_per_ip=args.max_connections_per_ip,
+        login_timeout=args.login_timeout,
+        autologout=args.autologout,
+    )
     try:
         store = MailStore(args.store)
     except (OSError, StoreError, ValueError) as exc:
         return _fail(f"cannot open store {args.store}: {exc}")
     config = ServerConfig(
         max_literal=args.max_literal,
+        max_literal_total=args.max_literal_total,
+        max_literal_per_user=args.max_literal_per_user,
+        login_failure_delay=args.login_failure_delay,
         starttls=context is not None,
-        login_requires_tls=args.login_requires_tls,
+        login_requires_tls=not args.allow_plaintext_login,
     )
     imap = ImapServer(store, users, config)
 
@@ -365,7 +738,17 @@ def run(args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, stop.set)
-        await serve(imap, args.host, args.imap, context, args.imaps, ready, stop, args.autologout)
+        await serve(
+            imap,
+            args.host,
+            args.imap,
+            context,
+            args.imaps,
+            ready,
+            stop,
+            limits,
+            allow_plaintext_login=args.allow_plaintext_login,
+        )
 
     try:
         asyncio.run(main())

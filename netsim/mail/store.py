@@ -8,12 +8,22 @@ every mutation is one journal record.
 By default everything lives in memory.  Given a directory, the store is durable: each
 mutation is appended to a journal and fsync'ed *before* the method returns, so anything
 a server has acknowledged survives a crash (see :mod:`netsim.mail.journal`).
+
+Opening a directory replays its journal and trusts nothing it reads.  Each line must be
+JSON, a well-formed record (:mod:`netsim.mail.records`) and consistent with what came
+before; a line that is not is reported by file and line, left in place and skipped, and
+every other record still applies.  Each blob is checked against its SHA-256 name: a
+message whose bytes are missing or corrupt keeps its UID and flags but answers every read
+with :class:`MessageLost`.  What was found is in :attr:`MailStore.problems` (and logged);
+``netsim serve-mail --check`` prints it without changing anything.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,10 +31,24 @@ from pathlib import Path
 from typing import Any
 
 from netsim.mail import mime
-from netsim.mail.journal import Journal
+from netsim.mail.journal import JOURNAL_NAME, BlobError, Journal, JournalLine, Problem
+from netsim.mail.records import ALL_RIGHTS, record_problem
 
-#: Every ACL right of RFC 4314, in canonical order; a mailbox's owner holds them all.
-ALL_RIGHTS = "lrswipkxtea"
+__all__ = [
+    "ALL_RIGHTS",
+    "DEFAULT_MAILBOXES",
+    "DELIMITER",
+    "MailStore",
+    "Mailbox",
+    "Message",
+    "MessageLost",
+    "Problem",
+    "StoreDamaged",
+    "StoreError",
+]
+
+_log = logging.getLogger(__name__)
+
 #: Mailboxes every user starts with, and their RFC 6154 special-use attribute.
 DEFAULT_MAILBOXES: tuple[tuple[str, str | None], ...] = (
     ("INBOX", None),
@@ -40,21 +64,43 @@ DELIMITER = "/"
 class StoreError(Exception):
     """A store operation that cannot be done; the message says why."""
 
+    #: The RFC 5530 response code a server's ``NO`` should carry, if one fits.
+    code: str | None = None
+
+
+class StoreDamaged(StoreError):
+    """The store's files are damaged in a way that opening them could make worse."""
+
+
+class MessageLost(StoreError):
+    """A message's bytes are missing or corrupt on disk; its UID and flags remain."""
+
+    code = "CORRUPTION"
+
 
 @dataclass(eq=False)
 class Message:
     """One message in one mailbox: immutable bytes plus mutable flags.
 
     ``flags`` holds system flags (``\\Seen`` ...) and keywords, never ``\\Recent``,
-    which belongs to a session rather than to the message.
+    which belongs to a session rather than to the message.  ``content`` is ``None`` when
+    the message's blob was missing or corrupt; ``lost`` then says which and why.
     """
 
     uid: int
-    data: bytes
+    content: bytes | None
     flags: set[str]
     internaldate: dt.datetime
     modseq: int
     blob: str
+    lost: str | None = None
+
+    @property
+    def data(self) -> bytes:
+        """The message's octets; raises :class:`MessageLost` if they are gone."""
+        if self.content is None:
+            raise MessageLost(f"message UID {self.uid} cannot be read: {self.lost}")
+        return self.content
 
     @property
     def size(self) -> int:
@@ -115,11 +161,18 @@ class MailStore:
     """All users' mailboxes, in memory or journaled to ``directory``."""
 
     def __init__(
-        self, directory: str | Path | None = None, clock: Callable[[], float] = time.time
+        self,
+        directory: str | Path | None = None,
+        clock: Callable[[], float] = time.time,
+        *,
+        read_only: bool = False,
     ) -> None:
         #: Seconds since the epoch, for INTERNALDATE and UIDVALIDITY.  A simulation
         #: passes its own clock so that runs are reproducible.
         self.clock = clock
+        #: What opening the directory found wrong with its files (empty when healthy).
+        self.problems: list[Problem] = []
+        self.read_only = read_only
         self._boxes: dict[int, Mailbox] = {}
         self._by_name: dict[tuple[str, str], Mailbox] = {}
         self._subscriptions: dict[str, set[str]] = {}
@@ -127,18 +180,165 @@ class MailStore:
         self._last_uidvalidity = 0
         self._listeners: list[Listener] = []
         self._blobs: dict[str, bytes] = {}
+        #: Blobs that could not be used, with the reason (``missing``, ``corrupt: ...``).
+        self._lost_blobs: dict[str, str] = {}
         self._journal: Journal | None = None
         if directory is not None:
-            self._journal = Journal(Path(directory))
-            for record in self._journal.replay():
-                self._apply(record)
-            self._journal.compact(self._snapshot(), self._referenced_blobs())
+            self._journal = Journal(Path(directory), read_only)
+            try:
+                self._open(self._journal)
+            except BaseException:
+                self._journal.close()
+                self._journal = None
+                raise
 
     def close(self) -> None:
         """Release the directory of a durable store (a no-op in memory)."""
         if self._journal is not None:
             self._journal.close()
             self._journal = None
+
+    def _open(self, journal: Journal) -> None:
+        """Replay ``journal`` record by record, report damage, and compact if healthy."""
+        complete = damaged = gap = 0
+        for line in journal.replay():
+            complete += 1
+            why = self._replay(line)
+            if why is not None:
+                damaged += 1
+                gap += len(line.text) // _MIN_ENTRY_BYTES + 1
+                self._report(f"{JOURNAL_NAME} line {line.number}", why)
+        if complete == 0 and journal.has_blobs():
+            # Every real store has journal lines before its first blob, so this is a
+            # lost journal.  Starting afresh would offer empty mailboxes and let the
+            # next compaction delete every message: refuse and touch nothing.
+            state = "empty" if journal.path.exists() else "missing"
+            count = sum(1 for _ in journal.blob_names())
+            raise StoreDamaged(
+                f"{journal.path} is {state} but {journal.blob_dir} holds {count} message"
+                f" blob(s): that is a damaged store, not a new one, and nothing was changed."
+                f" Restore {JOURNAL_NAME} from a backup (or move the blobs away to start"
+                f" afresh); netsim serve-mail --check --store DIR reports the details"
+            )
+        if journal.torn is not None:
+            torn = journal.torn
+            self._report(
+                f"{JOURNAL_NAME} line {torn.number}",
+                f"torn last record ({len(torn.text)} bytes, no newline) dropped: a crash"
+                f" interrupted its write, so it was never acknowledged",
+                damage=False,
+            )
+        if journal.unterminated is not None:
+            self._report(
+                f"{JOURNAL_NAME} line {journal.unterminated.number}",
+                "the last line lacks its newline but is complete (a hand edit?): read as"
+                " usual, and the newline is added before anything is appended",
+                damage=False,
+            )
+        self._report_lost_messages(journal)
+        if journal.read_only:
+            return
+        journal.start_writing()
+        if damaged:
+            self._skip_ids(gap)
+            self._report(
+                JOURNAL_NAME,
+                f"not compacted, and no blob deleted, while {damaged} line(s) are damaged:"
+                f" the damaged lines stay where they are; repair or remove them by hand"
+                f" with the server stopped, and every later record still applies."
+                f" Meanwhile new UIDs and mailbox ids skip {gap}, as many as the damaged"
+                f" lines could have used",
+                damage=False,
+            )
+        else:
+            journal.compact(self._snapshot(), self._referenced_blobs())
+
+    def _skip_ids(self, gap: int) -> None:
+        """Leave ``gap`` UIDs in every mailbox (and ``gap`` mailbox ids) unused.
+
+        A damaged APPEND may have handed out the mailbox's last UIDs, and a UID must
+        never name two messages (RFC 3501 2.3.1.1), or a client's cache would show the
+        old message for the new one.  No single line can hold more entries than this
+        gap, and a UID actually used is journaled, so the gap needs no record of its own.
+        """
+        for box in self._boxes.values():
+            box.uidnext += gap
+        self._next_id += gap
+
+    def _replay(self, line: JournalLine) -> str | None:
+        """Apply one journal line; returns why it cannot be applied, or ``None``."""
+        try:
+            record = line.parse()
+        except ValueError as exc:
+            why = f"not JSON ({exc}); whatever it recorded is not applied"
+        else:
+            wrong = record_problem(record) or self._conflict(record)
+            if wrong is None:
+                self._apply(record)
+                return None
+            why = f"not a valid record: {wrong}; it is not applied"
+            lost = self._describe(record)
+            if lost:
+                why += f" (lost with it: {lost})"
+        blobs = sorted(set(_BLOB_IN_TEXT.findall(line.text.decode("latin-1"))))
+        if blobs:
+            named = ", ".join(b[:12] + "..." for b in blobs)
+            why += f"; the blobs it names are kept ({named})"
+        return why
+
+    def _describe(self, record: Any) -> str:
+        """What a record that could not be applied would have done, as far as it says.
+
+        The record failed its checks, so every field is looked at with suspicion.
+        """
+        if not isinstance(record, dict):
+            return ""
+        op = record.get("op")
+        box = self._boxes.get(record["id"]) if isinstance(record.get("id"), int) else None
+        where = f"{box.owner}/{box.name}" if box is not None else f"mailbox id {record.get('id')}"
+
+        def count(key: str) -> str:
+            value = record.get(key)
+            return f"{len(value)} " if isinstance(value, list) and value else ""
+
+        if op == "append":
+            return f"{count('messages')}message(s) for {where}"
+        if op == "flags":
+            return f"flag changes of {count('changes')}message(s) in {where}"
+        if op == "expunge":
+            return f"the expunge of {count('uids')}message(s) from {where}"
+        if op in ("delete", "acl", "recent"):
+            return f"a change of op {op!r} to {where}"
+        if op == "create":
+            return f"the creation of mailbox {record.get('owner')}/{record.get('name')}"
+        if op in ("rename", "subscribe", "meta"):
+            return f"a change of op {op!r}"
+        if op == "batch":
+            return f"a batch of {count('records')}change(s), applied all or none"
+        return ""
+
+    def _report(self, where: str, what: str, damage: bool = True) -> None:
+        problem = Problem(where, what, damage)
+        self.problems.append(problem)
+        if not self.read_only:
+            _log.warning("mail store %s: %s", self._journal_dir(), problem)
+
+    def _journal_dir(self) -> str:
+        return str(self._journal.directory) if self._journal is not None else "(memory)"
+
+    def _report_lost_messages(self, journal: Journal) -> None:
+        """One problem per unusable blob, naming every message that lost its bytes."""
+        lost: dict[str, list[str]] = {}
+        for box in self.mailboxes():
+            for msg in box.messages:
+                if msg.content is None:
+                    lost.setdefault(msg.blob, []).append(f"{box.owner}/{box.name} UID {msg.uid}")
+        for blob, messages in lost.items():
+            self._report(
+                journal.blob_file(blob),
+                f"{self._lost_blobs[blob]}; messages without their bytes"
+                f" (FETCH answers NO [CORRUPTION]): {', '.join(messages)}",
+            )
 
     # -- observation ------------------------------------------------------------------
 
@@ -380,21 +580,39 @@ class MailStore:
         return self._last_uidvalidity
 
     def _put_blob(self, data: bytes) -> str:
+        self._check_writable()
         key = hashlib.sha256(data).hexdigest()
         if key not in self._blobs:
             if self._journal is not None:
-                self._journal.write_blob(key, data)
+                try:
+                    self._journal.write_blob(key, data)
+                except OSError as exc:
+                    raise StoreError(f"cannot write the message: {exc.strerror or exc}") from exc
             self._blobs[key] = data
+            if self._lost_blobs.pop(key, None) is not None:
+                # The same bytes arrived again, so every message that lost them is whole.
+                for box in self._boxes.values():
+                    for msg in box.messages:
+                        if msg.blob == key:
+                            msg.content, msg.lost = data, None
         return key
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreError("the store is open read-only")
 
     def _commit(self, records: list[dict[str, Any]], sync: bool = True) -> None:
         """Make ``records`` durable first, then apply them to memory, then notify."""
         if not records:
             return
+        self._check_writable()
         if self._journal is not None:
-            self._journal.append(
-                records[0] if len(records) == 1 else {"op": "batch", "records": records}, sync
-            )
+            record = records[0] if len(records) == 1 else {"op": "batch", "records": records}
+            try:
+                self._journal.append(record, sync)
+            except OSError as exc:
+                # Not on disk, so not applied and not acknowledged: the client gets NO.
+                raise StoreError(f"cannot write the journal: {exc.strerror or exc}") from exc
         touched: list[Mailbox] = []
         for record in records:
             touched.extend(self._apply(record))
@@ -468,13 +686,9 @@ class MailStore:
         box.modseq += 1
         if op == "append":
             for uid, blob, flags, when in record["messages"]:
-                data = self._blobs.get(blob)
-                if data is None:
-                    assert self._journal is not None
-                    data = self._journal.read_blob(blob)
-                    self._blobs[blob] = data
+                data, lost = self._load_blob(blob)
                 msg = Message(
-                    uid, data, set(flags), dt.datetime.fromisoformat(when), box.modseq, blob
+                    uid, data, set(flags), dt.datetime.fromisoformat(when), box.modseq, blob, lost
                 )
                 box.messages.append(msg)
                 box.by_uid[uid] = msg
@@ -499,6 +713,98 @@ class MailStore:
         else:
             raise StoreError(f"unknown journal record {op!r}")
         return [box]
+
+    def _load_blob(self, blob: str) -> tuple[bytes | None, str | None]:
+        """A blob's bytes, checked against its name; or ``None`` and why it is lost."""
+        data = self._blobs.get(blob)
+        if data is not None:
+            return data, None
+        reason = self._lost_blobs.get(blob)
+        if reason is None:
+            if self._journal is None:
+                reason = "its bytes were never stored"  # only a forged record gets here
+            else:
+                try:
+                    data = self._journal.read_blob(blob)
+                except BlobError as exc:
+                    reason = str(exc.strerror)
+                else:
+                    self._blobs[blob] = data
+                    return data, None
+            self._lost_blobs[blob] = reason
+        return None, f"its blob {blob[:12]}... is {reason.split(':')[0]}"
+
+    def _conflict(
+        self, record: dict[str, Any], pending: dict[int, tuple[str, str]] | None = None
+    ) -> str | None:
+        """Why a well-formed ``record`` does not fit the current state, or ``None``.
+
+        Replay calls this before :meth:`_apply`, so that a record that does not fit
+        (often because an earlier, damaged record would have made it fit) changes
+        nothing.  ``pending`` holds the mailboxes created earlier in the same batch.
+        """
+        op = record["op"]
+        if op == "batch":
+            pending = {}
+            for i, inner in enumerate(record["records"]):
+                wrong = self._conflict(inner, pending)
+                if wrong is not None:
+                    return f"records[{i}]: {wrong}"
+            return None
+        if op in ("meta", "subscribe"):
+            return None
+        pending = {} if pending is None else pending
+
+        def taken(key: tuple[str, str]) -> bool:
+            return key in self._by_name or key in pending.values()
+
+        if op == "create":
+            key = (record["owner"], record["name"])
+            if record["id"] in self._boxes or record["id"] in pending:
+                return f"mailbox id {record['id']} already exists"
+            if taken(key):
+                return f"mailbox {key[0]}/{key[1]} already exists"
+            pending[record["id"]] = key
+            return None
+        if op == "rename":
+            moved: dict[tuple[str, str], int] = {}
+            for box_id, _ in record["moves"]:
+                box = self._boxes.get(box_id)
+                if box is None:
+                    return f"mailbox id {box_id} does not exist"
+                moved[(box.owner, box.name)] = box_id
+            targets: set[tuple[str, str]] = set()
+            for box_id, name in record["moves"]:
+                key = (self._boxes[box_id].owner, name)
+                if (taken(key) and key not in moved) or key in targets:
+                    return f"mailbox {key[0]}/{key[1]} already exists"
+                targets.add(key)
+            return None
+        box_id = record["id"]
+        existing = self._boxes.get(box_id)
+        if existing is None and box_id not in pending:
+            return (
+                f"mailbox id {box_id} does not exist"
+                " (the record that created it may be the damaged one)"
+            )
+        uids = existing.by_uid if existing is not None else {}
+        label = f"mailbox id {box_id}"
+        if existing is not None:
+            label = f"mailbox {existing.owner}/{existing.name}"
+        if op == "append":
+            new: set[int] = set()
+            for uid, *_ in record["messages"]:
+                if uid in uids or uid in new:
+                    return f"UID {uid} is already taken in {label}"
+                new.add(uid)
+        elif op == "flags":
+            for uid, _ in record["changes"]:
+                if uid not in uids:
+                    return (
+                        f"UID {uid} is not in {label}"
+                        " (the record that appended it may be the damaged one)"
+                    )
+        return None
 
     @staticmethod
     def _note_keywords(box: Mailbox, flags: set[str]) -> None:
@@ -538,6 +844,12 @@ class MailStore:
 
     def _referenced_blobs(self) -> set[str]:
         return {m.blob for b in self._boxes.values() for m in b.messages}
+
+
+#: The fewest bytes one message entry takes in a journal line (its blob name, quoted).
+_MIN_ENTRY_BYTES = 66
+#: A blob name inside a journal line that may not even be JSON.
+_BLOB_IN_TEXT = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 
 
 def _canonical(name: str) -> str:

@@ -7,7 +7,10 @@ test, in a subprocess we SIGKILL).  Only 127.0.0.1 and ephemeral ports are used.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import errno
 import imaplib
+import logging
 import os
 import re
 import shutil
@@ -16,6 +19,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from netsim.apps import serve_mail
-from netsim.apps.serve_mail import BackgroundServer
+from netsim.apps.serve_mail import BackgroundServer, ConnectionLimits
 from netsim.mail.imap.server import ImapServer, ServerConfig
 from netsim.mail.store import MailStore
 from netsim.mail.users import Users
@@ -40,10 +44,15 @@ MESSAGE = (
 )
 
 
+def plain_server() -> ImapServer:
+    """An in-memory server with alice and bob, plaintext LOGIN allowed (loopback only)."""
+    return ImapServer(MailStore(), Users(USERS))
+
+
 @pytest.fixture
 def server() -> Iterator[BackgroundServer]:
     """An in-memory server on an ephemeral loopback port."""
-    background = BackgroundServer(ImapServer(MailStore(), Users(USERS))).start()
+    background = BackgroundServer(plain_server(), allow_plaintext_login=True).start()
     yield background
     background.stop()
 
@@ -311,7 +320,9 @@ def test_bad_user_file_is_one_clear_message(
     assert serve_mail.run(parse(["--imap", "0", "--users", str(tmp_path / "none")])) == 2
 
 
-def start_subprocess(users: Path, store: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_subprocess(
+    users: Path, store: Path, *options: str
+) -> tuple[subprocess.Popen[bytes], int]:
     """``python -m netsim.apps.serve_mail`` on an ephemeral port; returns it and the port."""
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     proc = subprocess.Popen(
@@ -327,6 +338,8 @@ def start_subprocess(users: Path, store: Path) -> tuple[subprocess.Popen[bytes],
             str(users),
             "--store",
             str(store),
+            "--allow-plaintext-login",
+            *options,
         ],
         stdout=subprocess.PIPE,
         env=env,
@@ -378,18 +391,28 @@ def test_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:
 
 
 def test_autologout_and_shutdown_say_bye() -> None:
-    """A silent session gets '* BYE Autologout'; stopping the server says BYE to the rest."""
-    background = BackgroundServer(ImapServer(MailStore(), Users(USERS)), autologout=0.2).start()
+    """Silent before login: '* BYE Autologout: no login in time' (the short timer);
+    silent after login: '* BYE Autologout' (the long one); stopping says BYE to all."""
+    limits = ConnectionLimits(login_timeout=0.2, autologout=0.5)
+    background = BackgroundServer(plain_server(), limits=limits, allow_plaintext_login=True).start()
     try:
         with socket.create_connection((HOST, background.port)) as sock:
             sock.settimeout(5)
             reader = sock.makefile("rb")
             reader.readline()
-            assert reader.readline() == b"* BYE Autologout\r\n"
+            assert reader.readline() == b"* BYE Autologout: no login in time\r\n"
             assert reader.readline() == b""  # closed
+        with socket.create_connection((HOST, background.port)) as sock:
+            sock.settimeout(5)
+            reader = sock.makefile("rb")
+            reader.readline()
+            sock.sendall(b"a LOGIN alice wonderland\r\n")
+            assert reader.readline().startswith(b"a OK")
+            assert reader.readline() == b"* BYE Autologout\r\n"
+            assert reader.readline() == b""
     finally:
         background.stop()
-    background = BackgroundServer(ImapServer(MailStore(), Users(USERS))).start()
+    background = BackgroundServer(plain_server(), allow_plaintext_login=True).start()
     sock = socket.create_connection((HOST, background.port))
     sock.settimeout(5)
     reader = sock.makefile("rb")
@@ -518,3 +541,378 @@ def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
     assert proc.wait(10) == 0
     sock.close()
     MailStore(tmp_path / "store").close()  # the lock was released
+
+
+# -- hardening (issue 15) ---------------------------------------------------------------
+
+
+def greeting_of(port: int) -> bytes:
+    """Connect and return the first line the server says."""
+    with socket.create_connection((HOST, port)) as sock:
+        sock.settimeout(5)
+        return sock.makefile("rb").readline()
+
+
+def test_connection_limits_per_address_and_per_server() -> None:
+    """Idle sockets once used up every file descriptor.  Over a limit, a client gets
+    one clear BYE and is closed; a slot freed is a slot usable again."""
+    limits = ConnectionLimits(max_connections=5, max_connections_per_ip=3)
+    background = BackgroundServer(plain_server(), limits=limits, allow_plaintext_login=True).start()
+    held: list[socket.socket] = []
+    try:
+        for _ in range(3):
+            sock = socket.create_connection((HOST, background.port))
+            sock.settimeout(5)
+            assert sock.makefile("rb").readline().startswith(b"* OK")
+            held.append(sock)
+        refused = greeting_of(background.port)
+        assert refused == b"* BYE [LIMIT] Too many connections from your address (limit 3)\r\n"
+        held.pop().close()
+        deadline = time.monotonic() + 5
+        while greeting_of(background.port).startswith(b"* BYE") and time.monotonic() < deadline:
+            time.sleep(0.01)  # the server notices the close a moment later
+        assert greeting_of(background.port).startswith(b"* OK")
+    finally:
+        for sock in held:
+            sock.close()
+        background.stop()
+    limits = ConnectionLimits(max_connections=2, max_connections_per_ip=10)
+    background = BackgroundServer(plain_server(), limits=limits, allow_plaintext_login=True).start()
+    try:
+        first = socket.create_connection((HOST, background.port))
+        second = socket.create_connection((HOST, background.port))
+        for sock in (first, second):
+            sock.settimeout(5)
+            assert sock.makefile("rb").readline().startswith(b"* OK")
+        assert greeting_of(background.port).startswith(
+            b"* BYE [LIMIT] Too many connections to this server (limit 2)"
+        )
+        first.close()
+        second.close()
+    finally:
+        background.stop()
+
+
+def test_failed_logins_are_answered_ever_later() -> None:
+    """Each failure doubles the wait before the NO, also across connections of one
+    user; the right password is answered at once and resets the count.  (A lower
+    bound on time: a slow machine can only make it longer.)"""
+    config = ServerConfig(login_failure_delay=0.2)
+    background = BackgroundServer(
+        ImapServer(MailStore(), Users(USERS), config), allow_plaintext_login=True
+    ).start()
+    try:
+        c = imaplib.IMAP4(HOST, background.port)
+        started = time.monotonic()
+        for _ in range(2):
+            with pytest.raises(imaplib.IMAP4.error, match="AUTHENTICATIONFAILED"):
+                c.login("alice", "guess")
+        assert time.monotonic() - started >= 0.2 + 0.4
+        other = imaplib.IMAP4(HOST, background.port)
+        started = time.monotonic()
+        with pytest.raises(imaplib.IMAP4.error):
+            other.login("alice", "guess")
+        assert time.monotonic() - started >= 0.8  # the user's third failure
+        ok(other.login("alice", "wonderland"))
+        assert background.imap.logins.failures("alice") == 0
+        other.logout()
+        with socket.create_connection((HOST, background.port)) as sock:
+            # A pipelined burst of guesses waits out each delay in turn.
+            sock.settimeout(10)
+            reader = sock.makefile("rb")
+            reader.readline()
+            started = time.monotonic()
+            sock.sendall(b"a LOGIN bob x\r\nb LOGIN bob y\r\nc LOGIN bob builder\r\n")
+            assert reader.readline().startswith(b"a NO [AUTHENTICATIONFAILED]")
+            assert reader.readline().startswith(b"b NO [AUTHENTICATIONFAILED]")
+            assert reader.readline().startswith(b"c OK")
+            assert time.monotonic() - started >= 0.2 + 0.4
+    finally:
+        background.stop()
+
+
+def test_accept_errors_are_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    """Out of file descriptors, asyncio reports every failed accept(); the server logs
+    the first in one line without a traceback, and counts the rest for a minute."""
+    hub = serve_mail._Hub(plain_server(), None, ConnectionLimits())
+    loop = asyncio.new_event_loop()
+    try:
+        emfile = OSError(errno.EMFILE, "Too many open files")
+        with caplog.at_level(logging.INFO, logger="netsim.serve_mail"):
+            for _ in range(50):
+                hub.loop_exception(loop, {"message": "accept failed", "exception": emfile})
+        assert len(caplog.records) == 1
+        assert "Too many open files" in caplog.text and "ulimit" in caplog.text
+        assert caplog.records[0].exc_info is None
+        assert hub.accept_failures == 49
+    finally:
+        loop.close()
+
+
+def test_open_files_limit_caps_the_connection_limit(tmp_path: Path) -> None:
+    """With only 100 file descriptors, 1000 connections cannot be served: the server
+    serves 36 (64 are kept for itself) and says so once."""
+    script = (
+        "import resource, logging\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (100, 100))\n"
+        "from netsim.apps import serve_mail\n"
+        "serve_mail._log_to_stderr()\n"
+        "print(serve_mail.fit_file_limit(1000), serve_mail.fit_file_limit(20))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.stdout.split() == ["36", "20"]
+    assert result.stderr.count("\n") == 1 and "open-files limit is 100" in result.stderr
+
+
+def test_plaintext_login_is_an_explicit_choice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a certificate the server refuses to start unless told that passwords
+    may travel in clear; --login-requires-tls without one is a contradiction."""
+    users = tmp_path / "users.txt"
+    users.write_text("alice:pw\n")
+    base = ["--imap", "0", "--users", str(users)]
+    assert serve_mail.run(parse(base)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--allow-plaintext-login" in err
+    assert serve_mail.run(parse([*base, "--login-requires-tls"])) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--login-requires-tls needs --cert and --key" in err
+    with pytest.raises(SystemExit):
+        parse([*base, "--login-requires-tls", "--allow-plaintext-login"])
+    with pytest.raises(SystemExit):
+        parse([*base, "--max-connections", "0"])
+    # The Python API holds to the same rule.
+    with pytest.raises(serve_mail.LoginPolicyError, match="clear text"):
+        BackgroundServer(plain_server())
+    strict = ImapServer(MailStore(), Users(USERS), ServerConfig(login_requires_tls=True))
+    with pytest.raises(serve_mail.LoginPolicyError, match="no certificate"):
+        BackgroundServer(strict)
+
+
+def test_a_certificate_means_logindisabled_until_starttls(
+    tmp_path: Path, certificate: tuple[Path, Path]
+) -> None:
+    """With --cert and no --allow-plaintext-login, LOGINDISABLED is advertised and LOGIN
+    refused in clear; after STARTTLS it works.  With the flag, LOGIN works in clear."""
+    cert, key = certificate
+    users = tmp_path / "users.txt"
+    users.write_text("alice:wonderland\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    argv = [sys.executable, "-m", "netsim.apps.serve_mail", "--imap", "0", "--host", HOST]
+    argv += ["--users", str(users), "--cert", str(cert), "--key", str(key)]
+    client_context = ssl.create_default_context(cafile=str(cert))
+    client_context.check_hostname = False
+    for extra in ([], ["--allow-plaintext-login"]):
+        proc = subprocess.Popen([*argv, *extra], stdout=subprocess.PIPE, env=env)
+        try:
+            assert proc.stdout is not None
+            port = int(proc.stdout.readline().decode().rsplit(":", 1)[1])
+            c = imaplib.IMAP4(HOST, port)
+            if extra:
+                assert "LOGINDISABLED" not in c.capabilities
+                ok(c.login("alice", "wonderland"))
+            else:
+                assert "LOGINDISABLED" in c.capabilities and "STARTTLS" in c.capabilities
+                with pytest.raises(imaplib.IMAP4.error, match="PRIVACYREQUIRED"):
+                    c.login("alice", "wonderland")
+                ok(c.starttls(client_context))
+                ok(c.login("alice", "wonderland"))
+            c.logout()
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def test_one_client_cannot_stall_the_others(tmp_path: Path) -> None:
+    """While one client pipelines the worst LIST and SEARCH patterns (and a FETCH of a
+    whole mailbox) again and again, another client's NOOP is still answered in 100 ms.
+
+    The probe of issue 15 saw LIST "" "*****b" take 49 s while every client waited.
+    Now each command works in bounded steps and each connection has the loop for a
+    few milliseconds at a time.  The server runs in its own process, as in production,
+    so that the test's own threads do not compete with it for the GIL.  The median
+    latency is asserted (one assertion of time, demanded by the issue), and every
+    NOOP must come back within a generous 5 s: a stall, not a slow machine, fails it.
+    """
+    users = tmp_path / "users.txt"
+    users.write_text("alice:wonderland\nbob:builder\n")
+    proc, port = start_subprocess(users, tmp_path / "store")
+    try:
+        heavy = imaplib.IMAP4(HOST, port)
+        ok(heavy.login("alice", "wonderland"))
+        name = "a" * 240
+        for i in range(150):
+            ok(heavy.create(f"{name}/{i:03d}"))
+        bodies = b"".join(
+            b" {%d+}\r\n" % len(m) + m
+            for m in (MESSAGE.replace(b"noon", b"noon %d" % i) for i in range(1500))
+        )
+        heavy.send(b"m APPEND INBOX" + bodies + b"\r\n")
+        assert heavy.readline().startswith(b"m OK")
+        ok(heavy.select("INBOX"))
+        worst = [
+            'LIST "" "*****b"',
+            'LIST "" "' + "*a" * 300 + 'b"',
+            'LIST "" "' + "%*" * 500 + 'b"',
+            "SEARCH " + " ".join(f"TEXT zz{i}" for i in range(250)),
+            "SEARCH " + "NOT " * 60 + "TEXT zz",
+            "UID SEARCH " + ",".join(["1:*", "2", "5:9"] * 4000),
+            "FETCH 1:* (BODY.PEEK[] FLAGS)",
+        ]
+        burst = b"".join(b"h%d %s\r\n" % (i, c.encode()) for i, c in enumerate(worst))
+        stop = threading.Event()
+        bursts_done: list[float] = []
+
+        def hammer() -> None:
+            reader = heavy.sock.makefile("rb")
+            while not stop.is_set():
+                heavy.sock.sendall(burst)
+                last = b"h%d " % (len(worst) - 1)
+                while not (line := reader.readline()).startswith(last):
+                    assert line, "connection closed"
+                bursts_done.append(time.monotonic())
+
+        worker = threading.Thread(target=hammer, daemon=True)
+        probe = imaplib.IMAP4(HOST, port)
+        ok(probe.login("bob", "builder"))
+        worker.start()
+        time.sleep(0.2)  # the first burst is under way
+        latencies = []
+        try:
+            for _ in range(30):
+                started = time.monotonic()
+                ok(probe.noop())
+                latencies.append(time.monotonic() - started)
+                time.sleep(0.02)
+            sampled_until = time.monotonic()
+        finally:
+            stop.set()
+            worker.join(60)
+        assert not worker.is_alive()
+        # The heavy client was busy all along: its bursts kept going past the probe.
+        assert bursts_done and bursts_done[-1] >= sampled_until
+        latencies.sort()
+        assert latencies[len(latencies) // 2] < 0.1, latencies
+        assert latencies[-1] < 5.0, latencies
+        probe.logout()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_sigkill_during_store_expunge_and_move_loses_nothing_acknowledged(
+    tmp_path: Path,
+) -> None:
+    """kill -9 while a client flags, expunges and moves as fast as it can: after the
+    restart every acknowledged change is there, and no message is lost or doubled."""
+    users = tmp_path / "users.txt"
+    users.write_text("alice:wonderland\n")
+    store = tmp_path / "store"
+    proc, port = start_subprocess(users, store)
+    total = 400
+    c = imaplib.IMAP4(HOST, port)
+    ok(c.login("alice", "wonderland"))
+    bodies = b"".join(
+        b" {%d+}\r\n" % len(m) + m
+        for m in (MESSAGE.replace(b"Lunch", b"Lunch %d" % i) for i in range(total))
+    )
+    c.send(b"m APPEND INBOX" + bodies + b"\r\n")
+    assert c.readline().startswith(b"m OK")
+    ok(c.create("Archive"))
+    ok(c.select("INBOX"))
+    flagged: list[int] = []
+    expunged: list[int] = []
+    moved: list[int] = []
+    deadline = time.monotonic() + 0.6
+    try:
+        uid = 1
+        while uid <= total and time.monotonic() < deadline:
+            ok(c.uid("STORE", str(uid), "+FLAGS", "($Done)"))
+            flagged.append(uid)
+            if uid % 3 == 0:
+                ok(c.uid("STORE", str(uid), "+FLAGS", r"(\Deleted)"))
+                ok(c.uid("EXPUNGE", str(uid)))
+                expunged.append(uid)
+            elif uid % 3 == 1:
+                ok(c.uid("MOVE", str(uid), "Archive"))
+                moved.append(uid)
+            uid += 1
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert flagged, "nothing was acknowledged before the kill"
+    proc, port = start_subprocess(users, store)
+    try:
+        c = imaplib.IMAP4(HOST, port)
+        ok(c.login("alice", "wonderland"))
+
+        def subjects(mailbox: str) -> dict[int, bytes]:
+            ok(c.select(mailbox, readonly=True))
+            found = {}
+            for item in ok(c.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")):
+                if isinstance(item, tuple):
+                    number = re.search(rb"Lunch (\d+)", item[1])
+                    assert number is not None
+                    found[int(number.group(1)) + 1] = item[0]  # the original UID
+            return found
+
+        inbox, archive = subjects("INBOX"), subjects("Archive")
+        assert not set(inbox) & set(archive)  # a MOVE is one record: never in both
+        assert set(inbox) | set(archive) | set(expunged) == set(range(1, total + 1))
+        assert not set(expunged) & (set(inbox) | set(archive))
+        assert set(moved) <= set(archive)
+        for uid in set(flagged) - set(expunged):
+            assert b"$Done" in (inbox.get(uid) or archive[uid])
+        c.logout()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux /proc")
+def test_running_out_of_file_descriptors_is_survived(tmp_path: Path) -> None:
+    """The open-files limit is lowered under a running server until accept() fails
+    with EMFILE: stderr gets one line (no traceback per connection), and once clients
+    leave, new ones are served again."""
+    import resource
+
+    users = tmp_path / "users.txt"
+    users.write_text("alice:wonderland\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    argv = [sys.executable, "-m", "netsim.apps.serve_mail", "--imap", "0", "--host", HOST]
+    argv += ["--users", str(users), "--allow-plaintext-login"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    clients: list[socket.socket] = []
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        port = int(proc.stdout.readline().decode().rsplit(":", 1)[1])
+        in_use = len(os.listdir(f"/proc/{proc.pid}/fd"))
+        resource.prlimit(proc.pid, resource.RLIMIT_NOFILE, (in_use + 3, in_use + 3))
+        for _ in range(12):  # the kernel completes these handshakes; accept() fails
+            clients.append(socket.create_connection((HOST, port)))
+        time.sleep(1.5)  # several accept attempts, a second apart
+        for sock in clients:
+            sock.close()
+        clients.clear()
+        deadline = time.monotonic() + 20
+        while True:  # asyncio tries again every second
+            with socket.create_connection((HOST, port)) as sock:
+                sock.settimeout(5)
+                line = sock.makefile("rb").readline()
+            if line.startswith(b"* OK") or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert line.startswith(b"* OK"), line
+    finally:
+        for sock in clients:
+            sock.close()
+        proc.terminate()
+        proc.wait(10)
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    assert "Traceback" not in err, err
+    assert err.count("cannot accept connections") == 1, err

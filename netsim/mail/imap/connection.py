@@ -31,7 +31,7 @@ from netsim.mail.imap.events import (
     Tagged,
     UntaggedStatus,
 )
-from netsim.mail.imap.framing import FramingError, LineFramer, LiteralAnnounced
+from netsim.mail.imap.framing import FramingError, LineFramer, LiteralAnnounced, LiteralGate
 from netsim.mail.imap.parser import ParseError, parse_command, split_tag
 from netsim.mail.imap.responses import render
 from netsim.mail.imap.states import Mode, State
@@ -90,8 +90,8 @@ class ServerConnection:
         if frame is None:
             return self._closed_or(NEED_DATA)
         if isinstance(frame, FramingError):
-            if frame.too_big:
-                return LiteralTooLarge(split_tag(frame.head), frame.reason)
+            if frame.code is not None:
+                return LiteralTooLarge(split_tag(frame.head), frame.reason, frame.code)
             return BadCommand(split_tag(frame.head), frame.reason)
         if isinstance(frame, LiteralAnnounced):
             tag = split_tag(frame.head)
@@ -118,14 +118,24 @@ class ServerConnection:
         return self._pending
 
     def send(self, event: ServerOutput) -> bytes:
-        """Bytes for ``event``; tagged and BYE responses also move the state machine."""
+        """Bytes for ``event``; tagged, BYE and ``OK [CLOSED]`` responses move the state."""
         if isinstance(event, Continuation):
             self._continue()
         elif isinstance(event, Tagged):
             self._complete(event)
         elif isinstance(event, UntaggedStatus) and event.status == "BYE":
             self.state = states.next_state(self.state, states.Trigger.BYE)
+        elif isinstance(event, UntaggedStatus) and event.code == "CLOSED":
+            self.state = states.next_state(self.state, states.Trigger.CLOSED)
         return render(event)
+
+    def set_literal_gate(self, gate: LiteralGate | None) -> None:
+        """Have ``gate`` admit literals from now on (a memory budget shared with others)."""
+        self._framer.set_gate(gate)
+
+    def release(self) -> None:
+        """Give back whatever budget the line in progress holds (the session is over)."""
+        self._framer.release()
 
     def start_tls(self) -> None:
         """STARTTLS succeeded: drop any bytes pipelined in clear text (RFC 3501 6.2.1)."""

@@ -48,14 +48,17 @@ class BadCommand:
 
 @dataclass(frozen=True, slots=True)
 class LiteralTooLarge:
-    """A literal over the size limit: answer ``NO [TOOBIG]`` (RFC 7889).
+    """A literal refused: answer ``NO [code]``.
 
+    ``code`` is ``TOOBIG`` for a literal over the size limit (RFC 7889) and ``LIMIT``
+    (RFC 5530) when the server's budget for literals in flight has no room for it.
     The connection has already refused a synchronizing literal's data, or read and
     discarded a non-synchronizing one, and dropped the command.
     """
 
     tag: str | None
     reason: str
+    code: str = "TOOBIG"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,8 @@ from netsim.mail.mime import MimePart
 from netsim.mail.store import Message
 
 _SECTION_ITEM = re.compile(r"^(BODY|BODY\.PEEK)\[([^\]]*)\](?:<(\d+)\.(\d+)>)?$", re.IGNORECASE)
-_FIELDS = re.compile(r"^(HEADER\.FIELDS(?:\.NOT)?) \(([^()]*)\)$", re.IGNORECASE)
+# A header field name: printable ASCII but the colon (RFC 5322 ftext), quotes excluded.
+_FIELD_NAME = re.compile(r"[!#-9;-~]+")
 _MACROS = {
     "ALL": ("FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"),
     "FAST": ("FLAGS", "INTERNALDATE", "RFC822.SIZE"),
@@ -118,20 +119,24 @@ def parse_item(text: str) -> FetchItem:
 
 
 def parse_section(spec: str) -> Section:
-    """Parse the text between the brackets of ``BODY[...]``."""
+    """Parse the text between the brackets of ``BODY[...]`` (RFC 3501 ``section-spec``).
+
+    ::
+
+        section-spec    = section-msgtext / (section-part ["." section-text])
+        section-msgtext = "HEADER" / "HEADER.FIELDS" [".NOT"] SP header-list / "TEXT"
+        section-text    = section-msgtext / "MIME"
+
+    so ``1.2``, ``1.HEADER``, ``1.TEXT``, ``1.MIME`` and ``1.HEADER.FIELDS (From)`` are
+    all sections; ``MIME`` needs a part number and only ``HEADER.FIELDS`` a list.
+    """
+    head, space, field_list = spec.partition(" ")
     fields: tuple[str, ...] = ()
-    m = _FIELDS.search(spec)
-    head = spec
-    if m is not None:
-        names = tuple(n for n in m.group(2).split(" ") if n)
-        if not names:
-            raise FetchError("empty header field list")
-        for name in names:
-            if not re.fullmatch(r"[!-9;-~]+", name):
-                raise FetchError(f"bad header field name {name[:40]}")
-        fields = tuple(n.upper() for n in names)
-        head = spec[: m.start()] + m.group(1)
-    elif "(" in spec or " " in spec:
+    if space:
+        if not (field_list.startswith("(") and field_list.endswith(")")):
+            raise FetchError("bad section: a header list is in parentheses")
+        fields = _field_names(field_list[1:-1])
+    elif "(" in spec:
         raise FetchError("bad section")
     words = head.split(".") if head else []
     parts: list[int] = []
@@ -145,9 +150,27 @@ def parse_section(spec: str) -> Section:
         raise FetchError(f"bad section text {text[:40]}")
     if text == "MIME" and not parts:
         raise FetchError("MIME needs a part number")
-    if text.startswith("HEADER.FIELDS") and not fields:
+    if text.startswith("HEADER.FIELDS") and not space:
         raise FetchError("HEADER.FIELDS needs a field list")
+    if space and not text.startswith("HEADER.FIELDS"):
+        raise FetchError(f"only HEADER.FIELDS takes a field list, not {text[:40] or 'a part'}")
     return Section(tuple(parts), text, fields)
+
+
+def _field_names(text: str) -> tuple[str, ...]:
+    """The names of a ``header-list``: astrings, here atoms or simple quoted strings."""
+    found = []
+    for name in text.split(" "):
+        if not name:
+            continue
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            name = name[1:-1]
+        if not _FIELD_NAME.fullmatch(name):
+            raise FetchError(f"bad header field name {name[:40]}")
+        found.append(name.upper())
+    if not found:
+        raise FetchError("empty header field list")
+    return tuple(found)
 
 
 def section_bytes(root: MimePart, section: Section) -> bytes | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 _LITERAL_MARK = re.compile(rb"\{(\d{1,10})(\+?)\}$")
 
@@ -41,12 +42,28 @@ class LiteralAnnounced:
 class FramingError:
     """A line that broke a limit; ``head`` is its start (to recover the tag).
 
-    ``too_big`` is set when the limit broken was the literal size (RFC 7889 TOOBIG).
+    ``code`` is set when a literal was refused: ``TOOBIG`` when it exceeded the size
+    limit (RFC 7889), ``LIMIT`` when the :class:`LiteralGate` had no room for it.
     """
 
     head: bytes
     reason: str
-    too_big: bool = False
+    code: str | None = None
+
+    @property
+    def too_big(self) -> bool:
+        """True when the line was refused for a literal (answer NO, not BAD)."""
+        return self.code is not None
+
+
+class LiteralGate(Protocol):
+    """Who decides whether a literal may be buffered (a shared memory budget)."""
+
+    def admit(self, size: int) -> str | None:
+        """Reserve ``size`` octets; ``None`` if granted, else the reason for refusing."""
+
+    def release(self, size: int) -> None:
+        """Give back ``size`` octets reserved earlier."""
 
 
 Frame = Line | LiteralAnnounced | FramingError
@@ -60,9 +77,14 @@ class LineFramer:
         max_line: int = 65536,
         max_literal: int | None = None,
         synchronizing: bool = True,
+        gate: LiteralGate | None = None,
     ) -> None:
         self.max_line = max_line
         self.max_literal = max_literal
+        #: Asked before each literal is buffered; its reservations last until the
+        #: line is complete or abandoned.
+        self.gate = gate
+        self._reserved = 0
         #: False on the client side: servers never wait for a continuation.
         self.synchronizing = synchronizing
         self._buffer = bytearray()
@@ -73,7 +95,7 @@ class LineFramer:
         self._discard_literal = False
         self._waiting = False
         self._error: str | None = None
-        self._too_big = False
+        self._code: str | None = None
         self._line_bytes = 0
 
     @property
@@ -94,8 +116,20 @@ class LineFramer:
         self._literal.clear()
         self._waiting = False
         self._error = None
-        self._too_big = False
+        self._code = None
         self._line_bytes = 0
+        self.release()
+
+    def release(self) -> None:
+        """Give back to the gate what the line in progress reserved (also at close)."""
+        if self._reserved and self.gate is not None:
+            self.gate.release(self._reserved)
+        self._reserved = 0
+
+    def set_gate(self, gate: LiteralGate | None) -> None:
+        """Ask ``gate`` from now on (a login changes whose budget literals come from)."""
+        self.release()
+        self.gate = gate
 
     def accept_literal(self) -> None:
         """The server sent ``+``: the announced literal's octets come next."""
@@ -108,8 +142,9 @@ class LineFramer:
         self._literal.clear()
         self._parts.clear()
         self._error = None
-        self._too_big = False
+        self._code = None
         self._line_bytes = 0
+        self.release()
 
     def raw_line(self) -> bytes | None:
         """The next CRLF-terminated line, without literal processing (IDLE, SASL)."""
@@ -165,16 +200,15 @@ class LineFramer:
             size = int(mark.group(1))
             sync = self.synchronizing and not mark.group(2)
             self._literal_left = size
-            too_big = self.max_literal is not None and size > self.max_literal
-            self._discard_literal = too_big or self._error is not None
-            if too_big:
-                reason = f"literal of {size} octets exceeds the limit of {self.max_literal}"
+            refusal = self._refusal(size) if self._error is None else None
+            self._discard_literal = refusal is not None or self._error is not None
+            if refusal is not None:
+                reason, code = refusal
                 if sync:
                     head = self._parts[0]
                     self.reject_literal()
-                    return FramingError(head, reason, too_big=True)
-                if self._error is None:
-                    self._error, self._too_big = reason, True
+                    return FramingError(head, reason, code)
+                self._error, self._code = reason, code
             if size == 0:
                 self._parts.append(b"")  # an empty literal is complete at once
             if sync and self._error is None:
@@ -183,17 +217,31 @@ class LineFramer:
             if sync:
                 # Poisoned line: refuse now rather than make the client send the data.
                 head = self._parts[0]
-                reason, too_big = self._error or "bad line", self._too_big
+                error, error_code = self._error or "bad line", self._code
                 self.reject_literal()
-                return FramingError(head, reason, too_big)
+                return FramingError(head, error, error_code)
+
+    def _refusal(self, size: int) -> tuple[str, str] | None:
+        """Why a literal of ``size`` octets may not be buffered, and the response code."""
+        if self.max_literal is not None and size > self.max_literal:
+            return f"literal of {size} octets exceeds the limit of {self.max_literal}", "TOOBIG"
+        if self.gate is not None and size:
+            reason = self.gate.admit(size)
+            if reason is not None:
+                return reason, "LIMIT"
+            self._reserved += size
+        return None
 
     def _finish(self) -> Frame:
         parts = tuple(self._parts)
-        error, too_big = self._error, self._too_big
+        error, code = self._error, self._code
         self._parts = []
         self._error = None
-        self._too_big = False
+        self._code = None
         self._line_bytes = 0
+        # The line goes to its command now and is done with before the next one is
+        # framed, so its literals stop counting against the budget here.
+        self.release()
         if error is not None:
-            return FramingError(parts[0] if parts else b"", error, too_big)
+            return FramingError(parts[0] if parts else b"", error, code)
         return Line(parts)

@@ -8,7 +8,6 @@ On the wire names are modified UTF-7 (:mod:`netsim.mail.imap.utf7`).
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from netsim.mail.imap import utf7
@@ -76,22 +75,74 @@ def ancestors(name: str) -> list[str]:
     return [DELIMITER.join(parts[:i]) for i in range(1, len(parts))]
 
 
-@lru_cache(maxsize=256)
-def pattern(reference: str, mailbox: str) -> re.Pattern[str]:
-    """The regular expression for a LIST reference and mailbox pattern.
+#: Longest LIST or LSUB pattern (reference included) accepted, in characters.  A name
+#: is at most 255 characters, so a longer pattern is not a search but an attack.
+MAX_PATTERN = 1024
 
-    ``*`` matches anything, ``%`` anything but the delimiter (RFC 3501 6.3.8); a name
-    beginning with INBOX matches it in any case.
+
+class ListPattern:
+    """A LIST pattern compiled for matching in time linear in the name's length.
+
+    ``*`` matches anything, ``%`` anything but the delimiter (RFC 3501 6.3.8).  A
+    regular expression such as ``.*.*.*b`` backtracks: against a 250-character name it
+    tries the ways to split the name among the stars, and one command stalls the
+    server for a minute.  Here the pattern is a nondeterministic automaton whose set of
+    live states is one integer (bit *k*: the first *k* pattern tokens are matched), so
+    each character of the name costs a few integer operations, whatever the pattern.
+    """
+
+    def __init__(self, text: str) -> None:
+        tokens: list[str] = []
+        for char in text:
+            if char in "*%" and tokens and tokens[-1] in ("*", "%"):
+                # A run of wildcards is one wildcard: "%*" and "*%" match what "*" does.
+                if char == "*":
+                    tokens[-1] = "*"
+                continue
+            tokens.append(char)
+        self.size = len(tokens)
+        self._literal: dict[str, int] = {}  # character -> states that consume it
+        self._star = 0  # states that loop on any character
+        self._percent = 0  # states that loop on any character but the delimiter
+        for k, token in enumerate(tokens):
+            if token == "*":
+                self._star |= 1 << k
+            elif token == "%":
+                self._percent |= 1 << k
+            else:
+                self._literal[token] = self._literal.get(token, 0) | 1 << k
+        self._wild = self._star | self._percent
+        self._start = self._close(1)
+
+    def _close(self, states: int) -> int:
+        # A wildcard may match nothing: being at it is being just past it.  Runs were
+        # merged, so one step reaches every state that can be reached for free.
+        return states | (states & self._wild) << 1
+
+    def fullmatch(self, name: str) -> bool:
+        """True if the whole of ``name`` matches the pattern."""
+        states = self._start
+        literal, star, percent = self._literal, self._star, self._percent
+        for char in name:
+            moved = (states & literal.get(char, 0)) << 1 | states & star
+            if char != DELIMITER:
+                moved |= states & percent
+            states = self._close(moved)
+            if not states:
+                return False
+        return bool(states >> self.size & 1)
+
+
+@lru_cache(maxsize=256)
+def pattern(reference: str, mailbox: str) -> ListPattern:
+    """The compiled LIST reference and mailbox pattern.
+
+    A name beginning with INBOX matches it in any case.  Raises :class:`NameError_` for
+    a pattern longer than :data:`MAX_PATTERN`.
     """
     text = reference + mailbox
+    if len(text) > MAX_PATTERN:
+        raise NameError_(f"mailbox pattern longer than {MAX_PATTERN} characters")
     if text[:5].upper() == "INBOX" and (len(text) == 5 or text[5] in f"{DELIMITER}%*"):
         text = "INBOX" + text[5:]
-    out = []
-    for char in text:
-        if char == "*":
-            out.append(".*")
-        elif char == "%":
-            out.append(f"[^{re.escape(DELIMITER)}]*")
-        else:
-            out.append(re.escape(char))
-    return re.compile("".join(out), re.DOTALL)
+    return ListPattern(text)

@@ -38,6 +38,10 @@ class ParseError(ValueError):
     """Bytes that do not follow the IMAP syntax."""
 
 
+#: Deepest parenthesis nesting accepted.  Nothing in IMAP needs more than a few
+#: levels (a BODYSTRUCTURE a few dozen), and values are later walked recursively.
+MAX_DEPTH = 100
+
 _LITERAL_AT_END = re.compile(rb"\{\d+\+?\}$")
 # ASTRING-CHAR except "+": no SP, CTL, parentheses, "{", quotes, backslash, "%" or "*".
 _TAG = re.compile(rb"^[!#$&'+,\-./0-9:;<=>?@A-Z\[\]^_`a-z|}~]+$")
@@ -93,6 +97,8 @@ def tokenize(line: Line, start: int = 0) -> list[Value]:
             pos += 1
             continue
         if char == 0x28:  # (
+            if len(stack) > MAX_DEPTH:
+                raise ParseError(f"parentheses nested more than {MAX_DEPTH} levels deep")
             stack.append([])
             pos += 1
             continue

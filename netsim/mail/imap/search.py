@@ -18,12 +18,19 @@ from dataclasses import dataclass
 
 from netsim.mail.imap.dates import DateError, parse_date
 from netsim.mail.imap.parser import Atom, Value
-from netsim.mail.imap.sequence import SequenceSet, SequenceSetError
+from netsim.mail.imap.sequence import Ranges, SequenceSet, SequenceSetError
 from netsim.mail.mime import MimePart
 from netsim.mail.store import Message
 
 #: Charsets whose strings we can interpret; anything else gets ``NO [BADCHARSET]``.
 CHARSETS = ("UTF-8", "US-ASCII")
+#: Deepest nesting of NOT, OR and parentheses accepted.  Each level is a call when the
+#: criterion is built and when it is evaluated, so depth must stay well inside Python's
+#: recursion limit; real clients nest a few levels.
+MAX_DEPTH = 64
+#: Most search keys in one criterion.  Evaluation costs up to keys x messages, and the
+#: loop serving every client waits meanwhile; real clients send a handful.
+MAX_KEYS = 256
 
 
 class SearchError(ValueError):
@@ -65,13 +72,18 @@ _DATE_KEYS = {"BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE"}
 
 def parse_criteria(args: list[Value]) -> Predicate:
     """Parse SEARCH arguments (after any CHARSET) into one predicate."""
+    return parse_counted(args)[0]
+
+
+def parse_counted(args: list[Value]) -> tuple[Predicate, int]:
+    """The predicate of SEARCH arguments, and how many keys it holds (its cost)."""
     if not args:
         raise SearchError("missing search criteria")
     parser = _Parser(args)
     keys = []
     while not parser.done():
-        keys.append(parser.key())
-    return _all(keys)
+        keys.append(parser.key(0))
+    return _all(keys), parser.counter[0]
 
 
 def split_charset(args: list[Value]) -> list[Value]:
@@ -101,9 +113,11 @@ def _text(value: Value) -> str:
 
 
 class _Parser:
-    def __init__(self, args: list[Value]) -> None:
+    def __init__(self, args: list[Value], counter: list[int] | None = None) -> None:
         self.args = args
         self.pos = 0
+        #: Keys parsed so far in the whole criterion, shared with nested parsers.
+        self.counter = counter if counter is not None else [0]
 
     def done(self) -> bool:
         """True when every argument has been used."""
@@ -138,16 +152,21 @@ class _Parser:
         except DateError as exc:
             raise SearchError(str(exc)) from exc
 
-    def key(self) -> Predicate:
-        """One search key, with whatever arguments it takes."""
+    def key(self, depth: int) -> Predicate:
+        """One search key, with whatever arguments it takes, ``depth`` levels down."""
+        if depth > MAX_DEPTH:
+            raise SearchError(f"search keys nested more than {MAX_DEPTH} levels deep")
+        self.counter[0] += 1
+        if self.counter[0] > MAX_KEYS:
+            raise SearchError(f"more than {MAX_KEYS} search keys")
         value = self.take("search key")
         if isinstance(value, tuple):
-            inner = _Parser(list(value))
+            inner = _Parser(list(value), self.counter)
             if inner.done():
                 raise SearchError("empty parenthesized search key")
             keys = []
             while not inner.done():
-                keys.append(inner.key())
+                keys.append(inner.key(depth + 1))
             return _all(keys)
         if not isinstance(value, Atom):
             raise SearchError("expected a search key")
@@ -190,10 +209,10 @@ class _Parser:
         if word == "UID":
             return _sequence(self.take("UID set"), by_uid=True)
         if word == "NOT":
-            inner_key = self.key()
+            inner_key = self.key(depth + 1)
             return lambda c: not inner_key(c)
         if word == "OR":
-            left, right = self.key(), self.key()
+            left, right = self.key(depth + 1), self.key(depth + 1)
             return lambda c: left(c) or right(c)
         raise SearchError(f"unknown search key {word[:40]}")
 
@@ -205,9 +224,19 @@ def _sequence(value: Value, by_uid: bool) -> Predicate:
         seqset = SequenceSet.parse(value)
     except SequenceSetError as exc:
         raise SearchError(str(exc)) from exc
+    # A set may hold thousands of ranges: merge them once (per meaning of "*"), then
+    # each message costs a binary search rather than a walk through every range.
+    merged: dict[int, Ranges] = {}
+
+    def ranges(largest: int) -> Ranges:
+        found = merged.get(largest)
+        if found is None:
+            found = merged[largest] = seqset.merged(largest)
+        return found
+
     if by_uid:
-        return lambda c: seqset.contains(c.msg.uid, c.max_uid)
-    return lambda c: seqset.contains(c.seq, c.max_seq)
+        return lambda c: ranges(c.max_uid).contains(c.msg.uid)
+    return lambda c: ranges(c.max_seq).contains(c.seq)
 
 
 def _decode_header(value: str) -> str:

@@ -64,17 +64,18 @@ class SelectedView:
         simply ignored (RFC 3501 section 6.4.8).
         """
         uids = self.uids
-        indices: set[int] = set()
+        spans: list[range] = []
         if by_uid:
             largest = uids[-1] if uids else 0
-            for low, high in seqset.bounds(largest):
-                indices.update(range(bisect_left(uids, low), bisect_right(uids, high)))
+            for low, high in seqset.merged(largest):
+                spans.append(range(bisect_left(uids, low), bisect_right(uids, high)))
         else:
             if not uids or seqset.largest_named() > len(uids):
                 raise BadSequence("message sequence number out of range")
-            for low, high in seqset.bounds(len(uids)):
-                indices.update(range(low - 1, high))
-        return [(i + 1, uids[i]) for i in sorted(indices)]
+            for low, high in seqset.merged(len(uids)):
+                spans.append(range(low - 1, high))
+        # Merged ranges are disjoint and ascending, so the indices come out in order.
+        return [(i + 1, uids[i]) for span in spans for i in span]
 
     def message(self, uid: int) -> Message | None:
         """The message, or ``None`` if it was expunged meanwhile (a ghost)."""

@@ -7,10 +7,22 @@ resolved against whichever mailbox state applies.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 _MAX_NUMBER = 2**32 - 1
+_ITEM = re.compile(r"([0-9]+|\*)(?::([0-9]+|\*))?")
+# One regular expression for the whole set: each character has one reading, so it
+# cannot backtrack.
+_WELL_FORMED = re.compile(
+    r"(?:[0-9]+|\*)(?::(?:[0-9]+|\*))?(?:,(?:[0-9]+|\*)(?::(?:[0-9]+|\*))?)*\Z"
+)
+
+
+def _number(text: str) -> int | None:
+    return None if text == "*" else int(text)
 
 
 class SequenceSetError(ValueError):
@@ -28,6 +40,14 @@ class SequenceSet:
         """Parse ``text``; raise :class:`SequenceSetError` if it is malformed."""
         if not text:
             raise SequenceSetError("empty sequence set")
+        if _WELL_FORMED.match(text):
+            # The common case, fast: a client may send thousands of ranges at once.
+            found = [
+                (_number(first), _number(last or first)) for first, last in _ITEM.findall(text)
+            ]
+            if all(n is None or 0 < n <= _MAX_NUMBER for pair in found for n in pair):
+                return cls(tuple(found))
+        # Slow, to say exactly what is wrong.
         ranges: list[tuple[int | None, int | None]] = []
         for item in text.split(","):
             ends = item.split(":")
@@ -64,6 +84,23 @@ class SequenceSet:
             result.append((low, high) if low <= high else (high, low))
         return result
 
+    def merged(self, largest: int) -> Ranges:
+        """The set as disjoint ascending ranges, ``*`` meaning ``largest``.
+
+        ``1:*,2,3:5,...`` may repeat itself thousands of times on one command line;
+        merged, it costs no more than the numbers it really names.
+        """
+        spans = sorted(self.bounds(largest))
+        lows: list[int] = []
+        highs: list[int] = []
+        for low, high in spans:
+            if highs and low <= highs[-1] + 1:
+                highs[-1] = max(highs[-1], high)
+            else:
+                lows.append(low)
+                highs.append(high)
+        return Ranges(tuple(lows), tuple(highs))
+
     def contains(self, number: int, largest: int) -> bool:
         """True if ``number`` lies in this set when ``*`` means ``largest``."""
         for first, last in self.ranges:
@@ -78,6 +115,22 @@ class SequenceSet:
     def largest_named(self) -> int:
         """The largest explicit number in the set (``*`` excluded), or 0."""
         return max((n for r in self.ranges for n in r if n is not None), default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranges:
+    """Disjoint ranges in ascending order: ``lows[i]..highs[i]``, ends included."""
+
+    lows: tuple[int, ...]
+    highs: tuple[int, ...]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return iter(zip(self.lows, self.highs, strict=True))
+
+    def contains(self, number: int) -> bool:
+        """True if ``number`` lies in one of the ranges (a binary search)."""
+        i = bisect_right(self.lows, number) - 1
+        return i >= 0 and number <= self.highs[i]
 
 
 def _parse_number(text: str) -> int | None:

@@ -9,7 +9,8 @@
                +-----------------------+   (1) greeting without PREAUTH
                |   NOT AUTHENTICATED   |   (4) LOGIN or AUTHENTICATE succeeded
                +-----------------------+   (5) SELECT or EXAMINE succeeded
-               (4) ||           ||   (7)   (6) CLOSE, UNSELECT, or a failed SELECT/EXAMINE
+               (4) ||           ||   (7)   (6) CLOSE, UNSELECT, a failed SELECT/EXAMINE, or
+                                                   OK [CLOSED]: the mailbox went away
                +-----------------------+   (7) LOGOUT, BYE or closed connection
                |     AUTHENTICATED     |
                +-----------------------+
@@ -46,7 +47,7 @@ class Trigger(Enum):
     AUTHENTICATED = "LOGIN or AUTHENTICATE succeeded"
     SELECTED = "SELECT or EXAMINE succeeded"
     SELECT_FAILED = "SELECT or EXAMINE failed"
-    CLOSED = "CLOSE or UNSELECT succeeded"
+    CLOSED = "CLOSE or UNSELECT succeeded, or the server closed the mailbox (OK [CLOSED])"
     BYE = "LOGOUT, BYE or connection closed"
 
 

@@ -101,3 +101,38 @@ def test_chunking_never_matters(cuts: list[int]) -> None:
         one.feed(STREAM[i : i + 1])
         byte_by_byte.extend(frames(one))
     assert byte_by_byte == expected
+
+
+class CountingGate:
+    """A literal gate with room for ``room`` octets, recording what it was asked."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.reserved = 0
+
+    def admit(self, size: int) -> str | None:
+        if self.reserved + size > self.room:
+            return "no room"
+        self.reserved += size
+        return None
+
+    def release(self, size: int) -> None:
+        self.reserved -= size
+
+
+def test_a_gate_is_asked_before_literal_data_is_buffered() -> None:
+    """Literals are reserved when announced and released when their line is complete;
+    one that does not fit is refused with code LIMIT, LITERAL+ data being skipped."""
+    gate = CountingGate(room=10)
+    framer = LineFramer(gate=gate)
+    data = b"a X {4+}\r\nabcd {4+}\r\nefgh\r\nb X {8+}\r\n12345678 {3+}\r\nxyz\r\nc NOOP\r\n"
+    got: list[object] = []
+    reserved_while_inside = []
+    for byte in data:  # one octet at a time
+        framer.feed(bytes([byte]))
+        got.extend(frames(framer))
+        reserved_while_inside.append(gate.reserved)
+    assert got[0] == Line((b"a X {4+}", b"abcd", b" {4+}", b"efgh", b""))
+    assert isinstance(got[1], FramingError) and got[1].code == "LIMIT"
+    assert got[2] == Line((b"c NOOP",))
+    assert max(reserved_while_inside) == 8 and gate.reserved == 0

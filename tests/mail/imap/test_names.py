@@ -1,6 +1,12 @@
 """Mailbox names: namespaces and LIST wildcards."""
 
+import re
+import threading
+from collections.abc import Callable
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netsim.mail.imap import names
 
@@ -39,3 +45,41 @@ def test_names_unfit_to_create(name: str) -> None:
     """Wildcards, empty levels, control characters and the reserved prefix are refused."""
     with pytest.raises(names.NameError_):
         names.check_new_name(name)
+
+
+def reference_match(pattern: str, name: str) -> bool:
+    """The RFC 3501 meaning of a pattern, spelt out as a backtracking regex (the oracle)."""
+    regex = "".join(".*" if c == "*" else "[^/]*" if c == "%" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, name, re.DOTALL) is not None
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.text(alphabet="ab/*%", max_size=8), st.text(alphabet="ab/", max_size=10))
+def test_linear_matcher_agrees_with_the_regex_oracle(pattern: str, name: str) -> None:
+    """On short inputs, where backtracking is harmless, both say the same."""
+    assert names.ListPattern(pattern).fullmatch(name) == reference_match(pattern, name)
+
+
+def finishes(work: Callable[[], object], seconds: float = 20.0) -> object:
+    """Run ``work`` in a thread; fail if it hangs (a safety net, not a speed test)."""
+    result: list[object] = []
+    thread = threading.Thread(target=lambda: result.append(work()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s"
+    return result[0]
+
+
+@pytest.mark.parametrize("pattern", ["*****b", "%%%%%b", "*a" * 100 + "b", "%*" * 300 + "b"])
+def test_wildcards_cannot_make_matching_explode(pattern: str) -> None:
+    """The probe's LIST "" "*****b" against a 250-character name took 49 s with a
+    regular expression; the automaton does a fixed amount of work per character."""
+    name = "a" * 250
+    assert finishes(lambda: names.pattern("", pattern).fullmatch(name)) is False
+    assert finishes(lambda: names.pattern("", pattern).fullmatch(name + "b")) is True
+
+
+def test_absurdly_long_patterns_are_refused() -> None:
+    """A pattern longer than any name could be is an error, not work."""
+    with pytest.raises(names.NameError_):
+        names.pattern("", "*" * (names.MAX_PATTERN + 1))

@@ -658,3 +658,147 @@ def test_list_special_use_selection(server: ImapServer) -> None:
     ]
     assert c.status('LIST (REMOTE) "" "*"') == "BAD"
     assert c.status('LIST "" "*" RETURN (STATUS (MESSAGES))') == "BAD"
+
+
+# -- hardening (issue 15) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["INBOX", "inbox", "user/alice/INBOX", "user/alice/inbox", "user/alice/InBoX"]
+)
+def test_inbox_cannot_be_deleted_under_any_name(server: ImapServer, name: str) -> None:
+    """DELETE "user/alice/INBOX" once answered OK and threw away Alice's mail: what
+    is judged is the mailbox the name resolves to, however it is spelt."""
+    c = Client(server, "alice")
+    c.append("INBOX", SIMPLE)
+    status, lines = c.cmd(f'DELETE "{name}"')
+    assert status == "NO" and b"[CANNOT]" in lines[-1]
+    assert b"MESSAGES 1" in c.ok("STATUS INBOX (MESSAGES)")[0]
+
+
+def test_nobody_deletes_another_users_inbox_even_with_the_right(server: ImapServer) -> None:
+    """Bob holds the delete right x on Alice's INBOX; INBOX still cannot go."""
+    alice = Client(server, "alice")
+    alice.append("INBOX", SIMPLE)
+    alice.ok("SETACL INBOX bob lrx")
+    bob = Client(server, "bob")
+    assert bob.status('DELETE "user/alice/INBOX"') == "NO"
+    assert bob.status('DELETE "user/alice/inbox"') == "NO"
+    assert b"MESSAGES 1" in alice.ok("STATUS INBOX (MESSAGES)")[0]
+
+
+@pytest.mark.parametrize("told_first", [True, False])
+def test_uid_store_reaches_a_message_another_session_appended(
+    server: ImapServer, told_first: bool
+) -> None:
+    """Two sessions on one mailbox.  The second appends; the first learns the UID from
+    EXISTS (after a NOOP, or in the very answer to its UID STORE).  UID STORE must
+    change that message, and UID EXPUNGE must then remove it."""
+    a = Client(server, "alice")
+    a.append("INBOX", SIMPLE)
+    a.ok("SELECT INBOX")
+    b = Client(server, "alice")
+    uid = b.append("INBOX", MULTIPART)
+    if told_first:
+        assert b"* 2 EXISTS" in a.ok("NOOP")
+    lines = a.ok(f"UID STORE {uid} +FLAGS (\\Deleted)")
+    assert f"* 2 FETCH (UID {uid} FLAGS (\\Deleted".encode() in b" ".join(lines)
+    assert "\\Deleted" in server.store.mailbox("alice", "INBOX").by_uid[uid].flags  # type: ignore[union-attr]
+    assert b"* 2 EXPUNGE" in a.ok(f"UID EXPUNGE {uid}")
+    assert a.ok("UID SEARCH ALL") == [b"* SEARCH 1"]
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        "NOT " * 5000 + "ALL",
+        "(" * 90 + "ALL" + ")" * 90,
+        "OR ALL " * 200 + "ALL",
+        "SEEN " * 1000,
+    ],
+)
+def test_deeply_nested_or_huge_search_is_bad_with_a_reason(criteria: str) -> None:
+    """These once cost a RecursionError, answered NO [SERVERBUG]; now a BAD says why,
+    in production mode too (no debug), and the session goes on."""
+    server = make_server()
+    server.config = ServerConfig()  # production: bugs would become NO [SERVERBUG]
+    c = Client(server, "alice")
+    c.append("INBOX", SIMPLE)
+    c.ok("SELECT INBOX")
+    status, lines = c.cmd("SEARCH " + criteria)
+    assert status == "BAD", lines
+    assert b"SERVERBUG" not in lines[-1]
+    assert re.search(rb"nested|more than", lines[-1]), lines[-1]
+    assert c.ok("SEARCH ALL") == [b"* SEARCH 1"]
+
+
+def test_reasonable_nesting_still_searches(server: ImapServer) -> None:
+    """Limits leave room for what clients send: a few levels, tens of keys."""
+    c = selected(server)
+    assert c.ok("SEARCH " + "(" * 20 + "OR SEEN NOT SEEN" + ")" * 20) == [b"* SEARCH 1 2 3"]
+    assert c.ok("SEARCH " + "NOT " * 40 + "ALL") == [b"* SEARCH 1 2 3"]
+
+
+def test_a_sequence_set_of_thousands_of_ranges(server: ImapServer) -> None:
+    """SEARCH, FETCH, STORE and UID EXPUNGE merge repeated ranges before using them."""
+    c = selected(server)
+    many = ",".join(["1:*", "2", "3:2"] * 3000)
+    assert c.ok("SEARCH " + many) == [b"* SEARCH 1 2 3"]
+    assert len(c.ok(f"FETCH {many} (UID)")) == 3
+    c.ok(f"UID STORE {many} +FLAGS.SILENT (\\Deleted)")
+    assert len(c.ok(f"UID EXPUNGE {many}")) == 3
+
+
+def test_body_sections_of_a_part(server: ImapServer) -> None:
+    """Every section-part form of RFC 3501: n, n.MIME, n.HEADER, n.TEXT,
+    n.HEADER.FIELDS (...) and n.HEADER.FIELDS.NOT (...); part 3 is a message/rfc822."""
+    c = Client(server, "alice")
+    c.append("INBOX", MULTIPART)
+    c.ok("SELECT INBOX")
+    inner_header = b"From: Carol <carol@example.org>\r\nSubject: inner\r\n\r\n"
+    expected = {
+        "3.HEADER.FIELDS (Subject)": b"Subject: inner\r\n\r\n",
+        '3.HEADER.FIELDS ("Subject" From)': inner_header,
+        "3.HEADER.FIELDS.NOT (Subject)": b"From: Carol <carol@example.org>\r\n\r\n",
+        "3.HEADER": inner_header,
+        "3.TEXT": b"inner body",
+        "3.MIME": b"Content-Type: message/rfc822\r\n\r\n",
+        "2.MIME": MULTIPART.split(b"--XX\r\n")[2].split(b"\r\n\r\n")[0] + b"\r\n\r\n",
+        "1": b"Voil=C3=A0 the photos from the caf=C3=A9.",
+    }
+    for section, data in expected.items():
+        lines = c.ok(f"FETCH 1 (BODY.PEEK[{section}])")
+        assert lines[0].endswith(b"{%d}\r\n" % len(data) + data + b")"), (section, lines)
+
+
+def test_a_revoked_right_applies_to_sessions_already_open(server: ImapServer) -> None:
+    """Bob shares a folder with Alice, Alice selects it, Bob takes rights back: Alice's
+    very next command meets the new rights, not those she had at SELECT."""
+    bob = Client(server, "bob")
+    bob.ok("CREATE Shared")
+    bob.append("Shared", SIMPLE)
+    bob.ok("SETACL Shared alice lrs")
+    alice = Client(server, "alice")
+    alice.ok("SELECT user/bob/Shared")
+    bob.ok("SETACL Shared alice -s")
+    status, lines = alice.cmd("STORE 1 +FLAGS (\\Seen)")
+    assert status == "NO" and b"NOPERM" in lines[-1]
+    alice.ok("FETCH 1 (BODY[])")  # reading is still allowed, but sets no \Seen now
+    assert "\\Seen" not in server.store.mailbox("bob", "Shared").by_uid[1].flags  # type: ignore[union-attr]
+    bob.ok("SETACL Shared alice -r")
+    status, lines = alice.cmd("FETCH 1 (BODY[])")
+    assert status == "NO" and lines[0].startswith(b"* OK [CLOSED]")
+    assert not any(b"Lunch" in line for line in lines)
+    assert alice.status("FETCH 1 FLAGS") == "BAD"  # nothing is selected any more
+    assert alice.status("SELECT user/bob/Shared") == "NO"
+
+
+def test_a_mailbox_deleted_under_a_session_closes_there(server: ImapServer) -> None:
+    """Another session deletes the selected mailbox: the next command hears CLOSED."""
+    a = Client(server, "alice")
+    a.ok("CREATE Old")
+    a.append("Old", SIMPLE)
+    a.ok("SELECT Old")
+    Client(server, "alice").ok("DELETE Old")
+    lines = a.ok("NOOP")
+    assert lines == [b"* OK [CLOSED] the mailbox was deleted: mailbox closed"]

@@ -4,11 +4,15 @@ Every handler is a function ``do_<name>(session, tag, args)`` (``UID FETCH`` is
 ``do_uid_fetch``); :data:`HANDLERS` finds them by that convention for every command the
 state table (:data:`netsim.mail.imap.states.COMMAND_STATES`) knows, so a command cannot
 be admitted by the state machine yet lack a handler.
+
+A handler returns its :data:`~netsim.mail.imap.arguments.Result`, or, when its work
+grows with the mailbox, :data:`Steps`: a generator that yields after each bounded piece
+of work and returns the result at the end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -19,7 +23,11 @@ from netsim.mail.imap.states import COMMAND_STATES
 if TYPE_CHECKING:
     from netsim.mail.imap.server import ServerSession
 
-Handler = Callable[["ServerSession", str, Arguments], Result]
+#: A long command's work, in pieces: ``next()`` does one, ``StopIteration`` carries the result.
+Steps = Generator[None, None, Result]
+#: What a handler returns.
+Outcome = Result | Steps
+Handler = Callable[["ServerSession", str, Arguments], Outcome]
 
 _MODULES: tuple[ModuleType, ...] = (any_state, auth, mailboxes, idle, acl, messages)
 

@@ -77,9 +77,15 @@ def _sasl_plain(session: ServerSession, encoded: bytes) -> tuple[str, str | None
 
 
 def _authenticate(session: ServerSession, user: str, password: str) -> tuple[str, str | None]:
-    if not session.server.users.check(user, password):
+    server = session.server
+    if not server.users.check(user, password):
+        # Answer late, and later with every failure of this connection or this user:
+        # the owner waits session.hold seconds before it sends this NO or reads on.
+        session.failed_logins += 1
+        session.hold = server.logins.failed(server.throttle_key(user), session.failed_logins)
         raise No("invalid user name or password", "AUTHENTICATIONFAILED")
-    session.user = user
+    server.logins.succeeded(user)
+    session.logged_in(user)
     session.store.ensure_user(user)
     caps = session.capabilities().replace(" STARTTLS", "").replace(" AUTH=PLAIN", "")
     return "logged in", f"CAPABILITY {caps.replace(' LOGINDISABLED', '')}"

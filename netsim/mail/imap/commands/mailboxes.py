@@ -16,9 +16,12 @@ from netsim.mail.imap.sequence import format_set
 from netsim.mail.store import DELIMITER, Mailbox
 
 if TYPE_CHECKING:
+    from netsim.mail.imap.commands import Steps
     from netsim.mail.imap.server import ServerSession
 
 _STATUS_ITEMS = ("MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN")
+#: Names matched against a LIST or LSUB pattern in one step.
+LIST_STEP = 32
 
 
 def do_select(session: ServerSession, tag: str, args: Arguments) -> tuple[str, str | None]:
@@ -85,9 +88,11 @@ def do_delete(session: ServerSession, tag: str, args: Arguments) -> str:
     """DELETE: remove a mailbox (INBOX never)."""
     name = args.mailbox()
     args.end()
-    if name == "INBOX":
-        raise No("INBOX cannot be deleted", "CANNOT")
     box = session.find(name, "x")
+    # Judge the mailbox the name resolved to, not the spelling: "user/alice/INBOX" and
+    # "user/bob/inbox" name an INBOX as surely as "INBOX" does.
+    if box.name == "INBOX":
+        raise No("INBOX cannot be deleted", "CANNOT")
     if box.noselect and session.store.children(box):
         raise No("mailbox has inferior hierarchical names", "INUSE")
     session.store.delete_mailbox(box)
@@ -161,6 +166,13 @@ def _list_args(session: ServerSession, args: Arguments) -> tuple[str, str]:
         raise Bad(str(exc)) from exc
 
 
+def _compile(reference: str, pattern: str) -> names.ListPattern:
+    try:
+        return names.pattern(reference, pattern)
+    except names.NameError_ as exc:
+        raise Bad(str(exc)) from exc
+
+
 def _list_options(args: Arguments) -> tuple[set[str], Arguments]:
     """Split off RFC 5258 selection and RETURN options, of which we know SPECIAL-USE.
 
@@ -185,7 +197,7 @@ def _list_options(args: Arguments) -> tuple[set[str], Arguments]:
     return selection, Arguments(tuple(values))
 
 
-def do_list(session: ServerSession, tag: str, args: Arguments) -> str:
+def do_list(session: ServerSession, tag: str, args: Arguments) -> Steps:
     """LIST: names matching a pattern, with attributes (CHILDREN, SPECIAL-USE)."""
     selection, args = _list_options(args)
     reference, pattern = _list_args(session, args)
@@ -199,9 +211,11 @@ def do_list(session: ServerSession, tag: str, args: Arguments) -> str:
         for parent in names.ancestors(name):
             listed.setdefault(parent, None)
     parents = {parent for name in listed for parent in names.ancestors(name)}
-    regex = names.pattern(reference, pattern)
-    for name in sorted(listed, key=lambda n: (n != "INBOX", n)):
-        if not regex.fullmatch(name):
+    matcher = _compile(reference, pattern)
+    for i, name in enumerate(sorted(listed, key=lambda n: (n != "INBOX", n)), start=1):
+        if i % LIST_STEP == 0:
+            yield  # thousands of long names are matched in steps
+        if not matcher.fullmatch(name):
             continue
         box = listed[name]
         if "SPECIAL-USE" in selection and (box is None or not box.special_use):
@@ -219,19 +233,21 @@ def do_list(session: ServerSession, tag: str, args: Arguments) -> str:
     return "LIST completed"
 
 
-def do_lsub(session: ServerSession, tag: str, args: Arguments) -> str:
+def do_lsub(session: ServerSession, tag: str, args: Arguments) -> Steps:
     """LSUB: subscribed names matching a pattern."""
     reference, pattern = _list_args(session, args)
+    matcher = _compile(reference, pattern)
     subscribed = session.store.subscriptions(session.require_user())
-    regex = names.pattern(reference, pattern)
     shown: dict[str, bool] = {}
-    for name in subscribed:
-        if regex.fullmatch(name):
+    for i, name in enumerate(sorted(subscribed), start=1):
+        if i % LIST_STEP == 0:
+            yield
+        if matcher.fullmatch(name):
             shown[name] = True
         elif pattern.endswith("%"):
             # A subscribed inferior makes a matching superior show as \Noselect.
             for parent in names.ancestors(name):
-                if regex.fullmatch(parent) and parent not in subscribed:
+                if matcher.fullmatch(parent) and parent not in subscribed:
                     shown.setdefault(parent, False)
     for name in sorted(shown):
         attrs = b"()" if shown[name] else b"(\\Noselect)"

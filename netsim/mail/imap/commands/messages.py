@@ -12,9 +12,15 @@ from netsim.mail.imap.selected import BadSequence, SelectedView
 from netsim.mail.imap.sequence import SequenceSet
 
 if TYPE_CHECKING:
+    from netsim.mail.imap.commands import Steps
     from netsim.mail.imap.server import ServerSession
 
 _RECENT = frozenset({"\\Recent"})
+#: Work in one step of SEARCH, in key evaluations (a key tested on one message).
+SEARCH_STEP = 2000
+#: Response octets, and messages, in one step of FETCH.
+FETCH_STEP_OCTETS = 256 * 1024
+FETCH_STEP_MESSAGES = 500
 
 
 def do_check(session: ServerSession, tag: str, args: Arguments) -> str:
@@ -61,37 +67,41 @@ def _expunge(session: ServerSession, args: Arguments, by_uid: bool) -> str:
     if "e" not in box.rights_of(session.require_user()):
         raise No("permission denied (need right e)", "NOPERM")
     largest = box.messages[-1].uid if box.messages else 0
+    ranges = wanted.merged(largest) if wanted is not None else None
     doomed = [
         m.uid
         for m in box.messages
-        if "\\Deleted" in m.flags and (wanted is None or wanted.contains(m.uid, largest))
+        if "\\Deleted" in m.flags and (ranges is None or ranges.contains(m.uid))
     ]
     session.store.expunge(box, doomed)
     return "EXPUNGE completed"
 
 
-def do_search(session: ServerSession, tag: str, args: Arguments) -> str:
+def do_search(session: ServerSession, tag: str, args: Arguments) -> Steps:
     """SEARCH: sequence numbers of the messages that match."""
     return _search(session, args, by_uid=False)
 
 
-def do_uid_search(session: ServerSession, tag: str, args: Arguments) -> str:
+def do_uid_search(session: ServerSession, tag: str, args: Arguments) -> Steps:
     """UID SEARCH: UIDs of the messages that match."""
     return _search(session, args, by_uid=True)
 
 
-def _search(session: ServerSession, args: Arguments, by_uid: bool) -> str:
+def _search(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
     view = session.require_view()
     try:
-        criteria = search.parse_criteria(search.split_charset(args.rest()))
+        criteria, keys = search.parse_counted(search.split_charset(args.rest()))
     except search.UnknownCharset as exc:
         raise No(f"unsupported charset {str(exc)[:40]}", "BADCHARSET (UTF-8 US-ASCII)") from exc
     except search.SearchError as exc:
         raise Bad(str(exc)) from exc
     max_seq = view.exists
     max_uid = view.uids[-1] if view.uids else 0
+    batch = max(1, SEARCH_STEP // keys)
     found = []
-    for seq, uid in enumerate(view.uids, start=1):
+    for seq, uid in enumerate(list(view.uids), start=1):
+        if seq % batch == 0:
+            yield  # a big mailbox is searched in steps: other clients go in between
         msg = view.message(uid)
         if msg is None:
             continue
@@ -102,12 +112,12 @@ def _search(session: ServerSession, args: Arguments, by_uid: bool) -> str:
     return "SEARCH completed"
 
 
-def do_fetch(session: ServerSession, tag: str, args: Arguments) -> str:
+def do_fetch(session: ServerSession, tag: str, args: Arguments) -> Steps:
     """FETCH: data items of messages by sequence number."""
     return _fetch(session, args, by_uid=False)
 
 
-def do_uid_fetch(session: ServerSession, tag: str, args: Arguments) -> str:
+def do_uid_fetch(session: ServerSession, tag: str, args: Arguments) -> Steps:
     """UID FETCH: data items of messages by UID (UID always included)."""
     return _fetch(session, args, by_uid=True)
 
@@ -121,7 +131,7 @@ def _pick(
         raise Bad(str(exc)) from exc
 
 
-def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> str:
+def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
     view = session.require_view()
     seqset = args.sequence()
     try:
@@ -151,7 +161,13 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> str:
     recent = view.recent
     known = view.known_flags
     renderers = [fetch.renderer(item) for item in items]
+    octets = messages_done = 0
     for seq, uid in picked:
+        if octets >= FETCH_STEP_OCTETS or messages_done >= FETCH_STEP_MESSAGES:
+            # The answer so far goes out now, and other clients get the loop.
+            octets = messages_done = 0
+            yield
+        messages_done += 1
         msg = live.get(uid)
         if msg is None:
             missing = True
@@ -164,7 +180,9 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> str:
             told = known.get(uid)
             if told is None or told ^ msg.flags:
                 known[uid] = frozenset(msg.flags)  # now the client knows these flags
-        out.append(b"* %d FETCH (%s)\r\n" % (seq, b" ".join(rendered)))
+        line = b"* %d FETCH (%s)\r\n" % (seq, b" ".join(rendered))
+        octets += len(line)
+        out.append(line)
     if missing:
         return "FETCH completed; some messages were expunged meanwhile"
     return "FETCH completed"
