@@ -451,7 +451,15 @@ def test_a_lost_journal_next_to_blobs_is_refused_not_wiped(
     MailStore(directory.parent / "fresh").close()  # an empty directory is a new store
     users = directory.parent / "users.txt"
     users.write_text("alice:wonderland\n")
-    argv = ["--imap", "0", "--users", str(users), "--store", str(directory)]
+    argv = [
+        "--imap",
+        "0",
+        "--users",
+        str(users),
+        "--store",
+        str(directory),
+        "--allow-plaintext-login",
+    ]
     assert serve_mail.main(argv) == 2
     assert "is a damaged store, not a new one" in capsys.readouterr().err
 
@@ -507,7 +515,16 @@ def test_serve_mail_starts_on_a_damaged_store_and_serves_the_rest(directory: Pat
     users = directory.parent / "users.txt"
     users.write_text("alice:wonderland\n")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    command = ["serve-mail", "--imap", "0", "--users", str(users), "--store", str(directory)]
+    command = [
+        "serve-mail",
+        "--imap",
+        "0",
+        "--users",
+        str(users),
+        "--store",
+        str(directory),
+        "--allow-plaintext-login",
+    ]
     proc = subprocess.Popen(
         [sys.executable, "-m", "netsim", *command],
         stdout=subprocess.PIPE,

@@ -1,0 +1,598 @@
+"""802.1w rapid spanning tree (802.1D-2004 clause 17) as a sans-IO state machine.
+
+RSTP elects the same tree as 802.1D from the same priority vectors (root ID, root path
+cost, designated bridge ID, designated port ID), but it does not wait for timers to find
+out whether a port may forward. What changes:
+
+* **Roles, not just states.** Besides root and designated, a blocked port is *alternate*
+  (another bridge's port is designated on its LAN: a spare way to the root) or *backup*
+  (our own other port is). States are only discarding, learning and forwarding.
+* **Every bridge says hello.** Each bridge sends BPDUs on its designated ports every hello
+  time, not only relaying the root's. Information not refreshed for three hellos (6 s)
+  is aged out; a bridge that sends worse information than before is believed at once.
+* **Proposal/agreement.** On a point-to-point link, a designated port that is not yet
+  forwarding *proposes*. The bridge on the other end *syncs*: it blocks its own non-edge
+  designated ports (which then propose further down), and *agrees*. The agreement lets the
+  proposing port forward at once, so the tree forms about one round trip per hop, instead
+  of 2 x forward delay. Without an agreement (a shared link, an 802.1D neighbour), the port
+  falls back to the 802.1D pace: forward delay discarding, forward delay learning.
+* **Edge ports** (PortFast) forward at once and stop being edge ports if a BPDU arrives.
+* **Failover.** An alternate port becomes root port and forwards at once when the root
+  port fails.
+* **Topology change** is detected only when a non-edge port starts forwarding. The bridge
+  flushes the MAC entries learned on its other ports at once and sets the TC flag on its
+  BPDUs for two hellos; a bridge that receives the flag does the same, passing it on.
+* **Compatibility.** A port that hears an 802.1D BPDU speaks 802.1D on that link from then
+  on (configuration and TCN BPDUs, timer-paced states) until :meth:`RstpBridge.mcheck`
+  (Cisco's ``clear spanning-tree detected-protocols``) tries RSTP again.
+
+The engine follows the standard's priority-vector rules (17.6, 17.21.25) exactly; the
+port role transition machines are condensed into :meth:`RstpBridge._transitions`, one
+function a reader can follow. See :mod:`netsim.l2.stp.engine` for the interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from netsim.l2.frame import MacAddress
+from netsim.l2.stp.bpdu import (
+    TICKS_PER_SECOND,
+    Bpdu,
+    BpduRole,
+    BridgeId,
+    ConfigBpdu,
+    ProtocolVersion,
+    TcnBpdu,
+    port_id,
+)
+from netsim.l2.stp.engine import (
+    DEFAULT_TIMERS,
+    MESSAGE_AGE_INCREMENT,
+    Action,
+    Flush,
+    PortConfig,
+    PortRole,
+    PortState,
+    SetPortRole,
+    SetPortState,
+    Timers,
+    Transmit,
+)
+
+TX_HOLD_COUNT = 6
+"""A port may send this many BPDUs in a burst; the allowance grows back by one a second
+(802.1D-2004 17.13.12 TxHoldCount, 17.17.7 txCount)."""
+TX_CREDIT_INTERVAL = 1.0
+"""Seconds between two decrements of a port's transmit count."""
+INFO_LIFETIME_HELLOS = 3
+"""Received information is aged after three hellos without a refresh."""
+
+PriorityVector = tuple[BridgeId, int, BridgeId, int]
+"""(root bridge ID, root path cost, designated bridge ID, designated port ID): lower wins."""
+
+
+class InfoIs(Enum):
+    """Where a port's priority vector came from (17.19.10)."""
+
+    DISABLED = "disabled"
+    AGED = "aged"
+    MINE = "mine"
+    RECEIVED = "received"
+
+
+_ROLE_FLAGS = {
+    PortRole.ROOT: BpduRole.ROOT,
+    PortRole.DESIGNATED: BpduRole.DESIGNATED,
+    PortRole.ALTERNATE: BpduRole.ALTERNATE_OR_BACKUP,
+    PortRole.BACKUP: BpduRole.ALTERNATE_OR_BACKUP,
+    PortRole.DISABLED: BpduRole.UNKNOWN,
+}
+
+
+@dataclass(slots=True)
+class _Port:
+    """One port's RSTP variables (17.19) and timers (deadlines, or ``None``)."""
+
+    number: int
+    config: PortConfig
+    port_id: int
+    enabled: bool = False
+    oper_edge: bool = False
+    send_rstp: bool = True
+    info_is: InfoIs = InfoIs.DISABLED
+    priority: PriorityVector = field(default_factory=lambda: (BridgeId(), 0, BridgeId(), 0))
+    message_age: float = 0.0
+    received_timers: Timers = DEFAULT_TIMERS
+    role: PortRole = PortRole.DISABLED
+    state: PortState = PortState.DISABLED
+    proposing: bool = False
+    proposed: bool = False
+    agreed: bool = False
+    agree: bool = False
+    tc_ack: bool = False
+    new_info: bool = False
+    tx_count: int = 0
+    fd_while: float | None = None
+    rcvd_info_while: float | None = None
+    tc_while: float | None = None
+
+
+class RstpBridge:
+    """An 802.1w bridge's spanning-tree protocol entity (one instance).
+
+    Built like :class:`~netsim.l2.stp.stp.StpBridge`: ``mac``, the port configurations,
+    ``priority`` (a multiple of 4096) and ``instance`` (the VLAN id under rapid PVST+).
+    """
+
+    def __init__(
+        self,
+        mac: MacAddress,
+        ports: Mapping[int, PortConfig],
+        *,
+        priority: int = 32768,
+        instance: int = 0,
+        timers: Timers = DEFAULT_TIMERS,
+    ) -> None:
+        self.bridge_id = BridgeId(priority, instance, mac)
+        """This bridge's identifier."""
+        self.timers = timers
+        """The times this bridge announces when it is root."""
+        self._ports = {
+            number: _Port(number, config, port_id(number, config.priority))
+            for number, config in sorted(ports.items())
+        }
+        self._root_vector: PriorityVector = (self.bridge_id, 0, self.bridge_id, 0)
+        self._root_port: int | None = None
+        self._root_times = timers
+        self._root_message_age = 0.0
+        self._hello_when: float | None = None  # starts with the first port that comes up
+        self._tx_credit_when: float | None = None
+        self._reselect = True
+        self._actions: list[Action] = []
+
+    # -- queries -----------------------------------------------------------------------
+
+    @property
+    def root_id(self) -> BridgeId:
+        """The bridge this bridge believes is root."""
+        return self._root_vector[0]
+
+    @property
+    def root_port(self) -> int | None:
+        """The root port's number; ``None`` on the root bridge."""
+        return self._root_port
+
+    @property
+    def root_path_cost(self) -> int:
+        """The cost of the best path from here to the root."""
+        return self._root_vector[1]
+
+    def is_root(self) -> bool:
+        """Does this bridge believe it is the root?"""
+        return self.root_id == self.bridge_id
+
+    def port_numbers(self) -> list[int]:
+        """The numbers of this bridge's ports, in order."""
+        return list(self._ports)
+
+    def port_state(self, port: int) -> PortState:
+        """A port's state."""
+        return self._ports[port].state
+
+    def port_role(self, port: int) -> PortRole:
+        """A port's role."""
+        return self._ports[port].role
+
+    def speaks_rstp(self, port: int) -> bool:
+        """False once the port has fallen back to 802.1D for a legacy neighbour."""
+        return self._ports[port].send_rstp
+
+    # -- inputs ------------------------------------------------------------------------
+
+    def enable_port(self, port: int, now: float) -> list[Action]:
+        """The link on ``port`` came up."""
+        p = self._ports[port]
+        if self._hello_when is None:
+            self._hello_when = now + self.timers.hello_time
+        p.enabled = True
+        p.oper_edge = p.config.edge
+        p.send_rstp = True
+        p.info_is = InfoIs.AGED
+        p.proposing = p.proposed = p.agreed = p.agree = p.tc_ack = False
+        p.fd_while = p.rcvd_info_while = p.tc_while = None
+        self._set_state(p, PortState.DISCARDING)
+        self._reselect = True
+        return self._run(now)
+
+    def disable_port(self, port: int, now: float) -> list[Action]:
+        """The link on ``port`` went down."""
+        p = self._ports[port]
+        p.enabled = False
+        p.info_is = InfoIs.DISABLED
+        p.proposing = p.proposed = p.agreed = p.agree = False
+        p.fd_while = p.rcvd_info_while = p.tc_while = None
+        self._set_state(p, PortState.DISABLED)
+        self._reselect = True
+        return self._run(now)
+
+    def mcheck(self, port: int, now: float) -> list[Action]:
+        """Try RSTP again on a port that fell back to 802.1D."""
+        self._ports[port].send_rstp = True
+        self._ports[port].new_info = True
+        return self._run(now)
+
+    def receive(self, port: int, bpdu: Bpdu, now: float) -> list[Action]:
+        """A BPDU arrived on ``port``."""
+        p = self._ports[port]
+        if not p.enabled:
+            return []
+        p.oper_edge = False  # an edge port that hears a BPDU leads to a bridge after all
+        legacy = isinstance(bpdu, TcnBpdu) or not bpdu.is_rst
+        if legacy and p.send_rstp:
+            p.send_rstp = False  # a legacy 802.1D bridge is on this link: speak its language
+            p.proposing = False
+            p.new_info = True
+        if isinstance(bpdu, TcnBpdu):
+            if p.role is PortRole.DESIGNATED:
+                p.tc_ack = True
+                p.new_info = True
+                self._propagate_topology_change(p, now)
+        else:
+            self._receive_config(p, bpdu, now)
+        return self._run(now)
+
+    def tick(self, now: float) -> list[Action]:
+        """Run every timer due by ``now``, earliest first (ties: hello, then ports)."""
+        # Each timer fires at most a few times per call; more means one re-armed itself
+        # at or before ``now``, a bug that must not hang a run.
+        budget = 8 * (3 * len(self._ports) + 2) + 64
+        while (due := self._next_due()) is not None and due[0] <= now:
+            budget -= 1
+            if budget < 0:
+                raise RuntimeError(f"{due[1]} timer keeps expiring at t = {now} s")
+            _, name, p = due
+            if p is None and name == "hello":
+                self._hello(now)
+            elif p is None:
+                self._tx_credit(now)
+            elif name == "fd_while":
+                p.fd_while = None
+                self._advance_state(p, now)
+            elif name == "rcvd_info_while":
+                p.rcvd_info_while = None
+                p.info_is = InfoIs.AGED  # three hellos missed: the sender is gone
+                self._reselect = True
+            elif name == "tc_while":
+                p.tc_while = None
+            self._settle(now)
+        return self._flush_actions()
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`tick` next has work, or ``None`` if no timer runs."""
+        due = self._next_due()
+        return None if due is None else due[0]
+
+    # -- timers ------------------------------------------------------------------------
+
+    def _next_due(self) -> tuple[float, str, _Port | None] | None:
+        best: tuple[float, str, _Port | None] | None = None
+        if self._hello_when is not None:
+            best = (self._hello_when, "hello", None)
+        if self._tx_credit_when is not None and (best is None or self._tx_credit_when < best[0]):
+            best = (self._tx_credit_when, "tx_credit", None)
+        for p in self._ports.values():
+            if p.rcvd_info_while is not None and (best is None or p.rcvd_info_while < best[0]):
+                best = (p.rcvd_info_while, "rcvd_info_while", p)
+            if p.fd_while is not None and (best is None or p.fd_while < best[0]):
+                best = (p.fd_while, "fd_while", p)
+            if p.tc_while is not None and (best is None or p.tc_while < best[0]):
+                best = (p.tc_while, "tc_while", p)
+        return best
+
+    def _hello(self, now: float) -> None:
+        """Every hello time: a BPDU on each designated port (and TCNs on a legacy root port
+        while a topology change is being announced)."""
+        self._hello_when = now + self.timers.hello_time
+        for p in self._ports.values():
+            if p.enabled and (
+                p.role is PortRole.DESIGNATED or (p.role is PortRole.ROOT and p.tc_while)
+            ):
+                p.new_info = True
+
+    def _tx_credit(self, now: float) -> None:
+        """Once a second every port may send one more BPDU; held-back news goes out."""
+        busy = False
+        for p in self._ports.values():
+            p.tx_count = max(0, p.tx_count - 1)
+            busy = busy or p.tx_count > 0
+        self._tx_credit_when = now + TX_CREDIT_INTERVAL if busy else None
+
+    # -- receiving ---------------------------------------------------------------------
+
+    def _receive_config(self, p: _Port, bpdu: ConfigBpdu, now: float) -> None:
+        message: PriorityVector = (bpdu.root, bpdu.root_path_cost, bpdu.bridge, bpdu.port)
+        from_designated = not bpdu.is_rst or bpdu.role is BpduRole.DESIGNATED
+        same_sender = message[2:] == p.priority[2:] and p.info_is is InfoIs.RECEIVED
+        if from_designated and (message < p.priority or same_sender):
+            # 17.21.8 SuperiorDesignatedInfo / RepeatedDesignatedInfo: record and refresh.
+            # Information from the same designated port is believed even when worse.
+            changed = message != p.priority or p.info_is is not InfoIs.RECEIVED
+            p.priority = message
+            p.message_age = bpdu.message_age
+            p.received_timers = Timers(bpdu.hello_time, bpdu.max_age, bpdu.forward_delay) \
+                if _timers_valid(bpdu) else DEFAULT_TIMERS
+            p.info_is = InfoIs.RECEIVED
+            if bpdu.message_age + MESSAGE_AGE_INCREMENT <= bpdu.max_age:
+                p.rcvd_info_while = now + INFO_LIFETIME_HELLOS * p.received_timers.hello_time
+            else:
+                p.rcvd_info_while = now  # too old: ages out at once
+            if changed:
+                p.agree = False
+                p.agreed = False
+                p.proposing = False
+                self._reselect = True
+            p.proposed = bpdu.proposal and p.config.point_to_point
+        elif (
+            bpdu.is_rst
+            and bpdu.agreement
+            and p.config.point_to_point
+            and p.role is PortRole.DESIGNATED
+            and bpdu.root == self.root_id
+        ):
+            # 17.21.10 recordAgreement: the far end synced and agrees; we may forward.
+            p.agreed = True
+            p.proposing = False
+        if bpdu.topology_change:
+            self._propagate_topology_change(p, now)
+        if bpdu.topology_change_ack and not p.send_rstp:
+            p.tc_while = None  # the legacy designated bridge heard our TCN
+
+    # -- the tree ----------------------------------------------------------------------
+
+    def _update_roles(self) -> None:
+        """17.21.25 updtRolesTree: the root priority vector, then each port's role."""
+        best: tuple[PriorityVector, int] = ((self.bridge_id, 0, self.bridge_id, 0), 0)
+        root_port: _Port | None = None
+        for p in self._ports.values():
+            if p.info_is is not InfoIs.RECEIVED or p.priority[2].mac == self.bridge_id.mac:
+                continue
+            root, cost, bridge, designated_port = p.priority
+            candidate = ((root, cost + p.config.cost, bridge, designated_port), p.port_id)
+            if candidate < best:
+                best, root_port = candidate, p
+        old_root_port = self._root_port
+        self._root_vector = best[0]
+        self._root_port = root_port.number if root_port else None
+        if root_port is None:
+            self._root_times, self._root_message_age = self.timers, 0.0
+        else:
+            self._root_times = root_port.received_timers
+            age = root_port.message_age + MESSAGE_AGE_INCREMENT
+            self._root_message_age = round(age * TICKS_PER_SECOND) / TICKS_PER_SECOND
+        root, cost = best[0][0], best[0][1]
+        for p in self._ports.values():
+            designated: PriorityVector = (root, cost, self.bridge_id, p.port_id)
+            if p.info_is is InfoIs.DISABLED:
+                role = PortRole.DISABLED
+            elif p.number == self._root_port:
+                role = PortRole.ROOT
+            elif p.info_is is InfoIs.RECEIVED and not designated < p.priority:
+                mine = p.priority[2] == self.bridge_id
+                role = PortRole.BACKUP if mine else PortRole.ALTERNATE
+            else:
+                role = PortRole.DESIGNATED
+                if p.info_is is not InfoIs.MINE or p.priority != designated:
+                    # 17.21.23 updtInfo: our own offer on this LAN changed; any agreement
+                    # the far end gave was for the old one unless the new one is as good.
+                    if not designated <= p.priority:
+                        p.agreed = False
+                    p.priority, p.info_is = designated, InfoIs.MINE
+                    p.rcvd_info_while = None
+                    p.proposing = p.proposed = False
+                    p.new_info = True
+            if role is not p.role:
+                if p.role is PortRole.ROOT and p.number == old_root_port and (
+                    role is PortRole.DESIGNATED and p.state is not PortState.DISCARDING
+                ):
+                    # A recent root port must not forward as designated before the far
+                    # end has agreed again: that could close a loop (17.29.3 reRoot).
+                    self._set_state(p, PortState.DISCARDING)
+                    p.agreed = False
+                self._set_role(p, role)
+                p.agree = False
+                p.fd_while = None
+                p.new_info = p.new_info or role is not PortRole.DISABLED
+        self._reselect = False
+
+    def _transitions(self, p: _Port, now: float) -> None:
+        """The port role transition and state machines (17.29, 17.30), condensed."""
+        if p.role is PortRole.DISABLED:
+            return
+        if p.role in (PortRole.ALTERNATE, PortRole.BACKUP):
+            self._set_state(p, PortState.DISCARDING)
+            p.fd_while = None
+            if p.proposed and not p.agree:
+                # We are blocked anyway, hence in sync: agree at once (ALTERNATE_AGREED).
+                p.proposed, p.agree, p.new_info = False, True, True
+            return
+        if p.role is PortRole.ROOT:
+            if p.proposed and not p.agree:
+                self._sync(p)
+                p.proposed, p.agree, p.new_info = False, True, True
+            if p.state is not PortState.FORWARDING:
+                # Re-rooted (17.29.2 ROOT_FORWARD): no other port is a recent root port
+                # still forwarding (_update_roles blocked it), so no loop can form. This
+                # holds whatever protocol the designated bridge upstream speaks.
+                self._forward(p, now)
+            return
+        # Designated.
+        if p.state is PortState.FORWARDING:
+            return
+        if p.oper_edge:
+            self._forward(p, now, topology_change=False)
+        elif p.agreed and p.send_rstp:
+            self._forward(p, now)
+        else:
+            if p.config.point_to_point and p.send_rstp and not p.proposing:
+                p.proposing, p.new_info = True, True
+            if p.fd_while is None:
+                p.fd_while = now + self._root_times.forward_delay
+
+    def _sync(self, root_port: _Port) -> None:
+        """Block every designated port whose far end has not agreed to our current
+        information, so agreeing cannot close a loop; those ports then propose further
+        down. A port already agreed to is in sync as it is (17.29.3 DESIGNATED_SYNCED)."""
+        for q in self._ports.values():
+            if q is root_port or q.role is not PortRole.DESIGNATED or q.oper_edge:
+                continue
+            if q.state is not PortState.DISCARDING and not q.agreed:
+                self._set_state(q, PortState.DISCARDING)
+                q.fd_while = None
+
+    def _advance_state(self, p: _Port, now: float) -> None:
+        """Forward delay expired without an agreement: one step at the 802.1D pace."""
+        if p.role not in (PortRole.ROOT, PortRole.DESIGNATED):
+            return
+        if p.state is PortState.DISCARDING:
+            self._set_state(p, PortState.LEARNING)
+            p.fd_while = now + self._root_times.forward_delay
+        elif p.state is PortState.LEARNING:
+            self._forward(p, now)
+
+    def _forward(self, p: _Port, now: float, *, topology_change: bool = True) -> None:
+        if p.state is PortState.DISCARDING:
+            self._set_state(p, PortState.LEARNING)
+        self._set_state(p, PortState.FORWARDING)
+        p.fd_while = None
+        p.new_info = True
+        if topology_change and not p.oper_edge:
+            self._detect_topology_change(p, now)
+
+    # -- topology change ---------------------------------------------------------------
+
+    def _tc_time(self, p: _Port) -> float:
+        """How long a port announces a change: two hellos to an RSTP neighbour, max age +
+        forward delay to a legacy one (17.21.7 newTcWhile)."""
+        if p.send_rstp:
+            return self._root_times.hello_time + 1
+        return self._root_times.max_age + self._root_times.forward_delay
+
+    def _detect_topology_change(self, p: _Port, now: float) -> None:
+        """A non-edge port started forwarding: flush the others, announce on all."""
+        for q in self._ports.values():
+            if not q.enabled or q.oper_edge:
+                continue
+            if q is not p:
+                self._actions.append(Flush(q.number))
+            if q.role in (PortRole.ROOT, PortRole.DESIGNATED) and q.tc_while is None:
+                q.tc_while = now + self._tc_time(q)
+                q.new_info = True
+
+    def _propagate_topology_change(self, p: _Port, now: float) -> None:
+        """A TC flag or TCN arrived on ``p``: flush and pass it on everywhere else."""
+        for q in self._ports.values():
+            if q is p or not q.enabled or q.oper_edge:
+                continue
+            self._actions.append(Flush(q.number))
+            if q.role in (PortRole.ROOT, PortRole.DESIGNATED) and q.tc_while is None:
+                q.tc_while = now + self._tc_time(q)
+                q.new_info = True
+
+    # -- running and transmitting ------------------------------------------------------
+
+    def _run(self, now: float) -> list[Action]:
+        """Settle after an input, and hand over what was decided."""
+        self._settle(now)
+        return self._flush_actions()
+
+    def _settle(self, now: float) -> None:
+        """Choose roles, step every port's machines, and send what became news."""
+        for _ in range(4 * len(self._ports) + 4):  # settles in a couple of rounds
+            if self._reselect:
+                self._update_roles()
+            for p in self._ports.values():
+                self._transitions(p, now)
+            if not self._reselect:
+                break
+        for p in self._ports.values():
+            if p.new_info and p.enabled:
+                self._transmit(p, now)
+
+    def _transmit(self, p: _Port, now: float) -> None:
+        if p.tx_count >= TX_HOLD_COUNT:
+            return  # rate limit: the news stays pending until the count comes down
+        if not p.send_rstp:
+            bpdu: Bpdu | None = self._legacy_bpdu(p)
+        else:
+            bpdu = ConfigBpdu(
+                root=self.root_id,
+                root_path_cost=self.root_path_cost,
+                bridge=self.bridge_id,
+                port=p.port_id,
+                message_age=self._root_message_age,
+                max_age=self._root_times.max_age,
+                hello_time=self._root_times.hello_time,
+                forward_delay=self._root_times.forward_delay,
+                topology_change=p.tc_while is not None,
+                version=ProtocolVersion.RSTP,
+                proposal=p.proposing and p.role is PortRole.DESIGNATED,
+                role=_ROLE_FLAGS[p.role],
+                learning=p.state.learns,
+                forwarding=p.state.forwards,
+                agreement=p.agree,
+            )
+        p.new_info = False
+        if bpdu is not None:
+            p.tx_count += 1
+            if self._tx_credit_when is None:
+                self._tx_credit_when = now + TX_CREDIT_INTERVAL
+            self._actions.append(Transmit(p.number, bpdu))
+
+    def _legacy_bpdu(self, p: _Port) -> Bpdu | None:
+        """What an 802.1D neighbour understands: configuration BPDUs on designated ports,
+        TCNs on the root port while a change is announced."""
+        if p.role is PortRole.ROOT:
+            return TcnBpdu() if p.tc_while is not None else None
+        if p.role is not PortRole.DESIGNATED or self._root_message_age >= self._root_times.max_age:
+            return None
+        bpdu = ConfigBpdu(
+            root=self.root_id,
+            root_path_cost=self.root_path_cost,
+            bridge=self.bridge_id,
+            port=p.port_id,
+            message_age=self._root_message_age,
+            max_age=self._root_times.max_age,
+            hello_time=self._root_times.hello_time,
+            forward_delay=self._root_times.forward_delay,
+            topology_change=p.tc_while is not None,
+            topology_change_ack=p.tc_ack,
+        )
+        p.tc_ack = False
+        return bpdu
+
+    # -- reporting ---------------------------------------------------------------------
+
+    def _set_state(self, p: _Port, state: PortState) -> None:
+        if p.state is not state:
+            p.state = state
+            self._actions.append(SetPortState(p.number, state))
+
+    def _set_role(self, p: _Port, role: PortRole) -> None:
+        if p.role is not role:
+            p.role = role
+            self._actions.append(SetPortRole(p.number, role))
+
+    def _flush_actions(self) -> list[Action]:
+        actions, self._actions = self._actions, []
+        return actions
+
+
+def _timers_valid(bpdu: ConfigBpdu) -> bool:
+    try:
+        Timers(bpdu.hello_time, bpdu.max_age, bpdu.forward_delay)
+    except ValueError:
+        return False
+    return True
