@@ -18,7 +18,6 @@ import pandas as pd
 
 from netsim import __version__
 from netsim.apps.frames import FrameSource
-from netsim.apps.imap import ImapClient, ImapService
 from netsim.apps.load import LoadSource
 from netsim.apps.mailgen import MailboxSpec
 from netsim.apps.ping import Pinger
@@ -29,6 +28,7 @@ from netsim.l2.frame import BROADCAST, FCS_BYTES, Frame
 from netsim.l2.host import Host
 from netsim.l2.mac_table import MacEvent
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Switch
+from netsim.metrics.in_flight import frames_in_flight
 from netsim.metrics.results import Results, summarize_frames, summarize_table
 from netsim.metrics.snapshots import Snapshots
 from netsim.metrics.tables import (
@@ -97,22 +97,27 @@ def run(
     try:
         if on_start is not None:
             on_start()
-        sim.run(progress=progress)
+        sim.run(until=spec.stop, progress=progress)
     except KeyboardInterrupt:
         interrupted = True
-    end = sim.now if interrupted else max(sim.now, spec.duration)
+    in_flight: set[int] = set()
+    if interrupted or spec.stop is not None:
+        # Ctrl-C or a hard stop: what is still on its way is in flight, not lost.
+        end = sim.now if interrupted or spec.stop is None else spec.stop
+        in_flight = frames_in_flight(sim, (p for d in net.devices.values() for p in d.ports))
+    else:
+        end = max(sim.now, spec.duration)
     for device in net.devices.values():
         if isinstance(device, Switch):
             device.table.age(end)
-    frames = frames_table(sim.trace)
-    if interrupted:
-        frames = _mark_in_flight(frames)
+    frames = frames_table(sim.trace, in_flight)
     summary: dict[str, Any] = {
         "scenario": spec.name,
         "scenario_sha256": scenario.digest,
         "seed": sim.seed,
         "netsim_version": __version__,
         "duration": spec.duration,
+        "stop": spec.stop,
         "simulated_time": float(f"{end:.12g}"),
         "events_processed": sim.events_processed,
         "interrupted": interrupted,
@@ -138,17 +143,6 @@ def run(
         frame_bytes={i: _octets(f) for i, f in sim.trace.carried.items()},
         window_cut=frame_window.cut_at if frame_window is not None else None,
     )
-
-
-def _mark_in_flight(frames: pd.DataFrame) -> pd.DataFrame:
-    """In an interrupted run, a frame with no delivery and no drop is still on its way."""
-    if frames.empty:
-        return frames
-    lost = (frames["outcome"] == "dropped") & (frames["drop_reason"] == "unreachable")
-    frames = frames.copy()
-    frames.loc[lost, "outcome"] = "in-flight"
-    frames.loc[lost, ["drop_device", "drop_reason"]] = ""
-    return frames
 
 
 def json_safe(value: Any) -> Any:
@@ -196,6 +190,10 @@ def _start_mail_servers(sim: Simulation, net: Network, spec: m.Scenario) -> None
             mailbox = MailboxSpec(box.messages, box.mean_size, box.multipart, box.attachment_size)
             for client in t.clients:
                 users.setdefault((t.server, t.port), {})[client] = mailbox
+    if not users:
+        return
+    from netsim.apps.imap import ImapService  # the IMAP server loads only when it serves
+
     for (server, port), accounts in users.items():
         ImapService(sim, net.stacks[server], accounts, port)
 
@@ -237,6 +235,8 @@ def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
             )
             continue
         if isinstance(t, m.ImapTraffic):
+            from netsim.apps.imap import ImapClient
+
             if t.dscp is not None:
                 for marker in (t.server, *t.clients):
                     net.stacks[marker].mark(t.port, t.dscp)

@@ -37,8 +37,11 @@ class OutputError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser(
+        serve_mail="serve-mail" in words or not words or "-h" in words or "--help" in words
+    )
+    args = parser.parse_args(words)
     try:
         return int(args.func(args))
     except ScenarioError as e:
@@ -57,7 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(serve_mail: bool = True) -> argparse.ArgumentParser:
+    """The parser of every command; ``serve_mail=False`` leaves out that command's options.
+
+    Building serve-mail's options imports the IMAP server (a large package), which
+    ``netsim run`` does not need: a short run should not pay for it at start-up.
+    """
     parser = argparse.ArgumentParser(
         prog="netsim", description="Discrete-event simulator for switched Ethernet LANs."
     )
@@ -75,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     sweep = _scenario_command(sub, "sweep", "run a scenario over its sweep: grid", _sweep)
     sweep.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     sweep.add_argument("--out", type=Path, help="results folder (default results/<name>-sweep/)")
+    sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster, like tcp://10.0.0.5:8786 (default: local processes)",
+    )
 
     draw = _scenario_command(sub, "draw", "draw a scenario's topology", _draw)
     draw.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
@@ -112,14 +125,17 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("--sources", action="store_true", help="where each figure comes from")
     models.set_defaults(func=_models)
 
+    if not serve_mail:
+        sub.add_parser("serve-mail", help="serve IMAP on real sockets")
+        return parser
     try:
-        serve_mail = importlib.import_module("netsim.apps.serve_mail")
+        server = importlib.import_module("netsim.apps.serve_mail")
     except ImportError:
-        serve_mail = None
-    if serve_mail is not None:
+        server = None
+    if server is not None:
         serve = sub.add_parser("serve-mail", help="serve IMAP on real sockets")
-        serve_mail.add_arguments(serve)
-        serve.set_defaults(func=serve_mail.run)
+        server.add_arguments(serve)
+        serve.set_defaults(func=server.run)
     return parser
 
 
@@ -183,7 +199,8 @@ def _run(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    progress = _ProgressBar(scenario.model.duration) if not args.quiet else None
+    horizon = scenario.model.stop or scenario.model.duration
+    progress = _ProgressBar(horizon) if not args.quiet else None
     results = netsim.run(scenario, seed=args.seed, progress=progress, on_start=started)
     if progress is not None:
         progress.done()
@@ -273,7 +290,7 @@ def _validate(args: argparse.Namespace) -> int:
     scenario = _load(args)
     topo = scenario.topology
     points = ""
-    if scenario.model.sweep:
+    if scenario.model.sweep_grid:
         from netsim.sweep import grid
 
         points = f", a sweep of {len(grid(scenario))} runs"  # each point loads, as sweep would
@@ -303,8 +320,10 @@ def _sweep(args: argparse.Namespace) -> int:
         else:
             print(f"  {done}/{total} runs done", file=sys.stderr, flush=True)
 
+    cluster = scenario.model.sweep_cluster
+    scheduler = args.scheduler or (cluster.scheduler if cluster is not None else None)
     try:
-        table = run_sweep(scenario, args.workers, out, progress)
+        table = run_sweep(scenario, args.workers, out, progress, scheduler)
     except SweepInterrupted as stopped:
         finished = stopped.table
         if not finished.empty:
@@ -317,13 +336,44 @@ def _sweep(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    except ImportError as e:
+        print(
+            f"error: a sweep on a Dask cluster needs dask.distributed ({e}); "
+            "install it with pip install 'netsim[dask]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except Exception as e:
+        if scheduler is None:
+            raise
+        # Whatever a remote cluster does wrong (unreachable, not a Dask scheduler at all,
+        # a worker lost) is said in one line: the scenario itself was checked already.
+        print(
+            f"error: Dask scheduler {scheduler}: cannot run the sweep there: "
+            f"{type(e).__name__}: {e}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     _write(out / "sweep.csv", lambda path: table.to_csv(path, index=False, float_format="%.12g"))
-    parameters = list(scenario.model.sweep)
+    parquet = _write_parquet(table, out / "sweep.parquet")
+    parameters = list(scenario.model.sweep_grid)
     _write(out, lambda folder: _plot_sweep(table, parameters, folder))
     with_latency = table.dropna(subset=["latency_mean"])
     print(with_latency.to_string(index=False, max_colwidth=24, float_format=lambda x: f"{x:.6g}"))
-    print(f"results in {out}/ (sweep.csv, one folder per run)")
+    print(f"results in {out}/ (sweep.csv{parquet}, one folder per run)")
     return 0
+
+
+def _write_parquet(table: Any, path: Path) -> str:
+    """Write the sweep's Parquet copy; say what was written, for the closing line."""
+    from netsim.sweep import write_parquet
+
+    try:
+        write_parquet(table, path)
+    except ImportError:
+        print("note: sweep.parquet not written: pyarrow is not installed", file=sys.stderr)
+        return ""
+    return f", {path.name}"
 
 
 def _plot_sweep(table: object, parameters: list[str], out: Path) -> None:
@@ -453,7 +503,10 @@ def _print_summary(results: object, out: Path) -> None:
         f"scenario {s['scenario']} (seed {s['seed']}): simulated {s['simulated_time']:.6g} s "
         f"in {results.wall_seconds:.2f} s wall, {s['events_processed']:,} events"
     )
-    print(f"frames: {f['sent']} sent, {f['delivered']} delivered, {f['dropped']} dropped")
+    in_flight = f", {f['in_flight']} in flight at the stop" if f.get("in_flight") else ""
+    print(
+        f"frames: {f['sent']} sent, {f['delivered']} delivered, {f['dropped']} dropped{in_flight}"
+    )
     for reason, count in f["dropped_by_reason"].items():
         print(f"  dropped, {reason}: {count}")
     if f["by_traffic"]:

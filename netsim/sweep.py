@@ -4,7 +4,10 @@ A scenario's ``sweep:`` block maps YAML paths to lists of values; ``netsim sweep
 the scenario once per point of their grid (the cartesian product, in the order written),
 on a pool of worker processes, and gathers one tidy table: a row per point and traffic
 source, a column per swept parameter. Every point is an ordinary deterministic run, so
-the table is the same whatever the number of workers.
+the table is the same whatever the number of workers, and wherever they are: with a
+scheduler address (``--scheduler tcp://host:8786``, or ``dask: {scheduler: ...}`` in the
+sweep block) the points run on a Dask distributed cluster, which sends back each point's
+rows and files, so the results folder looks the same as after a local run.
 
 Ctrl-C stops a sweep: the points already run keep their folders, and
 :class:`SweepInterrupted` carries their table. Workers ignore SIGINT (the terminal sends
@@ -19,17 +22,21 @@ import math
 import os
 import re
 import signal
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from netsim.api import run
 from netsim.scenario.errors import Problem, ScenarioError
 from netsim.scenario.load import LoadedScenario, from_data
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 
 class SweepInterrupted(Exception):
@@ -59,7 +66,7 @@ class SweepPoint:
 
 def grid(scenario: LoadedScenario) -> list[SweepPoint]:
     """The points of ``scenario``'s sweep, each checked to load (errors name the path)."""
-    sweep = scenario.model.sweep
+    sweep = scenario.model.sweep_grid
     if not sweep:
         raise ScenarioError(
             [scenario.source.problem(("sweep",), "this scenario has no sweep: block to run")]
@@ -104,8 +111,12 @@ def _at_sweep(scenario: LoadedScenario, problem: Problem, where: str) -> Problem
     return Problem(problem.file, problem.path, problem.line, message)
 
 
-def _run_point(args: tuple[LoadedScenario, SweepPoint, str | None]) -> pd.DataFrame:
-    scenario, point, out = args
+Job = tuple[LoadedScenario, SweepPoint, str | None]
+"""What one worker needs: the scenario, the point, and where to save its run (or None)."""
+
+
+def _run_point(job: Job) -> pd.DataFrame:
+    scenario, point, out = job
     loaded = _load_point(scenario, point)
     results = run(loaded)
     if results.summary["interrupted"]:
@@ -118,6 +129,29 @@ def _run_point(args: tuple[LoadedScenario, SweepPoint, str | None]) -> pd.DataFr
 def _ignore_sigint() -> None:
     """In a worker: Ctrl-C is for the main process, which stops the pool."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+PointFiles = dict[str, bytes]
+"""A point's results folder as file contents by relative path (``frames.csv`` ...)."""
+
+
+def _run_point_remotely(job: Job) -> tuple[pd.DataFrame, PointFiles]:
+    """Run a point on a cluster worker: the rows, and the files its folder would hold.
+
+    A worker may be another machine, so it writes nothing where the sweep was started;
+    it saves into a scratch folder of its own and sends the bytes back.
+    """
+    scenario, point, out = job
+    loaded = _load_point(scenario, point)
+    results = run(loaded)
+    files: PointFiles = {}
+    if out is not None:
+        with tempfile.TemporaryDirectory(prefix="netsim-point-") as scratch:
+            folder = results.save(scratch)
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    files[path.relative_to(folder).as_posix()] = path.read_bytes()
+    return summary_rows(point, results.summary), files
 
 
 def summary_rows(point: SweepPoint, summary: dict[str, Any]) -> pd.DataFrame:
@@ -146,10 +180,22 @@ def run_sweep(
     workers: int | None = None,
     out: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
-    """Run every point of the sweep; return the combined table (saved runs go to ``out``)."""
+    """Run every point of the sweep; return the combined table (saved runs go to ``out``).
+
+    The points run in ``workers`` local processes (default: one per core), or on the Dask
+    cluster whose scheduler is at ``scheduler`` (default: the sweep block's ``dask:``).
+    """
     points = grid(scenario)
-    jobs = [(scenario, p, str(out) if out is not None else None) for p in points]
+    jobs: list[Job] = [(scenario, p, str(out) if out is not None else None) for p in points]
+    cluster = scenario.model.sweep_cluster
+    scheduler = scheduler or (cluster.scheduler if cluster is not None else None)
+    if scheduler is not None:
+        from distributed import Client
+
+        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+            return _run_on_cluster(client, jobs, out, progress)
     workers = workers or os.cpu_count() or 1
     tables: list[pd.DataFrame] = []
     if workers == 1 or len(points) == 1:
@@ -203,3 +249,43 @@ def _result(future: Future[pd.DataFrame]) -> pd.DataFrame:
 
 def _combined(tables: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def _run_on_cluster(
+    client: Client,
+    jobs: list[Job],
+    out: Path | None,
+    progress: Callable[[int, int], None] | None,
+) -> pd.DataFrame:
+    """Submit every point to the cluster; gather their rows in point order."""
+    from distributed import as_completed
+
+    futures = client.map(_run_point_remotely, jobs, pure=False)
+    for done, _future in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
+        if progress:
+            progress(done, len(jobs))
+    tables: list[pd.DataFrame] = []
+    for (_scenario, point, _out), future in zip(jobs, futures, strict=True):
+        rows, files = future.result()
+        tables.append(rows)
+        if out is not None:
+            for relative, data in files.items():
+                target = out / point.label / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+    return pd.concat(tables, ignore_index=True)
+
+
+def write_parquet(table: pd.DataFrame, path: Path) -> None:
+    """Write a sweep table as one Parquet file (pyarrow), for pandas, Polars, DuckDB, Spark.
+
+    A swept parameter's column can mix types (``[100M, 1000000]``); Parquet columns have
+    one type, so such a column is written as text, as sweep.csv shows it.
+    """
+    table = table.copy()
+    for column in table.columns:
+        if table[column].dtype == object:
+            kinds = {type(v) for v in table[column] if v is not None and v == v}
+            if len(kinds) > 1:
+                table[column] = table[column].map(lambda v: v if v is None or v != v else str(v))
+    table.to_parquet(path, index=False, engine="pyarrow")

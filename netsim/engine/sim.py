@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import random
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from heapq import heappush as _heappush
 from typing import Any
 
@@ -113,11 +113,25 @@ class Simulation:
                     step()
                     n += 1
             else:
+                # A hard stop: whatever is due after ``until`` stays in the queue, where
+                # :meth:`pending_calls` can still see it (frames in flight at the stop).
                 while queue and queue[0][0] <= until:
                     step()
                     n += 1
+                    if progress is not None and n % every == 0:
+                        progress(env._now)
                 env._now = max(env._now, until)
         except EmptySchedule:
             pass
         finally:
             self.events_processed += n
+
+    def pending_calls(self) -> Iterator[tuple[float, tuple[Any, ...]]]:
+        """The time and arguments of every :meth:`call_at` call not made yet.
+
+        After a run stopped at a time limit, these are what was still on its way: a frame
+        on a wire, a frame waiting for its switch's decision.
+        """
+        for time, _priority, _eid, event in self.env._queue:
+            if isinstance(event, _Call):
+                yield time, event.args

@@ -93,13 +93,17 @@ class Results:
 
 
 def summarize_frames(frames: pd.DataFrame) -> dict[str, Any]:
-    """Counts by outcome and reason, and latency statistics of delivered frames."""
+    """Counts by outcome and reason, and latency statistics of delivered frames.
+
+    ``in_flight`` counts frames still on their way when a run hit its ``stop:`` time.
+    """
     delivered = frames[frames["outcome"] == "delivered"]
     dropped = frames[frames["outcome"] == "dropped"]
     out: dict[str, Any] = {
         "sent": len(frames),
         "delivered": len(delivered),
         "dropped": len(dropped),
+        "in_flight": int((frames["outcome"] == "in-flight").sum()),
         "dropped_by_reason": {
             str(k): int(v) for k, v in dropped["drop_reason"].value_counts().sort_index().items()
         },

@@ -7,7 +7,7 @@ touches pandas.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import pandas as pd
@@ -36,7 +36,7 @@ FRAME_COLUMNS = [
 MAC_COLUMNS = ["time", "device", "event", "mac", "port", "vlan"]
 
 
-def frames_table(trace: Trace) -> pd.DataFrame:
+def frames_table(trace: Trace, in_flight: Collection[int] = ()) -> pd.DataFrame:
     """One row per frame a host sent: when, how long, how far, and what became of it.
 
     A unicast frame is delivered when its destination accepted an intact copy; a
@@ -44,6 +44,8 @@ def frames_table(trace: Trace) -> pd.DataFrame:
     latency runs to the last). An undelivered frame takes the reason of a drop recorded at
     its destination if there is one, else of the first copy dropped, else ``unreachable``:
     no copy was dropped, none arrived (flooded away from a host that had moved, say).
+    A frame not delivered whose id is in ``in_flight`` (a run cut short by ``stop:``)
+    is ``in-flight``: it may yet arrive, so it is neither delivered nor dropped.
     """
     deliveries: dict[int, list[tuple[str, float, int]]] = defaultdict(list)
     for frame_id, host, t_last, hops in trace.delivered:
@@ -69,6 +71,8 @@ def frames_table(trace: Trace) -> pd.DataFrame:
         if ok and last is not None:
             t_in, hops = last[1], last[2]
             fate: tuple[Any, ...] = (t_in, t_in - t_out, hops, len(got), "delivered", "", "")
+        elif frame_id in in_flight:
+            fate = (nan, nan, -1, len(got), "in-flight", "", "")
         else:
             dropped = drops.get(frame_id, [])
             at_dst = [d for d in dropped if d[0] == dst]

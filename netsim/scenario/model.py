@@ -7,6 +7,7 @@ need the whole scenario (does the link's node exist? is this port free?) live in
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -15,8 +16,11 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic import Strict as StrictTypes
@@ -611,6 +615,45 @@ class Limits(Strict):
     """Points of a sweep grid."""
 
 
+def _scheduler_address(address: str) -> str:
+    scheme, sep, rest = address.partition("://")
+    if not sep or not scheme.isalpha() or not rest or any(c.isspace() for c in address):
+        raise ValueError(
+            f"expected a Dask scheduler address like tcp://10.0.0.5:8786; got {address!r}"
+        )
+    return address
+
+
+class SweepCluster(Strict):
+    """``sweep: {dask: {scheduler: tcp://host:8786}}``: run the sweep's points on a Dask
+    distributed cluster instead of local worker processes (``--scheduler`` overrides)."""
+
+    scheduler: Annotated[str, AfterValidator(_scheduler_address)]
+    """The scheduler's address, as ``dask scheduler`` prints it: ``tcp://10.0.0.5:8786``."""
+
+
+SWEEP_CLUSTER_KEY = "dask"
+"""The key of a sweep block that says where to run it rather than what to vary."""
+
+
+def _sweep_entry_kind(value: Any) -> str:
+    # The tags are pydantic's own type names, so that error paths leave them out.
+    return "dict" if isinstance(value, dict | SweepCluster) else "list"
+
+
+SweepEntry = Annotated[
+    Annotated[list[Any], Field(min_length=1), Tag("list")] | Annotated[SweepCluster, Tag("dict")],
+    Discriminator(_sweep_entry_kind),
+]
+"""A sweep block's entry: the values of one YAML path, or (under ``dask``) a cluster."""
+
+
+def _positive_finite_time(seconds: float) -> float:
+    if not 0.0 < seconds < math.inf:
+        raise ValueError(f"expected a positive, finite time like 2s or 500ms; got {seconds!r} s")
+    return seconds
+
+
 class Scenario(Strict):
     """A whole scenario file."""
 
@@ -622,11 +665,41 @@ class Scenario(Strict):
     coax station limits and tap spacing) an error instead of a warning."""
     duration: Time
     """How long traffic sources keep sending; the run then drains what is in flight."""
+    stop: Annotated[Time, AfterValidator(_positive_finite_time)] | None = None
+    """A hard stop: the simulation ends at this time whatever is still in flight (frames
+    on their way are reported ``in-flight``); without it, the run drains every queue."""
     topology: Topology
     traffic: list[Traffic] = []
     events: list[Event] = []
     measure: Measure = Measure()
-    sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = {}
-    """A grid of values per YAML path, for ``netsim sweep``."""
+    sweep: dict[str, SweepEntry] = {}
+    """A grid of values per YAML path, for ``netsim sweep``; ``dask:`` may say where to run
+    it (:class:`SweepCluster`). Read it through :attr:`sweep_grid` and
+    :attr:`sweep_cluster`."""
+
     limits: Limits = Limits()
     """Bounds on the work the scenario may ask for (:class:`Limits`)."""
+
+    @field_validator("sweep")
+    @classmethod
+    def _cluster_only_under_dask(cls, sweep: dict[str, Any]) -> dict[str, Any]:
+        for path, entry in sweep.items():
+            if path == SWEEP_CLUSTER_KEY and not isinstance(entry, SweepCluster):
+                raise ValueError(
+                    "sweep.dask says where to run the sweep: a mapping like "
+                    "{scheduler: tcp://host:8786}, not a list of values"
+                )
+            if path != SWEEP_CLUSTER_KEY and isinstance(entry, SweepCluster):
+                raise ValueError(f"sweep.{path}: expected a list of values to sweep")
+        return sweep
+
+    @property
+    def sweep_grid(self) -> dict[str, list[Any]]:
+        """The swept YAML paths and their values, in the order written."""
+        return {k: v for k, v in self.sweep.items() if isinstance(v, list)}
+
+    @property
+    def sweep_cluster(self) -> SweepCluster | None:
+        """Where the sweep runs, if the scenario names a Dask cluster."""
+        cluster = self.sweep.get(SWEEP_CLUSTER_KEY)
+        return cluster if isinstance(cluster, SweepCluster) else None
