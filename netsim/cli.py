@@ -335,7 +335,12 @@ def _sweep(args: argparse.Namespace) -> int:
             f"in {out}/",
             file=sys.stderr,
         )
-        return EXIT_INTERRUPTED
+        # The pool's workers were terminated mid-run, and concurrent.futures joins its
+        # manager thread at interpreter exit, which can then wait forever: leave at once
+        # (everything worth keeping is written and flushed).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
     except ImportError as e:
         print(
             f"error: a sweep on a Dask cluster needs dask.distributed ({e}); "

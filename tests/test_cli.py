@@ -135,15 +135,16 @@ def test_ctrl_c_stops_the_run_and_saves_what_it_has(tmp_path):
         first = proc.stderr.readline()  # printed once the scenario is loaded and built
         assert first.startswith("running base:"), first
         proc.send_signal(signal.SIGINT)
-        rest = proc.stderr.read()
-        status = proc.wait(timeout=120)  # catches a hang; times nothing
+        _, rest = proc.communicate(timeout=120)  # catches a hang; times nothing
+        status = proc.returncode
     finally:
         proc.kill()
     assert status == 130, rest
     assert "interrupted at" in rest and "Traceback" not in rest
     summary = json.loads((out / "summary.json").read_text())
     assert summary["interrupted"] is True
-    assert 0 < summary["simulated_time"] < 100
+    # The signal may land before the first event is processed: 0 is a fair time reached.
+    assert 0 <= summary["simulated_time"] < 100
     frames = pd.read_csv(out / "frames.csv")
     assert set(frames["outcome"]) <= {"delivered", "dropped", "in-flight"}
     assert summary["frames"]["sent"] == len(frames)
@@ -182,8 +183,8 @@ def test_ctrl_c_stops_a_sweep_without_a_traceback(tmp_path, workers):
         first = proc.stderr.readline()
         assert first.startswith("running 3 runs"), first
         os.killpg(proc.pid, signal.SIGINT)
-        rest = proc.stderr.read()
-        status = proc.wait(timeout=120)  # catches a hang; times nothing
+        _, rest = proc.communicate(timeout=120)  # catches a hang; times nothing
+        status = proc.returncode
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

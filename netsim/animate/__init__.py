@@ -20,10 +20,9 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from netsim.animate.page import render_page
-from netsim.animate.replay import replay_data
-from netsim.metrics.results import Results
 
 if TYPE_CHECKING:
+    from netsim.metrics.results import Results
     from netsim.scenario.load import LoadedScenario
 
 __all__ = ["DEFAULT_MAX_FRAMES", "display", "page", "record"]
@@ -62,6 +61,10 @@ def _window(results: Results) -> tuple[float, float]:
 def page(results: Results, title: str = "") -> str:
     """The self-contained HTML replay of ``results`` (made by :func:`record`)."""
     start, end = _window(results)
+    # Imported here, not at the top: the CLI builds `animate`'s options from this package,
+    # and `netsim validate` should not load the drawing code (matplotlib) for that.
+    from netsim.animate.replay import replay_data
+
     return render_page(replay_data(results, start, end, title))
 
 
