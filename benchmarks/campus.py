@@ -35,8 +35,10 @@ def main() -> None:
         profiler.disable()
     wall = time.perf_counter() - started
     s = results.summary
-    print(f"campus: {s['simulated_time']:.0f} s simulated in {wall:.1f} s wall "
-          f"({s['events_processed']:,} events, {s['events_processed'] / wall:,.0f} events/s)")
+    print(
+        f"campus: {s['simulated_time']:.0f} s simulated in {wall:.1f} s wall "
+        f"({s['events_processed']:,} events, {s['events_processed'] / wall:,.0f} events/s)"
+    )
     print(f"IMAP commands: {len(results.imap):,}; frames from hosts: {len(results.frames):,}")
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)

@@ -96,10 +96,12 @@ def main() -> None:
     bench.run_until(60.0 + args.seconds)
     wall = time.perf_counter() - started
     bpdus = len(bench.transmitted()) - before
-    print(f"{args.engine}: {len(bench.bridges)} switches, {args.seconds:.0f} s simulated in "
-          f"{wall:.3f} s wall, {Stopwatch.total:.3f} s of it in the engines; {bpdus:,} BPDUs "
-          f"sent and received ({Stopwatch.total / max(bpdus, 1) * 1e6:.1f} µs of engine "
-          f"time per BPDU)")
+    print(
+        f"{args.engine}: {len(bench.bridges)} switches, {args.seconds:.0f} s simulated in "
+        f"{wall:.3f} s wall, {Stopwatch.total:.3f} s of it in the engines; {bpdus:,} BPDUs "
+        f"sent and received ({Stopwatch.total / max(bpdus, 1) * 1e6:.1f} µs of engine "
+        f"time per BPDU)"
+    )
 
 
 if __name__ == "__main__":

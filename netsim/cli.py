@@ -399,9 +399,7 @@ def _draw(args: argparse.Namespace) -> int:
     output_file(args.output, "-o")
     _write(
         args.output,
-        lambda path: draw_topology(
-            scenario.topology, path, title=scenario.name, ports=args.ports
-        ),
+        lambda path: draw_topology(scenario.topology, path, title=scenario.name, ports=args.ports),
     )
     print(f"{args.output}: {len(scenario.topology.nodes)} devices")
     return 0

@@ -286,8 +286,11 @@ class LacpSystem:
     def _next_due(self) -> tuple[float, str, _Port] | None:
         best: tuple[float, str, _Port] | None = None
         for p in self._ports.values():
-            for name, deadline in (("current_while", p.current_while),
-                                   ("periodic", p.periodic), ("wait_while", p.wait_while)):
+            for name, deadline in (
+                ("current_while", p.current_while),
+                ("periodic", p.periodic),
+                ("wait_while", p.wait_while),
+            ):
                 if deadline is not None and (best is None or deadline < best[0]):
                     best = (deadline, name, p)
         return best
@@ -297,8 +300,9 @@ class LacpSystem:
 
     def _expire(self, p: _Port, now: float) -> None:
         """No word from the partner for a while: assume it is out of sync, ask it to hurry."""
-        p.partner = _with_state(p.partner, (p.partner.state & ~LacpState.SYNCHRONIZATION)
-                                | LacpState.TIMEOUT)
+        p.partner = _with_state(
+            p.partner, (p.partner.state & ~LacpState.SYNCHRONIZATION) | LacpState.TIMEOUT
+        )
         p.state |= LacpState.EXPIRED
         p.current_while = now + SHORT_TIMEOUT_TIME
 
@@ -310,8 +314,14 @@ class LacpSystem:
         p.current_while = None
 
     def _actor_info(self, p: _Port) -> LacpInfo:
-        return LacpInfo(self.system_priority, self.system, p.config.key,
-                        p.config.port_priority, p.number, p.state)
+        return LacpInfo(
+            self.system_priority,
+            self.system,
+            p.config.key,
+            p.config.port_priority,
+            p.number,
+            p.state,
+        )
 
     def _select(self) -> None:
         """5.4.14: group ports by bundle; the better system picks up to 8 active ones."""
@@ -322,13 +332,16 @@ class LacpSystem:
             if not p.enabled or p.state & LacpState.DEFAULTED or not aggregatable:
                 p.selected = None
                 continue
-            bundle = BundleId(p.config.key, p.partner.system_priority, p.partner.system,
-                              p.partner.key)
+            bundle = BundleId(
+                p.config.key, p.partner.system_priority, p.partner.system, p.partner.key
+            )
             p.selected = bundle
             groups.setdefault(bundle, []).append(p)
         for bundle, members in groups.items():
             we_decide = (self.system_priority, self.system) < (
-                bundle.partner_system_priority, bundle.partner_system)
+                bundle.partner_system_priority,
+                bundle.partner_system,
+            )
 
             def rank(q: _Port, we_decide: bool = we_decide) -> tuple[int, int]:
                 if we_decide:
@@ -354,8 +367,13 @@ class LacpSystem:
             p.mux = Mux.COLLECTING_DISTRIBUTING
         elif p.mux is Mux.COLLECTING_DISTRIBUTING and not partner_in_sync:
             p.mux = Mux.ATTACHED
-        state = p.state & ~(LacpState.SYNCHRONIZATION | LacpState.COLLECTING
-                            | LacpState.DISTRIBUTING | LacpState.ACTIVITY | LacpState.TIMEOUT)
+        state = p.state & ~(
+            LacpState.SYNCHRONIZATION
+            | LacpState.COLLECTING
+            | LacpState.DISTRIBUTING
+            | LacpState.ACTIVITY
+            | LacpState.TIMEOUT
+        )
         state |= LacpState.AGGREGATION
         if p.config.mode is Mode.ACTIVE:
             state |= LacpState.ACTIVITY
@@ -417,5 +435,6 @@ class LacpSystem:
 
 
 def _with_state(info: LacpInfo, state: LacpState) -> LacpInfo:
-    return LacpInfo(info.system_priority, info.system, info.key, info.port_priority, info.port,
-                    state)
+    return LacpInfo(
+        info.system_priority, info.system, info.key, info.port_priority, info.port, state
+    )

@@ -82,22 +82,33 @@ class LacpInfo:
 
     def to_bytes(self, tlv_type: int) -> bytes:
         """The 20-octet actor or partner TLV."""
-        for name, value, bits in (("system priority", self.system_priority, 16),
-                                  ("key", self.key, 16), ("port priority", self.port_priority, 16),
-                                  ("port", self.port, 16), ("system", self.system, 48)):
+        for name, value, bits in (
+            ("system priority", self.system_priority, 16),
+            ("key", self.key, 16),
+            ("port priority", self.port_priority, 16),
+            ("port", self.port, 16),
+            ("system", self.system, 48),
+        ):
             if not 0 <= value < 1 << bits:
                 raise LacpError(f"LACP {name} {value} does not fit {bits} bits")
         return _INFO.pack(
-            tlv_type, _INFO_LENGTH, self.system_priority, self.system.to_bytes(6, "big"),
-            self.key, self.port_priority, self.port, int(self.state),
+            tlv_type,
+            _INFO_LENGTH,
+            self.system_priority,
+            self.system.to_bytes(6, "big"),
+            self.key,
+            self.port_priority,
+            self.port,
+            int(self.state),
         )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> LacpInfo:
         """Read the fields of a 20-octet actor or partner TLV."""
         _, _, priority, system, key, port_priority, port, state = _INFO.unpack(data)
-        return cls(priority, int.from_bytes(system, "big"), key, port_priority, port,
-                   LacpState(state))
+        return cls(
+            priority, int.from_bytes(system, "big"), key, port_priority, port, LacpState(state)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +138,12 @@ def decode_lacpdu(data: bytes) -> Lacpdu:
         raise LacpError(f"an LACPDU has {LACPDU_BYTES} octets, got {len(data)}")
     if data[0] != LACP_SUBTYPE:
         raise LacpError(f"slow protocol subtype {data[0]} is not LACP (expected 1)")
-    layout = ((2, _ACTOR_TLV, _INFO_LENGTH, "actor"), (22, _PARTNER_TLV, _INFO_LENGTH, "partner"),
-              (42, _COLLECTOR_TLV, _COLLECTOR_LENGTH, "collector"),
-              (58, _TERMINATOR_TLV, 0, "terminator"))
+    layout = (
+        (2, _ACTOR_TLV, _INFO_LENGTH, "actor"),
+        (22, _PARTNER_TLV, _INFO_LENGTH, "partner"),
+        (42, _COLLECTOR_TLV, _COLLECTOR_LENGTH, "collector"),
+        (58, _TERMINATOR_TLV, 0, "terminator"),
+    )
     for offset, tlv_type, length, name in layout:
         if (data[offset], data[offset + 1]) != (tlv_type, length):
             raise LacpError(
@@ -145,8 +159,9 @@ def decode_lacpdu(data: bytes) -> Lacpdu:
 
 def lacpdu_frame(pdu: Lacpdu, src: MacAddress, frame_id: int = 0) -> Frame:
     """The Ethernet frame carrying ``pdu`` from port MAC ``src`` (128 bytes with FCS)."""
-    return Frame.carrying(frame_id, SLOW_PROTOCOLS_ADDRESS, src, ETHERTYPE_SLOW_PROTOCOLS,
-                          pdu.to_bytes())
+    return Frame.carrying(
+        frame_id, SLOW_PROTOCOLS_ADDRESS, src, ETHERTYPE_SLOW_PROTOCOLS, pdu.to_bytes()
+    )
 
 
 def decode_lacpdu_frame(octets: bytes) -> Lacpdu:

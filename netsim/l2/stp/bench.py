@@ -103,8 +103,16 @@ class Bench:
         self._controls[name] = _Recorder(self, name)
         self._deadlines[name] = engine.next_deadline()
 
-    def link(self, a: str, port_a: int, b: str, port_b: int, *, up_at: float | None = 0.0,
-             delay: float | None = None) -> None:
+    def link(
+        self,
+        a: str,
+        port_a: int,
+        b: str,
+        port_b: int,
+        *,
+        up_at: float | None = 0.0,
+        delay: float | None = None,
+    ) -> None:
         """Cable ``a``'s ``port_a`` to ``b``'s ``port_b``; the link comes up at ``up_at``
         (``None``: not yet, see :meth:`link_up`)."""
         ends = ((a, port_a), (b, port_b))
@@ -165,8 +173,11 @@ class Bench:
 
     def history(self, bridge: str, port: int, event: str = "state") -> list[tuple[float, object]]:
         """(time, value) of every ``event`` record of one port, in order."""
-        return [(r.time, r.value) for r in self.records
-                if r.bridge == bridge and r.port == port and r.event == event]
+        return [
+            (r.time, r.value)
+            for r in self.records
+            if r.bridge == bridge and r.port == port and r.event == event
+        ]
 
     def last_change_to(self, bridge: str, port: int, state: PortState) -> float | None:
         """When the port last entered ``state`` (``None`` if it never did)."""
@@ -175,8 +186,11 @@ class Bench:
 
     def transmitted(self) -> list[tuple[float, str, int, Bpdu]]:
         """Every BPDU sent, as (time, bridge, port, bpdu)."""
-        return [(r.time, r.bridge, r.port, r.value) for r in self.records
-                if r.event == "transmit" and isinstance(r.value, ConfigBpdu | TcnBpdu)]
+        return [
+            (r.time, r.bridge, r.port, r.value)
+            for r in self.records
+            if r.event == "transmit" and isinstance(r.value, ConfigBpdu | TcnBpdu)
+        ]
 
     # -- machinery -------------------------------------------------------------------
 

@@ -307,8 +307,9 @@ def decode_bpdu_frame(octets: bytes) -> Bpdu:
         raise BpduError(f"an Ethernet header has {HEADER_BYTES} octets, got {len(octets)}")
     length = int.from_bytes(octets[12:14], "big")
     if length > MAX_8023_LENGTH:
-        raise BpduError(f"BPDUs travel in 802.3 frames with a length field, not EtherType "
-                        f"{length:#06x}")
+        raise BpduError(
+            f"BPDUs travel in 802.3 frames with a length field, not EtherType {length:#06x}"
+        )
     llc_pdu = octets[HEADER_BYTES : HEADER_BYTES + length]
     if len(llc_pdu) < length:
         raise BpduError(f"the length field says {length} octets but only {len(llc_pdu)} follow")
@@ -317,8 +318,9 @@ def decode_bpdu_frame(octets: bytes) -> Bpdu:
     return decode_bpdu(llc_pdu[3:])
 
 
-def pvst_bpdu_frame(bpdu: Bpdu, src: MacAddress, vlan: int, *, tagged: bool = True,
-                    frame_id: int = 0) -> Frame:
+def pvst_bpdu_frame(
+    bpdu: Bpdu, src: MacAddress, vlan: int, *, tagged: bool = True, frame_id: int = 0
+) -> Frame:
     """The PVST+ (SSTP) frame carrying ``bpdu`` for ``vlan``: 802.1Q-tagged on a trunk,
     untagged on the native VLAN or an access port (``tagged=False``)."""
     if not 1 <= vlan <= 4094:
@@ -326,11 +328,11 @@ def pvst_bpdu_frame(bpdu: Bpdu, src: MacAddress, vlan: int, *, tagged: bool = Tr
     body = bpdu.to_bytes()
     # The TLVs start at octet 36 of the BPDU: a 35-octet configuration BPDU gets one zero
     # octet (where an RST BPDU has its version 1 length); a TCN gets three.
-    body += bytes(max(0, RST_BPDU_BYTES - len(body))) if isinstance(bpdu, ConfigBpdu) \
-        else bytes(3)
+    body += bytes(max(0, RST_BPDU_BYTES - len(body))) if isinstance(bpdu, ConfigBpdu) else bytes(3)
     payload = PVST_LLC_SNAP + body + struct.pack("!HHH", PVST_VLAN_TLV_TYPE, 2, vlan)
-    return Frame.carrying(frame_id, PVST_ADDRESS, src, len(payload), payload,
-                          vlan=vlan if tagged else None)
+    return Frame.carrying(
+        frame_id, PVST_ADDRESS, src, len(payload), payload, vlan=vlan if tagged else None
+    )
 
 
 def decode_pvst_bpdu_frame(octets: bytes) -> tuple[Bpdu, int]:
@@ -343,8 +345,9 @@ def decode_pvst_bpdu_frame(octets: bytes) -> tuple[Bpdu, int]:
         raise BpduError(f"a PVST+ frame has at least {offset + 2} header octets, got {len(octets)}")
     length = int.from_bytes(octets[offset : offset + 2], "big")
     if length > MAX_8023_LENGTH:
-        raise BpduError(f"PVST+ BPDUs travel in 802.3 frames with a length field, not EtherType "
-                        f"{length:#06x}")
+        raise BpduError(
+            f"PVST+ BPDUs travel in 802.3 frames with a length field, not EtherType {length:#06x}"
+        )
     pdu = octets[offset + 2 : offset + 2 + length]
     if len(pdu) < length:
         raise BpduError(f"the length field says {length} octets but only {len(pdu)} follow")
@@ -353,10 +356,14 @@ def decode_pvst_bpdu_frame(octets: bytes) -> tuple[Bpdu, int]:
             f"expected LLC/SNAP aa aa 03 00 00 0c 01 0b (PVST+), got {pdu[:8].hex(' ')}"
         )
     if len(pdu) < 8 + TCN_BPDU_BYTES + PVST_VLAN_TLV_BYTES:
-        raise BpduError(f"a PVST+ BPDU with its VLAN TLV has at least "
-                        f"{8 + TCN_BPDU_BYTES + PVST_VLAN_TLV_BYTES} octets, got {len(pdu)}")
+        raise BpduError(
+            f"a PVST+ BPDU with its VLAN TLV has at least "
+            f"{8 + TCN_BPDU_BYTES + PVST_VLAN_TLV_BYTES} octets, got {len(pdu)}"
+        )
     kind, value_length, vlan = struct.unpack("!HHH", pdu[-PVST_VLAN_TLV_BYTES:])
     if (kind, value_length) != (PVST_VLAN_TLV_TYPE, 2):
-        raise BpduError(f"expected the originating VLAN TLV (type 0, length 2) at the end, got "
-                        f"type {kind} length {value_length}")
+        raise BpduError(
+            f"expected the originating VLAN TLV (type 0, length 2) at the end, got "
+            f"type {kind} length {value_length}"
+        )
     return decode_bpdu(pdu[8:-PVST_VLAN_TLV_BYTES]), vlan

@@ -106,7 +106,12 @@ MESSAGE_AGE_INCREMENT = 1.0
 """What each bridge adds to the message age it relays (the standard's overestimate)."""
 
 SHORT_PATH_COSTS: Sequence[tuple[float, int]] = (
-    (4e6, 250), (10e6, 100), (16e6, 62), (100e6, 19), (1e9, 4), (10e9, 2),
+    (4e6, 250),
+    (10e6, 100),
+    (16e6, 62),
+    (100e6, 19),
+    (1e9, 4),
+    (10e9, 2),
 )
 """802.1D-1998 table 8-5 (16-bit "short" costs): link speed in b/s -> cost."""
 LONG_COST_NUMERATOR = 20_000_000_000_000

@@ -322,8 +322,11 @@ class RstpBridge:
             changed = message != p.priority or p.info_is is not InfoIs.RECEIVED
             p.priority = message
             p.message_age = bpdu.message_age
-            p.received_timers = Timers(bpdu.hello_time, bpdu.max_age, bpdu.forward_delay) \
-                if _timers_valid(bpdu) else DEFAULT_TIMERS
+            p.received_timers = (
+                Timers(bpdu.hello_time, bpdu.max_age, bpdu.forward_delay)
+                if _timers_valid(bpdu)
+                else DEFAULT_TIMERS
+            )
             p.info_is = InfoIs.RECEIVED
             if bpdu.message_age + MESSAGE_AGE_INCREMENT <= bpdu.max_age:
                 p.rcvd_info_while = now + INFO_LIFETIME_HELLOS * p.received_timers.hello_time
@@ -394,8 +397,10 @@ class RstpBridge:
                     p.proposing = p.proposed = False
                     p.new_info = True
             if role is not p.role:
-                if p.role is PortRole.ROOT and p.number == old_root_port and (
-                    role is PortRole.DESIGNATED and p.state is not PortState.DISCARDING
+                if (
+                    p.role is PortRole.ROOT
+                    and p.number == old_root_port
+                    and (role is PortRole.DESIGNATED and p.state is not PortState.DISCARDING)
                 ):
                     # A recent root port must not forward as designated before the far
                     # end has agreed again: that could close a loop (17.29.3 reRoot).

@@ -278,7 +278,10 @@ class StpBridge:
         if self._supersedes(p, bpdu):
             was_root = self.is_root()
             refresh = (bpdu.root, bpdu.root_path_cost, bpdu.bridge, bpdu.port) == (
-                p.designated_root, p.designated_cost, p.designated_bridge, p.designated_port
+                p.designated_root,
+                p.designated_cost,
+                p.designated_bridge,
+                p.designated_port,
             )
             self._record_config(p, bpdu, now)
             if not refresh:  # the same information again selects the same tree
@@ -365,8 +368,7 @@ class StpBridge:
                     and (
                         self.bridge_id < p.designated_bridge
                         or (
-                            self.bridge_id == p.designated_bridge
-                            and p.port_id <= p.designated_port
+                            self.bridge_id == p.designated_bridge and p.port_id <= p.designated_port
                         )
                     )
                 )

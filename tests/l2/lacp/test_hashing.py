@@ -31,10 +31,16 @@ def test_the_catalyst_default_is_src_mac() -> None:
     assert DEFAULT_LOAD_BALANCE is LoadBalance.SRC_MAC
 
 
-@pytest.mark.parametrize(("members", "shares"), [
-    (2, [8, 8]), (3, [6, 6, 4]), (4, [4, 4, 4, 4]), (5, [4, 4, 4, 2, 2]),
-    (8, [2] * 8),
-])
+@pytest.mark.parametrize(
+    ("members", "shares"),
+    [
+        (2, [8, 8]),
+        (3, [6, 6, 4]),
+        (4, [4, 4, 4, 4]),
+        (5, [4, 4, 4, 2, 2]),
+        (8, [2] * 8),
+    ],
+)
 def test_sixteen_hosts_by_src_mac_split_as_the_bucket_table_says(
     members: int, shares: list[int]
 ) -> None:
@@ -49,10 +55,19 @@ def test_traffic_to_one_server_by_dst_mac_uses_one_link() -> None:
 
 def test_the_cisco_bucket_ratios() -> None:
     """Buckets per member for 2..8 members: 4:4, 3:3:2, 2:2:2:2, 2:2:2:1:1, ..."""
-    table = {n: sorted(Counter(bucket_owner(b, n) for b in range(8)).values(), reverse=True)
-             for n in range(2, 9)}
-    assert table == {2: [4, 4], 3: [3, 3, 2], 4: [2, 2, 2, 2], 5: [2, 2, 2, 1, 1],
-                     6: [2, 2, 1, 1, 1, 1], 7: [2, 1, 1, 1, 1, 1, 1], 8: [1] * 8}
+    table = {
+        n: sorted(Counter(bucket_owner(b, n) for b in range(8)).values(), reverse=True)
+        for n in range(2, 9)
+    }
+    assert table == {
+        2: [4, 4],
+        3: [3, 3, 2],
+        4: [2, 2, 2, 2],
+        5: [2, 2, 2, 1, 1],
+        6: [2, 2, 1, 1, 1, 1],
+        7: [2, 1, 1, 1, 1, 1, 1],
+        8: [1] * 8,
+    }
 
 
 def test_ip_methods_hash_the_low_bits_of_the_addresses() -> None:
@@ -68,8 +83,14 @@ def test_ip_methods_fall_back_to_macs_for_frames_without_ip() -> None:
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
-@given(st.sampled_from(LoadBalance), st.integers(1, 8), st.integers(0, (1 << 48) - 1),
-       st.integers(0, (1 << 48) - 1), st.integers(0, (1 << 32) - 1), st.integers(0, (1 << 32) - 1))
+@given(
+    st.sampled_from(LoadBalance),
+    st.integers(1, 8),
+    st.integers(0, (1 << 48) - 1),
+    st.integers(0, (1 << 48) - 1),
+    st.integers(0, (1 << 32) - 1),
+    st.integers(0, (1 << 32) - 1),
+)
 def test_a_flow_always_maps_to_one_valid_member(
     method: LoadBalance, members: int, smac: int, dmac: int, sip: int, dip: int
 ) -> None:

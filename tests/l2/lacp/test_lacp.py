@@ -100,8 +100,9 @@ class Wire:
                     pdu = action.pdu
                     self.at(self.now + self.delay, lambda far=far, pdu=pdu: self._deliver(far, pdu))
             else:
-                self.members.append((self.now, name, action.port, action.bundle,
-                                     action.distributing))
+                self.members.append(
+                    (self.now, name, action.port, action.bundle, action.distributing)
+                )
 
     def _deliver(self, end: tuple[str, int], pdu: Lacpdu) -> None:
         name, port = end
@@ -123,22 +124,31 @@ class Wire:
         return times[-1] if times else None
 
 
-def pair(links: int, mode1: Mode = Mode.ACTIVE, mode2: Mode = Mode.ACTIVE,
-         rate1: Rate = Rate.SLOW, rate2: Rate = Rate.SLOW, key2: int = 1) -> Wire:
+def pair(
+    links: int,
+    mode1: Mode = Mode.ACTIVE,
+    mode2: Mode = Mode.ACTIVE,
+    rate1: Rate = Rate.SLOW,
+    rate2: Rate = Rate.SLOW,
+    key2: int = 1,
+) -> Wire:
     """sw1 ports 1..n cabled to sw2 ports 1..n, channel group 1 on sw1, ``key2`` on sw2."""
     wire = Wire()
     wire.systems["sw1"] = LacpSystem(
-        SW1, {n: LacpPortConfig(1, mode1, rate1) for n in range(1, links + 1)})
+        SW1, {n: LacpPortConfig(1, mode1, rate1) for n in range(1, links + 1)}
+    )
     wire.systems["sw2"] = LacpSystem(
-        SW2, {n: LacpPortConfig(key2, mode2, rate2) for n in range(1, links + 1)})
+        SW2, {n: LacpPortConfig(key2, mode2, rate2) for n in range(1, links + 1)}
+    )
     for n in range(1, links + 1):
         wire.cable("sw1", n, "sw2", n)
     return wire
 
 
-@pytest.mark.parametrize(("mode1", "mode2"), [(Mode.ACTIVE, Mode.ACTIVE),
-                                              (Mode.ACTIVE, Mode.PASSIVE),
-                                              (Mode.PASSIVE, Mode.ACTIVE)])
+@pytest.mark.parametrize(
+    ("mode1", "mode2"),
+    [(Mode.ACTIVE, Mode.ACTIVE), (Mode.ACTIVE, Mode.PASSIVE), (Mode.PASSIVE, Mode.ACTIVE)],
+)
 def test_two_links_form_one_bundle(mode1: Mode, mode2: Mode) -> None:
     """Both links end up in one bundle per side, distributing, 2 s after link-up (the
     aggregate wait) plus a round trip."""
@@ -250,12 +260,30 @@ def test_tshark_decodes_every_lacpdu_of_a_run(tmp_path: Path) -> None:
     wire.cut("sw1", 1, at=50.0)
     wire.run_until(100)
     path = tmp_path / "lacp.pcap"
-    write_pcap(path, [(t, lacpdu_frame(pdu, 0x0200_0000_0000 + port).to_bytes()[:-4])
-                      for t, _, port, pdu in wire.sent])
+    write_pcap(
+        path,
+        [
+            (t, lacpdu_frame(pdu, 0x0200_0000_0000 + port).to_bytes()[:-4])
+            for t, _, port, pdu in wire.sent
+        ],
+    )
     out = subprocess.run(
-        [str(TSHARK), "-n", "-r", str(path), "-T", "fields", "-e", "lacp.actor.sysid",
-         "-e", "_ws.malformed"],
-        capture_output=True, text=True, timeout=60, check=True,
+        [
+            str(TSHARK),
+            "-n",
+            "-r",
+            str(path),
+            "-T",
+            "fields",
+            "-e",
+            "lacp.actor.sysid",
+            "-e",
+            "_ws.malformed",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout.splitlines()
     assert len(out) == len(wire.sent) > 50
     assert {line.split("\t")[1] for line in out} == {""}
@@ -270,21 +298,44 @@ LinkSetup = tuple[Mode, Mode, Rate, int, int]
 def bundles(draw: st.DrawFn) -> tuple[list[LinkSetup], list[tuple[float, int]]]:
     """1..11 links, each end with its own mode, sw1's rate, both keys (1 or 2); then a few
     links cut or restored between 10 s and 60 s."""
-    links = draw(st.lists(st.tuples(st.sampled_from(Mode), st.sampled_from(Mode),
-                                    st.sampled_from(Rate), st.integers(1, 2), st.integers(1, 2)),
-                          min_size=1, max_size=11))
-    events = draw(st.lists(st.tuples(st.integers(10_000, 60_000).map(lambda t: t / 1000),
-                                     st.integers(1, len(links))), max_size=4))
+    links = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(Mode),
+                st.sampled_from(Mode),
+                st.sampled_from(Rate),
+                st.integers(1, 2),
+                st.integers(1, 2),
+            ),
+            min_size=1,
+            max_size=11,
+        )
+    )
+    events = draw(
+        st.lists(
+            st.tuples(
+                st.integers(10_000, 60_000).map(lambda t: t / 1000), st.integers(1, len(links))
+            ),
+            max_size=4,
+        )
+    )
     return links, sorted(events)
 
 
 HUNG_ONCE = (
-    [(Mode.ACTIVE, Mode.PASSIVE, Rate.SLOW, 2, 2), (Mode.PASSIVE, Mode.ACTIVE, Rate.FAST, 2, 1),
-     (Mode.PASSIVE, Mode.ACTIVE, Rate.SLOW, 2, 2), (Mode.ACTIVE, Mode.PASSIVE, Rate.FAST, 1, 2),
-     (Mode.ACTIVE, Mode.ACTIVE, Rate.FAST, 1, 1), (Mode.ACTIVE, Mode.PASSIVE, Rate.SLOW, 1, 2),
-     (Mode.ACTIVE, Mode.ACTIVE, Rate.FAST, 2, 2), (Mode.PASSIVE, Mode.ACTIVE, Rate.FAST, 2, 2),
-     (Mode.ACTIVE, Mode.ACTIVE, Rate.FAST, 1, 2), (Mode.ACTIVE, Mode.ACTIVE, Rate.SLOW, 1, 2),
-     (Mode.ACTIVE, Mode.ACTIVE, Rate.FAST, 2, 2)],
+    [
+        (Mode.ACTIVE, Mode.PASSIVE, Rate.SLOW, 2, 2),
+        (Mode.PASSIVE, Mode.ACTIVE, Rate.FAST, 2, 1),
+        (Mode.PASSIVE, Mode.ACTIVE, Rate.SLOW, 2, 2),
+        (Mode.ACTIVE, Mode.PASSIVE, Rate.FAST, 1, 2),
+        (Mode.ACTIVE, Mode.ACTIVE, Rate.FAST, 1, 1),
+        (Mode.ACTIVE, Mode.PASSIVE, Rate.SLOW, 1, 2),
+        (Mode.ACTIVE, Mode.ACTIVE, Rate.FAST, 2, 2),
+        (Mode.PASSIVE, Mode.ACTIVE, Rate.FAST, 2, 2),
+        (Mode.ACTIVE, Mode.ACTIVE, Rate.FAST, 1, 2),
+        (Mode.ACTIVE, Mode.ACTIVE, Rate.SLOW, 1, 2),
+        (Mode.ACTIVE, Mode.ACTIVE, Rate.FAST, 2, 2),
+    ],
     [(18.119, 8), (31.213, 1), (54.385, 6), (59.716, 9)],
 )
 """Once made a rate-limited port retry at the very instant float rounding still counted
@@ -303,10 +354,12 @@ def test_both_ends_agree_on_every_bundle(
     key) group (sw1 has the lower system ID, so its port numbers decide)."""
     links, events = case
     wire = Wire()
-    wire.systems["sw1"] = LacpSystem(SW1, {n: LacpPortConfig(k1, m1, rate)
-                                           for n, (m1, _, rate, k1, _) in enumerate(links, 1)})
-    wire.systems["sw2"] = LacpSystem(SW2, {n: LacpPortConfig(k2, m2)
-                                           for n, (_, m2, _, _, k2) in enumerate(links, 1)})
+    wire.systems["sw1"] = LacpSystem(
+        SW1, {n: LacpPortConfig(k1, m1, rate) for n, (m1, _, rate, k1, _) in enumerate(links, 1)}
+    )
+    wire.systems["sw2"] = LacpSystem(
+        SW2, {n: LacpPortConfig(k2, m2) for n, (_, m2, _, _, k2) in enumerate(links, 1)}
+    )
     up = dict.fromkeys(range(1, len(links) + 1), True)
     for n in up:
         wire.cable("sw1", n, "sw2", n)

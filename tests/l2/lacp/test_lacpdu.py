@@ -27,8 +27,14 @@ from netsim.l2.lacp.lacpdu import (
 )
 from netsim.metrics.pcap import write_pcap
 
-ACTOR = LacpInfo(32768, 0x0200_0000_0001, 1, 32768, 3,
-                 LacpState.ACTIVITY | LacpState.AGGREGATION | LacpState.SYNCHRONIZATION)
+ACTOR = LacpInfo(
+    32768,
+    0x0200_0000_0001,
+    1,
+    32768,
+    3,
+    LacpState.ACTIVITY | LacpState.AGGREGATION | LacpState.SYNCHRONIZATION,
+)
 PARTNER = LacpInfo(100, 0x0200_0000_0002, 5, 128, 7, LacpState.TIMEOUT | LacpState.AGGREGATION)
 
 
@@ -52,8 +58,12 @@ def test_the_frame_goes_to_the_slow_protocols_address() -> None:
 
 infos = st.builds(
     LacpInfo,
-    st.integers(0, 0xFFFF), st.integers(0, (1 << 48) - 1), st.integers(0, 0xFFFF),
-    st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), st.integers(0, 255).map(LacpState),
+    st.integers(0, 0xFFFF),
+    st.integers(0, (1 << 48) - 1),
+    st.integers(0, 0xFFFF),
+    st.integers(0, 0xFFFF),
+    st.integers(0, 0xFFFF),
+    st.integers(0, 255).map(LacpState),
 )
 pdus = st.builds(Lacpdu, infos, infos, st.integers(0, 0xFFFF))
 
@@ -108,11 +118,23 @@ def test_tshark_decodes_lacpdus_with_no_malformed_packet(tmp_path: Path) -> None
     """Wireshark's slow/lacp dissectors read back our fields."""
     path = tmp_path / "lacp.pcap"
     pdus = [Lacpdu(ACTOR, PARTNER), Lacpdu(PARTNER, ACTOR, collector_max_delay=5)]
-    write_pcap(path, [(float(i), lacpdu_frame(p, 0x0200_0000_0001).to_bytes()[:-4])
-                      for i, p in enumerate(pdus)])
-    fields = ["slow.subtype", "lacp.version", "lacp.actor.sys_priority", "lacp.actor.sysid",
-              "lacp.actor.key", "lacp.actor.port", "lacp.actor.state", "lacp.partner.port",
-              "lacp.partner.state.synchronization", "lacp.collector.max_delay", "_ws.malformed"]
+    write_pcap(
+        path,
+        [(float(i), lacpdu_frame(p, 0x0200_0000_0001).to_bytes()[:-4]) for i, p in enumerate(pdus)],
+    )
+    fields = [
+        "slow.subtype",
+        "lacp.version",
+        "lacp.actor.sys_priority",
+        "lacp.actor.sysid",
+        "lacp.actor.key",
+        "lacp.actor.port",
+        "lacp.actor.state",
+        "lacp.partner.port",
+        "lacp.partner.state.synchronization",
+        "lacp.collector.max_delay",
+        "_ws.malformed",
+    ]
     command = [str(TSHARK), "-n", "-r", str(path), "-T", "fields", "-E", "separator=|"]
     for name in fields:
         command += ["-e", name]

@@ -53,8 +53,15 @@ def test_a_configuration_bpdu_has_the_802_1d_layout() -> None:
 def test_rst_bpdu_flags_carry_role_and_handshake_bits() -> None:
     """Version 2, type 2, the role in flag bits 2-3, and a zero version-1 length at the end."""
     bpdu = ConfigBpdu(
-        ROOT, 0, ROOT, port_id(1), version=ProtocolVersion.RSTP, role=BpduRole.DESIGNATED,
-        proposal=True, learning=True, forwarding=True,
+        ROOT,
+        0,
+        ROOT,
+        port_id(1),
+        version=ProtocolVersion.RSTP,
+        role=BpduRole.DESIGNATED,
+        proposal=True,
+        learning=True,
+        forwarding=True,
     )
     octets = bpdu.to_bytes()
     assert len(octets) == 36
@@ -148,9 +155,7 @@ any_bpdu = st.one_of(config_bpdus, rst_bpdus, st.just(TcnBpdu()))
 
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(any_bpdu, st.integers(0, (1 << 48) - 1))
-def test_every_bpdu_round_trips_through_its_frame(
-    bpdu: ConfigBpdu | TcnBpdu, src: int
-) -> None:
+def test_every_bpdu_round_trips_through_its_frame(bpdu: ConfigBpdu | TcnBpdu, src: int) -> None:
     octets = bpdu_frame(bpdu, src).to_bytes()
     assert len(octets) == 64
     assert decode_bpdu(bpdu.to_bytes()) == bpdu
@@ -239,17 +244,37 @@ def test_tshark_decodes_every_bpdu_with_no_malformed_packet(tmp_path: Path) -> N
     bpdus: list[ConfigBpdu | TcnBpdu] = [
         ConfigBpdu(ROOT, 19, OTHER, port_id(2), message_age=1, topology_change=True),
         ConfigBpdu(
-            ROOT, 4, OTHER, port_id(7, 64), version=ProtocolVersion.RSTP,
-            role=BpduRole.ROOT, agreement=True, forwarding=True, learning=True,
+            ROOT,
+            4,
+            OTHER,
+            port_id(7, 64),
+            version=ProtocolVersion.RSTP,
+            role=BpduRole.ROOT,
+            agreement=True,
+            forwarding=True,
+            learning=True,
         ),
         TcnBpdu(),
     ]
     path = tmp_path / "bpdus.pcap"
-    write_pcap(path, [(i * 2.0, bpdu_frame(b, 0x0200_0000_0001).to_bytes()[:-4])
-                      for i, b in enumerate(bpdus)])
-    fields = ["stp.type", "stp.version", "stp.root.prio", "stp.root.hw", "stp.root.cost",
-              "stp.bridge.ext", "stp.port", "stp.msg_age", "stp.flags.tc",
-              "stp.flags.port_role", "stp.flags.agreement", "_ws.malformed"]
+    write_pcap(
+        path,
+        [(i * 2.0, bpdu_frame(b, 0x0200_0000_0001).to_bytes()[:-4]) for i, b in enumerate(bpdus)],
+    )
+    fields = [
+        "stp.type",
+        "stp.version",
+        "stp.root.prio",
+        "stp.root.hw",
+        "stp.root.cost",
+        "stp.bridge.ext",
+        "stp.port",
+        "stp.msg_age",
+        "stp.flags.tc",
+        "stp.flags.port_role",
+        "stp.flags.agreement",
+        "_ws.malformed",
+    ]
     command = [str(TSHARK), "-n", "-r", str(path), "-T", "fields", "-E", "separator=|"]
     for name in fields:
         command += ["-e", name]
@@ -266,16 +291,31 @@ def test_tshark_decodes_every_bpdu_with_no_malformed_packet(tmp_path: Path) -> N
 def test_tshark_reads_the_originating_vlan_of_pvst_bpdus(tmp_path: Path) -> None:
     """Wireshark's stp dissector, reached through Cisco's SNAP PID 0x010b, finds the VLAN
     TLV where Cisco puts it, for configuration and RST BPDUs, tagged or not."""
-    rst = ConfigBpdu(BridgeId(32768, 10, 0xAA), 4, BridgeId(32768, 10, 0xBB), port_id(1),
-                     version=ProtocolVersion.RSTP, role=BpduRole.DESIGNATED)
+    rst = ConfigBpdu(
+        BridgeId(32768, 10, 0xAA),
+        4,
+        BridgeId(32768, 10, 0xBB),
+        port_id(1),
+        version=ProtocolVersion.RSTP,
+        role=BpduRole.DESIGNATED,
+    )
     config = ConfigBpdu(BridgeId(4096, 20, 0xAA), 19, BridgeId(32768, 20, 0xBB), port_id(2))
-    frames = [pvst_bpdu_frame(rst, 2, 10), pvst_bpdu_frame(config, 2, 20, tagged=False),
-              pvst_bpdu_frame(TcnBpdu(), 2, 30)]
+    frames = [
+        pvst_bpdu_frame(rst, 2, 10),
+        pvst_bpdu_frame(config, 2, 20, tagged=False),
+        pvst_bpdu_frame(TcnBpdu(), 2, 30),
+    ]
     path = tmp_path / "pvst.pcap"
     write_pcap(path, [(float(i), f.to_bytes()[:-4]) for i, f in enumerate(frames)])
     command = [str(TSHARK), "-n", "-r", str(path), "-T", "fields", "-E", "separator=|"]
-    for name in ("vlan.id", "stp.type", "stp.root.ext", "stp.pvst.origvlan", "_ws.malformed",
-                 "_ws.expert"):
+    for name in (
+        "vlan.id",
+        "stp.type",
+        "stp.root.ext",
+        "stp.pvst.origvlan",
+        "_ws.malformed",
+        "_ws.expert",
+    ):
         command += ["-e", name]
     out = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout
     assert [line.split("|") for line in out.strip().splitlines()] == [

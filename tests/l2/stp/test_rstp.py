@@ -79,8 +79,12 @@ def test_a_booting_chain_converges_in_seconds_not_30_s() -> None:
     second after that, so the last handshakes wait a second or two. Still far from 30 s."""
     bench = chain(8)
     bench.run_until(60)
-    times = [bench.last_change_to(f"S{i}", port, FWD)
-             for i in range(1, 9) for port in (1, 2) if (i, port) not in ((1, 1), (8, 2))]
+    times = [
+        bench.last_change_to(f"S{i}", port, FWD)
+        for i in range(1, 9)
+        for port in (1, 2)
+        if (i, port) not in ((1, 1), (8, 2))
+    ]
     assert all(t is not None and t < 3.0 for t in times)
 
 
@@ -92,10 +96,16 @@ def test_a_port_waits_for_the_agreement_before_forwarding() -> None:
     bench.add_bridge("B", rstp(2, 1))
     bench.link("A", 1, "B", 1)
     bench.run_until(1)
-    proposals = [t for t, name, _, b in bench.transmitted()
-                 if name == "A" and isinstance(b, ConfigBpdu) and b.proposal]
-    agreements = [t for t, name, _, b in bench.transmitted()
-                  if name == "B" and isinstance(b, ConfigBpdu) and b.agreement]
+    proposals = [
+        t
+        for t, name, _, b in bench.transmitted()
+        if name == "A" and isinstance(b, ConfigBpdu) and b.proposal
+    ]
+    agreements = [
+        t
+        for t, name, _, b in bench.transmitted()
+        if name == "B" and isinstance(b, ConfigBpdu) and b.agreement
+    ]
     assert proposals[0] == 0.0
     assert agreements[0] == pytest.approx(0.010)
     assert bench.last_change_to("B", 1, FWD) == pytest.approx(0.010)
@@ -182,9 +192,11 @@ def test_a_new_link_floods_a_topology_change_and_flushes() -> None:
     flushed = {(r.bridge, r.port) for r in bench.records if r.event == "flush" and r.time >= 10}
     # Not S2's port 2 nor S1's port 2: the change came in there. S4 and X have no other port.
     assert flushed == {("S3", 1), ("S2", 1), ("S1", 1)}
-    tc = [t for t, name, port, b in bench.transmitted()
-          if (name, port) == ("S1", 1) and isinstance(b, ConfigBpdu) and b.topology_change
-          and t >= 10]
+    tc = [
+        t
+        for t, name, port, b in bench.transmitted()
+        if (name, port) == ("S1", 1) and isinstance(b, ConfigBpdu) and b.topology_change and t >= 10
+    ]
     assert tc and tc[0] < 10.001
 
 
@@ -291,15 +303,36 @@ def test_tshark_decodes_every_bpdu_of_a_mixed_run(tmp_path: Path) -> None:
     bench.run_until(60)
     sent = bench.transmitted()
     kinds = {(type(b).__name__, getattr(b, "version", None)) for _, _, _, b in sent}
-    assert kinds == {("ConfigBpdu", ProtocolVersion.RSTP), ("ConfigBpdu", ProtocolVersion.STP),
-                     ("TcnBpdu", None)}
+    assert kinds == {
+        ("ConfigBpdu", ProtocolVersion.RSTP),
+        ("ConfigBpdu", ProtocolVersion.STP),
+        ("TcnBpdu", None),
+    }
     path = tmp_path / "stp.pcap"
-    write_pcap(path, [(t, bpdu_frame(b, 0x0200_0000_0000 + len(name)).to_bytes()[:-4])
-                      for t, name, _, b in sent])
+    write_pcap(
+        path,
+        [
+            (t, bpdu_frame(b, 0x0200_0000_0000 + len(name)).to_bytes()[:-4])
+            for t, name, _, b in sent
+        ],
+    )
     out = subprocess.run(
-        [str(TSHARK), "-n", "-r", str(path), "-T", "fields", "-e", "stp.type",
-         "-e", "_ws.malformed"],
-        capture_output=True, text=True, timeout=60, check=True,
+        [
+            str(TSHARK),
+            "-n",
+            "-r",
+            str(path),
+            "-T",
+            "fields",
+            "-e",
+            "stp.type",
+            "-e",
+            "_ws.malformed",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout.splitlines()
     assert len(out) == len(sent)
     assert {tuple(line.split("\t")) for line in out} == {("0x00", ""), ("0x02", ""), ("0x80", "")}

@@ -204,7 +204,10 @@ def test_path_costs_short_and_long() -> None:
     """802.1D-1998 short costs and 802.1t long costs (20 Tb/s / speed)."""
     assert [path_cost(s) for s in (10e6, 100e6, 1e9, 10e9)] == [100, 19, 4, 2]
     assert [path_cost(s, "long") for s in (10e6, 100e6, 1e9, 10e9)] == [
-        2_000_000, 200_000, 20_000, 2_000,
+        2_000_000,
+        200_000,
+        20_000,
+        2_000,
     ]
     assert path_cost(40e9) == 2 and path_cost(2e9) == 4
     with pytest.raises(ValueError, match="short"):
@@ -227,8 +230,12 @@ def test_a_new_port_forwards_two_forward_delays_after_link_up() -> None:
     bench.add_bridge("E", bridge(5, {1: 19}))
     bench.link("E", 1, "A", 1, up_at=100.0)
     bench.run_until(200)
-    assert bench.history("E", 1) == [(100.0, BLK), (100.0, PortState.LISTENING),
-                                     (115.0, PortState.LEARNING), (130.0, FWD)]
+    assert bench.history("E", 1) == [
+        (100.0, BLK),
+        (100.0, PortState.LISTENING),
+        (115.0, PortState.LEARNING),
+        (130.0, FWD),
+    ]
     assert bench.last_change_to("A", 1, FWD) == 130.0
     assert (bench.role("E", 1), bench.role("A", 1)) == (ROOT, DES)
 
@@ -251,8 +258,11 @@ def test_indirect_failure_takes_max_age_then_two_forward_delays() -> None:
     failure = 100.1
     bench.link_down("A", 1, at=failure)
     bench.run_until(250)
-    good = [(t, b) for t, name, port, b in bench.transmitted()
-            if name == "B" and port == 2 and t < failure and isinstance(b, ConfigBpdu)]
+    good = [
+        (t, b)
+        for t, name, port, b in bench.transmitted()
+        if name == "B" and port == 2 and t < failure and isinstance(b, ConfigBpdu)
+    ]
     last_time, last = good[-1]
     forwards = bench.last_change_to("C", 1, FWD)
     assert forwards is not None
@@ -285,11 +295,17 @@ def test_a_tcn_travels_up_to_the_root_and_is_acknowledged() -> None:
     bench = triangle()
     bench.link_down("C", 2, at=100.5)
     bench.run_until(300)
-    tcns = [(t, name, port) for t, name, port, b in bench.transmitted()
-            if isinstance(b, TcnBpdu) and t > 100]
+    tcns = [
+        (t, name, port)
+        for t, name, port, b in bench.transmitted()
+        if isinstance(b, TcnBpdu) and t > 100
+    ]
     assert tcns == [(100.5, "C", 1), (100.500001, "B", 1), (130.5, "C", 1), (130.500001, "B", 1)]
-    acks = [t for t, name, port, b in bench.transmitted()
-            if isinstance(b, ConfigBpdu) and b.topology_change_ack and (name, port) == ("B", 2)]
+    acks = [
+        t
+        for t, name, port, b in bench.transmitted()
+        if isinstance(b, ConfigBpdu) and b.topology_change_ack and (name, port) == ("B", 2)
+    ]
     assert acks == [101.000001, 131.000001]
     root = [(round(t, 3), v) for t, v in bench.history("A", 0, "age_fast") if t > 100]
     assert root == [(100.5, 15.0), (165.5, None)]

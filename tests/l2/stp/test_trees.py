@@ -42,11 +42,16 @@ class Network:
 def networks(draw: st.DrawFn) -> Network:
     """2..6 bridges, connected, with up to 4 redundant links (parallel links included)."""
     n = draw(st.integers(2, 6))
-    ids = [BridgeId(draw(st.sampled_from([4096, 32768])), 0, 0x0200_0000_0000 + i)
-           for i in range(n)]
+    ids = [
+        BridgeId(draw(st.sampled_from([4096, 32768])), 0, 0x0200_0000_0000 + i) for i in range(n)
+    ]
     pairs = [(draw(st.integers(0, i - 1)), i) for i in range(1, n)]  # a random tree
-    pairs += draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1))
-                           .filter(lambda p: p[0] != p[1]), max_size=4))
+    pairs += draw(
+        st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] != p[1]),
+            max_size=4,
+        )
+    )
     next_port = [1] * n
     links = []
     for a, b in pairs:
@@ -77,15 +82,23 @@ def oracle(net: Network) -> dict[tuple[int, int], PortRole]:
             continue
         offers = []
         for link in net.links:
-            for me, mine, far, theirs in ((link.a, link.port_a, link.b, link.port_b),
-                                          (link.b, link.port_b, link.a, link.port_a)):
+            for me, mine, far, theirs in (
+                (link.a, link.port_a, link.b, link.port_b),
+                (link.b, link.port_b, link.a, link.port_a),
+            ):
                 if me == bridge:
-                    offers.append(((dist[far] + link.cost, net.ids[far], port_id(theirs),
-                                    port_id(mine)), mine))
+                    offers.append(
+                        (
+                            (dist[far] + link.cost, net.ids[far], port_id(theirs), port_id(mine)),
+                            mine,
+                        )
+                    )
         root_port[bridge] = (bridge, min(offers)[1])
     for link in net.links:
-        ends = [(dist[link.a], net.ids[link.a], port_id(link.port_a), (link.a, link.port_a)),
-                (dist[link.b], net.ids[link.b], port_id(link.port_b), (link.b, link.port_b))]
+        ends = [
+            (dist[link.a], net.ids[link.a], port_id(link.port_a), (link.a, link.port_a)),
+            (dist[link.b], net.ids[link.b], port_id(link.port_b), (link.b, link.port_b)),
+        ]
         designated, other = sorted(ends)
         roles[designated[3]] = PortRole.DESIGNATED
         is_root_port = root_port.get(other[3][0]) == other[3]
@@ -132,8 +145,11 @@ def assert_spanning_tree(net: Network, bench: Bench) -> None:
 @given(networks())
 def test_stp_builds_the_oracles_tree(net: Network) -> None:
     bench = run(net, StpBridge)
-    got = {(int(name), port): bench.role(name, port)
-           for name, engine in bench.bridges.items() for port in engine.port_numbers()}
+    got = {
+        (int(name), port): bench.role(name, port)
+        for name, engine in bench.bridges.items()
+        for port in engine.port_numbers()
+    }
     assert got == oracle(net)
     assert_spanning_tree(net, bench)
 
@@ -142,8 +158,11 @@ def test_stp_builds_the_oracles_tree(net: Network) -> None:
 @given(networks())
 def test_rstp_builds_the_oracles_tree(net: Network) -> None:
     bench = run(net, RstpBridge)
-    got = {(int(name), port): bench.role(name, port)
-           for name, engine in bench.bridges.items() for port in engine.port_numbers()}
+    got = {
+        (int(name), port): bench.role(name, port)
+        for name, engine in bench.bridges.items()
+        for port in engine.port_numbers()
+    }
     assert got == oracle(net)
     assert_spanning_tree(net, bench)
 
@@ -202,9 +221,12 @@ def settle_after_churn(
             bench.link_down(str(link.a), link.port_a, at=time)
     bench.run_until(events[-1][0] + 80)
     after = Network(net.ids, remaining)
-    got = {(int(name), port): bench.role(name, port)
-           for name, engine_ in bench.bridges.items() for port in engine_.port_numbers()
-           if bench.role(name, port) is not PortRole.DISABLED}
+    got = {
+        (int(name), port): bench.role(name, port)
+        for name, engine_ in bench.bridges.items()
+        for port in engine_.port_numbers()
+        if bench.role(name, port) is not PortRole.DISABLED
+    }
     assert got == oracle(after)
     assert_spanning_tree(after, bench)
 
@@ -242,8 +264,10 @@ def settle_after_death(
     survivors = [i for i in range(len(net.ids)) if i != dead]
     kept = [link for link in net.links if dead not in (link.a, link.b)]
     renumber = {old: new for new, old in enumerate(survivors)}
-    after = Network([net.ids[i] for i in survivors],
-                    [Link(renumber[k.a], k.port_a, renumber[k.b], k.port_b, k.cost) for k in kept])
+    after = Network(
+        [net.ids[i] for i in survivors],
+        [Link(renumber[k.a], k.port_a, renumber[k.b], k.port_b, k.cost) for k in kept],
+    )
     assume(len(survivors) >= 2 and connected(len(survivors), after.links))
     bench = Bench()
     costs: dict[int, dict[int, PortConfig]] = {i: {} for i in range(len(net.ids))}
@@ -257,10 +281,17 @@ def settle_after_death(
     bench.bridge_down(str(dead), at=at)
     bench.run_until(at + 120)
     expected = {(survivors[b], port): role for (b, port), role in oracle(after).items()}
-    facing_dead = {(a, pa) for link in net.links for a, pa, b in
-                   ((link.a, link.port_a, link.b), (link.b, link.port_b, link.a)) if b == dead}
-    got = {(int(name), port): bench.role(name, port)
-           for name, engine_ in bench.bridges.items() for port in engine_.port_numbers()}
+    facing_dead = {
+        (a, pa)
+        for link in net.links
+        for a, pa, b in ((link.a, link.port_a, link.b), (link.b, link.port_b, link.a))
+        if b == dead
+    }
+    got = {
+        (int(name), port): bench.role(name, port)
+        for name, engine_ in bench.bridges.items()
+        for port in engine_.port_numbers()
+    }
     assert {k: v for k, v in got.items() if k not in facing_dead} == expected
     assert all(got[end] is PortRole.DESIGNATED for end in facing_dead if end[0] != dead)
 
