@@ -364,6 +364,9 @@ def test_imap_answers_no_for_a_lost_message_and_serves_the_rest(directory: Path)
     assert b"* 20 EXISTS" in alice.ok("SELECT INBOX")
     status, lines = alice.cmd("FETCH 5 BODY.PEEK[]")
     assert status == "NO" and b"[CORRUPTION]" in lines[-1] and b"UID 5" in lines[-1]
+    status, lines = alice.cmd("FETCH 5 BODY[]")  # not PEEK: would set \Seen if it were read
+    assert status == "NO" and b"[CORRUPTION]" in lines[-1]
+    assert b"\\Seen" not in alice.ok("FETCH 5 (FLAGS)")[0], "an unreadable message stays unseen"
     assert len(alice.ok("FETCH 1:* (UID FLAGS INTERNALDATE)")) == COUNT
     assert message(6) in alice.ok("FETCH 6 BODY.PEEK[]")[0]
     alice.ok("STORE 5 +FLAGS (\\Deleted)")

@@ -147,8 +147,14 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
         and any(i.sets_seen for i in items)
         and "s" in box.rights_of(session.require_user())
     ):
+        # A message whose bytes are lost (store damage) cannot be read, so it is not
+        # marked read either: its FETCH answers NO [CORRUPTION] and it stays unseen.
         unseen = [
-            uid for _, uid in picked if uid in box.by_uid and "\\Seen" not in box.by_uid[uid].flags
+            uid
+            for _, uid in picked
+            if uid in box.by_uid
+            and "\\Seen" not in box.by_uid[uid].flags
+            and box.by_uid[uid].lost is None
         ]
         changed = {m.uid for m in session.store.store_flags(box, unseen, ["\\Seen"], "add")}
     else:
