@@ -23,6 +23,7 @@ import os
 import re
 import signal
 import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -212,39 +213,49 @@ def run_sweep(
     # Workers forked while SIGINT is ignored start ignoring it (the initializer covers the
     # other start methods): a Ctrl-C can never catch one half-started.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stop = threading.Event()
     try:
         pool = ProcessPoolExecutor(
             max_workers=min(workers, len(points)), initializer=_ignore_sigint
         )
         futures = [pool.submit(_run_point, job) for job in jobs]
     finally:
-        signal.signal(signal.SIGINT, previous)
-    if progress:
-        progress(0, len(jobs))
+        # From here on Ctrl-C only raises a flag that the loop below looks at: an
+        # exception thrown into concurrent.futures' own locking could leave a lock held
+        # and the sweep hung.
+        signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
     try:
+        if progress:
+            progress(0, len(jobs))
         for i, future in enumerate(futures):
-            tables.append(_result(future))
+            table = _result(future, stop)
+            if table is None:
+                break
+            tables.append(table)
             if progress:
                 progress(i + 1, len(jobs))
-    except KeyboardInterrupt:
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if stop.is_set():
         # A point under way would otherwise run to its end: stop the workers first
         # (shutdown forgets them), then the pool.
         for worker in list((getattr(pool, "_processes", None) or {}).values()):
             worker.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
-        raise SweepInterrupted(_combined(tables), len(tables), len(jobs)) from None
+        raise SweepInterrupted(_combined(tables), len(tables), len(jobs))
     pool.shutdown()
     return _combined(tables)
 
 
-def _result(future: Future[pd.DataFrame]) -> pd.DataFrame:
-    """The future's result, waking now and then: a Ctrl-C that the kernel hands to another
-    thread only runs its handler (KeyboardInterrupt) when the main thread wakes up."""
-    while True:
+def _result(future: Future[pd.DataFrame], stop: threading.Event) -> pd.DataFrame | None:
+    """The future's result, or None once ``stop`` is set (Ctrl-C): it waits in short
+    slices, so that the main thread wakes to run the signal handler and look at the flag."""
+    while not stop.is_set():
         try:
             return future.result(timeout=0.25)
         except TimeoutError:
             continue
+    return None
 
 
 def _combined(tables: list[pd.DataFrame]) -> pd.DataFrame:
