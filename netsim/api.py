@@ -99,6 +99,8 @@ def run(
         in_flight = frames_in_flight(sim, (p for d in net.devices.values() for p in d.ports))
     else:
         end = max(sim.now, spec.duration)
+    # Background load generated lazily: what was due by the end is sent now.
+    sim.catch_up(end)
     for device in net.devices.values():
         if isinstance(device, Switch):
             device.table.age(end)

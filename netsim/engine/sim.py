@@ -52,6 +52,8 @@ class Simulation:
         self.events_processed = 0
         self._streams: dict[str, random.Random] = {}
         self._frame_ids = itertools.count(1)
+        self._background_ids = itertools.count(-1, -1)
+        self._catch_ups: list[Callable[[float], None]] = []
 
     @property
     def now(self) -> float:
@@ -69,6 +71,22 @@ class Simulation:
     def next_frame_id(self) -> int:
         """A fresh frame id: 1, 2, 3, ... in the order frames are created."""
         return next(self._frame_ids)
+
+    def next_background_id(self) -> int:
+        """A fresh id for a background-load frame: -1, -2, ... (hosts' frames count up
+        from 1, so how much load a run carries never renumbers the frames it reports)."""
+        return next(self._background_ids)
+
+    def add_catch_up(self, catch_up: Callable[[float], None]) -> None:
+        """Register work done lazily (background load): ``catch_up(t)`` does all of it
+        that is due by simulated time ``t``. See :meth:`catch_up`."""
+        self._catch_ups.append(catch_up)
+
+    def catch_up(self, until: float) -> None:
+        """Do all lazy work due by ``until``: before counters are read at that time, and
+        at the end of the run."""
+        for catch_up in self._catch_ups:
+            catch_up(until)
 
     def call_at(self, time: float, fn: Callable[..., None], *args: Any) -> None:
         """Call ``fn(*args)`` at absolute simulated ``time`` (never earlier than now).
