@@ -102,8 +102,11 @@ def main() -> None:
         ns3 = run_ns3(args.frames)
         if ns3 is not None:
             theirs.append(ns3)
-        print(f"netsim {ours[-1]:,.0f} forwards/s ({wall:.2f} s wall)"
-              + (f"   ns-3 {ns3:,.0f} forwards/s" if ns3 is not None else ""), flush=True)
+        print(
+            f"netsim {ours[-1]:,.0f} forwards/s ({wall:.2f} s wall)"
+            + (f"   ns-3 {ns3:,.0f} forwards/s" if ns3 is not None else ""),
+            flush=True,
+        )
     netsim_fps = statistics.median(ours)
     print(f"median netsim: {netsim_fps:,.0f} forwards per wall second")
     if theirs:
