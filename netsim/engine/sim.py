@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from heapq import heappush as _heappush
 from typing import Any
 
+import numpy as np
 import simpy
 from simpy.core import EmptySchedule
 from simpy.events import NORMAL, URGENT
@@ -67,6 +68,11 @@ class Simulation:
             r = random.Random((self.seed << 32) ^ zlib.crc32(stream.encode()))
             self._streams[stream] = r
         return r
+
+    def generator(self, stream: str) -> np.random.Generator:
+        """A NumPy generator for the stream called ``stream`` (for numbers drawn in
+        blocks), seeded from the run's seed and the name like :meth:`rng`."""
+        return np.random.default_rng([self.seed, zlib.crc32(stream.encode())])
 
     def next_frame_id(self) -> int:
         """A fresh frame id: 1, 2, 3, ... in the order frames are created."""

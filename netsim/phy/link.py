@@ -82,7 +82,7 @@ class Link:
         if self.ber > 0.0:
             frame = self.damage(frame)
         if sender.records_first_bit:
-            self.sim.trace.first_bit_out[frame.frame_id] = start
+            self.sim.trace.first_bit(frame.frame_id, start)
         byte_time = 8.0 / self.rate_bps
         wire = frame.wire_bytes
         t_first = start + self.delay_s

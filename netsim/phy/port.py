@@ -11,11 +11,13 @@ source tells its session (:class:`SpanTap`) what it sends and receives.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
 
 if TYPE_CHECKING:
     from netsim.phy.csma import CsmaCdStation
@@ -252,30 +254,58 @@ class Port:
         return True
 
     def send_consumed_burst(
-        self, arrivals: Sequence[tuple[float, int]], wire_overhead: int
+        self, times: np.ndarray, lengths: np.ndarray, wire_overhead: int
     ) -> None:
         """Send background frames to a link-local group address, as :meth:`send_consumed`
-        would one by one: ``arrivals`` are (time, length) in time order, each frame
-        ``length + wire_overhead`` bytes on the wire.
+        would one by one: frame ``i`` is due at ``times[i]`` (in time order) and is
+        ``lengths[i]`` bytes long, ``lengths[i] + wire_overhead`` on the wire.
 
-        This is :meth:`_occupy`'s arithmetic with the frames reduced to their lengths and
-        the counters added up once: lazy background load costs a few operations a frame
-        (a test checks that it gives what frame-by-frame sending gives, to the last bit).
+        This is :meth:`_occupy`'s arithmetic, with a short cut: a frame that finds the
+        transmitter free and nothing queued starts the moment it is due, and so does each
+        following frame due after the one before it has left (gap included). Such runs of
+        frames are computed for the whole burst at once, with the same floating-point
+        operations; only frames that find the line busy go one by one. A test checks that
+        this gives what frame-by-frame sending gives, to the last bit.
         """
         link = self.link
-        if link is None or not link.up or not arrivals:
+        count = len(times)
+        if link is None or not link.up or count == 0:
             return  # the link's state cannot change within a burst (see Link.__setattr__)
         c = self.counters
+        byte_time = 8.0 / self.rate
+        ends_at = times + (lengths + wire_overhead) * byte_time
+        free_at = ends_at + INTERFRAME_GAP_BYTES * byte_time
+        # Frame i+1 waits for frame i (when i started at once) where i's gap outlasts it.
+        waits = (np.flatnonzero(free_at[:-1] > times[1:]) + 1).tolist()
+        time_list, length_list = times.tolist(), lengths.tolist()
+        ends, frees = ends_at.tolist(), free_at.tolist()
         backlog = self._backlog
         queued = self._backlog_bytes
         tx_free = self._tx_free
         buffer_bytes = self.buffer_bytes
-        byte_time = 8.0 / self.rate
+        # A frame longer than the whole buffer is dropped even on an idle port: no short cut.
+        short_cut = int(lengths.max()) <= buffer_bytes
         most = c.max_queue_bytes
         sent = octets = 0
-        for now, length in arrivals:
+        i = 0
+        while i < count:
+            now, length = time_list[i], length_list[i]
             while backlog and backlog[0][0] <= now:
                 queued -= backlog.popleft()[1]
+            if short_cut and queued == 0 and tx_free <= now:
+                # A run of frames that each start when due: up to the next that waits.
+                k = bisect_left(waits, i + 1)
+                last = waits[k] - 1 if k < len(waits) else count - 1
+                run = length_list[i : last + 1]
+                sent += len(run)
+                octets += sum(run)
+                most = max(most, max(run))
+                tx_free = frees[last]
+                backlog.append((ends[last], length_list[last]))
+                queued = length_list[last]
+                i = last + 1
+                continue
+            i += 1
             if queued + length > buffer_bytes:
                 c.discards += 1
                 continue
