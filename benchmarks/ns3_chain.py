@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -60,16 +61,22 @@ traffic:
 {measure}"""
 
 
-def run_netsim(frames: int, measure_frames: str | None) -> float:
-    """Wall seconds of one whole ``netsim run`` process, CSV output included."""
+def run_netsim(frames: int, measure_frames: str | None) -> tuple[float, float]:
+    """Wall and CPU seconds of one whole ``netsim run`` process, CSV output included."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ns3-chain.yaml"
         path.write_text(scenario_text(frames, measure_frames))
         out = f"{tmp}/out"
         command = [sys.executable, "-m", "netsim", "run", str(path), "--out", out, "--quiet"]
+        cpu_before = _children_cpu()
         started = time.perf_counter()
         subprocess.run([*command, "--no-plots"], check=True, stdout=subprocess.DEVNULL)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, _children_cpu() - cpu_before
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_ns3(frames: int) -> float | None:
@@ -97,16 +104,15 @@ def main() -> None:
     ours: list[float] = []
     theirs: list[float] = []
     for _ in range(args.repeat):
-        wall = run_netsim(args.frames, args.measure_frames)
+        wall, cpu = run_netsim(args.frames, args.measure_frames)
         ours.append(BRIDGES * args.frames / wall)
         ns3 = run_ns3(args.frames)
         if ns3 is not None:
             theirs.append(ns3)
-        print(
-            f"netsim {ours[-1]:,.0f} forwards/s ({wall:.2f} s wall)"
-            + (f"   ns-3 {ns3:,.0f} forwards/s" if ns3 is not None else ""),
-            flush=True,
-        )
+        line = f"netsim {ours[-1]:,.0f} forwards/s ({wall:.2f} s wall, {cpu:.2f} s CPU)"
+        if ns3 is not None:
+            line += f"   ns-3 {ns3:,.0f} forwards/s"
+        print(line, flush=True)
     netsim_fps = statistics.median(ours)
     print(f"median netsim: {netsim_fps:,.0f} forwards per wall second")
     if theirs:
