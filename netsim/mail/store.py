@@ -1,9 +1,12 @@
 """The mail store: users' mailboxes, their messages, flags and access rights.
 
 The store is protocol-neutral data with IMAP's guarantees built in: every mailbox has a
-UIDVALIDITY and hands out strictly increasing UIDs that are never reused, every flag
-change bumps a modification counter (so sessions can tell others what changed), and
-every mutation is one journal record.
+UIDVALIDITY and hands out strictly increasing UIDs that are never reused, every change
+bumps the mailbox's mod-sequence (RFC 7162): each message remembers the mod-sequence of
+its last change and each expunged UID the one that removed it, so sessions can tell
+others what changed and a client that was away can ask for just that (CONDSTORE,
+QRESYNC).  Mod-sequences survive compaction, so they never go backwards.  Every
+mutation is one journal record.
 
 By default everything lives in memory.  Given a directory, the store is durable: each
 mutation is appended to a journal and fsync'ed *before* the method returns, so anything
@@ -133,8 +136,11 @@ class Mailbox:
     messages: list[Message] = field(default_factory=list)
     by_uid: dict[int, Message] = field(default_factory=dict)
     keywords: list[str] = field(default_factory=list)
-    #: Bumped by every change, so a session can skip work when nothing happened.
-    modseq: int = 0
+    #: The mailbox's HIGHESTMODSEQ (RFC 7162): bumped by every change, so a session
+    #: can also skip work when nothing happened.
+    modseq: int = 1
+    #: UID -> the mod-sequence of the expunge that removed it (for QRESYNC's VANISHED).
+    expunged: dict[int, int] = field(default_factory=dict)
     #: Messages with a UID at or above this mark are recent and not yet claimed.
     recent_mark: int = 1
 
@@ -152,6 +158,14 @@ class Mailbox:
     def unclaimed_recent(self) -> int:
         """Number of recent messages no session has claimed yet."""
         return sum(1 for m in self.messages if m.uid >= self.recent_mark)
+
+    def vanished_since(self, modseq: int, within: Callable[[int], bool] | None = None) -> list[int]:
+        """UIDs expunged by a change after ``modseq`` (and ``within`` a UID set), sorted."""
+        return sorted(
+            uid
+            for uid, when in self.expunged.items()
+            if when > modseq and (within is None or within(uid))
+        )
 
 
 Listener = Callable[[Mailbox], None]
@@ -650,7 +664,11 @@ class MailStore:
                 acl=dict(record.get("acl", {})),
                 keywords=list(record.get("keywords", [])),
                 recent_mark=record.get("recent_mark", record.get("uidnext", 1)),
+                modseq=record.get("modseq", 1),
             )
+            for low, high, modseq in record.get("vanished", ()):
+                for uid in range(low, high + 1):
+                    box.expunged[uid] = modseq
             self._boxes[box.id] = box
             self._by_name[(box.owner, box.name)] = box
             self._next_id = max(self._next_id, box.id + 1)
@@ -683,12 +701,18 @@ class MailStore:
         if op == "recent":
             box.recent_mark = max(box.recent_mark, record["mark"])
             return []  # nothing any session needs to hear about
-        box.modseq += 1
+        # A compacted journal restores each message's own mod-sequence (``modseqs``);
+        # any other record is one new change to the mailbox.
+        restored: list[int] | None = record.get("modseqs")
+        if restored is None:
+            box.modseq += 1
         if op == "append":
-            for uid, blob, flags, when in record["messages"]:
+            for i, (uid, blob, flags, when) in enumerate(record["messages"]):
                 data, lost = self._load_blob(blob)
+                modseq = box.modseq if restored is None else restored[i]
+                box.modseq = max(box.modseq, modseq)
                 msg = Message(
-                    uid, data, set(flags), dt.datetime.fromisoformat(when), box.modseq, blob, lost
+                    uid, data, set(flags), dt.datetime.fromisoformat(when), modseq, blob, lost
                 )
                 box.messages.append(msg)
                 box.by_uid[uid] = msg
@@ -705,6 +729,7 @@ class MailStore:
             box.messages = [m for m in box.messages if m.uid not in gone]
             for uid in gone:
                 box.by_uid.pop(uid, None)
+                box.expunged[uid] = box.modseq
         elif op == "acl":
             if record["rights"] is None:
                 box.acl.pop(record["who"], None)
@@ -792,6 +817,8 @@ class MailStore:
         if existing is not None:
             label = f"mailbox {existing.owner}/{existing.name}"
         if op == "append":
+            if "modseqs" in record and len(record["modseqs"]) != len(record["messages"]):
+                return "it has not one mod-sequence per message"
             new: set[int] = set()
             for uid, *_ in record["messages"]:
                 if uid in uids or uid in new:
@@ -829,6 +856,8 @@ class MailStore:
                     "acl": box.acl,
                     "keywords": box.keywords,
                     "recent_mark": box.recent_mark,
+                    "modseq": box.modseq,
+                    "vanished": _runs(box.expunged),
                 }
             )
             if box.messages:
@@ -836,7 +865,10 @@ class MailStore:
                     [m.uid, m.blob, sorted(m.flags), m.internaldate.isoformat()]
                     for m in box.messages
                 ]
-                records.append({"op": "append", "id": box.id, "messages": entries})
+                modseqs = [m.modseq for m in box.messages]
+                records.append(
+                    {"op": "append", "id": box.id, "messages": entries, "modseqs": modseqs}
+                )
         for user, names in sorted(self._subscriptions.items()):
             for name in sorted(names):
                 records.append({"op": "subscribe", "user": user, "name": name, "on": True})
@@ -850,6 +882,18 @@ class MailStore:
 _MIN_ENTRY_BYTES = 66
 #: A blob name inside a journal line that may not even be JSON.
 _BLOB_IN_TEXT = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
+
+
+def _runs(expunged: dict[int, int]) -> list[list[int]]:
+    """Expunged UIDs as ``[low, high, modseq]`` runs of consecutive UIDs, for a snapshot."""
+    runs: list[list[int]] = []
+    for uid in sorted(expunged):
+        modseq = expunged[uid]
+        if runs and runs[-1][1] == uid - 1 and runs[-1][2] == modseq:
+            runs[-1][1] = uid
+        else:
+            runs.append([uid, uid, modseq])
+    return runs
 
 
 def _canonical(name: str) -> str:

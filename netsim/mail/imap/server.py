@@ -158,6 +158,10 @@ class ServerSession:
         self.failed_logins = 0
         # A long command (SEARCH, FETCH) in progress, done a step per unit of work.
         self._ongoing: tuple[Command, Steps] | None = None
+        #: RFC 7162: MODSEQ goes with every FETCH of flags once CONDSTORE is on, and
+        #: expunges are told as VANISHED once QRESYNC is (see :mod:`..condstore`).
+        self.condstore = False
+        self.qresync = False
 
     # -- the I/O owner's interface ----------------------------------------------------
 
@@ -256,6 +260,8 @@ class ServerSession:
             "IDLE",
             "NAMESPACE",
             "ENABLE",
+            "CONDSTORE",
+            "QRESYNC",
             "MOVE",
             "SPECIAL-USE",
             "CHILDREN",
@@ -302,6 +308,14 @@ class ServerSession:
         """``user`` has authenticated: their literals now count against their budget."""
         self.user = user
         self.connection.set_literal_gate(self.server.literals.gate(user))
+
+    def enable_condstore(self, qresync: bool = False) -> None:
+        """Turn on CONDSTORE (and QRESYNC) for the rest of the session (RFC 7162 3.1)."""
+        self.condstore = True
+        self.qresync = self.qresync or qresync
+        if self.view is not None:
+            self.view.modseqs = True
+            self.view.vanished = self.qresync
 
     def login_disabled(self) -> bool:
         """True while LOGIN and AUTHENTICATE must be refused (no TLS yet)."""

@@ -464,7 +464,8 @@ def test_check_namespace_enable(server: ImapServer) -> None:
     c.ok("CHECK")
     assert c.ok("NAMESPACE") == [b'* NAMESPACE (("" "/")) (("user/" "/")) NIL']
     c.ok("UNSELECT")
-    assert c.ok("ENABLE CONDSTORE") == [b"* ENABLED"]
+    assert c.ok("ENABLE CONDSTORE") == [b"* ENABLED CONDSTORE"]
+    assert c.ok("ENABLE CONDSTORE X-UNKNOWN") == [b"* ENABLED"]  # already on; unknown ignored
 
 
 def test_idle_reports_other_sessions_news(server: ImapServer) -> None:
