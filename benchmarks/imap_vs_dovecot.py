@@ -2,17 +2,22 @@
 
 A script, not a test::
 
-    .venv/bin/python benchmarks/imap_vs_dovecot.py [--n 500] [--rounds 3] [--memory]
+    .venv/bin/python benchmarks/imap_vs_dovecot.py [--n 500] [--rounds 3]
+                    [--fsync optimized|always | --memory] [--event-loop auto|uvloop|asyncio]
 
 Absolute rates on a shared machine move by a third from run to run, so the figure
 that holds is a ratio against a reference measured in the same run.  The reference is
 Debian's Dovecot (``dovecot-imapd``), configured from ``/work/shared/anchors/dovecot``
 (or ``--anchors DIR``), and the client is that directory's ``imaplib_bench.py``: one
 stock-imaplib connection with TCP_NODELAY, N operations of each kind.  Dovecot and
-``netsim serve-mail`` (with a durable ``--store`` unless ``--memory``) are started
-here, measured in alternation ``--rounds`` times, and the best rate of each is kept
-(other load only ever slows a round down).  A ratio of 1.0 or more means serve-mail
-is at least as fast as Dovecot for that operation.
+``netsim serve-mail`` are started here, measured in alternation ``--rounds`` times, and
+the best rate of each is kept (other load only ever slows a round down).  A ratio of
+1.0 or more means serve-mail is at least as fast as Dovecot for that operation.
+
+Like for like: Dovecot keeps mail in a maildir with its default ``mail_fsync =
+optimized`` (new mail is fsync'ed, flag changes are not), so serve-mail runs with a
+durable ``--store`` and the same policy, ``--fsync optimized``.  ``--fsync always``
+measures serve-mail's strictest mode (every change fsync'ed), ``--memory`` no store.
 
 Exits 2 (with the reason) when Dovecot or the anchor files are not there.
 """
@@ -78,15 +83,18 @@ def start_dovecot(anchors: Path, lab: Path) -> tuple[subprocess.Popen[bytes], in
     return proc, port
 
 
-def start_serve_mail(lab: Path, memory: bool) -> tuple[subprocess.Popen[bytes], int]:
+def start_serve_mail(
+    lab: Path, memory: bool, fsync: str, event_loop: str
+) -> tuple[subprocess.Popen[bytes], int]:
     """``netsim serve-mail`` with user test/pass on a free port."""
     port = free_port()
     users = lab / "users"
     users.write_text("test:pass\n")
     argv = [sys.executable, "-m", "netsim.apps.serve_mail", "--imap", str(port)]
     argv += ["--host", "127.0.0.1", "--users", str(users), "--allow-plaintext-login"]
+    argv += ["--event-loop", event_loop]
     if not memory:
-        argv += ["--store", str(lab / "store")]
+        argv += ["--store", str(lab / "store"), "--fsync", fsync]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, env=env)
     wait_for_port(port, proc, "serve-mail")
@@ -116,6 +124,8 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=500, help="operations per kind (N)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds, best kept")
     parser.add_argument("--memory", action="store_true", help="serve-mail without --store")
+    parser.add_argument("--fsync", choices=("optimized", "always"), default="optimized")
+    parser.add_argument("--event-loop", choices=("auto", "uvloop", "asyncio"), default="auto")
     parser.add_argument("--anchors", type=Path, default=DEFAULT_ANCHORS)
     args = parser.parse_args()
     bench = args.anchors / "imaplib_bench.py"
@@ -128,7 +138,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         lab = Path(tmp)
         dovecot, dovecot_port = start_dovecot(args.anchors, lab)
-        netsim, netsim_port = start_serve_mail(lab, args.memory)
+        netsim, netsim_port = start_serve_mail(lab, args.memory, args.fsync, args.event_loop)
         best: dict[str, dict[str, float]] = {"dovecot": {}, "netsim": {}}
         try:
             for _ in range(args.rounds):
@@ -139,8 +149,12 @@ def main() -> int:
             for proc in (netsim, dovecot):
                 proc.terminate()
                 proc.wait(10)
-    store = "in memory" if args.memory else "durable --store"
-    print(f"N={args.n}, best of {args.rounds} alternating rounds, serve-mail {store}")
+    store = "in memory" if args.memory else f"--store --fsync {args.fsync}"
+    print(
+        f"N={args.n}, best of {args.rounds} alternating rounds;"
+        f" serve-mail {store} --event-loop {args.event_loop}; load average"
+        f" {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     print(f"{'operation':34} {'dovecot':>9} {'netsim':>9} {'ratio':>7}")
     worst = float("inf")
     for op, reference in best["dovecot"].items():

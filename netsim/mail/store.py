@@ -10,7 +10,11 @@ mutation is one journal record.
 
 By default everything lives in memory.  Given a directory, the store is durable: each
 mutation is appended to a journal and fsync'ed *before* the method returns, so anything
-a server has acknowledged survives a crash (see :mod:`netsim.mail.journal`).
+a server has acknowledged survives a crash (see :mod:`netsim.mail.journal`).  With
+``fsync="optimized"`` (Dovecot's ``mail_fsync = optimized``, its default) only changes
+that bring or remove mail or mailboxes are fsync'ed; flag, ACL and subscription changes
+are written at once, so they survive the server being killed, but only the operating
+system's next flush makes them survive a power cut.
 
 Opening a directory replays its journal and trusts nothing it reads.  Each line must be
 JSON, a well-formed record (:mod:`netsim.mail.records`) and consistent with what came
@@ -41,6 +45,7 @@ __all__ = [
     "ALL_RIGHTS",
     "DEFAULT_MAILBOXES",
     "DELIMITER",
+    "FSYNC_POLICIES",
     "MailStore",
     "Mailbox",
     "Message",
@@ -171,6 +176,12 @@ class Mailbox:
 Listener = Callable[[Mailbox], None]
 
 
+#: The ``fsync`` policies: every change, or only those that bring or remove mail.
+FSYNC_POLICIES = ("always", "optimized")
+#: Journal ops that ``fsync="optimized"`` still forces to disk before answering.
+_MAIL_OPS = frozenset({"append", "expunge", "create", "delete", "rename"})
+
+
 class MailStore:
     """All users' mailboxes, in memory or journaled to ``directory``."""
 
@@ -180,7 +191,12 @@ class MailStore:
         clock: Callable[[], float] = time.time,
         *,
         read_only: bool = False,
+        fsync: str = "always",
     ) -> None:
+        if fsync not in FSYNC_POLICIES:
+            raise ValueError(f"fsync must be one of {', '.join(FSYNC_POLICIES)}, not {fsync!r}")
+        #: Which changes are fsync'ed before a method returns (see the module docstring).
+        self.fsync = fsync
         #: Seconds since the epoch, for INTERNALDATE and UIDVALIDITY.  A simulation
         #: passes its own clock so that runs are reproducible.
         self.clock = clock
@@ -622,6 +638,8 @@ class MailStore:
         self._check_writable()
         if self._journal is not None:
             record = records[0] if len(records) == 1 else {"op": "batch", "records": records}
+            if self.fsync == "optimized":
+                sync = sync and any(r["op"] in _MAIL_OPS for r in records)
             try:
                 self._journal.append(record, sync)
             except OSError as exc:

@@ -43,9 +43,13 @@ class UnknownCharset(SearchError):
     """A CHARSET we do not support (answered with NO [BADCHARSET])."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Candidate:
-    """What a key may look at: one message as a session sees it."""
+    """What a key may look at: one message as a session sees it.
+
+    Mutable so that one candidate can be moved along the mailbox, message by
+    message, instead of building an object per message searched.
+    """
 
     seq: int
     msg: Message

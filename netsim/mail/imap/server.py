@@ -223,6 +223,7 @@ class ServerSession:
                 auth.continue_authenticate(self, event)
             elif isinstance(event, Command):
                 self._dispatch(event)
+                self._first_step()
         return self._flush()
 
     def shutdown(self, reason: str) -> bytes:
@@ -360,6 +361,12 @@ class ServerSession:
             for payload in self.view.updates(allow_expunge=False):
                 self.untagged(payload)
         self._attempt(cmd, lambda: handler(self, cmd.tag, Arguments(cmd.args)))
+
+    def _first_step(self) -> None:
+        """A long command's first step belongs to the unit of work that started it:
+        most SEARCHes and FETCHes are done in it, and answered in the same turn."""
+        if self._ongoing is not None:
+            self._advance()
 
     def _advance(self) -> None:
         """One step of the long command in progress (see :data:`commands.Steps`)."""

@@ -110,13 +110,21 @@ def _search(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
     found = []
     highest = 0
     lost: list[int] = []
+    live = view.box.by_uid
+    recent = view.recent
+    candidate: search.Candidate | None = None
     for seq, uid in enumerate(list(view.uids), start=1):
         if seq % batch == 0:
             yield  # a big mailbox is searched in steps: other clients go in between
-        msg = view.message(uid)
+            live = view.box.by_uid  # an expunge meanwhile may have replaced nothing, but
+            recent = view.recent  # a session's news may have: look them up afresh
+        msg = live.get(uid)
         if msg is None:
-            continue
-        candidate = search.Candidate(seq, msg, uid in view.recent, max_seq, max_uid)
+            continue  # expunged meanwhile (a ghost)
+        if candidate is None:
+            candidate = search.Candidate(seq, msg, uid in recent, max_seq, max_uid)
+        else:
+            candidate.seq, candidate.msg, candidate.recent = seq, msg, uid in recent
         try:
             matched = matches(candidate)
         except MessageLost:
