@@ -156,11 +156,11 @@ def _atom(text: bytes, pos: int) -> tuple[Atom, int]:
         run = _ATOM_RUN.match(text, i)
         if run is not None:
             i = run.end()
-        if i < len(text) and text[i] == 0x5B:  # [ : a section runs to its ], spaces too
+        if i < len(text) and text[i] == 0x5B:
+            # "[" may be part of any atom (RFC 3501 excludes only "]").  In a FETCH
+            # section, BODY[HEADER.FIELDS (A B)], it runs to its "]", spaces included.
             close = text.find(b"]", i)
-            if close < 0:
-                raise ParseError("unterminated '['")
-            i = close + 1
+            i = i + 1 if close < 0 else close + 1
             continue
         break
     if i < len(text):

@@ -18,6 +18,7 @@ import email.utils
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from netsim.mail.imap.addresses import parse as parse_addresses
 from netsim.mail.imap.dates import DateError, parse_date
 from netsim.mail.imap.parser import Atom, Value
 from netsim.mail.imap.sequence import Ranges, SequenceSet, SequenceSetError
@@ -72,7 +73,7 @@ _FLAG_KEYS = {
     "UNFLAGGED": ("\\Flagged", False),
     "UNSEEN": ("\\Seen", False),
 }
-_HEADER_KEYS = {"BCC", "CC", "FROM", "SUBJECT", "TO"}
+_ADDRESS_KEYS = {"BCC", "CC", "FROM", "TO"}
 _DATE_KEYS = {"BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE"}
 
 
@@ -225,7 +226,9 @@ class _Parser:
             keyword = self.string()
             present = word == "KEYWORD"
             return lambda c: (keyword in c.msg.flags) == present
-        if word in _HEADER_KEYS:
+        if word in _ADDRESS_KEYS:
+            return _header_contains(word, self.string(), addresses=True)
+        if word == "SUBJECT":
             return _header_contains(word, self.string())
         if word == "HEADER":
             name = self.string()
@@ -286,7 +289,13 @@ def _decode_header(value: str) -> str:
         return value
 
 
-def _header_contains(name: str, needle: str) -> Predicate:
+def _header_contains(name: str, needle: str, addresses: bool = False) -> Predicate:
+    """Messages whose header ``name`` contains ``needle``, case-insensitively.
+
+    For the address keys (FROM, TO, CC, BCC) the needle may also match the addresses
+    as parsed, ``Name <mailbox@host>``: a header written ``<ann (x)@ (y) example.org>``
+    still has the address ann@example.org, and a group's members are found by theirs.
+    """
     lowered = name.lower()
     folded = needle.casefold()
 
@@ -295,7 +304,12 @@ def _header_contains(name: str, needle: str) -> Predicate:
             if fname == lowered:
                 if not folded:
                     return True  # HEADER x "" matches any message with the field
-                if folded in _decode_header(_utf8(value)).casefold():
+                text = _decode_header(_utf8(value))
+                if folded in text.casefold():
+                    return True
+                if addresses and any(
+                    folded in a.searchable().casefold() for a in parse_addresses(text)
+                ):
                     return True
         return False
 

@@ -114,6 +114,17 @@ class SelectedView:
             out.append(b"OK [PERMANENTFLAGS " + permanent + b"] Flags permitted")
         return out
 
+    def new_keywords(self) -> list[bytes]:
+        """``FLAGS`` and ``PERMANENTFLAGS`` again if the mailbox has keywords not yet told.
+
+        A client may only be shown a keyword in a FETCH after FLAGS has listed it, so
+        a command that adds one says so before its own FETCH responses.
+        """
+        if len(self.box.keywords) == self.known_keywords:
+            return []
+        self.known_keywords = len(self.box.keywords)
+        return self.flags_response()
+
     # -- news -------------------------------------------------------------------------
 
     def updates(self, allow_expunge: bool) -> list[bytes]:
@@ -121,10 +132,7 @@ class SelectedView:
         box = self.box
         if box.modseq == self.seen_modseq and not self._ghosts:
             return []
-        out: list[bytes] = []
-        if len(box.keywords) != self.known_keywords:
-            self.known_keywords = len(box.keywords)
-            out.extend(self.flags_response())
+        out: list[bytes] = self.new_keywords()
         live = box.by_uid
         if any(uid not in live for uid in self.uids):
             if allow_expunge:

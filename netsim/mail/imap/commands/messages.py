@@ -315,6 +315,8 @@ def _store(session: ServerSession, args: Arguments, by_uid: bool) -> tuple[str, 
                 kept.append((seq, uid))
         picked = kept
     changed = session.store.store_flags(view.box, [uid for _, uid in picked], flags, modes[base])
+    for payload in view.new_keywords():
+        session.untagged(payload)  # a keyword is in FLAGS before any FETCH shows it
     code = f"MODIFIED {format_set(modified)}" if modified else None
     text = "Conditional STORE failed" if modified else "STORE completed"
     if suffix == "SILENT":
@@ -383,8 +385,6 @@ def _copy(
         rights = view.box.rights_of(session.require_user())
         if "t" not in rights or "e" not in rights:
             raise No("permission denied (need rights t and e)", "NOPERM")
-        if target is view.box:
-            raise No("cannot move to the same mailbox", "CANNOT")
         pairs = session.store.move(view.box, uids, target)
     else:
         pairs = session.store.copy(view.box, uids, target)
