@@ -186,8 +186,8 @@ def _mailbox(reader: _Reader) -> Address | None:
         reader.take()
         host = _domain(reader)
     _trailing_comments(reader)
-    name = reader.comments[-1] if reader.comments else None
-    return Address(name or None, None, local or None, host)
+    comment = reader.comments[-1] if reader.comments else None
+    return Address(comment or None, None, local or None, host)
 
 
 def _trailing_comments(reader: _Reader) -> None:
