@@ -102,6 +102,8 @@ class _Reader:
         self.tokens = tokens
         self.pos = 0
         self.comments: list[str] = []
+        #: How many comments had been passed when the last token was taken.
+        self.mark = 0
 
     def peek(self) -> str | None:
         while self.pos < len(self.tokens) and self.tokens[self.pos].kind == "comment":
@@ -113,7 +115,14 @@ class _Reader:
         self.peek()
         token = self.tokens[self.pos]
         self.pos += 1
+        self.mark = len(self.comments)
         return token
+
+    def trailing_comment(self) -> str | None:
+        """The last comment right after the token just taken, if any."""
+        self.peek()
+        after = self.comments[self.mark :]
+        return after[-1] if after else None
 
     def phrase(self) -> list[_Token]:
         """Words (atoms, quoted strings, dots) up to the next other special."""
@@ -172,10 +181,7 @@ def _mailbox(reader: _Reader) -> Address | None:
             reader.take()
         if reader.peek() == ">":
             reader.take()
-        name = _join_phrase(words)
-        _trailing_comments(reader)
-        if not name and reader.comments:
-            name = reader.comments[-1]
+        name = _join_phrase(words) or reader.trailing_comment()
         return Address(name or None, route, mailbox, host)
     if not words and reader.peek() != "@":
         return None
@@ -185,13 +191,7 @@ def _mailbox(reader: _Reader) -> Address | None:
     if reader.peek() == "@":
         reader.take()
         host = _domain(reader)
-    _trailing_comments(reader)
-    comment = reader.comments[-1] if reader.comments else None
-    return Address(comment or None, None, local or None, host)
-
-
-def _trailing_comments(reader: _Reader) -> None:
-    reader.peek()  # moves any comments before the next token into reader.comments
+    return Address(reader.trailing_comment() or None, None, local or None, host)
 
 
 def _route(reader: _Reader) -> str | None:
