@@ -76,6 +76,16 @@ class SelectedView:
         simply ignored (RFC 3501 section 6.4.8).
         """
         uids = self.uids
+        ranges = seqset.ranges
+        if len(ranges) == 1 and ranges[0][0] is not None and ranges[0][0] == ranges[0][1]:
+            # One number, the most common set of all ("FETCH 7", "UID STORE 42").
+            number = ranges[0][0]
+            if by_uid:
+                seq = self.seq_of(number)
+                return [] if seq is None else [(seq, number)]
+            if number > len(uids):
+                raise BadSequence("message sequence number out of range")
+            return [(number, uids[number - 1])]
         spans: list[range] = []
         if by_uid:
             largest = uids[-1] if uids else 0
