@@ -14,6 +14,11 @@ stock-imaplib connection with TCP_NODELAY, N operations of each kind.  Dovecot a
 the best rate of each is kept (other load only ever slows a round down).  A ratio of
 1.0 or more means serve-mail is at least as fast as Dovecot for that operation.
 
+Rates on a loaded machine say as much about the scheduler as about the servers, so a
+second table gives the server side's CPU time per operation (user + system, from
+/proc, Dovecot's whole process tree), measured with the same operations, which other
+load hardly moves.
+
 Like for like: Dovecot keeps mail in a maildir with its default ``mail_fsync =
 optimized`` (new mail is fsync'ed, flag changes are not), so serve-mail runs with a
 durable ``--store`` and the same policy, ``--fsync optimized``.  ``--fsync always``
@@ -33,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,6 +107,95 @@ def start_serve_mail(
     return proc, port
 
 
+Meter = Callable[[], float]
+"""CPU seconds a server has used so far."""
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def tree_cpu(root: int) -> Meter:
+    """A meter of ``root`` and all its descendants, the reaped ones included."""
+
+    def meter() -> float:
+        parents: dict[int, int] = {}
+        fields: dict[int, list[str]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and (found := _stat(int(entry))) is not None:
+                fields[int(entry)] = found
+                parents[int(entry)] = int(found[1])
+        total = 0
+        for pid, found in fields.items():
+            ancestor = pid
+            while ancestor not in (root, 0, 1) and ancestor in parents:
+                ancestor = parents[ancestor]
+            if ancestor == root:
+                # utime, stime, and the children's that were waited for
+                total += sum(int(v) for v in found[11:15])
+        return total / _TICKS
+
+    return meter
+
+
+MESSAGE = (
+    b"From: a@example.org\r\nTo: b@example.org\r\nSubject: bench\r\n"
+    b"Message-ID: <b@example.org>\r\n\r\n" + b"x" * 2000 + b"\r\n"
+)
+
+
+def cpu_per_operation(port: int, meter: Meter, n: int, repeat: int) -> dict[str, float]:
+    """Server CPU microseconds per operation, for imaplib_bench.py's operations."""
+    import imaplib
+    import socket as sockets
+
+    def connect() -> imaplib.IMAP4:
+        client = imaplib.IMAP4("127.0.0.1", port)
+        client.sock.setsockopt(sockets.IPPROTO_TCP, sockets.TCP_NODELAY, 1)
+        client.login("test", "pass")
+        return client
+
+    def cycle(i: int) -> None:
+        client = connect()
+        client.select("INBOX")
+        client.logout()
+
+    c = connect()
+    c.delete("CpuBench")
+    c.create("CpuBench")
+    operations: list[tuple[str, int, Callable[[int], object]]] = [
+        ("APPEND 2KB", n // 5, lambda i: c.append("CpuBench", None, None, MESSAGE)),
+        ("NOOP", n, lambda i: c.noop()),
+        ("FETCH 1 (FLAGS UID)", n, lambda i: c.fetch("1", "(FLAGS UID)")),
+        ("UID FETCH 1:* (FLAGS) [100 msgs]", n // 5, lambda i: c.uid("FETCH", "1:*", "(FLAGS)")),
+        ("FETCH n BODY.PEEK[]", n, lambda i: c.fetch(str(i % 100 + 1), "(BODY.PEEK[])")),
+        ("STORE n +FLAGS (\\Seen)", n, lambda i: c.store(str(i % 100 + 1), "+FLAGS", "(\\Seen)")),
+        ("SEARCH UNSEEN", n // 5, lambda i: c.search(None, "UNSEEN")),
+        ("STATUS INBOX", n // 5, lambda i: c.status("INBOX", "(MESSAGES UIDNEXT)")),
+        ("connect+LOGIN+SELECT+LOGOUT", max(10, n // 25), cycle),
+    ]
+    used = {}
+    for name, count, operation in operations:
+        if name != "APPEND 2KB":  # the first 100 messages are what the others work on
+            count *= repeat  # enough operations for many 10 ms clock ticks
+        start = meter()
+        for i in range(count):
+            operation(i)
+        used[name] = (meter() - start) / count * 1e6
+        if name == "APPEND 2KB":
+            c.select("CpuBench")
+    c.close()
+    c.delete("CpuBench")
+    c.logout()
+    return used
+
+
 def measure(bench: Path, port: int, n: int) -> dict[str, float]:
     """ops/s per operation from one run of imaplib_bench.py against ``port``."""
     out = subprocess.run(
@@ -127,6 +222,9 @@ def main() -> int:
     parser.add_argument("--fsync", choices=("optimized", "always"), default="optimized")
     parser.add_argument("--event-loop", choices=("auto", "uvloop", "asyncio"), default="auto")
     parser.add_argument("--anchors", type=Path, default=DEFAULT_ANCHORS)
+    parser.add_argument(
+        "--cpu-repeat", type=int, default=10, help="the CPU table runs N x this many of each"
+    )
     args = parser.parse_args()
     bench = args.anchors / "imaplib_bench.py"
     if shutil.which("dovecot") is None:
@@ -140,11 +238,16 @@ def main() -> int:
         dovecot, dovecot_port = start_dovecot(args.anchors, lab)
         netsim, netsim_port = start_serve_mail(lab, args.memory, args.fsync, args.event_loop)
         best: dict[str, dict[str, float]] = {"dovecot": {}, "netsim": {}}
+        cpu: dict[str, dict[str, float]] = {"dovecot": {}, "netsim": {}}
+        meters = {"dovecot": tree_cpu(dovecot.pid), "netsim": tree_cpu(netsim.pid)}
         try:
             for _ in range(args.rounds):
                 for who, port in (("dovecot", dovecot_port), ("netsim", netsim_port)):
                     for op, value in measure(bench, port, args.n).items():
                         best[who][op] = max(best[who].get(op, 0.0), value)
+                    used = cpu_per_operation(port, meters[who], args.n, args.cpu_repeat)
+                    for op, value in used.items():
+                        cpu[who][op] = min(cpu[who].get(op, float("inf")), value)
         finally:
             for proc in (netsim, dovecot):
                 proc.terminate()
@@ -163,6 +266,13 @@ def main() -> int:
         worst = min(worst, ratio)
         print(f"{op:34} {reference:9.0f} {ours:9.0f} {ratio:6.2f}x")
     print(f"lowest ratio: {worst:.2f}x")
+    print()
+    print("server CPU per operation (us; the lowest of the rounds; 10 ms clock ticks)")
+    print(f"{'operation':34} {'dovecot':>9} {'netsim':>9} {'ratio':>7}")
+    for op, reference in cpu["dovecot"].items():
+        ours = cpu["netsim"].get(op, float("nan"))
+        ratio = reference / ours if ours else float("inf")
+        print(f"{op:34} {reference:9.0f} {ours:9.0f} {ratio:6.2f}x")
     return 0
 
 
