@@ -248,9 +248,10 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
             rendered.append(b"FLAGS " + flag_list(flags))
             if modseq_too:
                 rendered.append(b"MODSEQ (%d)" % msg.modseq)
-        # (A frozenset equals a set of the same flags: no new set per message.)
-        if (wants_flags or uid in changed) and known.get(uid) != msg.flags:
-            known[uid] = frozenset(msg.flags)  # now the client knows these flags
+        if wants_flags or uid in changed:
+            told = known.get(uid)
+            if told is None or told ^ msg.flags:
+                known[uid] = frozenset(msg.flags)  # now the client knows these flags
         line = b"* %d FETCH (%s)\r\n" % (seq, b" ".join(rendered))
         octets += len(line)
         out.append(line)
