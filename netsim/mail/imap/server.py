@@ -203,7 +203,10 @@ class ServerSession:
             if event is NEED_DATA or event is PAUSED:
                 break
             handled += 1
-            if isinstance(event, ConnectionClosed):
+            if isinstance(event, Command):  # by far the most common: tested first
+                self._dispatch(event)
+                self._first_step()
+            elif isinstance(event, ConnectionClosed):
                 self.close()
             elif isinstance(event, BadCommand):
                 if event.tag is None:
@@ -221,9 +224,6 @@ class ServerSession:
                 idle.finish_idle(self, event)
             elif isinstance(event, SaslResponse):
                 auth.continue_authenticate(self, event)
-            elif isinstance(event, Command):
-                self._dispatch(event)
-                self._first_step()
         return self._flush()
 
     def shutdown(self, reason: str) -> bytes:
