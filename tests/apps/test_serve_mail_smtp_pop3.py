@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import smtplib
+import socket
 import ssl
 import subprocess
 import sys
@@ -346,3 +347,191 @@ def test_ports_need_a_certificate_for_tls(
     args = parser.parse_args(["--users", str(users)])
     assert serve_mail.run(args) == 2
     assert "at least one port" in capsys.readouterr().err
+
+
+# -- other real clients: fetchmail and swaks --------------------------------------------------
+
+
+def fetchmail(home: Path, port: int, protocol: str, options: str) -> bytes:
+    """Run fetchmail once against ``port``; returns what it handed its MDA."""
+    if shutil.which("fetchmail") is None:
+        pytest.skip("fetchmail is not installed (Debian: fetchmail)")
+    out = home / f"delivered-{protocol}"
+    rcfile = home / "fetchmailrc"
+    rcfile.write_text(
+        "set no syslog\n"
+        f"poll {HOST} service {port} protocol {protocol} timeout 20:\n"
+        f'  user "bob" there with password "builder" is "bob" here\n'
+        f'  sslproto "" {options}\n'
+        f'  mda "cat >> {out}"\n'
+    )
+    rcfile.chmod(0o600)
+    result = subprocess.run(
+        ["fetchmail", "-f", str(rcfile), "-N", "--nosyslog"],
+        capture_output=True,
+        env=dict(os.environ, HOME=str(home)),
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr).decode(errors="replace")
+    return out.read_bytes()
+
+
+def without_fetchmails_trace(delivered: bytes) -> bytes:
+    """The message fetchmail delivered, minus the Received: header it put on top,
+    back in CRLF form (fetchmail hands its MDA bare LF line ends)."""
+    head, _, rest = delivered.partition(b"\nFrom: ")
+    assert head.startswith(b"Received: ")
+    return (b"From: " + rest).replace(b"\n", b"\r\n")
+
+
+def test_fetchmail_over_pop3_and_imap(server: BackgroundServer, tmp_path: Path) -> None:
+    """fetchmail downloads the message over POP3 (keeping it) and over IMAP; without
+    ``keep`` its POP3 run deletes the message at QUIT."""
+    with smtplib.SMTP(HOST, server.ports["smtp"]) as smtp:
+        smtp.sendmail("alice@example.org", ["bob@example.org"], MESSAGE)
+    pop3 = fetchmail(tmp_path, server.ports["pop3"], "POP3", "keep")
+    assert without_fetchmails_trace(pop3) == MESSAGE
+    imap = fetchmail(tmp_path, server.port, "IMAP", "keep fetchall")
+    assert without_fetchmails_trace(imap) == MESSAGE
+    fetchmail(tmp_path, server.ports["pop3"], "POP3", "nokeep fetchall")
+    assert fetch_by_pop3(server.ports["pop3"]) == []
+
+
+def swaks(*args: str) -> str:
+    if shutil.which("swaks") is None:
+        pytest.skip("swaks is not installed (Debian: swaks)")
+    result = subprocess.run(
+        ["swaks", "--from", "alice@example.org", "--to", "bob@example.org", *args],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout.decode(errors="replace")[-2000:]
+    return result.stdout.decode(errors="replace")
+
+
+def test_swaks_pipelining_and_submission_with_auth(server: BackgroundServer) -> None:
+    """swaks pipelines MAIL/RCPT/DATA on port 25 and logs in with AUTH PLAIN on the
+    submission port; both messages arrive, the dotted line unstuffed."""
+    transcript = swaks("--server", f"{HOST}:{server.ports['smtp']}", "--pipeline")
+    assert " -> MAIL FROM:<alice@example.org>\n -> RCPT TO:<bob@example.org>\n -> DATA" in (
+        transcript
+    )
+    swaks(
+        "--server",
+        f"{HOST}:{server.ports['submission']}",
+        "--auth",
+        "PLAIN",
+        "--auth-user",
+        "alice",
+        "--auth-password",
+        "wonderland",
+        "--body",
+        "hello\n.dot line",
+    )
+    messages = fetch_by_pop3(server.ports["pop3"])
+    assert len(messages) == 2 and b"\r\nhello\r\n.dot line\r\n" in messages[1]
+
+
+# -- the same POP3 session against Dovecot -----------------------------------------------------
+
+#: A POP3 session: each command, and whether a +OK answer to it is multi-line.
+SCRIPT: list[tuple[bytes, bool]] = [
+    (b"STAT", False),  # not yet logged in
+    (b"USER test", False),
+    (b"PASS pass", False),
+    (b"STAT", False),
+    (b"LIST", True),
+    (b"LIST 2", False),
+    (b"LIST 9", False),
+    (b"RETR 1", True),
+    (b"RETR 2", True),
+    (b"RETR 3", True),
+    (b"TOP 2 0", True),
+    (b"TOP 2 2", True),
+    (b"TOP 3 100", True),
+    (b"TOP 9 1", True),
+    (b"DELE 1", False),
+    (b"DELE 1", False),
+    (b"RETR 1", True),
+    (b"LIST 1", False),
+    (b"STAT", False),
+    (b"UIDL", True),
+    (b"UIDL 2", False),
+    (b"RSET", False),
+    (b"STAT", False),
+    (b"NOOP", False),
+    (b"XYZZY", False),
+    (b"RETR", True),
+    (b"DELE 2", False),
+    (b"QUIT", False),
+]
+
+DIFFERENTIAL_MESSAGES = [
+    MESSAGE,
+    b"Subject: dots\r\n\r\n.\r\n..\r\n...\r\n. x\r\nlast\r\n",
+    b"Subject: header only\r\nX-Empty-Body: yes\r\n\r\n",
+]
+
+
+def run_script(port: int) -> list[tuple[str, list[bytes] | None]]:
+    """Each reply's status and, for multi-line ones, the lines as sent (stuffed)."""
+    replies: list[tuple[str, list[bytes] | None]] = []
+    with socket.create_connection((HOST, port), timeout=10) as sock:
+        stream = sock.makefile("rb")
+        assert stream.readline().startswith(b"+OK")
+        for command, multi in SCRIPT:
+            sock.sendall(command + b"\r\n")
+            status = stream.readline()
+            ok = status.startswith(b"+OK")
+            body: list[bytes] | None = None
+            if ok and multi:
+                body = []
+                while (line := stream.readline()) != b".\r\n":
+                    assert line.endswith(b"\r\n")
+                    body.append(line)
+            replies.append(("+OK" if ok else "-ERR", body))
+    return replies
+
+
+def test_the_same_pop3_session_as_dovecot() -> None:
+    """Differential test: statuses and multi-line bodies (dot-stuffing included) match
+    Dovecot's POP3 server, message for message; UIDL matches in shape (the ids differ)."""
+    from tests.mail import dovecot_lab
+
+    reason = dovecot_lab.missing()
+    if reason is not None:
+        pytest.skip(reason)
+    with dovecot_lab.dovecot({"test": "pass"}) as reference:
+        client = imaplib.IMAP4(HOST, reference.imap)
+        client.login("test", "pass")
+        for message in DIFFERENTIAL_MESSAGES:
+            client.append("INBOX", None, None, message)
+        client.logout()
+        theirs = run_script(reference.pop3)
+    store = MailStore()
+    users = Users({"test": "pass"})
+    background = BackgroundServer(
+        ImapServer(store, users),
+        allow_plaintext_login=True,
+        pop3=Pop3Server(store, users, Pop3Config(login_failure_delay=0)),
+    ).start()
+    try:
+        inbox = store.mailbox("test", "INBOX")
+        assert inbox is not None
+        store.append(inbox, [(m, (), None) for m in DIFFERENTIAL_MESSAGES])
+        ours = run_script(background.ports["pop3"])
+    finally:
+        background.stop()
+    uidl = next(i for i, (command, _) in enumerate(SCRIPT) if command == b"UIDL")
+    for i, ((command, _), mine, reference_reply) in enumerate(
+        zip(SCRIPT, ours, theirs, strict=True)
+    ):
+        if i == uidl:
+            assert mine[0] == reference_reply[0]
+            assert [line.split()[0] for line in mine[1] or []] == [
+                line.split()[0] for line in reference_reply[1] or []
+            ]
+            continue
+        assert mine == reference_reply, command
