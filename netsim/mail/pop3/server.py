@@ -109,6 +109,9 @@ class Pop3Session:
         self._deleted: set[int] = set()
         self._retrieved: set[int] = set()
         self._wire: dict[int, bytes] = {}
+        # STAT, LIST and UIDL answers, kept until DELE or RSET changes the maildrop:
+        # a client that polls asks the same again and again.
+        self._answers: dict[str, Reply] = {}
         self._out: list[bytes] = []
 
     # -- the I/O owner's interface -------------------------------------------------------
@@ -318,26 +321,39 @@ class Pop3Session:
 
     # -- TRANSACTION ------------------------------------------------------------------------
 
+    def _answer(self, name: str) -> Reply:
+        """STAT, LIST or UIDL of the whole maildrop, from the cache if unchanged."""
+        answer = self._answers.get(name)
+        if answer is None:
+            live = self._live()
+            if name == "STAT":
+                answer = Reply(True, f"{len(live)} {sum(len(self._data(i)) for i in live)}")
+            elif name == "LIST":
+                lines = "".join(f"{i + 1} {len(self._data(i))}\r\n" for i in live)
+                answer = Reply(True, f"{len(live)} messages", lines.encode())
+            else:
+                lines = "".join(f"{i + 1} {self._uid(i)}\r\n" for i in live)
+                answer = Reply(True, "unique ids follow", lines.encode())
+            self._answers[name] = answer
+        return answer
+
     def stat(self, args: tuple[str, ...]) -> Reply:
         """STAT: number of messages and their total size."""
-        live = self._live()
-        return Reply(True, f"{len(live)} {sum(len(self._data(i)) for i in live)}")
+        return self._answer("STAT")
 
     def list_(self, args: tuple[str, ...]) -> Reply:
         """LIST [n]: the size of one or of every message."""
         if args:
             index = self._number(args[0])
             return Reply(True, f"{index + 1} {len(self._data(index))}")
-        lines = "".join(f"{i + 1} {len(self._data(i))}\r\n" for i in self._live())
-        return Reply(True, f"{len(self._live())} messages", lines.encode())
+        return self._answer("LIST")
 
     def uidl(self, args: tuple[str, ...]) -> Reply:
         """UIDL [n]: the unique id of one or of every message."""
         if args:
             index = self._number(args[0])
             return Reply(True, f"{index + 1} {self._uid(index)}")
-        lines = "".join(f"{i + 1} {self._uid(i)}\r\n" for i in self._live())
-        return Reply(True, "unique ids follow", lines.encode())
+        return self._answer("UIDL")
 
     def retr(self, args: tuple[str, ...]) -> Reply:
         """RETR n: the whole message."""
@@ -374,6 +390,7 @@ class Pop3Session:
             return Reply(False, "DELE needs a message number")
         index = self._number(args[0])
         self._deleted.add(index)
+        self._answers.clear()
         return Reply(True, f"message {index + 1} deleted")
 
     def noop(self, args: tuple[str, ...]) -> Reply:
@@ -383,6 +400,7 @@ class Pop3Session:
     def rset(self, args: tuple[str, ...]) -> Reply:
         """RSET: unmark every message marked with DELE."""
         self._deleted.clear()
+        self._answers.clear()
         live = self._live()
         return Reply(True, f"maildrop has {len(live)} messages")
 
