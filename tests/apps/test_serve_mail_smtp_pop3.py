@@ -535,3 +535,49 @@ def test_the_same_pop3_session_as_dovecot() -> None:
             ]
             continue
         assert mine == reference_reply, command
+
+
+def test_hostile_bytes_on_smtp_and_pop3_leave_the_server_serving(
+    server: BackgroundServer,
+) -> None:
+    """Garbage, huge lines, NULs and half-sent messages, then a normal session works."""
+    blobs = [
+        bytes(range(256)) * 40,
+        b"EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<bob@x>\r\nDATA\r\n" + b"A" * 100_000,
+        b"\x00" * 5000 + b"\r\n" * 20,
+        b"USER bob\r\nPASS " + b"p" * 70_000 + b"\r\nRETR 1\r\n",
+    ]
+    for name in ("smtp", "submission", "pop3"):
+        for blob in blobs:
+            with socket.create_connection((HOST, server.ports[name]), timeout=10) as sock:
+                sock.recv(1000)
+                sock.sendall(blob)
+                sock.shutdown(socket.SHUT_WR)
+                while sock.recv(65536):  # the server answers and closes
+                    pass
+    with smtplib.SMTP(HOST, server.ports["smtp"]) as smtp:
+        smtp.sendmail("alice@example.org", ["bob@example.org"], MESSAGE)
+    assert fetch_by_pop3(server.ports["pop3"]) == [MESSAGE]
+
+
+def test_connection_limits_answer_in_each_protocols_words() -> None:
+    """Over the per-address limit, SMTP says 421 and POP3 -ERR, then the socket closes."""
+    from netsim.apps.serve_mail import ConnectionLimits
+
+    store, users = MailStore(), Users(USERS)
+    background = BackgroundServer(
+        ImapServer(store, users),
+        allow_plaintext_login=True,
+        limits=ConnectionLimits(max_connections_per_ip=1),
+        smtp=SmtpServer(store, users),
+        pop3=Pop3Server(store, users),
+    ).start()
+    try:
+        with socket.create_connection((HOST, background.ports["smtp"]), timeout=10) as first:
+            assert first.recv(100).startswith(b"220 ")
+            for name, words in (("smtp", b"421 4.7.0 Too many"), ("pop3", b"-ERR [SYS/TEMP]")):
+                with socket.create_connection((HOST, background.ports[name]), timeout=10) as s:
+                    assert s.recv(200).startswith(words)
+                    assert s.recv(200) == b""
+    finally:
+        background.stop()
