@@ -104,8 +104,10 @@ class BlockReader:
 
     The block ends at CRLF ``.`` CRLF; only CRLF counts as a line end here, so a bare LF
     inside a message cannot end it (that confusion is "SMTP smuggling").  A block over
-    ``max_size`` is read to its end but not kept: past the limit only the last few
-    octets are held, enough to recognise the terminator.
+    ``max_size`` octets once unstuffed (the size RFC 1870 counts) is read to its end but
+    not kept: past twice the limit on the wire (stuffing adds at most one dot per line
+    of two octets or more) only the last few octets are held, enough to recognise the
+    terminator.
     """
 
     def __init__(self, max_size: int) -> None:
@@ -124,7 +126,7 @@ class BlockReader:
         if end < 0:
             # Next time, search from where the terminator could still begin.
             self._searched = max(0, len(buffer) - len(_END) + 1)
-            if self._dropped or len(buffer) - 2 > self.max_size:
+            if self._dropped or len(buffer) - 2 > 2 * self.max_size + 2:
                 keep = len(_END) - 1
                 self._dropped += len(buffer) - keep
                 del buffer[:-keep]
@@ -132,10 +134,11 @@ class BlockReader:
             return None
         size = self._dropped + end
         rest = bytes(buffer[end + len(_END) :])
-        if self._dropped or end > self.max_size + 2:
+        if self._dropped:
             return Block(None, size, rest)
         # The CRLF that ends the last line belongs to the message.
-        return Block(unstuff(bytes(buffer[: end + 2])), size, rest)
+        data = unstuff(bytes(buffer[: end + 2]))
+        return Block(data if len(data) <= self.max_size else None, size, rest)
 
 
 def unstuff(data: bytes) -> bytes:

@@ -76,10 +76,20 @@ def test_a_block_over_the_limit_is_read_to_its_end_and_dropped() -> None:
     block = None
     for i in range(0, len(body), 50):
         assert reader.feed(body[i : i + 50]) is None
-        assert len(reader._buffer) <= 160
+        assert len(reader._buffer) <= 260
     block = reader.feed(b".\r\nNOOP\r\n")
     assert block is not None and block.data is None and block.rest == b"NOOP\r\n"
     assert block.size == len(body)
+
+
+def test_the_limit_counts_the_message_not_its_stuffing() -> None:
+    """RFC 1870 sizes are of the message: a message of exactly the limit, every line
+    a dot, still fits although its stuffed form is longer."""
+    message = b".\r\n" * 30
+    data, _ = block_of(stuff(message), 5, limit=len(message))
+    assert data == message
+    data, _ = block_of(stuff(message + b"x\r\n"), 5, limit=len(message))
+    assert data is None
 
 
 @settings(derandomize=True, max_examples=300, deadline=None)

@@ -62,6 +62,10 @@ class SmtpConfig:
     hostname: str = "netsim.local"
     #: Largest message accepted, in octets (advertised as SIZE, RFC 1870).
     max_size: int = 50 * 1024 * 1024
+    #: Octets of messages all sessions together may be receiving at once (``None``:
+    #: four times ``max_size``).  Each message reserves its declared SIZE (RFC 1870),
+    #: or ``max_size`` if it declared none, when DATA is answered.
+    max_in_flight: int | None = None
     #: Recipients per message (RFC 5321 4.5.3.1.8: at least 100 must be accepted).
     max_recipients: int = 100
     #: Refused commands after which the server hangs up with ``421``.
@@ -95,6 +99,12 @@ class SmtpServer:
         self.logins = LoginThrottle(self.config.login_failure_delay, clock=clock)
         #: Messages accepted since the server started (names each in its 250 reply).
         self.accepted = 0
+        config = self.config
+        #: The most octets of messages in flight, and how many are reserved now.
+        self.max_in_flight = (
+            config.max_in_flight if config.max_in_flight is not None else 4 * config.max_size
+        )
+        self.in_flight = 0
         for user in users.names():
             store.ensure_user(user)
 
@@ -123,6 +133,8 @@ class Envelope:
     """The mail transaction in progress: reverse path and recipients (RFC 5321 3.3)."""
 
     sender: str
+    #: The size the client declared with ``SIZE=`` (RFC 1870), if it did.
+    size: int | None = None
     recipients: list[str] = field(default_factory=list)
 
 
@@ -155,6 +167,8 @@ class SmtpSession:
         #: Commands refused so far (``max_errors`` of them end the session).
         self.errors = 0
         self.failed_logins = 0
+        #: Octets of the server's in-flight budget this session holds (during DATA).
+        self.reserved = 0
         self._out: list[bytes] = []
 
     # -- the I/O owner's interface (the same as the IMAP session's) --------------------
@@ -229,6 +243,11 @@ class SmtpSession:
         self.closed = True
         self.backlog = False
         self.envelope = None
+        self._release()
+
+    def _release(self) -> None:
+        self.server.in_flight -= self.reserved
+        self.reserved = 0
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -299,12 +318,14 @@ class SmtpSession:
         match = _PATH.match(arg)
         if match is None or match.group(1).upper() != "FROM":
             return reply(501, "5.5.4", "syntax: MAIL FROM:<address> [parameters]")
+        size = None
         for param in match.group(3).split():
             keyword, value = _param(param)
             if keyword == "SIZE":
-                if value is None or not value.isdigit():
+                if value is None or not value.isdigit() or len(value) > 12:
                     return reply(501, "5.5.4", "SIZE needs a number of octets")
-                if int(value) > self.server.config.max_size:
+                size = int(value)
+                if size > self.server.config.max_size:
                     return reply(552, "5.3.4", "message size exceeds fixed maximum message size")
             elif keyword == "BODY":
                 if (value or "").upper() not in ("7BIT", "8BITMIME"):
@@ -313,7 +334,7 @@ class SmtpSession:
                 pass  # RFC 4954 5: the original submitter, informational only
             else:
                 return reply(555, "5.5.4", f"parameter {keyword[:20]} not recognized")
-        self.envelope = Envelope(match.group(2))
+        self.envelope = Envelope(match.group(2), size)
         return reply(250, "2.1.0", "sender OK")
 
     def rcpt(self, arg: str) -> Reply:
@@ -342,12 +363,24 @@ class SmtpSession:
             return reply(501, "5.5.4", "DATA takes no arguments")
         if self.envelope is None or not self.envelope.recipients:
             return reply(554, "5.5.1", "no valid recipients")
+        # Reserve room for the message before inviting it, so that many clients
+        # sending at once cannot make the server hold more than its budget.
+        server = self.server
+        wanted = self.envelope.size if self.envelope.size is not None else server.config.max_size
+        if server.in_flight + wanted > server.max_in_flight:
+            return reply(452, "4.3.1", "insufficient system storage now, try again later")
+        server.in_flight += wanted
+        self.reserved = wanted
+        self.connection.max_size = wanted
         return Reply(354, ("End data with <CR><LF>.<CR><LF>",))
 
     def _message(self, message: Message) -> Reply:
         envelope, self.envelope = self.envelope, None
         assert envelope is not None
+        self._release()
         if message.data is None:
+            if envelope.size is not None:
+                return reply(552, "5.3.4", "message exceeds the SIZE declared in MAIL FROM")
             return reply(552, "5.3.4", "message size exceeds fixed maximum message size")
         try:
             self.server.deliver(envelope.recipients, message.data)

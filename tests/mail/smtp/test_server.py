@@ -244,3 +244,25 @@ def test_any_bytes_get_well_formed_replies_and_never_an_exception(
         assert re.fullmatch(rb"[2345]\d\d[ -].*", line), line
     assert out == b"" or out.endswith(b"\r\n")
     assert session.closed
+
+
+def test_messages_in_flight_share_a_budget() -> None:
+    """Each DATA reserves the declared SIZE (or the maximum) until the message is in;
+    a DATA that would exceed the server's budget gets 452 4.3.1 (RFC 1870), and a
+    message bigger than it declared gets 552."""
+    srv = server(max_size=1000, max_in_flight=1500)
+    first, second = srv.open_session(), srv.open_session()
+    start = b"EHLO c\r\nMAIL FROM:<a@b> SIZE=900\r\nRCPT TO:<bob@x>\r\nDATA\r\n"
+    assert codes(talk(first, start))[-1] == "354" and srv.in_flight == 900
+    assert codes(talk(second, start))[-1] == "452"
+    assert codes(talk(first, b"x" * 950 + b"\r\n.\r\n"))[-1] == "552"  # over its SIZE
+    assert srv.in_flight == 0
+    assert codes(talk(second, b"RSET\r\n" + start + b"short\r\n.\r\n"))[-3:] == [
+        "250",
+        "354",
+        "250",
+    ]
+    talk(first, b"MAIL FROM:<a@b>\r\nRCPT TO:<bob@x>\r\nDATA\r\n")
+    assert srv.in_flight == 1000  # no SIZE: the maximum
+    first.receive_data(b"")  # dropped mid-message: the reservation goes back
+    assert first.closed and srv.in_flight == 0
