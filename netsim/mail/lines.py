@@ -70,6 +70,10 @@ class LineReader:
             return LineTooLong(self.max_line)
         return line
 
+    def ready(self) -> bool:
+        """True if :meth:`next_line` would return something now."""
+        return b"\n" in self._buffer or len(self._buffer) > self.max_line + 1
+
     def take_buffer(self) -> bytes:
         """Everything received and not yet read as a line (it belongs to a block)."""
         data = bytes(self._buffer)

@@ -120,6 +120,10 @@ class ServerConnection:
         self._pending = Command(verb, tuple(w for w in words[1:] if w), text.partition(" ")[2])
         return self._pending
 
+    def input_waiting(self) -> bool:
+        """True if :meth:`next_event` may have an event without more bytes."""
+        return self._eof or self._lines.ready()
+
     def send(self, reply: Reply) -> bytes:
         """Bytes for ``reply``; the reply to a command may move the state."""
         pending = self._pending

@@ -149,7 +149,8 @@ class Pop3Session:
                 self.backlog = not self.starttls_requested
                 break
             if max_commands is not None and handled >= max_commands:
-                self.backlog = True
+                # Come back only if there is more to do (saves the owner a call).
+                self.backlog = self.connection.input_waiting()
                 break
             event = self.connection.next_event()
             if event is NEED_DATA or event is PAUSED:

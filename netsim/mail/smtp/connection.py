@@ -84,6 +84,14 @@ class ServerConnection:
             return AuthResponse(line)
         return self._command(line)
 
+    def input_waiting(self) -> bool:
+        """True if :meth:`next_event` may have an event without more bytes."""
+        if self._eof:
+            return True
+        if self._block is not None:
+            return bool(self._block_data)
+        return self._lines.ready()
+
     def send(self, event: Reply) -> bytes:
         """Bytes for ``event``; a reply to a command may move the state."""
         pending = self._pending

@@ -198,3 +198,15 @@ def test_alices_bytes_never_crash_and_never_show_bobs_mail(pieces: list[bytes], 
     for line in re.split(rb"\r\n", out):
         assert b"\n" not in line and b"\r" not in line
     assert session.closed and not srv.locked
+
+
+def test_one_command_at_a_time_and_backlog_says_when_more_waits() -> None:
+    """``max_commands=1`` answers one command; ``backlog`` is set only while a
+    complete command is still buffered (the owner comes back for it)."""
+    session = server().open_session()
+    out = session.receive_data(LOGIN + b"NOOP\r\nNO", max_commands=1)
+    assert statuses(out) == ["+OK"] and session.backlog
+    assert statuses(session.resume(1)) == ["+OK"] and session.backlog
+    assert statuses(session.resume(1)) == ["+OK"] and not session.backlog  # "NO" is half
+    assert statuses(session.receive_data(b"OP\r\n", max_commands=1)) == ["+OK"]
+    assert not session.backlog

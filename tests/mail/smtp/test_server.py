@@ -266,3 +266,18 @@ def test_messages_in_flight_share_a_budget() -> None:
     assert srv.in_flight == 1000  # no SIZE: the maximum
     first.receive_data(b"")  # dropped mid-message: the reservation goes back
     assert first.closed and srv.in_flight == 0
+
+
+def test_one_command_at_a_time_and_backlog_says_when_more_waits() -> None:
+    """``max_commands=1`` handles one input event; ``backlog`` is set only while more
+    is buffered: a command line, or message data after 354."""
+    srv = server()
+    session = srv.open_session()
+    out = session.receive_data(b"EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<bob@x>\r\nDATA\r\nhi", 1)
+    assert codes(out.decode().splitlines()) == ["250"] and session.backlog
+    for expected in ("250", "250", "354"):
+        assert codes(session.resume(1).decode().splitlines()) == [expected]
+    assert session.backlog  # "hi" waits in the message reader
+    assert session.resume(1) == b"" and not session.backlog
+    assert codes(session.receive_data(b"\r\n.\r\n", 1).decode().splitlines()) == ["250"]
+    assert not session.backlog and inbox(srv, "bob") == [b"hi\r\n"]
