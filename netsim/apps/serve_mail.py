@@ -275,7 +275,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_count,
         default=ServerConfig.max_literal,
         metavar="OCTETS",
-        help=f"largest literal (message) accepted (default {ServerConfig.max_literal})",
+        help="largest IMAP literal (APPEND) and SMTP message (SIZE) accepted "
+        f"(default {ServerConfig.max_literal})",
     )
     parser.add_argument(
         "--max-literal-total",
