@@ -62,8 +62,13 @@ def message(size: int) -> bytes:
     return head + line * max(1, (size - len(head)) // len(line))
 
 
-def one_round(operation: Callable[[], object], seconds: float) -> float:
-    """Operations per second of ``operation`` run back to back for ``seconds``."""
+Meter = Callable[[], float]
+"""Seconds of CPU a server has used so far."""
+
+
+def one_round(operation: Callable[[], object], seconds: float) -> tuple[float, int]:
+    """Operations per second of ``operation`` run back to back for ``seconds``, and
+    how many ran."""
     count = 0
     start = time.perf_counter()
     deadline = start + seconds
@@ -72,16 +77,54 @@ def one_round(operation: Callable[[], object], seconds: float) -> float:
         count += 1
         now = time.perf_counter()
         if now >= deadline:
-            return count / (now - start)
+            return count / (now - start), count
+
+
+def _cpu_of(pid: int, children_too: bool = False) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    used = int(fields[11]) + int(fields[12])  # utime, stime
+    if children_too:
+        used += int(fields[13]) + int(fields[14])  # of children that exited
+    return used / ticks
+
+
+def process_cpu(pid: int) -> Meter:
+    """CPU seconds of process ``pid`` (Linux /proc)."""
+    return lambda: _cpu_of(pid)
+
+
+def process_tree_cpu(pid: int) -> Meter:
+    """CPU seconds of ``pid``, its live children and the children it has reaped: all
+    of Dovecot, whose master forks a process per login and per service."""
+
+    def meter() -> float:
+        total = _cpu_of(pid, children_too=True)
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if parent == pid:
+                total += _cpu_of(int(stat.parent.name), children_too=True)
+        return total
+
+    return meter
 
 
 class Target:
     """One server under test: its name and its ports."""
 
-    def __init__(self, name: str, imap: int, pop3: int, smtp: int, smtp_class: type) -> None:
+    def __init__(
+        self, name: str, imap: int, pop3: int, smtp: int, smtp_class: type, cpu: Meter
+    ) -> None:
         self.name = name
         self.imap, self.pop3, self.smtp = imap, pop3, smtp
         self.smtp_class = smtp_class
+        self.cpu = cpu
 
     def fill(self, count: int, body: bytes) -> None:
         """Put ``count`` copies of ``body`` in the INBOX, over IMAP."""
@@ -170,28 +213,39 @@ def asyncio_ceiling(seconds: float) -> float:
     try:
         assert proc.stdout is not None
         pop = poplib.POP3(HOST, int(proc.stdout.readline()))
-        return max(one_round(pop.noop, seconds / ROUNDS) for _ in range(ROUNDS))
+        return max(one_round(pop.noop, seconds / ROUNDS)[0] for _ in range(ROUNDS))
     finally:
         proc.kill()
         proc.wait()
 
 
-def measure(targets: list[Target], seconds: float) -> dict[str, dict[str, float]]:
-    """Best ops/s per operation and target, the targets taking turns round by round."""
+Results = dict[str, dict[str, tuple[float, float]]]
+"""Operation -> target -> (best ops/s, server CPU microseconds per operation)."""
+
+
+def measure(targets: list[Target], seconds: float) -> Results:
+    """Best ops/s per operation and target, the targets taking turns round by round,
+    and the server's CPU time per operation over all rounds."""
     body = message(2048)
     for target in targets:
         target.fill(100, body)
     operations = {t.name: t.operations(body) for t in targets}
-    best: dict[str, dict[str, float]] = {}
+    results: Results = {}
     for name in operations[targets[0].name]:
-        best[name] = {}
+        best = dict.fromkeys(operations, 0.0)
+        cpu = dict.fromkeys(operations, 0.0)
+        count = dict.fromkeys(operations, 0)
         for target in targets:
             operations[target.name][name]()  # warm up
         for _ in range(ROUNDS):
             for target in targets:
-                value = one_round(operations[target.name][name], seconds / ROUNDS)
-                best[name][target.name] = max(best[name].get(target.name, 0.0), value)
-    return best
+                before = target.cpu()
+                value, done = one_round(operations[target.name][name], seconds / ROUNDS)
+                cpu[target.name] += target.cpu() - before
+                count[target.name] += done
+                best[target.name] = max(best[target.name], value)
+        results[name] = {t: (best[t], cpu[t] / count[t] * 1e6) for t in operations}
+    return results
 
 
 def profile(seconds: float) -> None:
@@ -229,8 +283,16 @@ def profile(seconds: float) -> None:
     threading.Thread.run = original  # type: ignore[method-assign]
     try:
         ports = background.ports
-        target = Target("serve-mail", ports["imap"], ports["pop3"], ports["smtp"], smtplib.SMTP)
-        print(measure([target], seconds))
+        target = Target(
+            "serve-mail",
+            ports["imap"],
+            ports["pop3"],
+            ports["smtp"],
+            smtplib.SMTP,
+            process_cpu(os.getpid()),
+        )
+        for name, by_target in measure([target], seconds).items():
+            print(name, by_target)
     finally:
         background.stop()
     pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
@@ -258,8 +320,17 @@ def main() -> int:
     ):
         proc, ports = start_serve_mail(Path(tmp), args.memory)
         try:
-            ours = Target("serve-mail", ports["imap"], ports["pop3"], ports["smtp"], smtplib.SMTP)
-            theirs = Target("dovecot", dove.imap, dove.pop3, dove.lmtp, _Lmtp)
+            ours = Target(
+                "serve-mail",
+                ports["imap"],
+                ports["pop3"],
+                ports["smtp"],
+                smtplib.SMTP,
+                process_cpu(proc.pid),
+            )
+            theirs = Target(
+                "dovecot", dove.imap, dove.pop3, dove.lmtp, _Lmtp, process_tree_cpu(dove.pid)
+            )
             results = measure([ours, theirs], args.seconds)
         finally:
             proc.terminate()
@@ -267,13 +338,20 @@ def main() -> int:
     ceiling = asyncio_ceiling(args.seconds)
     store = "in memory" if args.memory else "durable store (fsync)"
     print(f"serve-mail ({store}) against Dovecot, best of {ROUNDS} alternating rounds")
-    print(f"{'operation':30} {'serve-mail':>11} {'dovecot':>9} {'ratio':>7}")
+    print("ops/s, and the server's CPU microseconds per operation (all its processes)")
+    print(
+        f"{'operation':30} {'serve-mail':>11} {'dovecot':>9} {'ratio':>7}       {'CPU us/op':>17}"
+    )
     for name, by_target in results.items():
-        ratio = by_target["serve-mail"] / by_target["dovecot"]
+        (ours_rate, ours_cpu), (their_rate, their_cpu) = (
+            by_target["serve-mail"],
+            by_target["dovecot"],
+        )
+        ratio = ours_rate / their_rate
         mark = "ok" if ratio >= 1.0 else "below"
         print(
-            f"{name:30} {by_target['serve-mail']:11.0f} {by_target['dovecot']:9.0f} "
-            f"{ratio:6.2f}x {mark}"
+            f"{name:30} {ours_rate:11.0f} {their_rate:9.0f} {ratio:6.2f}x {mark:5} "
+            f"{ours_cpu:8.0f} {their_cpu:8.0f}"
         )
     print(f"{'(bare asyncio +OK, ceiling)':30} {ceiling:11.0f}")
     return 0

@@ -94,12 +94,13 @@ def has_lmtp() -> bool:
 
 @dataclass(frozen=True)
 class Dovecot:
-    """A running Dovecot: its ports (``lmtp`` 0 when not installed)."""
+    """A running Dovecot: its ports (``lmtp`` 0 when not installed) and master PID."""
 
     imap: int
     pop3: int
     lmtp: int
     directory: Path
+    pid: int
 
 
 def _wait_for(port: int, seconds: float) -> bool:
@@ -144,7 +145,7 @@ def dovecot(users: dict[str, str]) -> Iterator[Dovecot]:
         for user in users:  # the mail user (nobody) writes here
             (lab / "home" / user).mkdir(mode=0o777, exist_ok=True)
             (lab / "home" / user).chmod(0o777)
-        yield Dovecot(ports["imap"], ports["pop3"], lmtp, lab)
+        yield Dovecot(ports["imap"], ports["pop3"], lmtp, lab, proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
