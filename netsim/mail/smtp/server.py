@@ -231,7 +231,10 @@ class SmtpSession:
         """End the session from the server's side (``421``: timeout, restart)."""
         if self.closed:
             return b""
-        self._emit(reply(421, "4.4.2", f"{self.server.config.hostname} {reason}"))
+        # Straight to the wire, past the state machine: this may interrupt anything,
+        # a message half received included (RFC 5321 3.8: 421 at any time).
+        self._out.append(reply(421, "4.4.2", f"{self.server.config.hostname} {reason}").render())
+        self.close()
         return self._flush()
 
     def tls_started(self) -> None:

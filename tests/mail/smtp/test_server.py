@@ -281,3 +281,19 @@ def test_one_command_at_a_time_and_backlog_says_when_more_waits() -> None:
     assert session.resume(1) == b"" and not session.backlog
     assert codes(session.receive_data(b"\r\n.\r\n", 1).decode().splitlines()) == ["250"]
     assert not session.backlog and inbox(srv, "bob") == [b"hi\r\n"]
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [b"", b"EHLO c\r\n", b"EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<bob@x>\r\nDATA\r\nhalf a mes"],
+)
+def test_the_server_may_end_a_session_at_any_point_with_421(sent: bytes) -> None:
+    """RFC 5321 3.8: a timeout or a shutdown says 421, even in the middle of a message,
+    which is then not delivered."""
+    srv = server()
+    session = srv.open_session()
+    if sent:
+        talk(session, sent)
+    assert session.shutdown("timeout").startswith(b"421 4.4.2 ")
+    assert session.closed and srv.in_flight == 0 and inbox(srv, "bob") == []
+    assert session.shutdown("again") == b""
