@@ -583,3 +583,34 @@ def test_connection_limits_answer_in_each_protocols_words() -> None:
                     assert s.recv(200) == b""
     finally:
         background.stop()
+
+
+def test_a_client_silent_in_the_middle_of_a_message_gets_421() -> None:
+    """The silence timer closes a stalled DATA with 421 (and delivers nothing); a
+    silent POP3 client gets -ERR; both sockets are closed by the server."""
+    from netsim.apps.serve_mail import ConnectionLimits
+
+    store, users = MailStore(), Users(USERS)
+    background = BackgroundServer(
+        ImapServer(store, users),
+        allow_plaintext_login=True,
+        limits=ConnectionLimits(login_timeout=0.3),
+        smtp=SmtpServer(store, users),
+        pop3=Pop3Server(store, users),
+    ).start()
+    try:
+        with socket.create_connection((HOST, background.ports["smtp"]), timeout=30) as sock:
+            sock.sendall(b"EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<bob@x>\r\nDATA\r\nSubject: half")
+            received = b""
+            while chunk := sock.recv(4096):
+                received += chunk
+        assert received.splitlines()[-1].startswith(b"421 4.4.2 ")
+        with socket.create_connection((HOST, background.ports["pop3"]), timeout=30) as sock:
+            received = b""
+            while chunk := sock.recv(4096):
+                received += chunk
+        assert received.splitlines()[-1].startswith(b"-ERR ")
+        inbox = store.mailbox("bob", "INBOX")
+        assert inbox is not None and inbox.messages == []
+    finally:
+        background.stop()
