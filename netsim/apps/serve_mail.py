@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 import errno
 import functools
+import importlib.util
 import logging
 import signal
 import socket
@@ -41,7 +42,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from netsim.mail import store_check
 from netsim.mail.imap.events import UntaggedStatus
@@ -49,7 +50,7 @@ from netsim.mail.imap.responses import render
 from netsim.mail.imap.server import ImapServer, ServerConfig
 from netsim.mail.pop3 import Pop3Config, Pop3Server
 from netsim.mail.smtp import SmtpConfig, SmtpServer
-from netsim.mail.store import Mailbox, MailStore, StoreError
+from netsim.mail.store import FSYNC_POLICIES, Mailbox, MailStore, StoreError
 from netsim.mail.users import UserFileError, Users
 
 _log = logging.getLogger("netsim.serve_mail")
@@ -301,6 +302,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"the connection or the user, up to 30 s (default {ServerConfig.login_failure_delay:g})",
     )
     parser.add_argument(
+        "--fsync",
+        choices=FSYNC_POLICIES,
+        default="always",
+        help="with --store: fsync every change before answering OK (always, the default),"
+        " or only new and removed mail and mailboxes, as Dovecot's default mail_fsync ="
+        " optimized does (flag changes then survive a killed server, not a power cut)",
+    )
+    parser.add_argument(
+        "--event-loop",
+        choices=EVENT_LOOPS,
+        default="auto",
+        help="uvloop (libuv, in C: about twice the commands per second) or asyncio's own"
+        " loop (which logs running out of file descriptors, where libuv silently drops"
+        " the excess connections); auto: uvloop if installed (default)",
+    )
+    parser.add_argument(
         "--check",
         action="store_true",
         help="verify the --store DIR and print a report instead of serving"
@@ -309,7 +326,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class _Connection(asyncio.Protocol):
-    """One client socket driving one :class:`ServerSession`.
+    """One client socket driving one session (:class:`MailSession`: IMAP, SMTP or POP3).
 
     Reading stops while the client does not read our answers, while a failed login's
     delay runs, and while commands already received wait for their turn; so what one
@@ -334,7 +351,8 @@ class _Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Admit the client (or say BYE at once), set TCP_NODELAY, greet."""
-        assert isinstance(transport, asyncio.Transport)
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        transport = cast(asyncio.Transport, transport)
         self.transport = transport
         peer = transport.get_extra_info("peername")
         self.peer_ip = str(peer[0]) if isinstance(peer, tuple) and peer else ""
@@ -598,6 +616,30 @@ class _Hub:
             conn.wake()
 
 
+#: The ``--event-loop`` choices.
+EVENT_LOOPS = ("auto", "uvloop", "asyncio")
+
+
+def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
+    """An event loop of ``kind``: ``uvloop``, ``asyncio``, or ``auto`` (uvloop if installed).
+
+    Per command, serve-mail spends more time in the event loop (poll, read, write,
+    timers) than in IMAP; uvloop does that part in C (benchmarks/imap_vs_dovecot.py).
+    The protocol behaves the same on both.  One difference: when accept() runs out of
+    file descriptors, asyncio backs off and we log it once a minute, while libuv accepts
+    and at once closes the excess connections, without a word.
+    """
+    if kind == "asyncio":
+        return asyncio.new_event_loop()
+    try:
+        import uvloop
+    except ImportError:
+        if kind == "uvloop":
+            raise
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 class LoginPolicyError(ValueError):
     """A server that would take passwords in clear text unasked, or take none at all."""
 
@@ -719,7 +761,7 @@ class BackgroundServer:
         self.port = 0
         #: The bound IMAPS port, if IMAPS was asked for.
         self.imaps_port = 0
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_event_loop()
         self._stop: asyncio.Event | None = None
         self._started = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -844,6 +886,8 @@ def run(args: argparse.Namespace) -> int:
         users = Users.load(args.users)
     except UserFileError as exc:
         return _fail(str(exc))
+    if args.event_loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        return _fail("--event-loop uvloop: uvloop is not installed (pip install uvloop)")
     if (args.cert is None) != (args.key is None):
         return _fail("--cert and --key go together")
     for name in ("imaps", "smtps", "pop3s"):
@@ -871,7 +915,7 @@ def run(args: argparse.Namespace) -> int:
         autologout=args.autologout,
     )
     try:
-        store = MailStore(args.store)
+        store = MailStore(args.store, fsync=args.fsync)
     except (OSError, StoreError, ValueError) as exc:
         return _fail(f"cannot open store {args.store}: {exc}")
     config = ServerConfig(
@@ -933,7 +977,8 @@ def run(args: argparse.Namespace) -> int:
         )
 
     try:
-        asyncio.run(main())
+        with asyncio.Runner(loop_factory=lambda: new_event_loop(args.event_loop)) as runner:
+            runner.run(main())
     except OSError as exc:
         return _fail(f"cannot listen on {args.host}: {exc.strerror or exc}")
     except KeyboardInterrupt:

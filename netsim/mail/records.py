@@ -144,6 +144,8 @@ _ID = _integer(1, _ID_MAX)
 _UID = _integer(1, _UID_MAX)
 _UIDNEXT = _integer(1, _UID_MAX + 1)
 _FLAGS = _list_of(_flag)
+#: RFC 7162 mod-sequences are unsigned 63-bit numbers.
+_MODSEQ = _integer(1, 2**63 - 1)
 
 
 def _inner_record(value: Any) -> str | None:
@@ -166,12 +168,17 @@ FIELDS: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
             "acl": _map_of(_name, _rights),
             "keywords": _FLAGS,
             "recent_mark": _UIDNEXT,
+            "modseq": _MODSEQ,
+            "vanished": _list_of(_tuple_of(_UID, _UID, _MODSEQ)),
         },
     ),
     "delete": ({"id": _ID, "keep": _boolean}, {}),
     "rename": ({"moves": _list_of(_tuple_of(_ID, _name))}, {}),
     "recent": ({"id": _ID, "mark": _UIDNEXT}, {}),
-    "append": ({"id": _ID, "messages": _list_of(_tuple_of(_UID, _blob, _FLAGS, _date))}, {}),
+    "append": (
+        {"id": _ID, "messages": _list_of(_tuple_of(_UID, _blob, _FLAGS, _date))},
+        {"modseqs": _list_of(_MODSEQ)},
+    ),
     "flags": ({"id": _ID, "changes": _list_of(_tuple_of(_UID, _FLAGS))}, {}),
     "expunge": ({"id": _ID, "uids": _list_of(_UID)}, {}),
     "acl": ({"id": _ID, "who": _name, "rights": _optional(_rights)}, {}),

@@ -1,13 +1,20 @@
 """The mail store: users' mailboxes, their messages, flags and access rights.
 
 The store is protocol-neutral data with IMAP's guarantees built in: every mailbox has a
-UIDVALIDITY and hands out strictly increasing UIDs that are never reused, every flag
-change bumps a modification counter (so sessions can tell others what changed), and
-every mutation is one journal record.
+UIDVALIDITY and hands out strictly increasing UIDs that are never reused, every change
+bumps the mailbox's mod-sequence (RFC 7162): each message remembers the mod-sequence of
+its last change and each expunged UID the one that removed it, so sessions can tell
+others what changed and a client that was away can ask for just that (CONDSTORE,
+QRESYNC).  Mod-sequences survive compaction, so they never go backwards.  Every
+mutation is one journal record.
 
 By default everything lives in memory.  Given a directory, the store is durable: each
 mutation is appended to a journal and fsync'ed *before* the method returns, so anything
-a server has acknowledged survives a crash (see :mod:`netsim.mail.journal`).
+a server has acknowledged survives a crash (see :mod:`netsim.mail.journal`).  With
+``fsync="optimized"`` (Dovecot's ``mail_fsync = optimized``, its default) only changes
+that bring or remove mail or mailboxes are fsync'ed; flag, ACL and subscription changes
+are written at once, so they survive the server being killed, but only the operating
+system's next flush makes them survive a power cut.
 
 Opening a directory replays its journal and trusts nothing it reads.  Each line must be
 JSON, a well-formed record (:mod:`netsim.mail.records`) and consistent with what came
@@ -38,6 +45,7 @@ __all__ = [
     "ALL_RIGHTS",
     "DEFAULT_MAILBOXES",
     "DELIMITER",
+    "FSYNC_POLICIES",
     "MailStore",
     "Mailbox",
     "Message",
@@ -133,8 +141,11 @@ class Mailbox:
     messages: list[Message] = field(default_factory=list)
     by_uid: dict[int, Message] = field(default_factory=dict)
     keywords: list[str] = field(default_factory=list)
-    #: Bumped by every change, so a session can skip work when nothing happened.
-    modseq: int = 0
+    #: The mailbox's HIGHESTMODSEQ (RFC 7162): bumped by every change, so a session
+    #: can also skip work when nothing happened.
+    modseq: int = 1
+    #: UID -> the mod-sequence of the expunge that removed it (for QRESYNC's VANISHED).
+    expunged: dict[int, int] = field(default_factory=dict)
     #: Messages with a UID at or above this mark are recent and not yet claimed.
     recent_mark: int = 1
 
@@ -153,8 +164,22 @@ class Mailbox:
         """Number of recent messages no session has claimed yet."""
         return sum(1 for m in self.messages if m.uid >= self.recent_mark)
 
+    def vanished_since(self, modseq: int, within: Callable[[int], bool] | None = None) -> list[int]:
+        """UIDs expunged by a change after ``modseq`` (and ``within`` a UID set), sorted."""
+        return sorted(
+            uid
+            for uid, when in self.expunged.items()
+            if when > modseq and (within is None or within(uid))
+        )
+
 
 Listener = Callable[[Mailbox], None]
+
+
+#: The ``fsync`` policies: every change, or only those that bring or remove mail.
+FSYNC_POLICIES = ("always", "optimized")
+#: Journal ops that ``fsync="optimized"`` still forces to disk before answering.
+_MAIL_OPS = frozenset({"append", "expunge", "create", "delete", "rename"})
 
 
 class MailStore:
@@ -166,7 +191,12 @@ class MailStore:
         clock: Callable[[], float] = time.time,
         *,
         read_only: bool = False,
+        fsync: str = "always",
     ) -> None:
+        if fsync not in FSYNC_POLICIES:
+            raise ValueError(f"fsync must be one of {', '.join(FSYNC_POLICIES)}, not {fsync!r}")
+        #: Which changes are fsync'ed before a method returns (see the module docstring).
+        self.fsync = fsync
         #: Seconds since the epoch, for INTERNALDATE and UIDVALIDITY.  A simulation
         #: passes its own clock so that runs are reproducible.
         self.clock = clock
@@ -608,6 +638,8 @@ class MailStore:
         self._check_writable()
         if self._journal is not None:
             record = records[0] if len(records) == 1 else {"op": "batch", "records": records}
+            if self.fsync == "optimized":
+                sync = sync and any(r["op"] in _MAIL_OPS for r in records)
             try:
                 self._journal.append(record, sync)
             except OSError as exc:
@@ -650,7 +682,11 @@ class MailStore:
                 acl=dict(record.get("acl", {})),
                 keywords=list(record.get("keywords", [])),
                 recent_mark=record.get("recent_mark", record.get("uidnext", 1)),
+                modseq=record.get("modseq", 1),
             )
+            for low, high, modseq in record.get("vanished", ()):
+                for uid in range(low, high + 1):
+                    box.expunged[uid] = modseq
             self._boxes[box.id] = box
             self._by_name[(box.owner, box.name)] = box
             self._next_id = max(self._next_id, box.id + 1)
@@ -683,12 +719,18 @@ class MailStore:
         if op == "recent":
             box.recent_mark = max(box.recent_mark, record["mark"])
             return []  # nothing any session needs to hear about
-        box.modseq += 1
+        # A compacted journal restores each message's own mod-sequence (``modseqs``);
+        # any other record is one new change to the mailbox.
+        restored: list[int] | None = record.get("modseqs")
+        if restored is None:
+            box.modseq += 1
         if op == "append":
-            for uid, blob, flags, when in record["messages"]:
+            for i, (uid, blob, flags, when) in enumerate(record["messages"]):
                 data, lost = self._load_blob(blob)
+                modseq = box.modseq if restored is None else restored[i]
+                box.modseq = max(box.modseq, modseq)
                 msg = Message(
-                    uid, data, set(flags), dt.datetime.fromisoformat(when), box.modseq, blob, lost
+                    uid, data, set(flags), dt.datetime.fromisoformat(when), modseq, blob, lost
                 )
                 box.messages.append(msg)
                 box.by_uid[uid] = msg
@@ -705,6 +747,7 @@ class MailStore:
             box.messages = [m for m in box.messages if m.uid not in gone]
             for uid in gone:
                 box.by_uid.pop(uid, None)
+                box.expunged[uid] = box.modseq
         elif op == "acl":
             if record["rights"] is None:
                 box.acl.pop(record["who"], None)
@@ -792,6 +835,8 @@ class MailStore:
         if existing is not None:
             label = f"mailbox {existing.owner}/{existing.name}"
         if op == "append":
+            if "modseqs" in record and len(record["modseqs"]) != len(record["messages"]):
+                return "it has not one mod-sequence per message"
             new: set[int] = set()
             for uid, *_ in record["messages"]:
                 if uid in uids or uid in new:
@@ -829,6 +874,8 @@ class MailStore:
                     "acl": box.acl,
                     "keywords": box.keywords,
                     "recent_mark": box.recent_mark,
+                    "modseq": box.modseq,
+                    "vanished": _runs(box.expunged),
                 }
             )
             if box.messages:
@@ -836,7 +883,10 @@ class MailStore:
                     [m.uid, m.blob, sorted(m.flags), m.internaldate.isoformat()]
                     for m in box.messages
                 ]
-                records.append({"op": "append", "id": box.id, "messages": entries})
+                modseqs = [m.modseq for m in box.messages]
+                records.append(
+                    {"op": "append", "id": box.id, "messages": entries, "modseqs": modseqs}
+                )
         for user, names in sorted(self._subscriptions.items()):
             for name in sorted(names):
                 records.append({"op": "subscribe", "user": user, "name": name, "on": True})
@@ -850,6 +900,18 @@ class MailStore:
 _MIN_ENTRY_BYTES = 66
 #: A blob name inside a journal line that may not even be JSON.
 _BLOB_IN_TEXT = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
+
+
+def _runs(expunged: dict[int, int]) -> list[list[int]]:
+    """Expunged UIDs as ``[low, high, modseq]`` runs of consecutive UIDs, for a snapshot."""
+    runs: list[list[int]] = []
+    for uid in sorted(expunged):
+        modseq = expunged[uid]
+        if runs and runs[-1][1] == uid - 1 and runs[-1][2] == modseq:
+            runs[-1][1] = uid
+        else:
+            runs.append([uid, uid, modseq])
+    return runs
 
 
 def _canonical(name: str) -> str:

@@ -146,3 +146,30 @@ def test_an_injected_clock_makes_the_store_reproducible() -> None:
         return box.uidvalidity, store.append(box, [(b"m", [], None)])[0].internaldate
 
     assert build() == build() == (1_000_000, dt.datetime.fromtimestamp(1_000_000, dt.UTC))
+
+
+@pytest.mark.parametrize("policy", ["always", "optimized"])
+def test_fsync_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: str) -> None:
+    """``always`` fsyncs every change before returning; ``optimized`` (Dovecot's
+    default) only what brings or removes mail.  Either way the flag change is written
+    to the journal before the call returns, so a killed server does not lose it."""
+    import os
+
+    store = MailStore(tmp_path, fsync=policy)
+    store.ensure_user("alice")
+    box = store.mailbox("alice", "INBOX")
+    assert box is not None
+    calls: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append(fd) or real_fsync(fd))
+    [msg] = store.append(box, [(b"Subject: x\r\n\r\nbody\r\n", [], None)])
+    appended = len(calls)
+    assert appended >= 1, "new mail is always forced to disk"
+    store.store_flags(box, [msg.uid], ["\\Seen"], "add")
+    assert len(calls) - appended == (1 if policy == "always" else 0)
+    assert b'"op":"flags"' in (tmp_path / "journal.log").read_bytes()
+    store.expunge(box, [msg.uid])
+    assert len(calls) - appended == (2 if policy == "always" else 1)
+    store.close()
+    with pytest.raises(ValueError, match="fsync must be one of"):
+        MailStore(fsync="sometimes")

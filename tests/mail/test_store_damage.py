@@ -377,6 +377,24 @@ def test_imap_answers_no_for_a_lost_message_and_serves_the_rest(directory: Path)
     again.close()
 
 
+def test_search_answers_for_the_readable_messages_and_names_the_lost(directory: Path) -> None:
+    """SEARCH on text, size or headers needs the bytes: a lost message is left out and
+    named in an untagged NO [CORRUPTION], while every other message is still searched."""
+    blob_path(directory, message(5)).unlink()
+    store = MailStore(directory)
+    alice = Client(make_server(store=store), "alice")
+    alice.ok("SELECT INBOX")
+    for criterion in ("BODY body", "LARGER 1", "NOT SUBJECT nothing-like-this"):
+        status, lines = alice.cmd(f"UID SEARCH {criterion}")
+        assert status == "OK", lines
+        assert b"* NO [CORRUPTION] UID 5 cannot be read" in lines[0]
+        found = [int(n) for n in lines[1].split()[2:]]
+        assert found == [uid for uid in range(1, COUNT + 1) if uid != 5]
+    # Keys that need no bytes (flags, UIDs) still see the message.
+    assert alice.ok("UID SEARCH UID 5 UNSEEN") == [b"* SEARCH 5"]
+    store.close()
+
+
 def test_a_corrupt_blob_is_never_served_and_the_same_bytes_repair_it(directory: Path) -> None:
     """Blobs are named by their SHA-256: a blob whose bytes no longer match is reported,
     not served, and not deleted; when the same message arrives again, it heals."""

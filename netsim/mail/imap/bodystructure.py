@@ -1,14 +1,13 @@
 """ENVELOPE and BODYSTRUCTURE: a message's headers and MIME tree as IMAP lists.
 
 RFC 3501 section 7.4.2 fixes the field order.  Header values go out unchanged (encoded
-words stay encoded: decoding is the client's business), and addresses are split with
-the standard library's :func:`email.utils.getaddresses`.
+words stay encoded: decoding is the client's business), and addresses are split by
+:mod:`netsim.mail.imap.addresses` (groups and source routes included).
 """
 
 from __future__ import annotations
 
-import email.utils
-
+from netsim.mail.imap.addresses import parse as parse_addresses
 from netsim.mail.imap.responses import nstring, plist, string
 from netsim.mail.mime import MimePart
 
@@ -18,24 +17,22 @@ def _raw(value: str | None) -> bytes | None:
 
 
 def addresses(value: str | None) -> bytes:
-    """An address list: ``((name adl mailbox host) ...)`` or ``NIL``."""
-    if not value:
-        return b"NIL"
-    items: list[bytes] = []
-    for name, addr in email.utils.getaddresses([value]):
-        if not name and not addr:
-            continue
-        mailbox, _, host = addr.partition("@")
-        items.append(
-            plist(
-                [
-                    nstring(_raw(name) if name else None),
-                    b"NIL",
-                    nstring(_raw(mailbox)),
-                    nstring(_raw(host) if host else None),
-                ]
-            )
+    """An address list: ``((name adl mailbox host) ...)`` or ``NIL``.
+
+    Groups come as a start ``(NIL NIL "name" NIL)``, their members and an end
+    ``(NIL NIL NIL NIL)``; an obsolete source route goes in ``adl`` (RFC 3501 7.4.2).
+    """
+    items = [
+        plist(
+            [
+                nstring(_raw(address.name)),
+                nstring(_raw(address.route)),
+                nstring(_raw(address.mailbox)),
+                nstring(_raw(address.host)),
+            ]
         )
+        for address in parse_addresses(value)
+    ]
     return plist(items) if items else b"NIL"
 
 

@@ -39,6 +39,7 @@ _SIMPLE = frozenset(
         "ENVELOPE",
         "BODY",
         "BODYSTRUCTURE",
+        "MODSEQ",
     }
 )
 
@@ -225,6 +226,7 @@ _SIMPLE_RENDERERS: dict[str, Renderer] = {
         b"BODYSTRUCTURE " + bodystructure.body_structure(msg.mime, True)
     ),
     "BODY": lambda msg, flags, uid: b"BODY " + bodystructure.body_structure(msg.mime, False),
+    "MODSEQ": lambda msg, flags, uid: b"MODSEQ (%d)" % msg.modseq,  # RFC 7162 3.1.4.1
 }
 
 

@@ -14,6 +14,7 @@ Errors raise :class:`ParseError` with a reason fit for a ``BAD`` response.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Union
 
 from netsim.mail.imap.framing import Line
@@ -69,7 +70,28 @@ def parse_command(line: Line) -> tuple[str, str, list[Value]]:
     tag = split_tag(first)
     if tag is None:
         raise ParseError("invalid tag")
-    values = tokenize(line, tag_end + 1)
+    if len(line.parts) == 1 and len(first) <= _CACHED_LINE:
+        # No literals: the text after the tag says everything, and clients send the
+        # same few short commands again and again (NOOP, FETCH 1:* FLAGS ...).
+        name, cached = _parse_text(first[tag_end + 1 :])
+        return tag, name, list(cached)
+    name, rest = _name_and_arguments(tokenize(line, tag_end + 1))
+    return tag, name, rest
+
+
+#: Longest command line whose parse is remembered (so the cache stays small).
+_CACHED_LINE = 256
+
+
+@lru_cache(maxsize=512)
+def _parse_text(text: bytes) -> tuple[str, tuple[Value, ...]]:
+    """Command name and arguments of a literal-free command (values are immutable,
+    so a parse can be shared; a malformed one raises each time, uncached)."""
+    name, rest = _name_and_arguments(tokenize(Line((text,)), 0))
+    return name, tuple(rest)
+
+
+def _name_and_arguments(values: list[Value]) -> tuple[str, list[Value]]:
     if not values or not isinstance(values[0], Atom):
         raise ParseError("missing command name")
     name = values[0].upper()
@@ -79,7 +101,7 @@ def parse_command(line: Line) -> tuple[str, str, list[Value]]:
             raise ParseError("UID needs a command")
         name = f"UID {rest[0].upper()}"
         rest = rest[1:]
-    return tag, name, rest
+    return name, rest
 
 
 def tokenize(line: Line, start: int = 0) -> list[Value]:
@@ -156,11 +178,11 @@ def _atom(text: bytes, pos: int) -> tuple[Atom, int]:
         run = _ATOM_RUN.match(text, i)
         if run is not None:
             i = run.end()
-        if i < len(text) and text[i] == 0x5B:  # [ : a section runs to its ], spaces too
+        if i < len(text) and text[i] == 0x5B:
+            # "[" may be part of any atom (RFC 3501 excludes only "]").  In a FETCH
+            # section, BODY[HEADER.FIELDS (A B)], it runs to its "]", spaces included.
             close = text.find(b"]", i)
-            if close < 0:
-                raise ParseError("unterminated '['")
-            i = close + 1
+            i = i + 1 if close < 0 else close + 1
             continue
         break
     if i < len(text):

@@ -2,7 +2,9 @@
 
 RFC 3501 section 6.4.4.  Keys are ANDed by juxtaposition; ``OR a b``, ``NOT a`` and
 parenthesized groups nest.  A criterion becomes a tree of small predicate objects that
-is built once and then evaluated for every message.  String matching is a
+is built once and then evaluated for every message.  ``MODSEQ n`` (RFC 7162 3.1.5)
+matches messages changed at mod-sequence ``n`` or later; a search that uses it is
+answered with the highest mod-sequence among the matches.  String matching is a
 case-insensitive substring test on decoded text (RFC 2047 words in headers, transfer
 encodings in bodies), with CHARSET UTF-8 and US-ASCII accepted.
 """
@@ -16,6 +18,7 @@ import email.utils
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from netsim.mail.imap.addresses import parse as parse_addresses
 from netsim.mail.imap.dates import DateError, parse_date
 from netsim.mail.imap.parser import Atom, Value
 from netsim.mail.imap.sequence import Ranges, SequenceSet, SequenceSetError
@@ -41,9 +44,13 @@ class UnknownCharset(SearchError):
     """A CHARSET we do not support (answered with NO [BADCHARSET])."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Candidate:
-    """What a key may look at: one message as a session sees it."""
+    """What a key may look at: one message as a session sees it.
+
+    Mutable so that one candidate can be moved along the mailbox, message by
+    message, instead of building an object per message searched.
+    """
 
     seq: int
     msg: Message
@@ -66,24 +73,32 @@ _FLAG_KEYS = {
     "UNFLAGGED": ("\\Flagged", False),
     "UNSEEN": ("\\Seen", False),
 }
-_HEADER_KEYS = {"BCC", "CC", "FROM", "SUBJECT", "TO"}
+_ADDRESS_KEYS = {"BCC", "CC", "FROM", "TO"}
 _DATE_KEYS = {"BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE"}
 
 
-def parse_criteria(args: list[Value]) -> Predicate:
-    """Parse SEARCH arguments (after any CHARSET) into one predicate."""
-    return parse_counted(args)[0]
+@dataclass(slots=True)
+class Criteria:
+    """A parsed criterion: its predicate and what the session must know about it."""
+
+    predicate: Predicate
+    #: How many keys it holds: each costs one evaluation per message.
+    keys: int = 0
+    #: True if it used MODSEQ (so the answer carries the highest MODSEQ found).
+    modseq: bool = False
 
 
-def parse_counted(args: list[Value]) -> tuple[Predicate, int]:
-    """The predicate of SEARCH arguments, and how many keys it holds (its cost)."""
+def parse_search(args: list[Value]) -> Criteria:
+    """Parse SEARCH arguments (after any CHARSET) into :class:`Criteria`."""
     if not args:
         raise SearchError("missing search criteria")
-    parser = _Parser(args)
+    criteria = Criteria(lambda c: True)
+    parser = _Parser(args, criteria)
     keys = []
     while not parser.done():
         keys.append(parser.key(0))
-    return _all(keys), parser.counter[0]
+    criteria.predicate = _all(keys)
+    return criteria
 
 
 def split_charset(args: list[Value]) -> list[Value]:
@@ -113,11 +128,11 @@ def _text(value: Value) -> str:
 
 
 class _Parser:
-    def __init__(self, args: list[Value], counter: list[int] | None = None) -> None:
+    def __init__(self, args: list[Value], criteria: Criteria) -> None:
         self.args = args
         self.pos = 0
-        #: Keys parsed so far in the whole criterion, shared with nested parsers.
-        self.counter = counter if counter is not None else [0]
+        #: The whole criterion being built, shared with nested parsers (key count ...).
+        self.criteria = criteria
 
     def done(self) -> bool:
         """True when every argument has been used."""
@@ -152,16 +167,39 @@ class _Parser:
         except DateError as exc:
             raise SearchError(str(exc)) from exc
 
+    def modseq(self) -> Predicate:
+        """``MODSEQ [entry-name entry-type] n``: changed at ``n`` or later.
+
+        The store keeps one mod-sequence per message rather than one per flag, which
+        RFC 7162 allows: an entry name (``"/flags/\\seen" all``) is checked and then
+        judged by the message's mod-sequence.
+        """
+        value = self.take("mod-sequence")
+        if isinstance(value, bytes):  # a quoted entry name
+            if not value.lower().startswith(b"/flags/"):
+                raise SearchError("MODSEQ's entry name is /flags/<flag>")
+            kind = self.take("entry type")
+            if not isinstance(kind, Atom) or kind.lower() not in ("priv", "shared", "all"):
+                raise SearchError("MODSEQ's entry type is priv, shared or all")
+            value = self.take("mod-sequence")
+        if not isinstance(value, Atom) or not value.isdigit() or not value.isascii():
+            raise SearchError("expected a mod-sequence number")
+        since = int(value)
+        if since > 2**63 - 1:
+            raise SearchError("mod-sequence out of range")
+        self.criteria.modseq = True
+        return lambda c: c.msg.modseq >= since
+
     def key(self, depth: int) -> Predicate:
         """One search key, with whatever arguments it takes, ``depth`` levels down."""
         if depth > MAX_DEPTH:
             raise SearchError(f"search keys nested more than {MAX_DEPTH} levels deep")
-        self.counter[0] += 1
-        if self.counter[0] > MAX_KEYS:
+        self.criteria.keys += 1
+        if self.criteria.keys > MAX_KEYS:
             raise SearchError(f"more than {MAX_KEYS} search keys")
         value = self.take("search key")
         if isinstance(value, tuple):
-            inner = _Parser(list(value), self.counter)
+            inner = _Parser(list(value), self.criteria)
             if inner.done():
                 raise SearchError("empty parenthesized search key")
             keys = []
@@ -188,7 +226,9 @@ class _Parser:
             keyword = self.string()
             present = word == "KEYWORD"
             return lambda c: (keyword in c.msg.flags) == present
-        if word in _HEADER_KEYS:
+        if word in _ADDRESS_KEYS:
+            return _header_contains(word, self.string(), addresses=True)
+        if word == "SUBJECT":
             return _header_contains(word, self.string())
         if word == "HEADER":
             name = self.string()
@@ -208,6 +248,8 @@ class _Parser:
             return _date_key(word, self.date())
         if word == "UID":
             return _sequence(self.take("UID set"), by_uid=True)
+        if word == "MODSEQ":
+            return self.modseq()
         if word == "NOT":
             inner_key = self.key(depth + 1)
             return lambda c: not inner_key(c)
@@ -247,7 +289,13 @@ def _decode_header(value: str) -> str:
         return value
 
 
-def _header_contains(name: str, needle: str) -> Predicate:
+def _header_contains(name: str, needle: str, addresses: bool = False) -> Predicate:
+    """Messages whose header ``name`` contains ``needle``, case-insensitively.
+
+    For the address keys (FROM, TO, CC, BCC) the needle may also match the addresses
+    as parsed, ``Name <mailbox@host>``: a header written ``<ann (x)@ (y) example.org>``
+    still has the address ann@example.org, and a group's members are found by theirs.
+    """
     lowered = name.lower()
     folded = needle.casefold()
 
@@ -256,7 +304,12 @@ def _header_contains(name: str, needle: str) -> Predicate:
             if fname == lowered:
                 if not folded:
                     return True  # HEADER x "" matches any message with the field
-                if folded in _decode_header(_utf8(value)).casefold():
+                text = _decode_header(_utf8(value))
+                if folded in text.casefold():
+                    return True
+                if addresses and any(
+                    folded in a.searchable().casefold() for a in parse_addresses(text)
+                ):
                     return True
         return False
 

@@ -6,7 +6,8 @@ them with the shared mailbox to produce the untagged ``EXPUNGE``, ``EXISTS``,
 ``RECENT`` and ``FETCH (FLAGS ..)`` responses other sessions' changes call for
 (RFC 3501 section 5.2).  An expunge cannot be announced while answering FETCH, STORE
 or SEARCH (section 7.4.1; the UID forms may), so then the message lingers as a ghost
-until a later command.
+until a later command.  With CONDSTORE on, flag news carries the message's MODSEQ;
+with QRESYNC on, expunges are told by UID in one ``VANISHED`` (RFC 7162 3.2.10).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from netsim.mail.imap.responses import flag_list
-from netsim.mail.imap.sequence import SequenceSet
+from netsim.mail.imap.sequence import SequenceSet, format_set
 from netsim.mail.store import Mailbox, MailStore, Message
 
 #: Flags every mailbox accepts permanently (keywords come on top).
@@ -28,10 +29,21 @@ class BadSequence(ValueError):
 class SelectedView:
     """What one session knows of the mailbox it has selected."""
 
-    def __init__(self, store: MailStore, box: Mailbox, readonly: bool) -> None:
+    def __init__(
+        self,
+        store: MailStore,
+        box: Mailbox,
+        readonly: bool,
+        modseqs: bool = False,
+        vanished: bool = False,
+    ) -> None:
         self.store = store
         self.box = box
         self.readonly = readonly
+        #: Show MODSEQ with flags (CONDSTORE is on).
+        self.modseqs = modseqs
+        #: Tell expunges as VANISHED (QRESYNC is on).
+        self.vanished = vanished
         self.uids = [m.uid for m in box.messages]
         self.known_flags = {m.uid: frozenset(m.flags) for m in box.messages}
         # EXAMINE must not change the mailbox, so it shows \Recent without claiming.
@@ -64,6 +76,16 @@ class SelectedView:
         simply ignored (RFC 3501 section 6.4.8).
         """
         uids = self.uids
+        ranges = seqset.ranges
+        if len(ranges) == 1 and ranges[0][0] is not None and ranges[0][0] == ranges[0][1]:
+            # One number, the most common set of all ("FETCH 7", "UID STORE 42").
+            number = ranges[0][0]
+            if by_uid:
+                seq = self.seq_of(number)
+                return [] if seq is None else [(seq, number)]
+            if number > len(uids):
+                raise BadSequence("message sequence number out of range")
+            return [(number, uids[number - 1])]
         spans: list[range] = []
         if by_uid:
             largest = uids[-1] if uids else 0
@@ -102,6 +124,17 @@ class SelectedView:
             out.append(b"OK [PERMANENTFLAGS " + permanent + b"] Flags permitted")
         return out
 
+    def new_keywords(self) -> list[bytes]:
+        """``FLAGS`` and ``PERMANENTFLAGS`` again if the mailbox has keywords not yet told.
+
+        A client may only be shown a keyword in a FETCH after FLAGS has listed it, so
+        a command that adds one says so before its own FETCH responses.
+        """
+        if len(self.box.keywords) == self.known_keywords:
+            return []
+        self.known_keywords = len(self.box.keywords)
+        return self.flags_response()
+
     # -- news -------------------------------------------------------------------------
 
     def updates(self, allow_expunge: bool) -> list[bytes]:
@@ -109,23 +142,25 @@ class SelectedView:
         box = self.box
         if box.modseq == self.seen_modseq and not self._ghosts:
             return []
-        out: list[bytes] = []
-        if len(box.keywords) != self.known_keywords:
-            self.known_keywords = len(box.keywords)
-            out.extend(self.flags_response())
+        out: list[bytes] = self.new_keywords()
         live = box.by_uid
         if any(uid not in live for uid in self.uids):
             if allow_expunge:
                 kept: list[int] = []
+                gone: list[int] = []
                 for uid in self.uids:
                     if uid in live:
                         kept.append(uid)
                     else:
                         # Each EXPUNGE renumbers what follows, so the number to send
                         # is the count of survivors so far plus one.
-                        out.append(b"%d EXPUNGE" % (len(kept) + 1))
+                        if not self.vanished:
+                            out.append(b"%d EXPUNGE" % (len(kept) + 1))
+                        gone.append(uid)
                         self.known_flags.pop(uid, None)
                         self.recent.discard(uid)
+                if self.vanished:
+                    out.append(b"VANISHED " + format_set(gone).encode())
                 self.uids = kept
                 self._ghosts = False
             else:
@@ -149,7 +184,9 @@ class SelectedView:
             current = frozenset(changed.flags)
             if self.known_flags.get(uid) != current:
                 self.known_flags[uid] = current
-                line = b"%d FETCH (UID %d FLAGS %s)" % (seq, uid, flag_list(self.flags(changed)))
-                out.append(line)
+                line = b"%d FETCH (UID %d FLAGS %s" % (seq, uid, flag_list(self.flags(changed)))
+                if self.modseqs:
+                    line += b" MODSEQ (%d)" % changed.modseq
+                out.append(line + b")")
         self.seen_modseq = box.modseq
         return out

@@ -158,6 +158,10 @@ class ServerSession:
         self.failed_logins = 0
         # A long command (SEARCH, FETCH) in progress, done a step per unit of work.
         self._ongoing: tuple[Command, Steps] | None = None
+        #: RFC 7162: MODSEQ goes with every FETCH of flags once CONDSTORE is on, and
+        #: expunges are told as VANISHED once QRESYNC is (see :mod:`..condstore`).
+        self.condstore = False
+        self.qresync = False
 
     # -- the I/O owner's interface ----------------------------------------------------
 
@@ -219,6 +223,7 @@ class ServerSession:
                 auth.continue_authenticate(self, event)
             elif isinstance(event, Command):
                 self._dispatch(event)
+                self._first_step()
         return self._flush()
 
     def shutdown(self, reason: str) -> bytes:
@@ -256,6 +261,8 @@ class ServerSession:
             "IDLE",
             "NAMESPACE",
             "ENABLE",
+            "CONDSTORE",
+            "QRESYNC",
             "MOVE",
             "SPECIAL-USE",
             "CHILDREN",
@@ -303,6 +310,14 @@ class ServerSession:
         self.user = user
         self.connection.set_literal_gate(self.server.literals.gate(user))
 
+    def enable_condstore(self, qresync: bool = False) -> None:
+        """Turn on CONDSTORE (and QRESYNC) for the rest of the session (RFC 7162 3.1)."""
+        self.condstore = True
+        self.qresync = self.qresync or qresync
+        if self.view is not None:
+            self.view.modseqs = True
+            self.view.vanished = self.qresync
+
     def login_disabled(self) -> bool:
         """True while LOGIN and AUTHENTICATE must be refused (no TLS yet)."""
         return self.server.config.login_requires_tls and not self.tls
@@ -346,6 +361,12 @@ class ServerSession:
             for payload in self.view.updates(allow_expunge=False):
                 self.untagged(payload)
         self._attempt(cmd, lambda: handler(self, cmd.tag, Arguments(cmd.args)))
+
+    def _first_step(self) -> None:
+        """A long command's first step belongs to the unit of work that started it:
+        most SEARCHes and FETCHes are done in it, and answered in the same turn."""
+        if self._ongoing is not None:
+            self._advance()
 
     def _advance(self) -> None:
         """One step of the long command in progress (see :data:`commands.Steps`)."""

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from netsim.mail.imap import names, utf7
+from netsim.mail.imap import condstore, names, utf7
 from netsim.mail.imap.arguments import Arguments, Bad, No, parse_flags
 from netsim.mail.imap.commands import messages
 from netsim.mail.imap.dates import DateError, parse_date_time
+from netsim.mail.imap.events import UntaggedStatus
 from netsim.mail.imap.parser import Atom, LiteralBytes
-from netsim.mail.imap.responses import astring, plist, string
+from netsim.mail.imap.responses import astring, flag_list, plist, string
 from netsim.mail.imap.selected import SelectedView
 from netsim.mail.imap.sequence import format_set
 from netsim.mail.store import DELIMITER, Mailbox
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
     from netsim.mail.imap.commands import Steps
     from netsim.mail.imap.server import ServerSession
 
-_STATUS_ITEMS = ("MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN")
+_STATUS_ITEMS = ("MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ")
 #: Names matched against a LIST or LSUB pattern in one step.
 LIST_STEP = 32
 
@@ -36,14 +38,24 @@ def do_examine(session: ServerSession, tag: str, args: Arguments) -> tuple[str, 
 
 def _open(session: ServerSession, args: Arguments, examine: bool) -> tuple[str, str | None]:
     name = args.mailbox()
+    params = condstore.SelectParameters()
+    if args.more():
+        params = condstore.select_parameters(args.plist("SELECT parameters"))
     args.end()
+    if params.resync is not None and not session.qresync:
+        raise Bad("QRESYNC must be enabled first (ENABLE QRESYNC)")
+    if session.view is not None:
+        # RFC 7162 3.2.11: the old mailbox is closed before anything about the new one.
+        session.emit(UntaggedStatus("OK", "Previous mailbox closed", "CLOSED"))
     session.view = None  # a failed SELECT leaves no mailbox selected (RFC 3501 6.3.1)
     box = session.find(name, "r")
     if box.noselect:
         raise No("mailbox cannot be selected")
+    if params.condstore:
+        session.enable_condstore()
     rights = box.rights_of(session.require_user())
     readonly = examine or not any(r in rights for r in "swte")
-    view = SelectedView(session.store, box, readonly)
+    view = SelectedView(session.store, box, readonly, session.condstore, session.qresync)
     session.view = view
     for payload in view.flags_response()[:1]:
         session.untagged(payload)
@@ -56,8 +68,31 @@ def _open(session: ServerSession, args: Arguments, examine: bool) -> tuple[str, 
     session.untagged(view.flags_response()[1])
     session.untagged(b"OK [UIDVALIDITY %d] UIDs valid" % box.uidvalidity)
     session.untagged(b"OK [UIDNEXT %d] Predicted next UID" % box.uidnext)
+    session.untagged(b"OK [HIGHESTMODSEQ %d] Highest" % box.modseq)
+    if params.resync is not None and params.resync.uidvalidity == box.uidvalidity:
+        _resynchronize(session, view, params.resync)
     mode = "READ-ONLY" if readonly else "READ-WRITE"
     return ("EXAMINE completed" if examine else "SELECT completed"), mode
+
+
+def _resynchronize(session: ServerSession, view: SelectedView, resync: condstore.Resync) -> None:
+    """What changed since ``resync.modseq``: VANISHED (EARLIER), then FETCH (RFC 7162 3.2.5).
+
+    The store remembers every expunge, so the client's sequence match data (which
+    helps servers that forget) is checked but not needed.
+    """
+    box = view.box
+    known = resync.known_uids.merged(box.uidnext - 1) if resync.known_uids is not None else None
+    inside = known.contains if known is not None else None
+    vanished = box.vanished_since(resync.modseq, inside)
+    if vanished:
+        session.untagged(b"VANISHED (EARLIER) " + format_set(vanished).encode())
+    for seq, uid in enumerate(view.uids, start=1):
+        msg = box.by_uid[uid]
+        if msg.modseq > resync.modseq and (inside is None or inside(uid)):
+            flags = flag_list(view.flags(msg))
+            line = b"%d FETCH (UID %d FLAGS %s MODSEQ (%d))" % (seq, uid, flags, msg.modseq)
+            session.untagged(line)
 
 
 def do_create(session: ServerSession, tag: str, args: Arguments) -> str:
@@ -262,21 +297,28 @@ def do_status(session: ServerSession, tag: str, args: Arguments) -> str:
     args.end()
     if not items:
         raise Bad("empty status item list")
-    box = session.find(name, "r")
-    if box.noselect:
-        raise No("mailbox cannot be selected")
-    values = {
-        "MESSAGES": len(box.messages),
-        "RECENT": box.unclaimed_recent(),
-        "UIDNEXT": box.uidnext,
-        "UIDVALIDITY": box.uidvalidity,
-        "UNSEEN": box.unseen_count(),
-    }
-    out = []
     for item in items:
         if not isinstance(item, Atom) or item.upper() not in _STATUS_ITEMS:
             raise Bad(f"unknown status item {str(item)[:40]}")
-        out.append(b"%s %d" % (item.upper().encode(), values[item.upper()]))
+    box = session.find(name, "r")
+    if box.noselect:
+        raise No("mailbox cannot be selected")
+    # Each counter is computed only if asked for: UNSEEN walks the whole mailbox.
+    values: dict[str, Callable[[], int]] = {
+        "MESSAGES": lambda: len(box.messages),
+        "RECENT": box.unclaimed_recent,
+        "UIDNEXT": lambda: box.uidnext,
+        "UIDVALIDITY": lambda: box.uidvalidity,
+        "UNSEEN": box.unseen_count,
+        "HIGHESTMODSEQ": lambda: box.modseq,
+    }
+    out = []
+    for item in items:
+        assert isinstance(item, Atom)
+        upper = item.upper()
+        if upper == "HIGHESTMODSEQ":
+            session.enable_condstore()  # a CONDSTORE-enabling command (RFC 7162 3.1)
+        out.append(b"%s %d" % (upper.encode(), values[upper]()))
     session.untagged(b"STATUS " + session.wire_name(box) + b" " + plist(out))
     return "STATUS completed"
 
@@ -327,11 +369,22 @@ def do_namespace(session: ServerSession, tag: str, args: Arguments) -> str:
 
 
 def do_enable(session: ServerSession, tag: str, args: Arguments) -> str:
-    """ENABLE (RFC 5161): none of our extensions need enabling, so none are."""
+    """ENABLE (RFC 5161): CONDSTORE and QRESYNC (RFC 7162) are the ones to enable.
+
+    ``ENABLED`` names what this command turned on; unknown names are ignored.
+    """
     if not args.more():
         raise Bad("ENABLE needs capability names")
+    enabled: list[bytes] = []
     for value in args.rest():
         if not isinstance(value, Atom):
             raise Bad("capability names are atoms")
-    session.untagged(b"ENABLED")
+        upper = value.upper()
+        if upper == "CONDSTORE" and not session.condstore:
+            session.enable_condstore()
+            enabled.append(b"CONDSTORE")
+        elif upper == "QRESYNC" and not session.qresync:
+            session.enable_condstore(qresync=True)
+            enabled.append(b"QRESYNC")
+    session.untagged(b"ENABLED" + b"".join(b" " + name for name in enabled))
     return "ENABLE completed"

@@ -1,21 +1,27 @@
-"""Commands on the messages of the selected mailbox (RFC 3501 6.4, UIDPLUS, MOVE)."""
+"""Commands on the messages of the selected mailbox (RFC 3501 6.4, UIDPLUS, MOVE).
+
+FETCH, STORE and SEARCH also take RFC 7162's modifiers (CHANGEDSINCE, UNCHANGEDSINCE,
+MODSEQ; see :mod:`netsim.mail.imap.condstore`).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from netsim.mail.imap import fetch, search
+from netsim.mail.imap import condstore, fetch, search
 from netsim.mail.imap.arguments import Arguments, Bad, No, parse_flags
 from netsim.mail.imap.parser import Value
 from netsim.mail.imap.responses import flag_list
 from netsim.mail.imap.selected import BadSequence, SelectedView
-from netsim.mail.imap.sequence import SequenceSet
+from netsim.mail.imap.sequence import SequenceSet, format_set
+from netsim.mail.store import MessageLost
 
 if TYPE_CHECKING:
     from netsim.mail.imap.commands import Steps
     from netsim.mail.imap.server import ServerSession
 
 _RECENT = frozenset({"\\Recent"})
+_MODSEQ_ITEM = fetch.FetchItem("MODSEQ")
 #: Work in one step of SEARCH, in key evaluations (a key tested on one message).
 SEARCH_STEP = 2000
 #: Response octets, and messages, in one step of FETCH.
@@ -90,25 +96,54 @@ def do_uid_search(session: ServerSession, tag: str, args: Arguments) -> Steps:
 def _search(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
     view = session.require_view()
     try:
-        criteria, keys = search.parse_counted(search.split_charset(args.rest()))
+        criteria = search.parse_search(search.split_charset(args.rest()))
     except search.UnknownCharset as exc:
         raise No(f"unsupported charset {str(exc)[:40]}", "BADCHARSET (UTF-8 US-ASCII)") from exc
     except search.SearchError as exc:
         raise Bad(str(exc)) from exc
+    if criteria.modseq:
+        session.enable_condstore()  # a CONDSTORE-enabling command (RFC 7162 3.1)
+    matches = criteria.predicate
     max_seq = view.exists
     max_uid = view.uids[-1] if view.uids else 0
-    batch = max(1, SEARCH_STEP // keys)
+    batch = max(1, SEARCH_STEP // criteria.keys)
     found = []
+    highest = 0
+    lost: list[int] = []
+    live = view.box.by_uid
+    recent = view.recent
+    candidate: search.Candidate | None = None
     for seq, uid in enumerate(list(view.uids), start=1):
         if seq % batch == 0:
             yield  # a big mailbox is searched in steps: other clients go in between
-        msg = view.message(uid)
+            live = view.box.by_uid  # an expunge meanwhile may have replaced nothing, but
+            recent = view.recent  # a session's news may have: look them up afresh
+        msg = live.get(uid)
         if msg is None:
+            continue  # expunged meanwhile (a ghost)
+        if candidate is None:
+            candidate = search.Candidate(seq, msg, uid in recent, max_seq, max_uid)
+        else:
+            candidate.seq, candidate.msg, candidate.recent = seq, msg, uid in recent
+        try:
+            matched = matches(candidate)
+        except MessageLost:
+            # Store damage costs this message, not the search: the others are still
+            # answered, and the client hears which ones could not be read.
+            lost.append(uid)
             continue
-        candidate = search.Candidate(seq, msg, uid in view.recent, max_seq, max_uid)
-        if criteria(candidate):
+        if matched:
             found.append(uid if by_uid else seq)
-    session.untagged(b"SEARCH" + b"".join(b" %d" % n for n in found))
+            highest = max(highest, msg.modseq)
+    if lost:
+        session.untagged(
+            b"NO [CORRUPTION] UID %s cannot be read (store damage) and was not searched"
+            % format_set(lost).encode()
+        )
+    answer = b"SEARCH" + b"".join(b" %d" % n for n in found)
+    if criteria.modseq and found:
+        answer += b" (MODSEQ %d)" % highest
+    session.untagged(answer)
     return "SEARCH completed"
 
 
@@ -134,14 +169,43 @@ def _pick(
 def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
     view = session.require_view()
     seqset = args.sequence()
+    values = args.rest()
+    modifiers = condstore.FetchModifiers()
+    if len(values) == 2 and isinstance(values[1], tuple):
+        modifiers = condstore.fetch_modifiers(values[1])
+        values = values[:1]
     try:
-        items = fetch.parse_items(args.rest())
+        items = fetch.parse_items(values)
     except fetch.FetchError as exc:
         raise Bad(str(exc)) from exc
+    if modifiers.vanished and not (by_uid and session.qresync):
+        raise Bad("VANISHED needs UID FETCH and QRESYNC enabled")
     if by_uid and not any(i.name == "UID" for i in items):
         items.insert(0, fetch.FetchItem("UID"))
+    changed_since = modifiers.changed_since
+    if changed_since is not None or any(i.name == "MODSEQ" for i in items):
+        session.enable_condstore()  # a CONDSTORE-enabling command (RFC 7162 3.1)
+    wants_flags = any(i.name == "FLAGS" for i in items)
+    if (
+        session.condstore
+        and (wants_flags or changed_since is not None)
+        and not any(i.name == "MODSEQ" for i in items)
+    ):
+        items.append(_MODSEQ_ITEM)  # flags always come with their MODSEQ
     picked = _pick(session, view, seqset, by_uid)
     box = view.box
+    if changed_since is not None:
+        if modifiers.vanished:
+            ranges = seqset.merged(box.uidnext - 1)
+            gone = box.vanished_since(changed_since, ranges.contains)
+            if gone:
+                session.untagged(b"VANISHED (EARLIER) " + format_set(gone).encode())
+        live_now = box.by_uid
+        picked = [
+            (seq, uid)
+            for seq, uid in picked
+            if uid in live_now and live_now[uid].modseq > changed_since
+        ]
     if (
         not view.readonly
         and any(i.sets_seen for i in items)
@@ -159,7 +223,7 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
         changed = {m.uid for m in session.store.store_flags(box, unseen, ["\\Seen"], "add")}
     else:
         changed = set()
-    wants_flags = any(i.name == "FLAGS" for i in items)
+    modseq_too = session.condstore and not any(i.name == "MODSEQ" for i in items)
     missing = False
     # This loop runs once per message of e.g. "UID FETCH 1:* FLAGS": keep it lean.
     out = session.out
@@ -182,6 +246,8 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
         rendered = [render(msg, flags, uid) for render in renderers]
         if uid in changed and not wants_flags:
             rendered.append(b"FLAGS " + flag_list(flags))
+            if modseq_too:
+                rendered.append(b"MODSEQ (%d)" % msg.modseq)
         if wants_flags or uid in changed:
             told = known.get(uid)
             if told is None or told ^ msg.flags:
@@ -194,12 +260,12 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
     return "FETCH completed"
 
 
-def do_store(session: ServerSession, tag: str, args: Arguments) -> str:
+def do_store(session: ServerSession, tag: str, args: Arguments) -> tuple[str, str | None]:
     """STORE: replace, add or remove flags by sequence number."""
     return _store(session, args, by_uid=False)
 
 
-def do_uid_store(session: ServerSession, tag: str, args: Arguments) -> str:
+def do_uid_store(session: ServerSession, tag: str, args: Arguments) -> tuple[str, str | None]:
     """UID STORE: the same by UID."""
     return _store(session, args, by_uid=True)
 
@@ -212,9 +278,13 @@ def check_flag_rights(session: ServerSession, rights: str, flags: set[str]) -> N
             raise No(f"permission denied (need right {need})", "NOPERM")
 
 
-def _store(session: ServerSession, args: Arguments, by_uid: bool) -> str:
+def _store(session: ServerSession, args: Arguments, by_uid: bool) -> tuple[str, str | None]:
     view = session.require_view()
     seqset = args.sequence()
+    unchanged_since: int | None = None
+    if args.more() and isinstance(args.values[args.pos], tuple):
+        unchanged_since = condstore.store_unchanged_since(args.plist("STORE modifiers"))
+        session.enable_condstore()  # a CONDSTORE-enabling command (RFC 7162 3.1)
     item = args.atom("data item")
     value = args.rest()
     flag_values: tuple[Value, ...] | list[Value] = (
@@ -231,19 +301,44 @@ def _store(session: ServerSession, args: Arguments, by_uid: bool) -> str:
         raise No("mailbox is read-only", "READ-ONLY")
     rights = view.box.rights_of(session.require_user())
     check_flag_rights(session, rights, flags)
+    modified: list[int] = []
+    if unchanged_since is not None:
+        # RFC 7162 3.1.3: a message changed after the client's mod-sequence is left
+        # alone, and named in OK [MODIFIED ...] so the client can look again.
+        live = view.box.by_uid
+        kept = []
+        for seq, uid in picked:
+            msg = live.get(uid)
+            if msg is not None and msg.modseq > unchanged_since:
+                modified.append(uid if by_uid else seq)
+            else:
+                kept.append((seq, uid))
+        picked = kept
     changed = session.store.store_flags(view.box, [uid for _, uid in picked], flags, modes[base])
+    for payload in view.new_keywords():
+        session.untagged(payload)  # a keyword is in FLAGS before any FETCH shows it
+    code = f"MODIFIED {format_set(modified)}" if modified else None
+    text = "Conditional STORE failed" if modified else "STORE completed"
     if suffix == "SILENT":
         for done in changed:
             view.reported(done)  # the client knows what it asked for
-        return "STORE completed"
+            if session.condstore:
+                # The client knows the flags, not the new mod-sequence (RFC 7162 3.1.3).
+                uid_part = b"UID %d " % done.uid if by_uid else b""
+                number = view.seq_of(done.uid) or 0
+                session.untagged(b"%d FETCH (%sMODSEQ (%d))" % (number, uid_part, done.modseq))
+        return text, code
     for seq, uid in picked:
         msg = view.message(uid)
         if msg is None:
             continue
         view.reported(msg)
         uid_part = b"UID %d " % uid if by_uid else b""
-        session.untagged(b"%d FETCH (%sFLAGS %s)" % (seq, uid_part, flag_list(view.flags(msg))))
-    return "STORE completed"
+        line = b"%d FETCH (%sFLAGS %s" % (seq, uid_part, flag_list(view.flags(msg)))
+        if session.condstore:
+            line += b" MODSEQ (%d)" % msg.modseq
+        session.untagged(line + b")")
+    return text, code
 
 
 def do_copy(session: ServerSession, tag: str, args: Arguments) -> tuple[str, str | None]:
@@ -290,8 +385,6 @@ def _copy(
         rights = view.box.rights_of(session.require_user())
         if "t" not in rights or "e" not in rights:
             raise No("permission denied (need rights t and e)", "NOPERM")
-        if target is view.box:
-            raise No("cannot move to the same mailbox", "CANNOT")
         pairs = session.store.move(view.box, uids, target)
     else:
         pairs = session.store.copy(view.box, uids, target)
