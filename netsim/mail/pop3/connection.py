@@ -52,7 +52,7 @@ class ConnectionClosed:
 Input = Command | BadInput | ConnectionClosed
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Reply:
     """``+OK`` or ``-ERR`` with text; ``body`` makes it multi-line (RFC 1939 3).
 
@@ -65,12 +65,15 @@ class Reply:
     body: bytes | None = None
 
     def render(self) -> bytes:
-        """The reply on the wire."""
-        status = b"+OK" if self.ok else b"-ERR"
-        head = status + (b" " + self.text.encode() if self.text else b"") + b"\r\n"
-        if self.body is None:
-            return head
-        return head + stuff(self.body)
+        """The reply on the wire (worked out once: a session may send it again)."""
+        wire: bytes | None = self.__dict__.get("_wire")
+        if wire is None:
+            status = b"+OK" if self.ok else b"-ERR"
+            wire = status + (b" " + self.text.encode() if self.text else b"") + b"\r\n"
+            if self.body is not None:
+                wire += stuff(self.body)
+            self.__dict__["_wire"] = wire
+        return wire
 
 
 class ServerConnection:
@@ -117,7 +120,7 @@ class ServerConnection:
             return BadInput(f"unknown command {verb[:20]!r}")
         if self.state not in allowed:
             return BadInput(f"{verb} is not allowed in the {self.state.value} state")
-        self._pending = Command(verb, tuple(w for w in words[1:] if w), text.partition(" ")[2])
+        self._pending = Command(verb, tuple(filter(None, words[1:])), text.partition(" ")[2])
         return self._pending
 
     def input_waiting(self) -> bool:
