@@ -216,6 +216,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="message submission port, AUTH PLAIN required (587)",
     )
     parser.add_argument("--pop3", type=_port, metavar="PORT", help="POP3 port (110)")
+    parser.add_argument(
+        "--postmaster",
+        metavar="USER",
+        help="the user who gets mail sent to postmaster (RFC 5321 4.5.1)",
+    )
     parser.add_argument("--users", metavar="FILE", help="user file, one name:password per line")
     parser.add_argument(
         "--store", metavar="DIR", help="keep mail durably in DIR (default: in memory)"
@@ -888,6 +893,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if args.event_loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
         return _fail("--event-loop uvloop: uvloop is not installed (pip install uvloop)")
+    if args.postmaster is not None and args.postmaster not in users:
+        return _fail(f"--postmaster {args.postmaster}: no such user in {args.users}")
     if (args.cert is None) != (args.key is None):
         return _fail("--cert and --key go together")
     for name in ("imaps", "smtps", "pop3s"):
@@ -931,6 +938,7 @@ def run(args: argparse.Namespace) -> int:
         store,
         users,
         SmtpConfig(
+            postmaster=args.postmaster,
             max_size=args.max_literal,
             starttls=context is not None,
             login_requires_tls=not args.allow_plaintext_login,

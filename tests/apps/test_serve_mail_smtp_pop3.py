@@ -331,10 +331,11 @@ def test_a_250_after_data_survives_sigkill(tmp_path: Path) -> None:
         proc.wait(10)
 
 
-def test_ports_need_a_certificate_for_tls(
+def test_bad_smtp_and_pop3_options_are_one_clear_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``--smtps`` without ``--cert``: one clear line, exit status 2."""
+    """``--smtps`` without ``--cert``, no port at all, an unknown ``--postmaster``: one
+    clear line each, exit status 2."""
     import argparse
 
     from netsim.apps import serve_mail
@@ -349,6 +350,13 @@ def test_ports_need_a_certificate_for_tls(
     args = parser.parse_args(["--users", str(users)])
     assert serve_mail.run(args) == 2
     assert "at least one port" in capsys.readouterr().err
+    args = parser.parse_args(
+        ["--smtp", "0", "--users", str(users), "--postmaster", "root", "--allow-plaintext-login"]
+    )
+    assert serve_mail.run(args) == 2
+    assert capsys.readouterr().err == (
+        f"netsim serve-mail: error: --postmaster root: no such user in {users}\n"
+    )
 
 
 # -- other real clients: fetchmail and swaks --------------------------------------------------

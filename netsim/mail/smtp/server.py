@@ -78,6 +78,9 @@ class SmtpConfig:
     login_requires_tls: bool = False
     #: Seconds before answering a first failed AUTH, doubled by each further one.
     login_failure_delay: float = 1.0
+    #: The local user who reads mail to ``postmaster`` (RFC 5321 4.5.1: every SMTP
+    #: server must accept it, in any case of letters); ``None``: only a user named so.
+    postmaster: str | None = None
     #: Let unexpected exceptions propagate (tests) instead of answering ``451``.
     debug: bool = False
 
@@ -116,7 +119,12 @@ class SmtpServer:
         """The local user ``address`` names, if any (its local part, any domain)."""
         local = address.rpartition(":")[2]  # drop an RFC 5321 source route
         name = local.rpartition("@")[0] if "@" in local else local
-        return name if name in self.users else None
+        if name in self.users:
+            return name
+        postmaster = self.config.postmaster
+        if name.lower() == "postmaster" and postmaster is not None and postmaster in self.users:
+            return postmaster
+        return None
 
     def deliver(self, recipients: list[str], data: bytes) -> None:
         """Append ``data`` to each recipient's INBOX (fsync'ed by a durable store)."""

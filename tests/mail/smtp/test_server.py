@@ -297,3 +297,16 @@ def test_the_server_may_end_a_session_at_any_point_with_421(sent: bytes) -> None
     assert session.shutdown("timeout").startswith(b"421 4.4.2 ")
     assert session.closed and srv.in_flight == 0 and inbox(srv, "bob") == []
     assert session.shutdown("again") == b""
+
+
+def test_postmaster_reaches_the_user_named_for_it() -> None:
+    """RFC 5321 4.5.1: ``postmaster``, in any case and with or without a domain, is
+    accepted and delivered to the configured user; without one it is refused."""
+    srv = server(postmaster="alice")
+    session = srv.open_session()
+    script = b"EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<PostMaster>\r\nRCPT TO:<postmaster@x.org>\r\n"
+    lines = talk(session, script + b"DATA\r\nhi\r\n.\r\n")
+    assert codes(lines) == ["250", "250", "250", "250", "354", "250"]
+    assert inbox(srv, "alice") == [b"hi\r\n"]
+    lines = talk(server().open_session(), b"EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<postmaster>\r\n")
+    assert codes(lines)[-1] == "550"
