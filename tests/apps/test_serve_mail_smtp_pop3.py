@@ -156,6 +156,22 @@ def test_mail_over_smtp_wakes_an_idling_imap_client(server: BackgroundServer) ->
     watcher.logout()
 
 
+def test_a_selected_imap_session_hears_exists_at_its_next_command(
+    server: BackgroundServer,
+) -> None:
+    """Without IDLE, the next NOOP reports the message SMTP delivered meanwhile."""
+    client = imaplib.IMAP4(HOST, server.port)
+    client.login("bob", "builder")
+    client.select("INBOX")
+    with smtplib.SMTP(HOST, server.ports["smtp"]) as smtp:
+        smtp.sendmail("alice@example.org", ["bob@example.org"], MESSAGE)
+    client.noop()
+    assert client.untagged_responses["EXISTS"][-1] == b"1"  # after SELECT's 0
+    _, parts = client.fetch("1", "(BODY.PEEK[])")
+    assert parts[0][1] == MESSAGE  # type: ignore[index]
+    client.logout()
+
+
 def test_submission_needs_auth_and_then_delivers(server: BackgroundServer) -> None:
     """RFC 6409: 530 without AUTH; after AUTH PLAIN local recipients get the mail and
     others are refused (netsim relays nowhere)."""
