@@ -4,7 +4,7 @@
     netsim validate SCENARIO.yaml
     netsim show SCENARIO.yaml --at 2.5s sw1 mac address-table
     netsim animate SCENARIO.yaml -o run.html [--from T --to T]
-    netsim serve-mail --imap PORT --users FILE [--store DIR]
+    netsim serve-mail --imap PORT [--smtp PORT --pop3 PORT ...] --users FILE [--store DIR]
 
 A mistake in a scenario prints one line per problem (file, YAML path, line, what was
 expected) and exits with status 2; so does an output path that cannot be written. It
@@ -126,14 +126,14 @@ def _parser(serve_mail: bool = True) -> argparse.ArgumentParser:
     models.set_defaults(func=_models)
 
     if not serve_mail:
-        sub.add_parser("serve-mail", help="serve IMAP on real sockets")
+        sub.add_parser("serve-mail", help="serve IMAP, SMTP and POP3 on real sockets")
         return parser
     try:
         server = importlib.import_module("netsim.apps.serve_mail")
     except ImportError:
         server = None
     if server is not None:
-        serve = sub.add_parser("serve-mail", help="serve IMAP on real sockets")
+        serve = sub.add_parser("serve-mail", help="serve IMAP, SMTP and POP3 on real sockets")
         server.add_arguments(serve)
         serve.set_defaults(func=server.run)
     return parser
