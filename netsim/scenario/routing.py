@@ -120,12 +120,24 @@ def resolve_router(
 
 
 def resolve_switch_l3(
-    name: str, node: m.SwitchNode, spec: NodeSpec, path: YamlPath, error: ErrorSink
+    name: str,
+    node: m.SwitchNode,
+    spec: NodeSpec,
+    path: YamlPath,
+    error: ErrorSink,
+    interfaces_ok: bool = True,
 ) -> NodeSpec:
-    """``spec`` with the switch's SVIs, routes and whether it routes, checked."""
+    """``spec`` with the switch's SVIs, routes and whether it routes, checked.
+
+    With ``interfaces_ok`` false (a port's settings were refused already), next hops
+    are not checked: a missing routed port would make every route through it an error
+    of its own, a second message for one mistake.
+    """
     model = MODELS.get(node.model or "")
     layer3 = model is not None and model.layer3
-    vlans: VlanMap[str] = VlanMap(spec.ports, {p: i.vlan for p, i in spec.interfaces})
+    # A routed port's internal VLAN is the port's own: no SVI can join it.
+    switched = {p: i.vlan for p, i in spec.interfaces if i.ip is None}
+    vlans: VlanMap[str] = VlanMap([p for p in spec.ports if p not in spec.routed_ports], switched)
     svis: list[tuple[int, str]] = []
     addresses: list[tuple[str, IPv4Interface, YamlPath]] = []
     for key, settings in node.interfaces.items():
@@ -181,7 +193,11 @@ def resolve_switch_l3(
                 )
     _check_overlaps(name, addresses, error)
     routes = resolve_routes(
-        name, node.routes, [a.network for _, a, _ in addresses], (*path, "routes"), error
+        name,
+        node.routes,
+        [a.network for _, a, _ in addresses],
+        (*path, "routes"),
+        error if interfaces_ok else (lambda _where, _message: None),
     )
     return dataclasses.replace(
         spec,
