@@ -145,6 +145,9 @@ class RoutingEngine:
             self._on_ipv4(iface, frame, hops, t_last)
         elif frame.ethertype == ETHERTYPE_ARP:
             self._on_arp(iface, frame, hops, t_last)
+        else:
+            # The interface took the frame (a broadcast, say) but runs no protocol for it.
+            self.sim.trace.frame_delivered(frame.frame_id, self.name, t_last, hops)
 
     def _on_ipv4(self, iface: L3Interface, frame: Frame, hops: int, t_last: float) -> None:
         data = frame.payload if frame.payload is not None else frame.payload_bytes()

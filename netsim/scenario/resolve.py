@@ -26,6 +26,7 @@ from netsim.scenario.interfaces import resolve_interfaces
 from netsim.scenario.qos_resolve import resolve_switch_qos
 from netsim.scenario.routing import (
     check_gateway,
+    check_svi_vlans,
     resolve_router,
     resolve_switch_l3,
     router_ports,
@@ -273,6 +274,7 @@ def resolve(
                     name, node, topo.nodes[name], path, ctx.error, interfaces_ok
                 )
 
+    check_svi_vlans(topo, lambda name: ("topology", "nodes", name), ctx.error)
     _assign_addresses(ctx, spec, topo)
 
     # Links.

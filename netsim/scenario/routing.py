@@ -23,7 +23,7 @@ from netsim.scenario import model as m
 from netsim.scenario.interfaces import SVI_NAME, expand_range
 from netsim.scenario.source import YamlPath
 from netsim.topology.catalog import MODELS
-from netsim.topology.topology import InterfaceSpec, NodeSpec
+from netsim.topology.topology import InterfaceSpec, NodeSpec, Topology
 
 ErrorSink = Callable[[YamlPath, str], None]
 
@@ -135,9 +135,6 @@ def resolve_switch_l3(
     """
     model = MODELS.get(node.model or "")
     layer3 = model is not None and model.layer3
-    # A routed port's internal VLAN is the port's own: no SVI can join it.
-    switched = {p: i.vlan for p, i in spec.interfaces if i.ip is None}
-    vlans: VlanMap[str] = VlanMap([p for p in spec.ports if p not in spec.routed_ports], switched)
     svis: list[tuple[int, str]] = []
     addresses: list[tuple[str, IPv4Interface, YamlPath]] = []
     for key, settings in node.interfaces.items():
@@ -154,14 +151,6 @@ def resolve_switch_l3(
             continue
         if settings.ip is None:
             error(where, f"interface Vlan{vid} needs an ip")
-            continue
-        if vid not in vlans.known:
-            known = ", ".join(map(str, sorted(vlans.known)))
-            error(
-                where,
-                f"{name} has no VLAN {vid} (its VLANs are {known}): put an access port in it, "
-                "or allow it on a trunk, before giving it an SVI",
-            )
             continue
         address = _parse_address(settings.ip, (*where, "ip"), error)
         if address is None:
@@ -205,6 +194,36 @@ def resolve_switch_l3(
         routes=routes,
         routing=layer3 and bool(svis or spec.routed_ports),
     )
+
+
+def check_svi_vlans(
+    topology: Topology, path_of: Callable[[str], YamlPath], error: ErrorSink
+) -> None:
+    """Every SVI's VLAN must exist: known to some switch of the topology (its VLAN
+    database, as VTP would spread it) and carried by a port of the SVI's own switch."""
+    known: set[int] = set()
+    carried: dict[str, VlanMap[str]] = {}
+    for name, node in topology.nodes.items():
+        if node.kind not in ("switch", "bridge"):
+            continue
+        # A routed port's internal VLAN is the port's own: no SVI can join it.
+        switched = [p for p in node.ports if p not in node.routed_ports]
+        vlans: VlanMap[str] = VlanMap(
+            switched, {p: i.vlan for p, i in node.interfaces if i.ip is None}
+        )
+        carried[name] = vlans
+        known |= vlans.known
+    for name, node in topology.nodes.items():
+        for vid, _ip in node.svis:
+            vlans = carried[name]
+            if vid in known and any(vlans.config[p].carries(vid) for p in vlans.ports):
+                continue
+            mine = ", ".join(map(str, sorted(vlans.known)))
+            error(
+                (*path_of(name), "interfaces", f"Vlan{vid}"),
+                f"{name} has no VLAN {vid} (its VLANs are {mine}): put an access port in it, "
+                "or allow it on a trunk, before giving it an SVI",
+            )
 
 
 def check_gateway(
