@@ -162,7 +162,8 @@ class IpStack:
     def _name_of(self, mac: MacAddress) -> str:
         if mac == BROADCAST:
             return "broadcast"
-        return self._names.get(mac, mac_to_str(mac))
+        name = self._names.get(mac)
+        return name if name is not None else mac_to_str(mac)
 
     # Receiving ---------------------------------------------------------------------------
 
