@@ -96,12 +96,16 @@ class Layer3Switch(Switch):
                 self._route(routed, ingress, frame, hops, t_last)
             return True
         to_me = frame.dst == self.router_mac
-        if not to_me and not frame.is_group:
+        if not to_me and not frame.is_group and not self._has_virtual_macs():
             return False
         vlan = self.vlans.config[ingress].classify(frame.vlan)
         svi = self._svis.get(vlan) if vlan is not None else None
         if svi is None or vlan is None:
             return False
+        if not to_me and not frame.is_group:
+            if not svi.accepts(frame.dst):
+                return False
+            to_me = True  # a virtual MAC this SVI owns now (HSRP, VRRP)
         if to_me:
             if not self._check_fcs(ingress, frame, hops):
                 return True
@@ -111,6 +115,12 @@ class Layer3Switch(Switch):
         if frame.fcs_ok and not is_link_local(frame.dst):
             self._route(svi, ingress, frame.untagged(), hops, t_last)
         return False
+
+    def _has_virtual_macs(self) -> bool:
+        """Does any SVI take frames for a MAC besides the router's (a first-hop
+        redundancy group's virtual MAC)? Only then must a unicast frame be classified
+        before the switch knows it is not the router's."""
+        return any(svi.extra_macs for svi in self._svis.values())
 
     def _route(
         self, iface: L3Interface, ingress: Port, frame: Frame, hops: int, t_last: float
