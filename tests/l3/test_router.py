@@ -275,3 +275,16 @@ def test_tcp_transfers_cross_the_routers_intact():
     assert len(tcp) == 3
     assert tcp["intact"].all()
     assert (tcp["retransmissions"] == 0).all()
+
+
+def test_a_forwarding_rate_adds_one_packet_time_per_router_crossing():
+    """At 1 Mpps, r1's engine takes 1 µs per packet: each ping crosses r1 twice."""
+    text = SCENARIO.replace(
+        "      processing_delay: 10us\n",
+        "      processing_delay: 10us\n      forwarding_rate: 1Mpps\n",
+        1,
+    )
+    rtt = netsim.run(netsim.loads(text)).ping["rtt"].iloc[-1]
+    echo = 102
+    base = 2 * (3 * hop(echo) + R1_DELAY + R2_DELAY)
+    assert rtt == pytest.approx(base + 2 * 1e-6, abs=1e-9)
