@@ -226,9 +226,9 @@ class RoutingEngine:
         )
         out.counters.tx_packets += 1
         name = self.names.get(mac)
-        trace.sent.append(
-            (frame.frame_id, self.name, mac_to_str(mac) if name is None else name,
-             frame.size, now, traffic)
+        trace.frame_sent(
+            frame.frame_id, self.name, mac_to_str(mac) if name is None else name,
+            frame.size, now, traffic,
         )  # fmt: skip
         if not out.transmit(frame):
             trace.frame_dropped(frame.frame_id, self.name, "queue-full", now, 0)
@@ -335,7 +335,7 @@ class RoutingEngine:
             dst_name = mac_to_str(dst)
         trace.frame_sent(frame.frame_id, self.name, dst_name, frame.size, sim.env.now, traffic)
         if frame.is_group:
-            trace.expected_receivers[frame.frame_id] = out.broadcast_audience
+            trace.receivers_expected(frame.frame_id, out.broadcast_audience)
         if not out.transmit(frame):
             trace.frame_dropped(frame.frame_id, self.name, "queue-full", sim.now, 0)
 
