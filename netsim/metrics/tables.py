@@ -213,3 +213,7 @@ def span_table(net: Network) -> pd.DataFrame:
         for session in device.monitor_sessions
     ]
     return pd.DataFrame(rows, columns=SPAN_COLUMNS)
+
+
+# Modules whose tables register themselves on import (they import this one's registry).
+from netsim.metrics import routing as _routing  # noqa: E402, F401

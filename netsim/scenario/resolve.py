@@ -24,6 +24,13 @@ from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
 from netsim.scenario.interfaces import resolve_interfaces
 from netsim.scenario.qos_resolve import resolve_switch_qos
+from netsim.scenario.routing import (
+    check_gateway,
+    check_svi_vlans,
+    resolve_router,
+    resolve_switch_l3,
+    router_ports,
+)
 from netsim.scenario.source import SourceMap, YamlPath
 from netsim.topology import rules
 from netsim.topology.catalog import MODELS
@@ -46,11 +53,14 @@ class _Ctx:
 
 
 def port_names(
-    node: m.HostNode | m.SwitchNode | m.BridgeNode | m.HubNode | m.CoaxNode, taps: int = 0
+    node: m.HostNode | m.SwitchNode | m.BridgeNode | m.RouterNode | m.HubNode | m.CoaxNode,
+    taps: int = 0,
 ) -> tuple[str, ...]:
     """The interface names a node of this kind has (a coax node: one per tap)."""
     if isinstance(node, m.HostNode):
         return ("eth0",)
+    if isinstance(node, m.RouterNode):
+        return router_ports(node.ports)
     if isinstance(node, m.CoaxNode):
         return tuple(f"tap{i}" for i in range(1, max(taps, 1) + 1))
     if isinstance(node, m.BridgeNode):
@@ -168,6 +178,19 @@ def resolve(
                 vlan=node.vlan,
                 cos=node.cos or 0,
             )
+        elif isinstance(node, m.RouterNode):
+            interfaces, routes = resolve_router(name, node, ports_of[name], path, ctx.error)
+            topo.nodes[name] = NodeSpec(
+                name,
+                "router",
+                ports_of[name],
+                processing_delay=_first(node.processing_delay, 0.0),
+                forwarding_rate=node.forwarding_rate,
+                buffer_bytes=_first(node.buffer, DEFAULT_SWITCH_BUFFER),
+                interfaces=interfaces,
+                routes=routes,
+                routing=True,
+            )
         elif isinstance(node, m.HubNode):
             topo.nodes[name] = NodeSpec(
                 name, "hub", ports_of[name], buffer_bytes=0, repeater_delay=node.delay
@@ -195,9 +218,11 @@ def resolve(
                     ctx.error(spath, f"{name} has no port {port!r}")
                     continue
                 statics.append((static, port))
+            errors_before = len(ctx.problems)
             interfaces = resolve_interfaces(
                 name, node.interfaces, ports_of[name], (*path, "interfaces"), ctx.error
             )
+            interfaces_ok = len(ctx.problems) == errors_before
             model = MODELS.get(node.model or "") if isinstance(node, m.SwitchNode) else None
             members = (node.members or 1) if isinstance(node, m.SwitchNode) else 1
             qos_maps: QueueMaps | None = None
@@ -244,7 +269,12 @@ def resolve(
                 qos=qos_maps,
                 monitor=monitor,
             )
+            if isinstance(node, m.SwitchNode):
+                topo.nodes[name] = resolve_switch_l3(
+                    name, node, topo.nodes[name], path, ctx.error, interfaces_ok
+                )
 
+    check_svi_vlans(topo, lambda name: ("topology", "nodes", name), ctx.error)
     _assign_addresses(ctx, spec, topo)
 
     # Links.
@@ -268,14 +298,15 @@ def resolve(
             linkspec = _link_spec(ctx, path, link, defaults.link, a, b, spec, topo)
         if linkspec is None:
             continue
-        if loops[a[0]] == loops[b[0]]:
+        ka, kb = _domain_key(topo, a), _domain_key(topo, b)
+        if loops[ka] == loops[kb]:
             ctx.error(
                 (*path, "endpoints"),
                 f"this link closes a loop between {a[0]} and {b[0]}; spanning tree is not "
                 "modelled yet, so a loop would circulate broadcasts forever",
             )
             continue
-        loops.union(a[0], b[0])
+        loops.union(ka, kb)
         topo.links.append(linkspec)
         written_at[linkspec] = i
 
@@ -286,6 +317,15 @@ def resolve(
     if ctx.problems:
         raise ScenarioError(ctx.problems)
     return topo
+
+
+def _domain_key(topo: Topology, end: tuple[str, str]) -> str | tuple[str, str]:
+    """What a link end joins at layer 2: its whole node, or only its port when the port
+    is routed (a router forwards no broadcasts, so no loop closes through it)."""
+    node = topo.nodes.get(end[0])
+    if node is not None and (node.kind == "router" or node.interface(end[1]).ip is not None):
+        return end
+    return end[0]
 
 
 def _check_classic_rules(
@@ -314,6 +354,10 @@ def _assign_addresses(ctx: _Ctx, spec: m.Topology, topo: Topology) -> None:
     """Give every host an IPv4 interface: its own ``ip``, or the next free address."""
     hosts = {n: node for n, node in spec.nodes.items() if isinstance(node, m.HostNode)}
     taken: dict[ipaddress.IPv4Address, str] = {}
+    for name, node_spec in topo.nodes.items():
+        l3 = [ip for _, ip in node_spec.svis] + list(node_spec.routed_ports.values())
+        for text in l3:
+            taken[ipaddress.IPv4Interface(text).ip] = name
     chosen: dict[str, ipaddress.IPv4Interface] = {}
     for name, node in hosts.items():
         path = ("topology", "nodes", name)
@@ -328,11 +372,6 @@ def _assign_addresses(ctx: _Ctx, spec: m.Topology, topo: Topology) -> None:
                 continue
             taken[iface.ip] = name
             chosen[name] = iface
-        if node.gateway is not None:
-            try:
-                ipaddress.IPv4Address(node.gateway)
-            except ValueError:
-                ctx.error((*path, "gateway"), f"not an IPv4 address: {node.gateway!r}")
     network = DEFAULT_NETWORK if len(hosts) <= 254 else ipaddress.IPv4Network("10.0.0.0/16")
     free = (a for a in network.hosts() if a not in taken)
     for name, node in hosts.items():
@@ -343,6 +382,10 @@ def _assign_addresses(ctx: _Ctx, spec: m.Topology, topo: Topology) -> None:
                 continue
             chosen[name] = ipaddress.IPv4Interface(f"{address}/{network.prefixlen}")
     for name, iface in chosen.items():
+        gateway = hosts[name].gateway
+        if gateway is not None:
+            where: YamlPath = ("topology", "nodes", name, "gateway")
+            check_gateway(name, iface, gateway, where, ctx.error)
         topo.nodes[name] = dataclasses.replace(
             topo.nodes[name], ip=str(iface), gateway=hosts[name].gateway
         )
