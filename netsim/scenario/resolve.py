@@ -15,6 +15,7 @@ from typing import Any
 import networkx as nx
 
 from netsim.l2.frame import host_mac, mac_to_str, parse_mac
+from netsim.l2.lacp.hashing import DEFAULT_LOAD_BALANCE, LoadBalance
 from netsim.l2.qos import QueueMaps
 from netsim.l2.span import MonitorSpec
 from netsim.l2.switching import SwitchingMode
@@ -22,6 +23,7 @@ from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
 from netsim.phy.media import AUI_MAX_M, AUI_NS_PER_M, MEDIA, SIGNAL_SPEED_M_PER_S
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
+from netsim.scenario.etherchannel import bundle_of, check_channel_groups
 from netsim.scenario.interfaces import resolve_interfaces
 from netsim.scenario.qos_resolve import resolve_switch_qos
 from netsim.scenario.source import SourceMap, YamlPath
@@ -243,12 +245,16 @@ def resolve(
                 interfaces=interfaces,
                 qos=qos_maps,
                 monitor=monitor,
+                load_balance=LoadBalance(
+                    getattr(node, "port_channel_load_balance", None) or DEFAULT_LOAD_BALANCE
+                ),
             )
 
     _assign_addresses(ctx, spec, topo)
 
     # Links.
     loops = nx.utils.UnionFind()
+    bundles: set[tuple[tuple[str, int], tuple[str, int]]] = set()
     written_at: dict[LinkSpec, int] = {}
     for i, (link, ends) in enumerate(zip(spec.links, endpoints, strict=True)):
         path = ("topology", "links", i)
@@ -268,17 +274,33 @@ def resolve(
             linkspec = _link_spec(ctx, path, link, defaults.link, a, b, spec, topo)
         if linkspec is None:
             continue
+        bundle = bundle_of(topo, linkspec)
+        if bundle is not None and bundle in bundles:
+            # Another member of an EtherChannel: with its siblings, one logical link.
+            topo.links.append(linkspec)
+            written_at[linkspec] = i
+            continue
+        if bundle is not None:
+            bundles.add(bundle)
         if loops[a[0]] == loops[b[0]]:
+            parallel = any({x.a[0], x.b[0]} == {a[0], b[0]} for x in topo.links)
+            hint = (
+                "; to use parallel links together, bundle them into an EtherChannel "
+                "(channel_group and channel_mode on the interfaces at both ends)"
+                if parallel
+                else ""
+            )
             ctx.error(
                 (*path, "endpoints"),
                 f"this link closes a loop between {a[0]} and {b[0]}; spanning tree is not "
-                "modelled yet, so a loop would circulate broadcasts forever",
+                f"modelled yet, so a loop would circulate broadcasts forever{hint}",
             )
             continue
         loops.union(a[0], b[0])
         topo.links.append(linkspec)
         written_at[linkspec] = i
 
+    check_channel_groups(topo, written_at, ctx.error)
     _check_collision_domains(ctx, topo)
     _check_classic_rules(ctx, scenario, topo, written_at, warnings)
     _check_traffic(ctx, scenario, topo)

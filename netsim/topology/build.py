@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from netsim.engine.sim import Simulation
+from netsim.l2.etherchannel import EtherChannels, PortChannel, system_mac
 from netsim.l2.host import Host
 from netsim.l2.hub import CoaxBus, Hub
+from netsim.l2.lacp.engine import LacpPortConfig, Mode
 from netsim.l2.mac_table import DEFAULT_VLAN, MacEvent
 from netsim.l2.qos import PortQos, SwitchQos
 from netsim.l2.span import MonitorSession
@@ -122,10 +124,11 @@ def build(
         if spec_link.duplex_b is not None:
             b.duplex = Duplex(spec_link.duplex_b)  # a duplex mismatch
     _build_collision_domains(net)
-    for name, device in net.devices.items():
+    for index, (name, device) in enumerate(net.devices.items()):
         if isinstance(device, Switch):
             _configure_qos(net, device, topology.nodes[name])
             _start_monitor_sessions(net, device, topology.nodes[name])
+            _bundle_port_channels(net, device, topology.nodes[name], system_mac(index))
     _set_broadcast_audiences(net)
     _build_ip_stacks(net)
     return net
@@ -276,6 +279,30 @@ def _start_monitor_sessions(net: Network, switch: Switch, spec: NodeSpec) -> Non
                 switch.frame_vlan,
             )
         )
+
+
+def _bundle_port_channels(net: Network, switch: Switch, spec: NodeSpec, system: int) -> None:
+    """EtherChannel: each channel group's ports become one port-channel; the ports in
+    LACP groups get an LACP agent (started with the traffic, see ``start``)."""
+    groups: dict[int, list[Port]] = {}
+    lacp: dict[int, tuple[Port, LacpPortConfig]] = {}
+    modes = {}
+    for number, port in enumerate(switch.ports, start=1):
+        channel = spec.interface(port.name).channel
+        if channel is None:
+            continue
+        groups.setdefault(channel.group, []).append(port)
+        modes[channel.group] = channel.mode
+        if channel.mode.lacp:
+            config = LacpPortConfig(channel.group, Mode(channel.mode.value), channel.rate)
+            lacp[number] = (port, config)
+    if not groups:
+        return
+    channels = [
+        PortChannel(switch, group, members, modes[group], spec.load_balance)
+        for group, members in sorted(groups.items())
+    ]
+    switch.add_port_channels(EtherChannels(net.sim, switch.name, system, channels, lacp, switch.table))
 
 
 def _component_key(component: set[object]) -> str:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from netsim.l2.etherchannel import ChannelMember
+from netsim.l2.lacp.hashing import DEFAULT_LOAD_BALANCE, LoadBalance
 from netsim.l2.qos import PortQos, QueueMaps
 from netsim.l2.span import MonitorSpec
 from netsim.l2.switching import SwitchingMode
@@ -24,6 +26,8 @@ class InterfaceSpec:
     vlan: PortVlan = ACCESS_VLAN_1
     qos: PortQos | None = None
     """Trust and egress queues, when the interface sets any (else the model's defaults)."""
+    channel: ChannelMember | None = None
+    """The port-channel this port is a member of (``channel-group``), if any."""
 
 
 DEFAULT_INTERFACE = InterfaceSpec()
@@ -74,6 +78,8 @@ class NodeSpec:
     """``mls qos``: the switch's CoS/DSCP-to-queue maps; None: one FIFO per port."""
     monitor: tuple[MonitorSpec, ...] = ()
     """SPAN sessions on this switch."""
+    load_balance: LoadBalance = DEFAULT_LOAD_BALANCE
+    """``port-channel load-balance``: what the EtherChannel hash reads."""
 
     def interface(self, port: str) -> InterfaceSpec:
         """The configuration of ``port`` (the default one if nobody configured it)."""
