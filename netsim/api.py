@@ -31,6 +31,7 @@ from netsim.metrics.tables import (
     frames_table,
     hops_table,
     mac_events_table,
+    network_summaries,
     network_tables,
     ports_table,
 )
@@ -83,6 +84,7 @@ def run(
         sim.trace.on_hop = snapshot.hop_arrives
     for at in sorted(set(snapshots)):
         sim.call_at(at, snapshot.take, at)
+    net.start_control_planes(spec.duration)
     start_traffic(RunContext(sim, net, spec))
     schedule_events(EventContext(sim, net, spec))
     interrupted = False
@@ -119,6 +121,7 @@ def run(
     extra.update(network_tables(net))
     for table_name, table in extra.items():
         summary[table_name] = summarize_table(table_name, table)
+    summary.update(network_summaries(net))
     return Results(
         frames=frames,
         ports=ports_table(net),

@@ -10,13 +10,15 @@ from netsim.scenario.resolve import find_link
 
 @handles(m.LinkEvent)
 def set_link(context: EventContext, event: m.LinkEvent) -> None:
-    """Take the link down (or up); a switch port that goes down forgets its addresses."""
+    """Take the link down (or up); a switch port that goes down forgets its addresses,
+    and the switch's control protocols (LACP) hear of it."""
     spec = find_link(context.net.topology, event.link)
     assert spec is not None  # validation found it
     link = context.net.links[spec]
     link.up = event.action == "link-up"
-    if not link.up:
-        # 802.1D: a port that goes down loses the addresses learned on it.
-        for port in (link.a, link.b):
-            if isinstance(port.owner, Switch):
+    for port in (link.a, link.b):
+        if isinstance(port.owner, Switch):
+            if not link.up:
+                # 802.1D: a port that goes down loses the addresses learned on it.
                 port.owner.table.flush_port(port, context.sim.now)
+            port.owner.link_changed(port, link.up)

@@ -38,9 +38,8 @@ from netsim.l2.lacp.engine import BundleId, LacpPortConfig, LacpSystem, Rate
 from netsim.l2.lacp.hashing import LoadBalance, select_member
 from netsim.l2.lacp.lacpdu import (
     ETHERTYPE_SLOW_PROTOCOLS,
-    SLOW_PROTOCOLS_ADDRESS,
-    LacpError,
     Lacpdu,
+    LacpError,
     LacpState,
     decode_lacpdu,
     lacpdu_frame,
@@ -143,9 +142,7 @@ class PortChannel(Port):
         if len(members) == 1:
             return members[0]
         src_ip, dst_ip = flow_addresses(frame)
-        index = select_member(
-            self.load_balance, len(members), frame.src, frame.dst, src_ip, dst_ip
-        )
+        index = select_member(self.load_balance, len(members), frame.src, frame.dst, src_ip, dst_ip)
         return members[index]
 
     def transmit(self, frame: WireFrame, hops: int, now: float) -> bool:
@@ -170,6 +167,7 @@ LACP_COLUMNS = [
     "channel",
     "protocol",
     "event",
+    "flags",
     "bundled",
     "distributing",
     "actor_state",
@@ -218,6 +216,7 @@ class LacpAgent:
         """Bring up every member whose link is up; keep the timers running to ``stop_at``."""
         self._stop_at = stop_at
         now = self.sim.now
+        self._note_changes("", None)
         for n, port in self.port_of.items():
             if port.link is not None and port.link.up:
                 self._apply(self.engine.enable_port(n, now), "link-up", port)
@@ -412,6 +411,21 @@ class EtherChannels:
         elif self.agent is not None:
             self.agent.link_changed(port, up)
 
+    def flags(self, member: Port) -> str:
+        """The member's flag in ``show etherchannel summary``: ``P`` bundled, ``D`` down,
+        ``H`` hot standby, ``w`` waiting for the partner, ``s`` suspended (no bundle)."""
+        channel = self._channel_of[member]
+        if member.link is None or not member.link.up:
+            return "D"
+        if member in channel.distributing:
+            return "P"
+        if self.agent is None:
+            return "s"
+        n = self.agent.number_of[member]
+        if self.agent.engine.standby(n):
+            return "H"
+        return "w" if self.agent.engine.bundle(n) is not None else "s"
+
     def _member_distributes(self, port: Port, on: bool) -> None:
         channel = self._channel_of[port]
         if channel.set_distributing(port, on) and not channel.distributing:
@@ -435,9 +449,10 @@ class EtherChannels:
             "channel": self._channel_of[port].name,
             "protocol": protocol,
             "event": event,
+            "flags": self.flags(port),
             "bundled": bundled,
             "distributing": distributing,
         }
-        for column in LACP_COLUMNS[8:]:
+        for column in LACP_COLUMNS[9:]:
             row[column] = lacp.get(column, "")
         self.rows.append(row)

@@ -28,6 +28,7 @@ from netsim.l2.frame import (
     MacAddress,
     is_link_local,
 )
+from netsim.l2.lacp.lacpdu import SLOW_PROTOCOLS_ADDRESS
 from netsim.l2.mac_table import MacEvent, MacTable
 from netsim.l2.qos import SwitchQos
 from netsim.l2.span import MonitorSession
@@ -138,8 +139,6 @@ class Switch:
     def add_port_channels(self, channels: EtherChannels) -> None:
         """Bundle ports into port-channels: from now on each bundle is one logical port
         for learning, lookup and flooding (:mod:`netsim.l2.etherchannel`)."""
-        from netsim.l2.lacp.lacpdu import SLOW_PROTOCOLS_ADDRESS
-
         self.channels = channels
         self.control[SLOW_PROTOCOLS_ADDRESS] = channels.receive_slow_protocol
         config = dict(self.vlans.config)
@@ -184,7 +183,9 @@ class Switch:
         assert self.channels is not None
         logical = self.channels.ingress(ingress)
         if logical is None:
-            self.sim.trace.frame_dropped(frame.frame_id, self.name, "not-bundled", self.sim.now, hops)
+            self.sim.trace.frame_dropped(
+                frame.frame_id, self.name, "not-bundled", self.sim.now, hops
+            )
         return logical
 
     def frame_vlan(self, port: Port, frame: Frame) -> int | None:
@@ -242,13 +243,13 @@ class Switch:
             return
         if self.monitor_sessions and ingress in self._span_destinations:
             return  # a SPAN destination: what arrives on it is not switched
+        if self.qos is not None:
+            frame = self.qos.classify(ingress, frame)  # by the trust of the member port
         if self.channels is not None:
             logical = self._logical_ingress(ingress, frame, hops)
             if logical is None:
                 return
             ingress = logical
-        if self.qos is not None:
-            frame = self.qos.classify(ingress, frame)
         table = self.table
         table.learn(frame.src, ingress, now)
         dst = frame.dst
@@ -299,13 +300,13 @@ class Switch:
             return
         if self.monitor_sessions and ingress in self._span_destinations:
             return  # a SPAN destination: what arrives on it is not switched
+        if self.qos is not None:
+            frame = self.qos.classify(ingress, frame)  # by the trust of the member port
         if self.channels is not None:
             logical = self._logical_ingress(ingress, frame, hops)
             if logical is None:
                 return
             ingress = logical
-        if self.qos is not None:
-            frame = self.qos.classify(ingress, frame)
         vlans = self.vlans
         vlan = vlans.config[ingress].classify(frame.vlan)
         if vlan is None:

@@ -52,7 +52,9 @@ class InterfaceChannel(BaseModel):
     """How often the partner is asked to send LACPDUs: slow every 30 s (default), fast 1 s."""
 
 
-def channel_member(settings: InterfaceChannel, where: YamlPath, error: ErrorSink) -> ChannelMember | None:
+def channel_member(
+    settings: InterfaceChannel, where: YamlPath, error: ErrorSink
+) -> ChannelMember | None:
     """The channel group one interface's settings put it in (None: none, or a mistake)."""
     group, mode, rate = settings.channel_group, settings.channel_mode, settings.lacp_rate
     if group is None:
@@ -89,9 +91,7 @@ def bundle_of(topo: Topology, link: LinkSpec) -> tuple[tuple[str, int], tuple[st
     return a, b
 
 
-def check_channel_groups(
-    topo: Topology, written_at: dict[LinkSpec, int], error: ErrorSink
-) -> None:
+def check_channel_groups(topo: Topology, written_at: dict[LinkSpec, int], error: ErrorSink) -> None:
     """Every channel group must make one bundle (see the module's docstring)."""
     link_of: dict[tuple[str, str], LinkSpec] = {}
     for link in topo.links:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -42,6 +42,14 @@ class Network:
     domains: list[CollisionDomain] = field(default_factory=list)
     stacks: dict[str, IpStack] = field(default_factory=dict)
     """Each host's IPv4 stack, by host name."""
+    control_planes: list[Callable[[float], None]] = field(default_factory=list)
+    """``start(stop_at)`` of each device's control protocols (LACP): they begin with the
+    run and keep their timers going until ``stop_at`` (the scenario's duration)."""
+
+    def start_control_planes(self, stop_at: float) -> None:
+        """Start every control protocol; their periodic messages stop at ``stop_at``."""
+        for start in self.control_planes:
+            start(stop_at)
 
     @property
     def hosts(self) -> dict[str, Host]:
@@ -302,7 +310,9 @@ def _bundle_port_channels(net: Network, switch: Switch, spec: NodeSpec, system: 
         PortChannel(switch, group, members, modes[group], spec.load_balance)
         for group, members in sorted(groups.items())
     ]
-    switch.add_port_channels(EtherChannels(net.sim, switch.name, system, channels, lacp, switch.table))
+    bundles = EtherChannels(net.sim, switch.name, system, channels, lacp, switch.table)
+    switch.add_port_channels(bundles)
+    net.control_planes.append(bundles.start)
 
 
 def _component_key(component: set[object]) -> str:
