@@ -34,7 +34,7 @@ from typing import Any
 from netsim.engine.sim import Simulation
 from netsim.l2.frame import Frame, MacAddress, mac_to_str
 from netsim.l2.lacp import engine
-from netsim.l2.lacp.engine import BundleId, LacpPortConfig, LacpSystem, Rate
+from netsim.l2.lacp.engine import BundleId, LacpPortConfig, LacpSystem, Mux, Rate
 from netsim.l2.lacp.hashing import LoadBalance, select_member
 from netsim.l2.lacp.lacpdu import (
     ETHERTYPE_SLOW_PROTOCOLS,
@@ -282,6 +282,7 @@ class LacpAgent:
         for n, port in self.port_of.items():
             partner = eng.partner(n)
             now = (
+                eng.mux(n),
                 eng.actor_state(n),
                 partner.state,
                 partner.system,
@@ -316,16 +317,16 @@ class LacpAgent:
 
 def _describe(before: tuple[Any, ...] | None, now: tuple[Any, ...]) -> str:
     """The one change that matters most between two snapshots of a port."""
-    actor, _, system, _, bundled, distributing, standby = now
+    mux, actor, _, system, _, _, distributing, standby = now
     if before is None:
         return "configured"
-    was_actor, _, was_system, _, was_bundled, was_distributing, was_standby = before
+    was_mux, was_actor, _, was_system, _, _, was_distributing, was_standby = before
     if distributing != was_distributing:
         return "bundled" if distributing else "unbundled"
     if standby != was_standby:
         return "hot-standby" if standby else "active"
-    if bundled != was_bundled:
-        return "attached" if bundled else "detached"
+    if mux != was_mux:
+        return str(mux.value) if mux is not Mux.COLLECTING_DISTRIBUTING else "bundled"
     if actor & LacpState.DEFAULTED and not was_actor & LacpState.DEFAULTED:
         return "partner-defaulted"
     if actor & LacpState.EXPIRED and not was_actor & LacpState.EXPIRED:
@@ -424,7 +425,7 @@ class EtherChannels:
         n = self.agent.number_of[member]
         if self.agent.engine.standby(n):
             return "H"
-        return "w" if self.agent.engine.bundle(n) is not None else "s"
+        return "s" if self.agent.engine.mux(n) is Mux.DETACHED else "w"
 
     def _member_distributes(self, port: Port, on: bool) -> None:
         channel = self._channel_of[port]

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from netsim.l2.etherchannel import ChannelMember, ChannelMode
 from netsim.l2.lacp.engine import Rate
@@ -50,6 +50,12 @@ class InterfaceChannel(BaseModel):
     """``on``: bundle at once, no protocol; ``active``/``passive``: negotiate with LACP."""
     lacp_rate: Literal["slow", "fast"] | None = None
     """How often the partner is asked to send LACPDUs: slow every 30 s (default), fast 1 s."""
+
+    @field_validator("channel_mode", mode="before")
+    @classmethod
+    def _on_is_not_a_boolean(cls, value: object) -> object:
+        # YAML 1.1 reads a bare ``on`` as true: ``channel_mode: on`` means mode on.
+        return "on" if value is True else value
 
 
 def channel_member(

@@ -199,6 +199,10 @@ class LacpSystem:
         """Does the port carry data frames for its bundle?"""
         return self._ports[port].mux is Mux.COLLECTING_DISTRIBUTING
 
+    def mux(self, port: int) -> Mux:
+        """Where the port is on its way into a bundle (waiting, attached, distributing)."""
+        return self._ports[port].mux
+
     def standby(self, port: int) -> bool:
         """Selected for a bundle that already has 8 better members: hot standby."""
         return self._ports[port].standby
