@@ -361,6 +361,10 @@ class EtherChannels:
         self.rows: list[dict[str, Any]] = []
         """lacp.csv rows of this switch, in time order."""
         self._channel_of = {m: c for c in self.channels for m in c.members}
+        self.listeners: list[Callable[[PortChannel, bool], None]] = []
+        """Called with ``(channel, up)`` when a port-channel comes up (its first member
+        distributes) or goes down (its last one stops): spanning tree enables or
+        disables the bundle's one port there."""
         self.agent = (
             LacpAgent(sim, system, lacp_ports, self._member_distributes, self._record)
             if lacp_ports
@@ -429,9 +433,14 @@ class EtherChannels:
 
     def _member_distributes(self, port: Port, on: bool) -> None:
         channel = self._channel_of[port]
-        if channel.set_distributing(port, on) and not channel.distributing:
+        was_up = bool(channel.distributing)
+        if not channel.set_distributing(port, on) or bool(channel.distributing) == was_up:
+            return
+        if not channel.distributing:
             # The bundle is down: like any port that goes down, it loses its addresses.
             self.table.flush_port(channel, self.sim.now)
+        for listener in self.listeners:
+            listener(channel, bool(channel.distributing))
 
     def _record(
         self,

@@ -97,6 +97,12 @@ def bundle_of(topo: Topology, link: LinkSpec) -> tuple[tuple[str, int], tuple[st
     return a, b
 
 
+def half_bundled(topo: Topology, link: LinkSpec) -> bool:
+    """Is exactly one end of ``link`` in a channel group (a bundle configured on one side)?"""
+    ends = [topo.nodes[n].interface(p).channel is not None for n, p in (link.a, link.b)]
+    return ends[0] != ends[1]
+
+
 def check_channel_groups(topo: Topology, written_at: dict[LinkSpec, int], error: ErrorSink) -> None:
     """Every channel group must make one bundle (see the module's docstring)."""
     link_of: dict[tuple[str, str], LinkSpec] = {}

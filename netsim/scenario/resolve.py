@@ -23,7 +23,7 @@ from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
 from netsim.phy.media import AUI_MAX_M, AUI_NS_PER_M, MEDIA, SIGNAL_SPEED_M_PER_S
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
-from netsim.scenario.etherchannel import bundle_of, check_channel_groups
+from netsim.scenario.etherchannel import bundle_of, check_channel_groups, half_bundled
 from netsim.scenario.interfaces import resolve_interfaces
 from netsim.scenario.qos_resolve import resolve_switch_qos
 from netsim.scenario.source import SourceMap, YamlPath
@@ -253,6 +253,7 @@ def resolve(
     _assign_addresses(ctx, spec, topo)
 
     # Links.
+    interface_problems = bool(ctx.problems)
     loops = nx.utils.UnionFind()
     bundles: set[tuple[tuple[str, int], tuple[str, int]]] = set()
     written_at: dict[LinkSpec, int] = {}
@@ -282,6 +283,11 @@ def resolve(
             continue
         if bundle is not None:
             bundles.add(bundle)
+        if loops[a[0]] == loops[b[0]] and half_bundled(topo, linkspec):
+            # A member cabled to a port of no channel group: check_channel_groups says so.
+            topo.links.append(linkspec)
+            written_at[linkspec] = i
+            continue
         if loops[a[0]] == loops[b[0]]:
             parallel = any({x.a[0], x.b[0]} == {a[0], b[0]} for x in topo.links)
             hint = (
@@ -300,7 +306,9 @@ def resolve(
         topo.links.append(linkspec)
         written_at[linkspec] = i
 
-    check_channel_groups(topo, written_at, ctx.error)
+    if not interface_problems:
+        # (A mistake in a member's own keys already said what is wrong with the bundle.)
+        check_channel_groups(topo, written_at, ctx.error)
     _check_collision_domains(ctx, topo)
     _check_classic_rules(ctx, scenario, topo, written_at, warnings)
     _check_traffic(ctx, scenario, topo)
