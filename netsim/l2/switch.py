@@ -245,6 +245,7 @@ class Switch:
             return  # a SPAN destination: what arrives on it is not switched
         if self.qos is not None:
             frame = self.qos.classify(ingress, frame)  # by the trust of the member port
+        wire = ingress  # the physical port, where a late FCS error is counted
         if self.channels is not None:
             logical = self._logical_ingress(ingress, frame, hops)
             if logical is None:
@@ -285,7 +286,7 @@ class Switch:
             else:
                 stored.append(out)  # busy or faster egress: wait for the whole frame
         if stored:
-            self.sim.call_at(t_last, self._forward_stored, ingress, stored, frame, hops)
+            self.sim.call_at(t_last, self._forward_stored, wire, stored, frame, hops)
 
     def _decide_in_vlan(self, ingress: Port, frame: Frame, hops: int, t_last: float) -> None:
         """:meth:`_decide` on a VLAN-aware switch: classify, then learn, look up and flood
@@ -302,6 +303,7 @@ class Switch:
             return  # a SPAN destination: what arrives on it is not switched
         if self.qos is not None:
             frame = self.qos.classify(ingress, frame)  # by the trust of the member port
+        wire = ingress  # the physical port, where a late FCS error is counted
         if self.channels is not None:
             logical = self._logical_ingress(ingress, frame, hops)
             if logical is None:
@@ -359,7 +361,7 @@ class Switch:
             else:
                 stored.append((out, version))
         if stored:
-            self.sim.call_at(t_last, self._forward_stored_versions, ingress, frame, stored, hops)
+            self.sim.call_at(t_last, self._forward_stored_versions, wire, frame, stored, hops)
 
     def _forward_stored_versions(
         self, ingress: Port, frame: Frame, sends: list[tuple[Port, Frame]], hops: int

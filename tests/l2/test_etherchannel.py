@@ -39,6 +39,8 @@ def two_switches(
     trunk_speed: str = "100M",
     duration: str = "2s",
     capture: str = "",
+    switch_mode: str = "store-and-forward",
+    member_ber: float = 0.0,
 ) -> netsim.LoadedScenario:
     """``hosts`` hosts a1.. on sw1 and as many b1.. on sw2; ``members`` links between the
     switches bundled in channel group 1 (``mode`` at sw1, ``far_mode`` at sw2)."""
@@ -52,7 +54,7 @@ def two_switches(
         f"{lacp}}}}}}}",
     ]
     links = [
-        f'    - {{endpoints: ["sw1:{i}", "sw2:{i}"], speed: {trunk_speed}}}'
+        f'    - {{endpoints: ["sw1:{i}", "sw2:{i}"], speed: {trunk_speed}, ber: {member_ber}}}'
         for i in range(1, members + 1)
     ]
     for side, switch, net in (("a", "sw1", 1), ("b", "sw2", 2)):
@@ -65,7 +67,7 @@ def two_switches(
 name: etherchannel
 duration: {duration}
 topology:
-  defaults: {{link: {{delay: 0s}}}}
+  defaults: {{link: {{delay: 0s}}, switch: {{mode: {switch_mode}}}}}
   nodes:
 {nl.join(nodes)}
   links:
@@ -155,12 +157,24 @@ def test_the_mac_table_learns_the_bundle_and_a_flood_sends_one_copy():
     assert (res.frames["outcome"] == "delivered").all()
 
 
-def test_frames_of_each_flow_arrive_in_order_and_on_one_member():
-    """Sixteen flows at full tilt through a two-member bundle: every flow's frames
-    arrive in the order they were sent."""
-    res = netsim.run(two_switches(traffic=flows(count=50, interval="20us")))
+@pytest.mark.parametrize("mode", ["store-and-forward", "cut-through", "fragment-free"])
+def test_frames_of_each_flow_arrive_in_order_and_on_one_member(mode):
+    """Sixteen flows at full tilt through a two-member bundle, in each switching mode:
+    every flow's frames arrive in the order they were sent. Bit errors on the members
+    are counted on the member that carried the frame (cut-through finds them late)."""
+    res = netsim.run(
+        two_switches(traffic=flows(count=50, interval="20us"), switch_mode=mode, member_ber=1e-5)
+    )
     delivered = res.frames[res.frames["outcome"] == "delivered"]
-    assert len(delivered) == 16 * 50
+    lost = res.frames[res.frames["outcome"] == "dropped"]
+    assert set(lost["drop_reason"]) <= {"fcs-error"}
+    assert len(delivered) + len(lost) == 16 * 50 and 0 < len(lost) < 0.05 * 16 * 50
+    # The hosts' links are faster, so even cut-through stores these frames and checks
+    # their FCS at sw2: each loss is one FCS error on the member that carried it.
+    assert set(lost["drop_device"]) == {"sw2"}
+    errors = res.ports.set_index(["device", "port"])["fcs_errors"]
+    assert errors[errors > 0].index.tolist() == [("sw2", "1"), ("sw2", "2")]
+    assert errors.sum() == len(lost)
     for _, flow in delivered.groupby("traffic"):
         arrivals = flow.sort_values("frame_id")["t_last_bit_in"].tolist()
         assert arrivals == sorted(arrivals)
