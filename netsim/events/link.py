@@ -21,4 +21,4 @@ def set_link(context: EventContext, event: m.LinkEvent) -> None:
             if not link.up:
                 # 802.1D: a port that goes down loses the addresses learned on it.
                 port.owner.table.flush_port(port, context.sim.now)
-            port.owner.link_changed(port, link.up)
+            port.owner.link_changed(port)

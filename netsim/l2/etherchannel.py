@@ -48,14 +48,6 @@ from netsim.l2.mac_table import MacTable
 from netsim.phy.port import Port, PortOwner, WireFrame
 
 ETHERTYPE_IPV4 = 0x0800
-SYSTEM_MAC_BASE: MacAddress = 0x020C_0000_0000
-"""Switch system MACs are locally administered ``02:0c:ss:ss:00:00``; a port's MAC adds
-its number (:func:`system_mac`)."""
-
-
-def system_mac(switch_index: int) -> MacAddress:
-    """The deterministic system MAC of the ``switch_index``-th switch (0-based)."""
-    return SYSTEM_MAC_BASE | ((switch_index & 0xFFFF_FFFF) << 16)
 
 
 class ChannelMode(StrEnum):
@@ -405,8 +397,9 @@ class EtherChannels:
         if frame.ethertype == ETHERTYPE_SLOW_PROTOCOLS and self.agent is not None:
             self.agent.receive(port, frame)
 
-    def link_changed(self, port: Port, up: bool) -> None:
+    def link_changed(self, port: Port) -> None:
         """A member's link went down (it stops distributing at once) or came up."""
+        up = port.link is not None and port.link.up
         channel = self._channel_of.get(port)
         if channel is None:
             return

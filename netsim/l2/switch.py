@@ -164,10 +164,11 @@ class Switch:
         self._not_flooded = self._span_destinations | members
         self._switching_ports = [p for p in self.logical_ports if p not in self._not_flooded]
 
-    def link_changed(self, port: Port, up: bool) -> None:
-        """``port``'s link went down or came up (a scenario event, a failure)."""
+    def link_changed(self, port: Port) -> None:
+        """The link on ``port`` went up or down (a scenario event, a failure): the
+        control protocols must hear of it."""
         if self.channels is not None:
-            self.channels.link_changed(port, up)
+            self.channels.link_changed(port)
 
     def _to_control(self, ingress: Port, frame: Frame, t_last: float) -> None:
         """A frame to a reserved address: the control protocol using it takes it, whole."""

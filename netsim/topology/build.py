@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from netsim.engine.sim import Simulation
-from netsim.l2.etherchannel import EtherChannels, PortChannel, system_mac
+from netsim.l2.etherchannel import EtherChannels, PortChannel
 from netsim.l2.host import Host
 from netsim.l2.hub import CoaxBus, Hub
 from netsim.l2.lacp.engine import LacpPortConfig, Mode
@@ -132,11 +132,12 @@ def build(
         if spec_link.duplex_b is not None:
             b.duplex = Duplex(spec_link.duplex_b)  # a duplex mismatch
     _build_collision_domains(net)
-    for index, (name, device) in enumerate(net.devices.items()):
-        if isinstance(device, Switch):
-            _configure_qos(net, device, topology.nodes[name])
-            _start_monitor_sessions(net, device, topology.nodes[name])
-            _bundle_port_channels(net, device, topology.nodes[name], system_mac(index))
+    for index, (name, device) in enumerate(
+        (n, d) for n, d in net.devices.items() if isinstance(d, Switch)
+    ):
+        _configure_qos(net, device, topology.nodes[name])
+        _start_monitor_sessions(net, device, topology.nodes[name])
+        _bundle_port_channels(net, device, topology.nodes[name], switch_mac(index + 1))
     _set_broadcast_audiences(net)
     _build_ip_stacks(net)
     return net
@@ -287,6 +288,17 @@ def _start_monitor_sessions(net: Network, switch: Switch, spec: NodeSpec) -> Non
                 switch.frame_vlan,
             )
         )
+
+
+SWITCH_MAC_BASE = 0x02_01_00_00_00_00
+"""Switch ``n`` (in the order the scenario declares switches and bridges) has the base
+MAC address 02:01:00:00:00:00 + n x 4096 (switch 1: 02:01:00:00:10:00), and its port
+``p`` sends from that address + p: locally administered, never a host's (02:00:...)."""
+
+
+def switch_mac(index: int) -> int:
+    """The base MAC address of the ``index``-th switch (1, 2, ...)."""
+    return SWITCH_MAC_BASE | (index << 12)
 
 
 def _bundle_port_channels(net: Network, switch: Switch, spec: NodeSpec, system: int) -> None:

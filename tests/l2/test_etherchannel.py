@@ -295,7 +295,7 @@ def test_slow_lacp_sends_every_30s_and_fast_every_second():
         res = netsim.run(
             two_switches(mode="active", rate=rate, hosts=1, duration="200s", capture='"sw1:1"')
         )
-        sent = [t for t, frame in res.captures["sw1:1"] if frame.src >> 16 == 0x020C_0000]
+        sent = [t for t, frame in res.captures["sw1:1"] if frame.src >> 12 == 0x0201_0000_1]
         gaps = [round(b - a, 6) for a, b in itertools.pairwise(sent[-5:])]
         assert gaps == [expected] * 4
         assert sent[-1] > 200 - expected - 1e-9  # and they keep coming to the end
@@ -335,7 +335,7 @@ def test_tshark_decodes_every_lacpdu_captured_on_the_members(tmp_path):
         rows = [line.split("\t") for line in out]
         assert rows and all(r[0] == "eth:ethertype:slow:lacp" and r[4] == "" for r in rows)
         systems = {r[1] for r in rows}
-        assert systems == {"02:0c:00:00:00:00", "02:0c:00:01:00:00"}
+        assert systems == {"02:01:00:00:10:00", "02:01:00:00:20:00"}
         total += len(rows)
     captured = sum(len(frames) for frames in res.captures.values())
     assert total == captured  # every captured frame is an LACPDU, and each one decodes
@@ -357,5 +357,5 @@ def test_the_switch_tells_listeners_when_a_bundle_goes_down_and_up():
         port = sw1.port(member)
         assert port.link is not None
         port.link.up = up
-        sw1.link_changed(port, up)
+        sw1.link_changed(port)
     assert heard == [("Po1", False), ("Po1", True)]
