@@ -35,7 +35,7 @@ from netsim.engine.sim import Simulation
 from netsim.l2.frame import Frame, MacAddress, mac_to_str
 from netsim.l2.lacp import engine
 from netsim.l2.lacp.engine import BundleId, LacpPortConfig, LacpSystem, Mux, Rate
-from netsim.l2.lacp.hashing import LoadBalance, select_member
+from netsim.l2.lacp.hashing import BUCKETS, LoadBalance, bucket, bucket_owner
 from netsim.l2.lacp.lacpdu import (
     ETHERTYPE_SLOW_PROTOCOLS,
     Lacpdu,
@@ -107,6 +107,14 @@ class PortChannel(Port):
         self.distributing: list[Port] = []
         """The members that carry frames now, in port order (the hash indexes this list)."""
         self.rate = members[0].rate if members else 0.0
+        self._owners: list[int] = []
+        """For each hash bucket, the index in :attr:`distributing` of the member that
+        owns it (``select_member``'s dealing, worked out once per change of members)."""
+        self._hashes_ip = load_balance in (
+            LoadBalance.SRC_IP,
+            LoadBalance.DST_IP,
+            LoadBalance.SRC_DST_IP,
+        )
 
     @property
     def long_name(self) -> str:
@@ -124,6 +132,8 @@ class PortChannel(Port):
             chosen.discard(member)
         self.distributing = [p for p in self.members if p in chosen]
         self.link = self.distributing[0].link if self.distributing else None
+        n = len(self.distributing)
+        self._owners = [bucket_owner(b, n) for b in range(BUCKETS)] if n else []
         return True
 
     def member_for(self, frame: Frame) -> Port | None:
@@ -133,9 +143,9 @@ class PortChannel(Port):
             return None
         if len(members) == 1:
             return members[0]
-        src_ip, dst_ip = flow_addresses(frame)
-        index = select_member(self.load_balance, len(members), frame.src, frame.dst, src_ip, dst_ip)
-        return members[index]
+        src_ip, dst_ip = flow_addresses(frame) if self._hashes_ip else (None, None)
+        index = bucket(self.load_balance, frame.src, frame.dst, src_ip, dst_ip)
+        return members[self._owners[index]]
 
     def transmit(self, frame: WireFrame, hops: int, now: float) -> bool:
         """Queue ``frame`` on the member the hash picks; False if none can take it."""
@@ -208,7 +218,8 @@ class LacpAgent:
         """Bring up every member whose link is up; keep the timers running to ``stop_at``."""
         self._stop_at = stop_at
         now = self.sim.now
-        self._note_changes("", None)
+        for n in self.port_of:  # what each port is before anything happens: no row
+            self._seen[n] = self._snapshot(n)
         for n, port in self.port_of.items():
             if port.link is not None and port.link.up:
                 self._apply(self.engine.enable_port(n, now), "link-up", port)
@@ -271,24 +282,33 @@ class LacpAgent:
         """A row in lacp.csv for each port whose state, partner or bundle changed, and
         for the port an outside ``cause`` (its link going up or down) is about."""
         eng = self.engine
-        for n, port in self.port_of.items():
-            partner = eng.partner(n)
-            now = (
-                eng.mux(n),
-                eng.actor_state(n),
-                partner.state,
-                partner.system,
-                partner.port,
-                eng.bundle(n) is not None,
-                eng.distributing(n),
-                eng.standby(n),
-            )
+        looked_at = set(eng.settled)
+        if about is not None:
+            looked_at.add(self.number_of[about])
+        for n in sorted(looked_at):
+            port = self.port_of[n]
+            now = self._snapshot(n)
             before = self._seen.get(n)
             mentioned = port is about and bool(cause)
             if before == now and not mentioned:
                 continue
             self._seen[n] = now
             self._row(port, cause if mentioned else _describe(before, now))
+
+    def _snapshot(self, n: int) -> tuple[Any, ...]:
+        """What lacp.csv tracks of port ``n``: a new row when any of it changes."""
+        eng = self.engine
+        partner = eng.partner(n)
+        return (
+            eng.mux(n),
+            eng.actor_state(n),
+            partner.state,
+            partner.system,
+            partner.port,
+            eng.bundle(n) is not None,
+            eng.distributing(n),
+            eng.standby(n),
+        )
 
     def _row(self, port: Port, event: str) -> None:
         n = self.number_of[port]

@@ -186,7 +186,14 @@ class LacpSystem:
         self.system_priority = system_priority
         """The system priority (Cisco ``lacp system-priority``, default 32768)."""
         self._ports = {n: _Port(n, config) for n, config in sorted(ports.items())}
+        self._by_key: dict[int, list[_Port]] = {}
+        for p in self._ports.values():
+            self._by_key.setdefault(p.config.key, []).append(p)
         self._actions: list[Action] = []
+        self._settled: set[int] = set()
+        self.settled: frozenset[int] = frozenset()
+        """The ports the last input (``enable_port``, ``receive``, ``tick`` ...) looked at
+        again: those of the channel groups it concerned. Any other port is as it was."""
 
     # -- queries -----------------------------------------------------------------------
 
@@ -222,7 +229,7 @@ class LacpSystem:
         p = self._ports[port]
         p.enabled = True
         self._expire(p, now)
-        return self._run(now)
+        return self._run(now, p)
 
     def disable_port(self, port: int, now: float) -> list[Action]:
         """The port's link went down: it leaves its bundle at once."""
@@ -231,7 +238,7 @@ class LacpSystem:
         p.partner = DEFAULT_PARTNER
         p.partner_view_matches = False
         p.current_while = p.periodic = p.wait_while = None
-        return self._run(now)
+        return self._run(now, p)
 
     def receive(self, port: int, pdu: Lacpdu, now: float) -> list[Action]:
         """An LACPDU arrived on ``port`` (802.1AX 5.4.12 CURRENT)."""
@@ -255,7 +262,7 @@ class LacpSystem:
         p.partner = pdu.actor
         p.state &= ~(LacpState.EXPIRED | LacpState.DEFAULTED)
         p.current_while = now + self._timeout(p)
-        return self._run(now)
+        return self._run(now, p)
 
     def tick(self, now: float) -> list[Action]:
         """Run every timer due by ``now``."""
@@ -277,7 +284,7 @@ class LacpSystem:
                 p.ntt = True
             elif name == "wait_while":
                 p.wait_while = None
-            self._settle(now)
+            self._settle(now, p)
         return self._flush_actions()
 
     def next_deadline(self) -> float | None:
@@ -327,10 +334,11 @@ class LacpSystem:
             p.state,
         )
 
-    def _select(self) -> None:
-        """5.4.14: group ports by bundle; the better system picks up to 8 active ones."""
+    def _select(self, ports: list[_Port]) -> None:
+        """5.4.14: group ``ports`` (all of one key) by bundle; the better system picks up
+        to 8 active ones."""
         groups: dict[BundleId, list[_Port]] = {}
-        for p in self._ports.values():
+        for p in ports:
             p.standby = False
             aggregatable = bool(p.partner.state & LacpState.AGGREGATION)
             if not p.enabled or p.state & LacpState.DEFAULTED or not aggregatable:
@@ -422,19 +430,24 @@ class LacpSystem:
         partner = p.partner
         self._actions.append(Transmit(p.number, Lacpdu(self._actor_info(p), partner)))
 
-    def _settle(self, now: float) -> None:
-        self._select()
-        for p in self._ports.values():
+    def _settle(self, now: float, cause: _Port) -> None:
+        """Run selection, mux, periodic and transmit for the ports that share ``cause``'s
+        key: only they can bundle with it, so only they can change."""
+        siblings = self._by_key[cause.config.key]
+        self._settled.update(q.number for q in siblings)
+        self._select(siblings)
+        for p in siblings:
             self._mux(p, now)
             self._periodic(p, now)
             self._transmit(p, now)
 
-    def _run(self, now: float) -> list[Action]:
-        self._settle(now)
+    def _run(self, now: float, cause: _Port) -> list[Action]:
+        self._settle(now, cause)
         return self._flush_actions()
 
     def _flush_actions(self) -> list[Action]:
         actions, self._actions = self._actions, []
+        self.settled, self._settled = frozenset(self._settled), set()
         return actions
 
 
