@@ -27,7 +27,6 @@ import netsim
 from netsim.l2.switch import Switch
 from netsim.topology.build import build
 
-
 LACP_FAST = {"channel_mode": "active", "lacp_rate": "fast"}
 
 
@@ -59,9 +58,7 @@ def forwarding(members: int, frames: int) -> dict[str, Any]:
     for s in ("sw1", "sw2"):
         nodes[s] = {"kind": "switch", "ports": 24}
         if members > 1:
-            nodes[s]["interfaces"] = {
-                f"1-{members}": {"channel_group": 1, "channel_mode": "on"}
-            }
+            nodes[s]["interfaces"] = {f"1-{members}": {"channel_group": 1, "channel_mode": "on"}}
     links: list[dict[str, Any]] = [
         {"endpoints": [f"sw1:{i}", f"sw2:{i}"]} for i in range(1, members + 1)
     ]
