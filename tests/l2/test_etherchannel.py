@@ -411,3 +411,14 @@ def test_same_scenario_and_seed_give_identical_lacp_records():
     ]
     assert runs[0].extra["lacp"].equals(runs[1].extra["lacp"])
     assert runs[0].summary["etherchannel"] == runs[1].summary["etherchannel"]
+
+
+def test_an_lacp_bundle_of_ten_links_runs_eight_and_keeps_two_in_hot_standby():
+    """802.1AX: at most eight links carry frames; the system with the lower ID (sw1,
+    02:01:00:00:10:00) picks them by port priority then port number: ports 9 and 10 wait."""
+    res = netsim.run(two_switches(members=10, mode="active", rate="fast", hosts=1, duration="5s"))
+    ours = res.extra["etherchannel"].set_index(["device", "port"])["flags"]
+    for device in ("sw1", "sw2"):
+        flags = [ours[(device, str(i))] for i in range(1, 11)]
+        assert flags == ["P"] * 8 + ["H", "H"]
+    assert res.summary["etherchannel"]["sw2"]["Po1"]["bundled"] == [str(i) for i in range(1, 9)]
