@@ -210,6 +210,7 @@ class LacpAgent:
         self._record = record
         self._stop_at = 0.0
         self._generation = 0
+        self._deadline: float | None = None
         self._seen: dict[int, tuple[Any, ...]] = {}
         self.pdus_sent = 0
         self.pdus_received = 0
@@ -265,17 +266,22 @@ class LacpAgent:
         self._schedule()
 
     def _schedule(self) -> None:
-        """One pending call at the engine's next deadline (older ones are cancelled by
-        the generation counter)."""
+        """One pending call at the engine's next deadline: a new deadline cancels the
+        call already scheduled (by the generation counter), an unchanged one keeps it."""
         deadline = self.engine.next_deadline()
-        self._generation += 1
-        if deadline is None or deadline > self._stop_at:
+        if deadline is not None and deadline > self._stop_at:
+            deadline = None
+        if deadline == self._deadline:
             return
-        self.sim.call_at(deadline, self._tick, self._generation)
+        self._generation += 1
+        self._deadline = deadline
+        if deadline is not None:
+            self.sim.call_at(deadline, self._tick, self._generation)
 
     def _tick(self, generation: int) -> None:
         if generation != self._generation:
             return
+        self._deadline = None
         self._apply(self.engine.tick(self.sim.now), "", None)
 
     def _note_changes(self, cause: str, about: Port | None) -> None:
