@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 import netsim
+from netsim.engine.sim import Simulation
 from netsim.l2.switch import Switch
 from netsim.topology.build import build
 
@@ -100,11 +101,9 @@ def best(data: dict[str, Any], rounds: int) -> tuple[float, netsim.Results]:
 def lacpdus_sent(data: dict[str, Any], seconds: float) -> int:
     """LACPDUs sent in the run (counted on the agents, rebuilt for the count)."""
     scenario = netsim.loads(yaml.safe_dump(data))
-    from netsim.engine.sim import Simulation
-
     sim = Simulation(1)
+    sim.horizon = seconds
     net = build(scenario.topology, sim)
-    net.start_control_planes(seconds)
     sim.run()
     return sum(
         d.channels.agent.pdus_sent
@@ -126,7 +125,7 @@ def main() -> None:
     pdus = lacpdus_sent(campus, args.seconds)
     up = sum(
         len(channel["bundled"])
-        for switch in res.summary["etherchannel"].values()
+        for switch in res.summary["port_channels"].values()
         for channel in switch.values()
     )
     print(

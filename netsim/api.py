@@ -77,6 +77,7 @@ def run(
         sim.trace.followed = frame_window
     else:
         sim.trace.followed = frozenset(follow)
+    sim.horizon = max(spec.duration, spec.stop or 0.0)
     net = build(scenario.topology, sim, _recorded_mac_events(spec.measure))
     captured = {text: _capture(net, text) for text in spec.measure.capture}
     snapshot = Snapshots(net)
@@ -84,7 +85,6 @@ def run(
         sim.trace.on_hop = snapshot.hop_arrives
     for at in sorted(set(snapshots)):
         sim.call_at(at, snapshot.take, at)
-    net.start_control_planes(spec.duration)
     start_traffic(RunContext(sim, net, spec))
     schedule_events(EventContext(sim, net, spec))
     interrupted = False
@@ -117,11 +117,11 @@ def run(
         "interrupted": interrupted,
         "frames": summarize_frames(frames),
     }
+    summary.update(network_summaries(net))
     extra = app_tables(sim.trace)
     extra.update(network_tables(net))
     for table_name, table in extra.items():
         summary[table_name] = summarize_table(table_name, table)
-    summary.update(network_summaries(net))
     return Results(
         frames=frames,
         ports=ports_table(net),

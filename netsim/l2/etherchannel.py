@@ -208,16 +208,15 @@ class LacpAgent:
         self.number_of = {port: n for n, port in self.port_of.items()}
         self._on_member = on_member
         self._record = record
-        self._stop_at = 0.0
         self._generation = 0
         self._deadline: float | None = None
         self._seen: dict[int, tuple[Any, ...]] = {}
         self.pdus_sent = 0
         self.pdus_received = 0
 
-    def start(self, stop_at: float) -> None:
-        """Bring up every member whose link is up; keep the timers running to ``stop_at``."""
-        self._stop_at = stop_at
+    def start(self) -> None:
+        """Bring up every member whose link is up (called once the run has begun, so
+        captures see the first LACPDUs)."""
         now = self.sim.now
         for n in self.port_of:  # what each port is before anything happens: no row
             self._seen[n] = self._snapshot(n)
@@ -269,7 +268,7 @@ class LacpAgent:
         """One pending call at the engine's next deadline: a new deadline cancels the
         call already scheduled (by the generation counter), an unchanged one keeps it."""
         deadline = self.engine.next_deadline()
-        if deadline is not None and deadline > self._stop_at:
+        if deadline is not None and deadline > self.sim.horizon:
             deadline = None
         if deadline == self._deadline:
             return
@@ -413,10 +412,11 @@ class EtherChannels:
             return port
         return channel if port in channel.distributing else None
 
-    def start(self, stop_at: float) -> None:
-        """Start LACP (if any port runs it); its timers stop at ``stop_at``."""
+    def start(self) -> None:
+        """Start LACP (if any port runs it) as the run starts; its timers run to the
+        simulation's horizon (the scenario's end)."""
         if self.agent is not None:
-            self.agent.start(stop_at)
+            self.sim.call_at(self.sim.now, self.agent.start)
 
     def receive_slow_protocol(self, port: Port, frame: Frame) -> None:
         """A frame to 01:80:C2:00:00:02: an LACPDU for the agent, if it is one."""

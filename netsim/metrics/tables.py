@@ -158,6 +158,26 @@ def network_tables(net: Network) -> dict[str, pd.DataFrame]:
     return {name: table for name, table in tables.items() if not table.empty}
 
 
+NetworkSummary = Callable[[Network], dict[str, Any]]
+"""Builds sections of summary.json from the devices' state at the end of a run."""
+NETWORK_SUMMARIES: list[NetworkSummary] = []
+
+
+def register_summary(build: NetworkSummary) -> NetworkSummary:
+    """Register a function that adds sections to summary.json (``{"spanning_tree": ...}``);
+    it returns no section when its feature did not run."""
+    NETWORK_SUMMARIES.append(build)
+    return build
+
+
+def network_summaries(net: Network) -> dict[str, Any]:
+    """Every registered summary section."""
+    out: dict[str, Any] = {}
+    for build in NETWORK_SUMMARIES:
+        out.update(build(net))
+    return out
+
+
 QUEUE_COLUMNS = [
     "device",
     "port",
@@ -208,29 +228,6 @@ def span_table(net: Network) -> pd.DataFrame:
         for session in device.monitor_sessions
     ]
     return pd.DataFrame(rows, columns=SPAN_COLUMNS)
-
-
-NetworkSummary = Callable[[Network], dict[str, Any]]
-"""Builds one section of summary.json from the devices' state at the end of a run."""
-NETWORK_SUMMARIES: dict[str, NetworkSummary] = {}
-"""Sections of summary.json read from the network, by key; a feature adds its own with
-:func:`register_summary`. A builder that returns nothing adds no section."""
-
-
-def register_summary(name: str) -> Callable[[NetworkSummary], NetworkSummary]:
-    """Register a function that builds the summary.json section ``name``."""
-
-    def add(build: NetworkSummary) -> NetworkSummary:
-        NETWORK_SUMMARIES[name] = build
-        return build
-
-    return add
-
-
-def network_summaries(net: Network) -> dict[str, Any]:
-    """Every registered summary section that has something to say."""
-    sections = {name: build(net) for name, build in sorted(NETWORK_SUMMARIES.items())}
-    return {name: section for name, section in sections.items() if section}
 
 
 @register_table("lacp")
@@ -291,10 +288,10 @@ def etherchannel_table(net: Network) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=ETHERCHANNEL_COLUMNS)
 
 
-@register_summary("etherchannel")
+@register_summary
 def etherchannel_summary(net: Network) -> dict[str, Any]:
-    """Each port-channel at the end of the run: up or down, its protocol and hash, and
-    which members were bundled."""
+    """summary.json's ``port_channels``: each port-channel at the end of the run, up or
+    down, its protocol and hash, and which members were bundled."""
     out: dict[str, Any] = {}
     for name, device in net.devices.items():
         if not isinstance(device, Switch) or device.channels is None:
@@ -310,4 +307,4 @@ def etherchannel_summary(net: Network) -> dict[str, Any]:
             }
             for channel in device.channels.channels
         }
-    return out
+    return {"port_channels": out} if out else {}

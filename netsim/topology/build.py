@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -42,14 +42,6 @@ class Network:
     domains: list[CollisionDomain] = field(default_factory=list)
     stacks: dict[str, IpStack] = field(default_factory=dict)
     """Each host's IPv4 stack, by host name."""
-    control_planes: list[Callable[[float], None]] = field(default_factory=list)
-    """``start(stop_at)`` of each device's control protocols (LACP): they begin with the
-    run and keep their timers going until ``stop_at`` (the scenario's duration)."""
-
-    def start_control_planes(self, stop_at: float) -> None:
-        """Start every control protocol; their periodic messages stop at ``stop_at``."""
-        for start in self.control_planes:
-            start(stop_at)
 
     @property
     def hosts(self) -> dict[str, Host]:
@@ -303,7 +295,7 @@ def switch_mac(index: int) -> int:
 
 def _bundle_port_channels(net: Network, switch: Switch, spec: NodeSpec, system: int) -> None:
     """EtherChannel: each channel group's ports become one port-channel; the ports in
-    LACP groups get an LACP agent (started with the traffic, see ``start``)."""
+    LACP groups get an LACP agent, which starts as the run does."""
     groups: dict[int, list[Port]] = {}
     lacp: dict[int, tuple[Port, LacpPortConfig]] = {}
     modes = {}
@@ -324,7 +316,7 @@ def _bundle_port_channels(net: Network, switch: Switch, spec: NodeSpec, system: 
     ]
     bundles = EtherChannels(net.sim, switch.name, system, channels, lacp, switch.table)
     switch.add_port_channels(bundles)
-    net.control_planes.append(bundles.start)
+    bundles.start()
 
 
 def _component_key(component: set[object]) -> str:

@@ -271,7 +271,7 @@ def test_lacp_active_passive_bundles_then_recovers_a_member_after_it_re_agrees()
         (lacp["device"] == "sw1") & (lacp["port"] == "1") & (lacp["event"] == "bundled")
     ]
     assert 10.0 < rejoined["time"].max() < 10.01
-    summary = res.summary["etherchannel"]["sw1"]["Po1"]
+    summary = res.summary["port_channels"]["sw1"]["Po1"]
     assert summary["state"] == "up" and summary["bundled"] == ["1", "2"]
 
 
@@ -290,7 +290,7 @@ def test_lacp_passive_passive_never_bundles_and_carries_nothing():
     assert tx == [0, 0, 0, 0]
     assert (res.frames["outcome"] == "dropped").all()
     assert set(res.frames["drop_reason"]) == {"no-egress"}
-    assert res.summary["etherchannel"]["sw1"]["Po1"]["state"] == "down"
+    assert res.summary["port_channels"]["sw1"]["Po1"]["state"] == "down"
 
 
 def test_slow_lacp_sends_every_30s_and_fast_every_second():
@@ -410,7 +410,7 @@ def test_same_scenario_and_seed_give_identical_lacp_records():
         for _ in range(2)
     ]
     assert runs[0].extra["lacp"].equals(runs[1].extra["lacp"])
-    assert runs[0].summary["etherchannel"] == runs[1].summary["etherchannel"]
+    assert runs[0].summary["port_channels"] == runs[1].summary["port_channels"]
 
 
 def test_an_lacp_bundle_of_ten_links_runs_eight_and_keeps_two_in_hot_standby():
@@ -421,4 +421,4 @@ def test_an_lacp_bundle_of_ten_links_runs_eight_and_keeps_two_in_hot_standby():
     for device in ("sw1", "sw2"):
         flags = [ours[(device, str(i))] for i in range(1, 11)]
         assert flags == ["P"] * 8 + ["H", "H"]
-    assert res.summary["etherchannel"]["sw2"]["Po1"]["bundled"] == [str(i) for i in range(1, 9)]
+    assert res.summary["port_channels"]["sw2"]["Po1"]["bundled"] == [str(i) for i in range(1, 9)]
