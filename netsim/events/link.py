@@ -10,8 +10,7 @@ from netsim.scenario.resolve import find_link
 
 @handles(m.LinkEvent)
 def set_link(context: EventContext, event: m.LinkEvent) -> None:
-    """Take the link down (or up); a switch port that goes down forgets its addresses,
-    and the switch's control protocols (LACP) hear of it."""
+    """Take the link down (or up); a switch port that goes down forgets its addresses."""
     spec = find_link(context.net.topology, event.link)
     assert spec is not None  # validation found it
     link = context.net.links[spec]
@@ -21,4 +20,4 @@ def set_link(context: EventContext, event: m.LinkEvent) -> None:
             if not link.up:
                 # 802.1D: a port that goes down loses the addresses learned on it.
                 port.owner.table.flush_port(port, context.sim.now)
-            port.owner.link_changed(port)
+            port.owner.link_changed(port)  # spanning tree hears of it at once
