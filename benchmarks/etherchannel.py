@@ -54,7 +54,7 @@ def quiet_campus(bundles: int, seconds: float) -> dict[str, Any]:
 
 def forwarding(members: int, frames: int) -> dict[str, Any]:
     """16 hosts on each side of two switches joined by ``members`` links (a static bundle
-    when more than one), 16 flows of ``frames`` frames in all."""
+    when more than one), 16 flows of ``frames`` frames in all, to known destinations."""
     nodes: dict[str, Any] = {}
     for s in ("sw1", "sw2"):
         nodes[s] = {"kind": "switch", "ports": 24}
@@ -67,7 +67,12 @@ def forwarding(members: int, frames: int) -> dict[str, Any]:
         for i in range(1, 17):
             nodes[f"{side}{i}"] = {"kind": "host"}
             links.append({"endpoints": [f"{side}{i}", sw]})
-    traffic = [
+    # Each b_i says hello first, so that the switches know where it is: no flooding.
+    hellos = [
+        {"kind": "frames", "from": f"b{i}", "to": f"a{i}", "size": 64, "count": 1}
+        for i in range(1, 17)
+    ]
+    traffic = hellos + [
         {
             "kind": "frames",
             "from": f"a{i}",
@@ -75,6 +80,7 @@ def forwarding(members: int, frames: int) -> dict[str, Any]:
             "size": 512,
             "count": frames // 16,
             "interval": "100us",
+            "start": "1ms",
         }
         for i in range(1, 17)
     ]
