@@ -139,6 +139,16 @@ def apply(actions: Iterable[Action], control: LinkAggregationControl) -> None:
                 control.set_member(port, bundle, distributing)
 
 
+_ACTIVITY = int(LacpState.ACTIVITY)
+_TIMEOUT = int(LacpState.TIMEOUT)
+_AGGREGATION = int(LacpState.AGGREGATION)
+_SYNCHRONIZATION = int(LacpState.SYNCHRONIZATION)
+_COLLECTING = int(LacpState.COLLECTING)
+_DISTRIBUTING = int(LacpState.DISTRIBUTING)
+_MUX_FLAGS = _SYNCHRONIZATION | _COLLECTING | _DISTRIBUTING | _ACTIVITY | _TIMEOUT
+"""The flags the mux machine sets from scratch each time."""
+
+
 class Mux(Enum):
     """Where a port is on its way into a bundle (802.1AX 5.4.15, coupled control)."""
 
@@ -189,6 +199,8 @@ class LacpSystem:
         self._by_key: dict[int, list[_Port]] = {}
         for p in self._ports.values():
             self._by_key.setdefault(p.config.key, []).append(p)
+        self._group_due: dict[int, tuple[float, str, _Port] | None] = dict.fromkeys(self._by_key)
+        """Each channel group's earliest timer (deadline, timer, port), kept by _settle."""
         self._actions: list[Action] = []
         self._settled: set[int] = set()
         self.settled: frozenset[int] = frozenset()
@@ -295,8 +307,21 @@ class LacpSystem:
     # -- the machines ------------------------------------------------------------------
 
     def _next_due(self) -> tuple[float, str, _Port] | None:
+        """The earliest timer of all (ties: lowest port, then the order timers are
+        listed in), from each channel group's earliest: only a settle changes timers,
+        and it settles the whole group."""
         best: tuple[float, str, _Port] | None = None
-        for p in self._ports.values():
+        for due in self._group_due.values():
+            if due is not None and (
+                best is None or (due[0], due[2].number) < (best[0], best[2].number)
+            ):
+                best = due
+        return best
+
+    @staticmethod
+    def _earliest(ports: list[_Port]) -> tuple[float, str, _Port] | None:
+        best: tuple[float, str, _Port] | None = None
+        for p in ports:
             for name, deadline in (
                 ("current_while", p.current_while),
                 ("periodic", p.periodic),
@@ -379,24 +404,19 @@ class LacpSystem:
             p.mux = Mux.COLLECTING_DISTRIBUTING
         elif p.mux is Mux.COLLECTING_DISTRIBUTING and not partner_in_sync:
             p.mux = Mux.ATTACHED
-        state = p.state & ~(
-            LacpState.SYNCHRONIZATION
-            | LacpState.COLLECTING
-            | LacpState.DISTRIBUTING
-            | LacpState.ACTIVITY
-            | LacpState.TIMEOUT
-        )
-        state |= LacpState.AGGREGATION
+        # Plain ints here: this runs for every port on every input, and IntFlag
+        # arithmetic costs a function call per operator.
+        state = (int(p.state) & ~_MUX_FLAGS) | _AGGREGATION
         if p.config.mode is Mode.ACTIVE:
-            state |= LacpState.ACTIVITY
+            state |= _ACTIVITY
         if p.config.rate is Rate.FAST:
-            state |= LacpState.TIMEOUT
-        if p.mux in (Mux.ATTACHED, Mux.COLLECTING_DISTRIBUTING):
-            state |= LacpState.SYNCHRONIZATION
-        if p.mux is Mux.COLLECTING_DISTRIBUTING:
-            state |= LacpState.COLLECTING | LacpState.DISTRIBUTING
+            state |= _TIMEOUT
+        if p.mux is Mux.ATTACHED:
+            state |= _SYNCHRONIZATION
+        elif p.mux is Mux.COLLECTING_DISTRIBUTING:
+            state |= _SYNCHRONIZATION | _COLLECTING | _DISTRIBUTING
         if state != p.state:
-            p.state, p.ntt = state, True
+            p.state, p.ntt = LacpState(state), True
         report = (self.bundle(p.number), p.mux is Mux.COLLECTING_DISTRIBUTING)
         if report != p.reported:
             p.reported = report
@@ -440,6 +460,7 @@ class LacpSystem:
             self._mux(p, now)
             self._periodic(p, now)
             self._transmit(p, now)
+        self._group_due[cause.config.key] = self._earliest(siblings)
 
     def _run(self, now: float, cause: _Port) -> list[Action]:
         self._settle(now, cause)
