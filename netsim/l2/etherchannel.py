@@ -247,9 +247,10 @@ class LacpAgent:
     # -- LinkAggregationControl -------------------------------------------------------
 
     def transmit(self, port: int, pdu: Lacpdu) -> None:
-        """Send ``pdu`` on member ``port`` from the port's own MAC."""
+        """Send ``pdu`` on member ``port`` from the port's own MAC. Control frames are
+        numbered like background load (-1, -2, ...): they never renumber hosts' frames."""
         out = self.port_of[port]
-        frame = lacpdu_frame(pdu, self.system | port, self.sim.next_frame_id())
+        frame = lacpdu_frame(pdu, self.system | port, self.sim.next_background_id())
         if out.transmit(frame, 0, self.sim.now):
             self.pdus_sent += 1
 

@@ -257,6 +257,8 @@ def test_lacp_active_passive_bundles_then_recovers_a_member_after_it_re_agrees()
         )
     )
     assert (res.frames["outcome"] == "delivered").all()
+    # LACPDUs are numbered apart (-1, -2, ...): the hosts' frames are still 1, 2, ...
+    assert res.frames["frame_id"].tolist() == list(range(1, HOSTS + 1))
     lacp = res.extra["lacp"]
     bundled = lacp[(lacp["event"] == "bundled")]
     assert set(zip(bundled["device"], bundled["port"], strict=True)) == {
