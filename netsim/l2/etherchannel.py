@@ -83,6 +83,15 @@ def flow_addresses(frame: Frame) -> tuple[int | None, int | None]:
     return int.from_bytes(payload[12:16], "big"), int.from_bytes(payload[16:20], "big")
 
 
+_MAC_KEYS: dict[LoadBalance, Callable[[Frame], int]] = {
+    LoadBalance.SRC_MAC: lambda f: f.src,
+    LoadBalance.DST_MAC: lambda f: f.dst,
+    LoadBalance.SRC_DST_MAC: lambda f: f.src ^ f.dst,
+}
+"""The value a MAC method hashes (its low three bits are the bucket), as
+:func:`~netsim.l2.lacp.hashing.bucket` computes it."""
+
+
 class PortChannel(Port):
     """A bundle of member ports that the switch forwards to as one port.
 
@@ -110,11 +119,10 @@ class PortChannel(Port):
         self._owners: list[int] = []
         """For each hash bucket, the index in :attr:`distributing` of the member that
         owns it (``select_member``'s dealing, worked out once per change of members)."""
-        self._hashes_ip = load_balance in (
-            LoadBalance.SRC_IP,
-            LoadBalance.DST_IP,
-            LoadBalance.SRC_DST_IP,
-        )
+        self._mac_key = _MAC_KEYS.get(load_balance)
+        """How a MAC method reads a frame (None: an IP method, see :meth:`member_for`)."""
+        self.collecting: frozenset[Port] = frozenset()
+        """The distributing members as a set: where frames are taken in (coupled control)."""
 
     @property
     def long_name(self) -> str:
@@ -132,6 +140,7 @@ class PortChannel(Port):
             chosen.discard(member)
         self.distributing = [p for p in self.members if p in chosen]
         self.link = self.distributing[0].link if self.distributing else None
+        self.collecting = frozenset(self.distributing)
         n = len(self.distributing)
         self._owners = [bucket_owner(b, n) for b in range(BUCKETS)] if n else []
         return True
@@ -143,7 +152,9 @@ class PortChannel(Port):
             return None
         if len(members) == 1:
             return members[0]
-        src_ip, dst_ip = flow_addresses(frame) if self._hashes_ip else (None, None)
+        if self._mac_key is not None:  # the common case, read straight off the header
+            return members[self._owners[self._mac_key(frame) & (BUCKETS - 1)]]
+        src_ip, dst_ip = flow_addresses(frame)
         index = bucket(self.load_balance, frame.src, frame.dst, src_ip, dst_ip)
         return members[self._owners[index]]
 
@@ -411,7 +422,7 @@ class EtherChannels:
         channel = self._channel_of.get(port)
         if channel is None:
             return port
-        return channel if port in channel.distributing else None
+        return channel if port in channel.collecting else None
 
     def start(self) -> None:
         """Start LACP (if any port runs it) as the run starts; its timers run to the
