@@ -31,6 +31,7 @@ from netsim.metrics.tables import (
     frames_table,
     hops_table,
     mac_events_table,
+    network_summaries,
     network_tables,
     ports_table,
 )
@@ -77,6 +78,7 @@ def run(
     else:
         sim.trace.followed = frozenset(follow)
     sim.trace.sample = spec.measure.frame_sample
+    sim.horizon = max(spec.duration, spec.stop or 0.0)
     net = build(scenario.topology, sim, _recorded_mac_events(spec.measure))
     captured = {text: _capture(net, text) for text in spec.measure.capture}
     snapshot = Snapshots(net)
@@ -122,6 +124,7 @@ def run(
         # frames.csv is a sample (or empty): say so, and how many frames there were.
         summary["frames"]["recorded"] = spec.measure.frames
         summary["frames"]["sent_by_hosts"] = sim.trace.frames_sent
+    summary.update(network_summaries(net))
     extra = app_tables(sim.trace)
     extra.update(network_tables(net))
     for table_name, table in extra.items():

@@ -41,6 +41,9 @@ class Simulation:
         self._frame_ids = itertools.count(1)
         self._background_ids = itertools.count(-1, -1)
         self._catch_ups: list[Callable[[float], None]] = []
+        self.horizon = math.inf
+        """The scenario's end: periodic control traffic (spanning-tree hellos) is not
+        scheduled beyond it, so that a run whose traffic is over comes to an end."""
 
     @property
     def now(self) -> float:

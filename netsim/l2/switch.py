@@ -15,8 +15,9 @@ VLAN 1 takes the short path that an untagged frame always took, at the same cost
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from netsim.engine.sim import Simulation
 from netsim.l2.frame import (
@@ -27,12 +28,19 @@ from netsim.l2.frame import (
     MacAddress,
     is_link_local,
 )
+from netsim.l2.lacp.lacpdu import SLOW_PROTOCOLS_ADDRESS
 from netsim.l2.mac_table import MacEvent, MacTable
 from netsim.l2.qos import SwitchQos
 from netsim.l2.span import MonitorSession
 from netsim.l2.switching import SwitchingMode
 from netsim.l2.vlan import PortVlan, VlanMap, frame_for_egress
 from netsim.phy.port import WHOLE_FRAME, Port
+
+if TYPE_CHECKING:
+    from netsim.l2.etherchannel import EtherChannels
+
+ControlHandler = Callable[[Port, Frame], None]
+"""Takes a frame to a reserved 01:80:C2:00:00:0X address that arrived whole on a port."""
 
 DEFAULT_RECORDED_EVENTS = frozenset(MacEvent) - {MacEvent.REFRESH}
 """MAC events written to mac_events.csv unless a scenario asks for more: every frame
@@ -97,6 +105,13 @@ class Switch:
         self._switching_ports = self.ports
         """Ports that take part in forwarding: all but SPAN destinations."""
         self._span_destinations: frozenset[Port] = frozenset()
+        self.control: dict[MacAddress, ControlHandler] = {}
+        """The control protocols this switch runs, by the reserved address they use
+        (LACP: 01:80:C2:00:00:02). Frames to other reserved addresses are dropped."""
+        self.channels: EtherChannels | None = None
+        """The port-channels (EtherChannel), if any (:meth:`add_port_channels`)."""
+        self._not_flooded: frozenset[Port] = frozenset()
+        """SPAN destinations and port-channel members: never a flood's target."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.mode}>"
@@ -119,7 +134,60 @@ class Switch:
         """Run a SPAN session: its destination port leaves normal forwarding."""
         self.monitor_sessions.append(session)
         self._span_destinations = frozenset(s.destination for s in self.monitor_sessions)
-        self._switching_ports = [p for p in self.ports if p not in self._span_destinations]
+        self._refresh_switching_ports()
+
+    def add_port_channels(self, channels: EtherChannels) -> None:
+        """Bundle ports into port-channels: from now on each bundle is one logical port
+        for learning, lookup and flooding (:mod:`netsim.l2.etherchannel`)."""
+        self.channels = channels
+        self.control[SLOW_PROTOCOLS_ADDRESS] = channels.receive_slow_protocol
+        config = dict(self.vlans.config)
+        for channel in channels.channels:
+            # Members share one VLAN configuration (validated): the bundle takes it.
+            config[channel] = config[channel.members[0]]
+            if self.stack is not None:
+                self._member[channel] = self._member[channel.members[0]]
+        self.vlans = VlanMap([*self.ports, *channels.channels], config)
+        self._refresh_switching_ports()
+
+    @property
+    def logical_ports(self) -> list[Port]:
+        """The ports as forwarding and spanning tree see them: each port-channel once,
+        in place of its members, then the ports that are in no bundle."""
+        if self.channels is None:
+            return list(self.ports)
+        members = self.channels.members
+        return [*self.channels.channels, *(p for p in self.ports if p not in members)]
+
+    def _refresh_switching_ports(self) -> None:
+        members = self.channels.members if self.channels is not None else frozenset()
+        self._not_flooded = self._span_destinations | members
+        self._switching_ports = [p for p in self.logical_ports if p not in self._not_flooded]
+
+    def link_changed(self, port: Port) -> None:
+        """The link on ``port`` went up or down (a scenario event, a failure): the
+        control protocols must hear of it."""
+        if self.channels is not None:
+            self.channels.link_changed(port)
+
+    def _to_control(self, ingress: Port, frame: Frame, t_last: float) -> None:
+        """A frame to a reserved address: the control protocol using it takes it, whole."""
+        handler = self.control.get(frame.dst)
+        if handler is not None and frame.fcs_ok:
+            if self.sim.now >= t_last:
+                handler(ingress, frame)
+            else:
+                self.sim.call_at(t_last, handler, ingress, frame)
+
+    def _logical_ingress(self, ingress: Port, frame: Frame, hops: int) -> Port | None:
+        """The logical port of a data frame's ingress (None: a suspended member, dropped)."""
+        assert self.channels is not None
+        logical = self.channels.ingress(ingress)
+        if logical is None:
+            self.sim.trace.frame_dropped(
+                frame.frame_id, self.name, "not-bundled", self.sim.now, hops
+            )
+        return logical
 
     def frame_vlan(self, port: Port, frame: Frame) -> int | None:
         """The VLAN ``frame`` belongs to on ``port`` (its tag, or the port's untagged VLAN)."""
@@ -170,11 +238,20 @@ class Switch:
         if complete and not self._admit(ingress, frame, hops):
             return
         if frame.is_group and is_link_local(frame.dst):
-            return  # 802.1D reserved address: for this bridge only, never forwarded
+            # 802.1D reserved address: for this bridge only, never forwarded.
+            if self.control:
+                self._to_control(ingress, frame, t_last)
+            return
         if self.monitor_sessions and ingress in self._span_destinations:
             return  # a SPAN destination: what arrives on it is not switched
         if self.qos is not None:
-            frame = self.qos.classify(ingress, frame)
+            frame = self.qos.classify(ingress, frame)  # by the trust of the member port
+        wire = ingress  # the physical port, where a late FCS error is counted
+        if self.channels is not None:
+            logical = self._logical_ingress(ingress, frame, hops)
+            if logical is None:
+                return
+            ingress = logical
         table = self.table
         table.learn(frame.src, ingress, now)
         dst = frame.dst
@@ -210,7 +287,7 @@ class Switch:
             else:
                 stored.append(out)  # busy or faster egress: wait for the whole frame
         if stored:
-            self.sim.call_at(t_last, self._forward_stored, ingress, stored, frame, hops)
+            self.sim.call_at(t_last, self._forward_stored, wire, stored, frame, hops)
 
     def _decide_in_vlan(self, ingress: Port, frame: Frame, hops: int, t_last: float) -> None:
         """:meth:`_decide` on a VLAN-aware switch: classify, then learn, look up and flood
@@ -220,11 +297,19 @@ class Switch:
         if complete and not self._admit(ingress, frame, hops):
             return
         if frame.is_group and is_link_local(frame.dst):
+            if self.control:
+                self._to_control(ingress, frame, t_last)
             return
         if self.monitor_sessions and ingress in self._span_destinations:
             return  # a SPAN destination: what arrives on it is not switched
         if self.qos is not None:
-            frame = self.qos.classify(ingress, frame)
+            frame = self.qos.classify(ingress, frame)  # by the trust of the member port
+        wire = ingress  # the physical port, where a late FCS error is counted
+        if self.channels is not None:
+            logical = self._logical_ingress(ingress, frame, hops)
+            if logical is None:
+                return
+            ingress = logical
         vlans = self.vlans
         vlan = vlans.config[ingress].classify(frame.vlan)
         if vlan is None:
@@ -242,7 +327,7 @@ class Switch:
         if egress is None:
             if MacEvent.FLOOD in self._recorded:
                 self.sim.trace.mac_event(now, self.name, MacEvent.FLOOD, dst, ingress.name, vlan)
-            span = self._span_destinations
+            span = self._not_flooded
             targets = [
                 p
                 for p in vlans.members(vlan)
@@ -277,7 +362,7 @@ class Switch:
             else:
                 stored.append((out, version))
         if stored:
-            self.sim.call_at(t_last, self._forward_stored_versions, ingress, frame, stored, hops)
+            self.sim.call_at(t_last, self._forward_stored_versions, wire, frame, stored, hops)
 
     def _forward_stored_versions(
         self, ingress: Port, frame: Frame, sends: list[tuple[Port, Frame]], hops: int

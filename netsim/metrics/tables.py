@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from netsim.engine.trace import Trace
+from netsim.l2.etherchannel import LACP_COLUMNS
 from netsim.l2.frame import mac_to_str
 from netsim.l2.switch import Switch
 from netsim.topology.build import Network
@@ -163,6 +164,26 @@ def network_tables(net: Network) -> dict[str, pd.DataFrame]:
     return {name: table for name, table in tables.items() if not table.empty}
 
 
+NetworkSummary = Callable[[Network], dict[str, Any]]
+"""Builds sections of summary.json from the devices' state at the end of a run."""
+NETWORK_SUMMARIES: list[NetworkSummary] = []
+
+
+def register_summary(build: NetworkSummary) -> NetworkSummary:
+    """Register a function that adds sections to summary.json (``{"spanning_tree": ...}``);
+    it returns no section when its feature did not run."""
+    NETWORK_SUMMARIES.append(build)
+    return build
+
+
+def network_summaries(net: Network) -> dict[str, Any]:
+    """Every registered summary section."""
+    out: dict[str, Any] = {}
+    for build in NETWORK_SUMMARIES:
+        out.update(build(net))
+    return out
+
+
 QUEUE_COLUMNS = [
     "device",
     "port",
@@ -213,6 +234,86 @@ def span_table(net: Network) -> pd.DataFrame:
         for session in device.monitor_sessions
     ]
     return pd.DataFrame(rows, columns=SPAN_COLUMNS)
+
+
+@register_table("lacp")
+def lacp_table(net: Network) -> pd.DataFrame:
+    """One row per EtherChannel member state change: LACP (or link, for mode on) events,
+    with the actor's and partner's state octets (see :mod:`netsim.l2.etherchannel`)."""
+    rows = [
+        row
+        for device in net.devices.values()
+        if isinstance(device, Switch) and device.channels is not None
+        for row in device.channels.rows
+    ]
+    rows.sort(key=lambda r: r["time"])
+    return pd.DataFrame(rows, columns=LACP_COLUMNS)
+
+
+ETHERCHANNEL_COLUMNS = [
+    "device",
+    "channel",
+    "protocol",
+    "load_balance",
+    "port",
+    "flags",
+    "distributing",
+    "tx_frames",
+    "tx_octets",
+    "rx_frames",
+    "rx_octets",
+]
+
+
+@register_table("etherchannel")
+def etherchannel_table(net: Network) -> pd.DataFrame:
+    """One row per member of every port-channel at the end of the run: its flags as
+    ``show etherchannel summary`` prints them and its own counters."""
+    rows: list[dict[str, Any]] = []
+    for name, device in net.devices.items():
+        if not isinstance(device, Switch) or device.channels is None:
+            continue
+        for channel in device.channels.channels:
+            for member in channel.members:
+                c = member.counters
+                rows.append(
+                    {
+                        "device": name,
+                        "channel": channel.name,
+                        "protocol": "LACP" if channel.mode.lacp else "-",
+                        "load_balance": str(channel.load_balance),
+                        "port": member.name,
+                        "flags": device.channels.flags(member),
+                        "distributing": member in channel.distributing,
+                        "tx_frames": c.tx_frames,
+                        "tx_octets": c.tx_octets,
+                        "rx_frames": c.rx_frames,
+                        "rx_octets": c.rx_octets,
+                    }
+                )
+    return pd.DataFrame(rows, columns=ETHERCHANNEL_COLUMNS)
+
+
+@register_summary
+def etherchannel_summary(net: Network) -> dict[str, Any]:
+    """summary.json's ``port_channels``: each port-channel at the end of the run, up or
+    down, its protocol and hash, and which members were bundled."""
+    out: dict[str, Any] = {}
+    for name, device in net.devices.items():
+        if not isinstance(device, Switch) or device.channels is None:
+            continue
+        out[name] = {
+            channel.name: {
+                "state": "up" if channel.distributing else "down",
+                "protocol": "lacp" if channel.mode.lacp else "none",
+                "mode": str(channel.mode),
+                "load_balance": str(channel.load_balance),
+                "members": {m.name: device.channels.flags(m) for m in channel.members},
+                "bundled": [m.name for m in channel.distributing],
+            }
+            for channel in device.channels.channels
+        }
+    return {"port_channels": out} if out else {}
 
 
 # Modules whose tables register themselves on import (they import this one's registry).

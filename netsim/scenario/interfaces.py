@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 from netsim.l2.vlan import DEFAULT_VLAN, PortVlan
 from netsim.scenario import model as m
+from netsim.scenario.etherchannel import channel_member
 from netsim.scenario.source import YamlPath
 from netsim.topology.topology import InterfaceSpec, Topology
 
@@ -114,12 +115,13 @@ def resolve_interfaces(
             vlan = port_vlan(settings, where, error)
         if vlan is None:
             continue
+        channel = channel_member(settings, where, error)
         for name in names:
             if name in owner:
                 error(where, f"{node_name}:{name} is already configured by {owner[name]!r}")
                 break
             owner[name] = key
-            specs[name] = InterfaceSpec(vlan=vlan, ip=routed)
+            specs[name] = InterfaceSpec(vlan=vlan, ip=routed, channel=channel)
     return tuple((name, specs[name]) for name in ports if name in specs)
 
 

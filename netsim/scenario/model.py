@@ -29,6 +29,7 @@ from netsim.l2.mac_table import MacEvent
 from netsim.l2.switching import SwitchingMode
 from netsim.l2.vlan import MAX_VLAN, MIN_VLAN
 from netsim.phy.media import MEDIA
+from netsim.scenario.etherchannel import InterfaceChannel
 from netsim.scenario.qos import Cos, Dscp, InterfaceQos, MonitorSession, SwitchQos
 from netsim.scenario.units import (
     parse_bytes,
@@ -161,7 +162,7 @@ class SwitchSettings(Strict):
     """Frames per second the forwarding engine handles (per stack member), like 6.5Mpps."""
 
 
-class Interface(InterfaceQos):
+class Interface(InterfaceQos, InterfaceChannel):
     """One interface's configuration, as under ``interface Gi0/1`` in IOS.
 
     An access port (the default) is in one ``vlan`` (1 unless given) and sends untagged;
@@ -170,7 +171,9 @@ class Interface(InterfaceQos):
     trunk, the native VLAN among the allowed) is checked with the node's ports, in
     :mod:`netsim.scenario.interfaces`, so each mistake points at its own key.
     The QoS keys (``trust``, ``priority_queue``, ``srr_share``, ``queue_limits``) come
-    from :class:`~netsim.scenario.qos.InterfaceQos`.
+    from :class:`~netsim.scenario.qos.InterfaceQos`, the EtherChannel keys
+    (``channel_group``, ``channel_mode``, ``lacp_rate``) from
+    :class:`~netsim.scenario.etherchannel.InterfaceChannel`.
     """
 
     mode: Literal["access", "trunk"] | None = None
@@ -292,6 +295,10 @@ class SwitchNode(SwitchSettings):
     routes: list[StaticRoute] = []
     """Static routes of a layer-3 switch (``ip route``); a layer-2 one takes only a
     default route (``0.0.0.0/0``: its ``ip default-gateway``)."""
+    port_channel_load_balance: (
+        Literal["src-mac", "dst-mac", "src-dst-mac", "src-ip", "dst-ip", "src-dst-ip"] | None
+    ) = None
+    """What the EtherChannel hash reads to pick a member link (default src-mac)."""
 
     @model_validator(mode="after")
     def _model_or_ports(self) -> SwitchNode:

@@ -15,6 +15,7 @@ from typing import Any
 import networkx as nx
 
 from netsim.l2.frame import host_mac, mac_to_str, parse_mac
+from netsim.l2.lacp.hashing import DEFAULT_LOAD_BALANCE, LoadBalance
 from netsim.l2.qos import QueueMaps
 from netsim.l2.span import MonitorSpec
 from netsim.l2.switching import SwitchingMode
@@ -22,6 +23,7 @@ from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
 from netsim.phy.media import AUI_MAX_M, AUI_NS_PER_M, MEDIA, SIGNAL_SPEED_M_PER_S
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
+from netsim.scenario.etherchannel import bundle_of, check_channel_groups, half_bundled
 from netsim.scenario.interfaces import resolve_interfaces
 from netsim.scenario.qos_resolve import resolve_switch_qos
 from netsim.scenario.routing import (
@@ -268,6 +270,9 @@ def resolve(
                 interfaces=interfaces,
                 qos=qos_maps,
                 monitor=monitor,
+                load_balance=LoadBalance(
+                    getattr(node, "port_channel_load_balance", None) or DEFAULT_LOAD_BALANCE
+                ),
             )
             if isinstance(node, m.SwitchNode):
                 topo.nodes[name] = resolve_switch_l3(
@@ -278,7 +283,9 @@ def resolve(
     _assign_addresses(ctx, spec, topo)
 
     # Links.
+    interface_problems = bool(ctx.problems)
     loops = nx.utils.UnionFind()
+    bundles: set[tuple[tuple[str, int], tuple[str, int]]] = set()
     written_at: dict[LinkSpec, int] = {}
     for i, (link, ends) in enumerate(zip(spec.links, endpoints, strict=True)):
         path = ("topology", "links", i)
@@ -299,17 +306,40 @@ def resolve(
         if linkspec is None:
             continue
         ka, kb = _domain_key(topo, a), _domain_key(topo, b)
+        bundle = bundle_of(topo, linkspec)
+        if bundle is not None and bundle in bundles:
+            # Another member of an EtherChannel: with its siblings, one logical link.
+            topo.links.append(linkspec)
+            written_at[linkspec] = i
+            continue
+        if bundle is not None:
+            bundles.add(bundle)
+        if loops[ka] == loops[kb] and half_bundled(topo, linkspec):
+            # A member cabled to a port of no channel group: check_channel_groups says so.
+            topo.links.append(linkspec)
+            written_at[linkspec] = i
+            continue
         if loops[ka] == loops[kb]:
+            parallel = any({x.a[0], x.b[0]} == {a[0], b[0]} for x in topo.links)
+            hint = (
+                "; to use parallel links together, bundle them into an EtherChannel "
+                "(channel_group and channel_mode on the interfaces at both ends)"
+                if parallel
+                else ""
+            )
             ctx.error(
                 (*path, "endpoints"),
                 f"this link closes a loop between {a[0]} and {b[0]}; spanning tree is not "
-                "modelled yet, so a loop would circulate broadcasts forever",
+                f"modelled yet, so a loop would circulate broadcasts forever{hint}",
             )
             continue
         loops.union(ka, kb)
         topo.links.append(linkspec)
         written_at[linkspec] = i
 
+    if not interface_problems:
+        # (A mistake in a member's own keys already said what is wrong with the bundle.)
+        check_channel_groups(topo, written_at, ctx.error)
     _check_collision_domains(ctx, topo)
     _check_classic_rules(ctx, scenario, topo, written_at, warnings)
     _check_traffic(ctx, scenario, topo)

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from netsim.engine.sim import Simulation
+from netsim.l2.etherchannel import EtherChannels, PortChannel
 from netsim.l2.frame import MacAddress
 from netsim.l2.host import Host
 from netsim.l2.hub import CoaxBus, Hub
+from netsim.l2.lacp.engine import LacpPortConfig, Mode
 from netsim.l2.mac_table import DEFAULT_VLAN, MacEvent
 from netsim.l2.qos import PortQos, SwitchQos
 from netsim.l2.span import MonitorSession
@@ -160,10 +162,12 @@ def build(
         if spec_link.duplex_b is not None:
             b.duplex = Duplex(spec_link.duplex_b)  # a duplex mismatch
     _build_collision_domains(net)
-    for name, device in net.devices.items():
-        if isinstance(device, Switch):
-            _configure_qos(net, device, topology.nodes[name])
-            _start_monitor_sessions(net, device, topology.nodes[name])
+    for index, (name, device) in enumerate(
+        (n, d) for n, d in net.devices.items() if isinstance(d, Switch)
+    ):
+        _configure_qos(net, device, topology.nodes[name])
+        _start_monitor_sessions(net, device, topology.nodes[name])
+        _bundle_port_channels(net, device, topology.nodes[name], switch_mac(index + 1))
     _set_broadcast_audiences(net)
     _build_ip_stacks(net)
     for name, engine in net.engines.items():
@@ -317,6 +321,43 @@ def _start_monitor_sessions(net: Network, switch: Switch, spec: NodeSpec) -> Non
                 switch.frame_vlan,
             )
         )
+
+
+SWITCH_MAC_BASE = 0x02_01_00_00_00_00
+"""Switch ``n`` (in the order the scenario declares switches and bridges) has the base
+MAC address 02:01:00:00:00:00 + n x 4096 (switch 1: 02:01:00:00:10:00), and its port
+``p`` sends from that address + p: locally administered, never a host's (02:00:...)."""
+
+
+def switch_mac(index: int) -> int:
+    """The base MAC address of the ``index``-th switch (1, 2, ...)."""
+    return SWITCH_MAC_BASE | (index << 12)
+
+
+def _bundle_port_channels(net: Network, switch: Switch, spec: NodeSpec, system: int) -> None:
+    """EtherChannel: each channel group's ports become one port-channel; the ports in
+    LACP groups get an LACP agent, which starts as the run does."""
+    groups: dict[int, list[Port]] = {}
+    lacp: dict[int, tuple[Port, LacpPortConfig]] = {}
+    modes = {}
+    for number, port in enumerate(switch.ports, start=1):
+        channel = spec.interface(port.name).channel
+        if channel is None:
+            continue
+        groups.setdefault(channel.group, []).append(port)
+        modes[channel.group] = channel.mode
+        if channel.mode.lacp:
+            config = LacpPortConfig(channel.group, Mode(channel.mode.value), channel.rate)
+            lacp[number] = (port, config)
+    if not groups:
+        return
+    channels = [
+        PortChannel(switch, group, members, modes[group], spec.load_balance)
+        for group, members in sorted(groups.items())
+    ]
+    bundles = EtherChannels(net.sim, switch.name, system, channels, lacp, switch.table)
+    switch.add_port_channels(bundles)
+    bundles.start()
 
 
 def _component_key(component: set[object]) -> str:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from netsim.l2.etherchannel import ChannelMember
+from netsim.l2.lacp.hashing import DEFAULT_LOAD_BALANCE, LoadBalance
 from netsim.l2.qos import PortQos, QueueMaps
 from netsim.l2.span import MonitorSpec
 from netsim.l2.switching import SwitchingMode
@@ -27,6 +29,8 @@ class InterfaceSpec:
     ip: str | None = None
     """A routed port's IPv4 interface (``10.0.12.1/30``): a router's port, or a layer-3
     switch's ``no switchport`` port."""
+    channel: ChannelMember | None = None
+    """The port-channel this port is a member of (``channel-group``), if any."""
 
 
 DEFAULT_INTERFACE = InterfaceSpec()
@@ -88,6 +92,9 @@ class NodeSpec:
     def routed_ports(self) -> dict[str, str]:
         """Port name -> IPv4 interface of every routed port."""
         return {name: spec.ip for name, spec in self.interfaces if spec.ip is not None}
+
+    load_balance: LoadBalance = DEFAULT_LOAD_BALANCE
+    """``port-channel load-balance``: what the EtherChannel hash reads."""
 
     def interface(self, port: str) -> InterfaceSpec:
         """The configuration of ``port`` (the default one if nobody configured it)."""

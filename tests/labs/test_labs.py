@@ -374,3 +374,38 @@ def test_lab_inter_vlan_routing():
     drops = unrouted.frames[unrouted.frames["outcome"] == "dropped"]
     assert set(drops["drop_device"]) == {"core"}
     assert list(drops["drop_reason"]).count("no-route") == 4
+
+
+def test_lab_etherchannel():
+    """src-mac on the server's switch puts all four downloads on one member (about 95
+    Mb/s together); dst-mac spreads them two per member (about 190). With three flows
+    the lone one gets a whole member and the pair half each; a flow alone on the bundle
+    still gets one member's rate. No retransmissions: nothing is reordered."""
+    member = 1460 / 1538 * 100e6  # TCP payload of a full 100 Mb/s link: 94.9 Mb/s
+
+    def goodput(res: netsim.Results) -> pd.Series:
+        tcp = res.tcp.set_index("traffic")
+        assert (tcp["retransmissions"] == 0).all()
+        return tcp["goodput_bps"].astype(float)
+
+    src = run("11-etherchannel")
+    assert goodput(src).sum() == pytest.approx(member, rel=0.01)
+    sent = src.ports.set_index(["device", "port"])["tx_octets"]
+    assert sent.loc[("sw2", "7")] < 0.001 * sent.loc[("sw2", "8")]
+
+    dst = run("11-etherchannel", "topology.nodes.sw2.port_channel_load_balance=dst-mac")
+    assert goodput(dst).sum() == pytest.approx(2 * member, rel=0.01)
+
+    three = goodput(
+        run(
+            "11-etherchannel",
+            "topology.nodes.sw2.port_channel_load_balance=dst-mac",
+            "traffic[3].start=6s",
+        )
+    )
+    assert three["to-pc2"] == pytest.approx(member, rel=0.01)
+    assert three["to-pc1"] == pytest.approx(member / 2, rel=0.01)
+    assert three["to-pc3"] == pytest.approx(member / 2, rel=0.01)
+    assert three["to-pc4"] == pytest.approx(member, rel=0.01)
+    summary = src.show("sw1", "etherchannel summary").splitlines()[-1]
+    assert summary.split()[:2] == ["1", "Po1(SU)"] and "7(P)" in summary and "8(P)" in summary

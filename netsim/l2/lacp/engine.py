@@ -139,6 +139,16 @@ def apply(actions: Iterable[Action], control: LinkAggregationControl) -> None:
                 control.set_member(port, bundle, distributing)
 
 
+_ACTIVITY = int(LacpState.ACTIVITY)
+_TIMEOUT = int(LacpState.TIMEOUT)
+_AGGREGATION = int(LacpState.AGGREGATION)
+_SYNCHRONIZATION = int(LacpState.SYNCHRONIZATION)
+_COLLECTING = int(LacpState.COLLECTING)
+_DISTRIBUTING = int(LacpState.DISTRIBUTING)
+_MUX_FLAGS = _SYNCHRONIZATION | _COLLECTING | _DISTRIBUTING | _ACTIVITY | _TIMEOUT
+"""The flags the mux machine sets from scratch each time."""
+
+
 class Mux(Enum):
     """Where a port is on its way into a bundle (802.1AX 5.4.15, coupled control)."""
 
@@ -186,7 +196,16 @@ class LacpSystem:
         self.system_priority = system_priority
         """The system priority (Cisco ``lacp system-priority``, default 32768)."""
         self._ports = {n: _Port(n, config) for n, config in sorted(ports.items())}
+        self._by_key: dict[int, list[_Port]] = {}
+        for p in self._ports.values():
+            self._by_key.setdefault(p.config.key, []).append(p)
+        self._group_due: dict[int, tuple[float, str, _Port] | None] = dict.fromkeys(self._by_key)
+        """Each channel group's earliest timer (deadline, timer, port), kept by _settle."""
         self._actions: list[Action] = []
+        self._settled: set[int] = set()
+        self.settled: frozenset[int] = frozenset()
+        """The ports the last input (``enable_port``, ``receive``, ``tick`` ...) looked at
+        again: those of the channel groups it concerned. Any other port is as it was."""
 
     # -- queries -----------------------------------------------------------------------
 
@@ -198,6 +217,10 @@ class LacpSystem:
     def distributing(self, port: int) -> bool:
         """Does the port carry data frames for its bundle?"""
         return self._ports[port].mux is Mux.COLLECTING_DISTRIBUTING
+
+    def mux(self, port: int) -> Mux:
+        """Where the port is on its way into a bundle (waiting, attached, distributing)."""
+        return self._ports[port].mux
 
     def standby(self, port: int) -> bool:
         """Selected for a bundle that already has 8 better members: hot standby."""
@@ -218,7 +241,7 @@ class LacpSystem:
         p = self._ports[port]
         p.enabled = True
         self._expire(p, now)
-        return self._run(now)
+        return self._run(now, p)
 
     def disable_port(self, port: int, now: float) -> list[Action]:
         """The port's link went down: it leaves its bundle at once."""
@@ -227,7 +250,7 @@ class LacpSystem:
         p.partner = DEFAULT_PARTNER
         p.partner_view_matches = False
         p.current_while = p.periodic = p.wait_while = None
-        return self._run(now)
+        return self._run(now, p)
 
     def receive(self, port: int, pdu: Lacpdu, now: float) -> list[Action]:
         """An LACPDU arrived on ``port`` (802.1AX 5.4.12 CURRENT)."""
@@ -251,7 +274,7 @@ class LacpSystem:
         p.partner = pdu.actor
         p.state &= ~(LacpState.EXPIRED | LacpState.DEFAULTED)
         p.current_while = now + self._timeout(p)
-        return self._run(now)
+        return self._run(now, p)
 
     def tick(self, now: float) -> list[Action]:
         """Run every timer due by ``now``."""
@@ -273,7 +296,7 @@ class LacpSystem:
                 p.ntt = True
             elif name == "wait_while":
                 p.wait_while = None
-            self._settle(now)
+            self._settle(now, p)
         return self._flush_actions()
 
     def next_deadline(self) -> float | None:
@@ -284,8 +307,21 @@ class LacpSystem:
     # -- the machines ------------------------------------------------------------------
 
     def _next_due(self) -> tuple[float, str, _Port] | None:
+        """The earliest timer of all (ties: lowest port, then the order timers are
+        listed in), from each channel group's earliest: only a settle changes timers,
+        and it settles the whole group."""
         best: tuple[float, str, _Port] | None = None
-        for p in self._ports.values():
+        for due in self._group_due.values():
+            if due is not None and (
+                best is None or (due[0], due[2].number) < (best[0], best[2].number)
+            ):
+                best = due
+        return best
+
+    @staticmethod
+    def _earliest(ports: list[_Port]) -> tuple[float, str, _Port] | None:
+        best: tuple[float, str, _Port] | None = None
+        for p in ports:
             for name, deadline in (
                 ("current_while", p.current_while),
                 ("periodic", p.periodic),
@@ -323,10 +359,11 @@ class LacpSystem:
             p.state,
         )
 
-    def _select(self) -> None:
-        """5.4.14: group ports by bundle; the better system picks up to 8 active ones."""
+    def _select(self, ports: list[_Port]) -> None:
+        """5.4.14: group ``ports`` (all of one key) by bundle; the better system picks up
+        to 8 active ones."""
         groups: dict[BundleId, list[_Port]] = {}
-        for p in self._ports.values():
+        for p in ports:
             p.standby = False
             aggregatable = bool(p.partner.state & LacpState.AGGREGATION)
             if not p.enabled or p.state & LacpState.DEFAULTED or not aggregatable:
@@ -367,24 +404,19 @@ class LacpSystem:
             p.mux = Mux.COLLECTING_DISTRIBUTING
         elif p.mux is Mux.COLLECTING_DISTRIBUTING and not partner_in_sync:
             p.mux = Mux.ATTACHED
-        state = p.state & ~(
-            LacpState.SYNCHRONIZATION
-            | LacpState.COLLECTING
-            | LacpState.DISTRIBUTING
-            | LacpState.ACTIVITY
-            | LacpState.TIMEOUT
-        )
-        state |= LacpState.AGGREGATION
+        # Plain ints here: this runs for every port on every input, and IntFlag
+        # arithmetic costs a function call per operator.
+        state = (int(p.state) & ~_MUX_FLAGS) | _AGGREGATION
         if p.config.mode is Mode.ACTIVE:
-            state |= LacpState.ACTIVITY
+            state |= _ACTIVITY
         if p.config.rate is Rate.FAST:
-            state |= LacpState.TIMEOUT
-        if p.mux in (Mux.ATTACHED, Mux.COLLECTING_DISTRIBUTING):
-            state |= LacpState.SYNCHRONIZATION
-        if p.mux is Mux.COLLECTING_DISTRIBUTING:
-            state |= LacpState.COLLECTING | LacpState.DISTRIBUTING
+            state |= _TIMEOUT
+        if p.mux is Mux.ATTACHED:
+            state |= _SYNCHRONIZATION
+        elif p.mux is Mux.COLLECTING_DISTRIBUTING:
+            state |= _SYNCHRONIZATION | _COLLECTING | _DISTRIBUTING
         if state != p.state:
-            p.state, p.ntt = state, True
+            p.state, p.ntt = LacpState(state), True
         report = (self.bundle(p.number), p.mux is Mux.COLLECTING_DISTRIBUTING)
         if report != p.reported:
             p.reported = report
@@ -418,19 +450,25 @@ class LacpSystem:
         partner = p.partner
         self._actions.append(Transmit(p.number, Lacpdu(self._actor_info(p), partner)))
 
-    def _settle(self, now: float) -> None:
-        self._select()
-        for p in self._ports.values():
+    def _settle(self, now: float, cause: _Port) -> None:
+        """Run selection, mux, periodic and transmit for the ports that share ``cause``'s
+        key: only they can bundle with it, so only they can change."""
+        siblings = self._by_key[cause.config.key]
+        self._settled.update(q.number for q in siblings)
+        self._select(siblings)
+        for p in siblings:
             self._mux(p, now)
             self._periodic(p, now)
             self._transmit(p, now)
+        self._group_due[cause.config.key] = self._earliest(siblings)
 
-    def _run(self, now: float) -> list[Action]:
-        self._settle(now)
+    def _run(self, now: float, cause: _Port) -> list[Action]:
+        self._settle(now, cause)
         return self._flush_actions()
 
     def _flush_actions(self) -> list[Action]:
         actions, self._actions = self._actions, []
+        self.settled, self._settled = frozenset(self._settled), set()
         return actions
 
 

@@ -30,7 +30,7 @@ from netsim.l2.lacp.engine import (
     SetMember,
     Transmit,
 )
-from netsim.l2.lacp.lacpdu import Lacpdu, LacpState, lacpdu_frame
+from netsim.l2.lacp.lacpdu import Lacpdu, LacpInfo, LacpState, lacpdu_frame
 from netsim.metrics.pcap import write_pcap
 
 SW1, SW2 = 0x0200_0000_0001, 0x0200_0000_0002
@@ -382,3 +382,23 @@ def test_both_ends_agree_on_every_bundle(
         active = [n for n in members if n in expected]
         assert len({sw1.bundle(n) for n in active}) == 1
         assert len({sw2.bundle(n) for n in active}) == 1
+
+
+def test_an_input_re_examines_only_the_channel_group_it_concerns() -> None:
+    """Two groups on one switch: an LACPDU or a link change on a group-1 port looks at
+    group 1's ports only (a distribution switch with dozens of bundles does not rerun
+    selection for all of them on every LACPDU), and leaves group 2 exactly as it was."""
+    ports = {n: LacpPortConfig(1 if n <= 2 else 2) for n in range(1, 5)}
+    system = LacpSystem(SW1, ports)
+    for n in ports:
+        system.enable_port(n, 0.0)
+    before = [(system.actor_state(n), system.partner(n)) for n in (3, 4)]
+    peer = Lacpdu(
+        LacpInfo(32768, SW2, 1, 32768, 1, LacpState.ACTIVITY | LacpState.AGGREGATION),
+        LacpInfo(),
+    )
+    system.receive(1, peer, 0.5)
+    assert system.settled == {1, 2}
+    system.disable_port(2, 0.6)
+    assert system.settled == {1, 2}
+    assert [(system.actor_state(n), system.partner(n)) for n in (3, 4)] == before
