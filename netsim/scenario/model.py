@@ -470,7 +470,25 @@ class LoadTraffic(Strict):
 _LITERAL = re.compile(r"\{\d*\+?\}")
 """An IMAP literal's announcement, ``{5}`` or ``{5+}`` (RFC 3501, RFC 7888)."""
 
-WORKLOAD_NAMES = ("check-new-mail", "read-a-message", "search", "file-to-folder", "idle")
+WORKLOAD_NAMES = (
+    "check-new-mail",
+    "read-a-message",
+    "search",
+    "file-to-folder",
+    "idle",
+    "wait-for-mail",
+)
+
+
+def _tls_version_text(value: Any) -> Any:
+    # YAML reads ``tls_version: 1.3`` as a float; the version is a name, not a number.
+    return f"{value:.1f}" if isinstance(value, float) and value in (1.2, 1.3) else value
+
+
+TlsVersion = Annotated[Literal["1.3", "1.2"], BeforeValidator(_tls_version_text)]
+"""A TLS version whose handshake the simulation replays (:mod:`netsim.net.tls`)."""
+TlsMode = Literal["none", "implicit", "starttls"]
+"""No TLS, TLS from the first byte (IMAPS 993, POP3S 995, SMTPS 465), or STARTTLS."""
 
 
 class ImapMailbox(Strict):
@@ -504,6 +522,14 @@ class ImapTraffic(Strict):
     idle: Time = 1.0
     """How long the ``idle`` workload stays in IDLE."""
     mailbox: ImapMailbox = ImapMailbox()
+    tls: TlsMode | None = None
+    """``implicit`` (the default on port 993), ``starttls`` or ``none`` (elsewhere)."""
+    tls_version: TlsVersion = "1.3"
+    pipelining: bool = False
+    """Send a workload's independent commands back to back (RFC 3501 5.5), not one
+    round trip each."""
+    fetch: Literal["full", "headers"] = "full"
+    """``headers``: read-a-message downloads the header only (a client on a slow link)."""
     dscp: Dscp | None = None
     """Clients and server mark IMAP packets (to and from the server's port) with this
     DSCP, as a host QoS policy by port does; ``AF21`` is RFC 4594's low-latency data."""
@@ -527,6 +553,17 @@ class ImapTraffic(Strict):
                     "simulated client sends it as written and has no literal data to follow"
                 )
         return self
+
+    def mail_readers(self, server: str) -> dict[str, ImapMailbox]:
+        """The users who read mail on ``server`` in this entry, with their INBOX."""
+        return {c: self.mailbox for c in self.clients} if server == self.server else {}
+
+    @property
+    def tls_mode(self) -> TlsMode:
+        """The TLS the session uses: as written, else implicit on 993 and none elsewhere."""
+        if self.tls is not None:
+            return self.tls
+        return "implicit" if self.port == 993 else "none"
 
     @property
     def steps(self) -> list[str]:
@@ -654,6 +691,22 @@ def _positive_finite_time(seconds: float) -> float:
     return seconds
 
 
+class MailServer(Strict):
+    """What a mail server host's hardware costs each command (``mail_servers: {mail1: ...}``).
+
+    A host listed here charges every IMAP, SMTP and POP3 command its measured CPU time
+    (``netsim/apps/data/mail_costs.json``) and its fsyncs; a host not listed answers in
+    zero time.
+    """
+
+    cores: Annotated[int, Field(ge=1, le=1024)] = 1
+    """Commands run in parallel on this many cores and queue when all are busy."""
+    cpu_speed: Annotated[float, Field(gt=0.0, le=1e6)] = 1.0
+    """How many times faster than the machine the costs were measured on."""
+    fsync: Time = 0.0
+    """How long the disk takes to make one write durable (one disk: syncs queue)."""
+
+
 class Scenario(Strict):
     """A whole scenario file."""
 
@@ -672,6 +725,8 @@ class Scenario(Strict):
     traffic: list[Traffic] = []
     events: list[Event] = []
     measure: Measure = Measure()
+    mail_servers: dict[str, MailServer] = {}
+    """Server hosts whose mail commands cost CPU and disk time (:class:`MailServer`)."""
     sweep: dict[str, SweepEntry] = {}
     """A grid of values per YAML path, for ``netsim sweep``; ``dask:`` may say where to run
     it (:class:`SweepCluster`). Read it through :attr:`sweep_grid` and

@@ -522,6 +522,7 @@ def _check_collision_domains(ctx: _Ctx, topo: Topology) -> None:
 def _check_traffic(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
     hosts = set(topo.hosts())
     connected = {n for link in topo.links for n in (link.a[0], link.b[0])}
+    implicit_tls: dict[tuple[str, int], tuple[int, bool]] = {}
     for i, t in enumerate(scenario.traffic):
         path: YamlPath = ("traffic", i)
         if isinstance(t, m.LoadTraffic):
@@ -538,6 +539,14 @@ def _check_traffic(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
                     ctx.error((*path, "clients", j), f"{client} is the server itself")
             if len(set(t.clients)) != len(t.clients):
                 ctx.error((*path, "clients"), "a client host is listed twice")
+            implicit = t.tls_mode == "implicit"
+            first = implicit_tls.setdefault((t.server, t.port), (i, implicit))
+            if first[1] != implicit:
+                ctx.error(
+                    (*path, "tls"),
+                    f"traffic[{first[0]}] already serves {t.server}:{t.port} "
+                    f"{'with' if first[1] else 'without'} TLS from the first byte",
+                )
             continue
         if t.from_ not in hosts:
             ctx.error((*path, "from"), _not_a_host(t.from_, topo))
@@ -548,6 +557,9 @@ def _check_traffic(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
             ctx.error((*path, "to"), _not_a_host(t.to, topo, broadcast_ok=broadcast_ok))
         elif t.to == t.from_:
             ctx.error((*path, "to"), "a host does not send traffic to itself")
+    for name in scenario.mail_servers:
+        if name not in hosts:
+            ctx.error(("mail_servers", name), _not_a_host(name, topo))
     ports_in_use: dict[tuple[str, int], int] = {}
     for i, (server, port) in tcp_ports(scenario).items():
         if (server, port) in ports_in_use:

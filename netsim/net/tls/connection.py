@@ -25,8 +25,10 @@ from netsim.net.tls.shapes import (
     CHANGE_CIPHER_SPEC,
     HANDSHAKE,
     MAX_PLAINTEXT,
+    TLS_VERSIONS,
     Flight,
     TlsShape,
+    shape,
 )
 
 _VERSION_ON_WIRE = 0x0303  # TLS 1.3 records also say "1.2" (RFC 8446 5.1)
@@ -93,11 +95,17 @@ Event = HandshakeComplete | ApplicationData | Closed
 
 
 class TlsConnection:
-    """One end of a simulated TLS connection following ``shape``."""
+    """One end of a simulated TLS connection following ``shape``.
 
-    def __init__(self, role: Role, shape: TlsShape) -> None:
+    A server may leave ``shape`` out: it then answers in the version whose ClientHello
+    arrives, as a real server picks the version the client offers.
+    """
+
+    def __init__(self, role: Role, shape: TlsShape | None = None) -> None:
+        if shape is None and role is Role.CLIENT:
+            raise ValueError("a TLS client must know which version it offers")
         self.role = role
-        self.shape = shape
+        self._shape = shape
         self.state = State.HANDSHAKING
         #: Octets of records (headers included) written and read, handshake and data.
         self.octets_sent = 0
@@ -110,6 +118,13 @@ class TlsConnection:
         self._eof = False
         if role is Role.CLIENT:
             self._send_own_flights()
+
+    @property
+    def shape(self) -> TlsShape:
+        """The handshake under way (a server knows it once the ClientHello is in)."""
+        if self._shape is None:
+            raise TlsError("no ClientHello yet: the version is not chosen")
+        return self._shape
 
     # -- the application's side ------------------------------------------------------
 
@@ -135,6 +150,8 @@ class TlsConnection:
         if self.state is State.CLOSED:
             return b""
         self._move("close")
+        if self._shape is None:
+            return b""  # nothing was agreed: there is no record to close
         out = self._record(ALERT, _CLOSE_NOTIFY)
         self.octets_sent += len(out)
         return out
@@ -179,6 +196,8 @@ class TlsConnection:
         return True
 
     def _handshake_record(self, kind: int, length: int) -> None:
+        if self._shape is None:
+            self._shape = _version_offered(kind, length)
         flight = self.shape.handshake[self._next_flight]
         if flight.sender == self.role.value:  # pragma: no cover - guarded by _send_own_flights
             raise TlsError("received a record while it was this end's turn")
@@ -247,3 +266,12 @@ class TlsConnection:
 
     def _move(self, what: str) -> None:
         self.state = TRANSITIONS[(self.state, what)]
+
+
+def _version_offered(kind: int, length: int) -> TlsShape:
+    """The version whose ClientHello is a record of this type and length."""
+    for version in TLS_VERSIONS:
+        candidate = shape(version)
+        if candidate.handshake[0].records[0] == (kind, length):
+            return candidate
+    raise TlsError(f"no known ClientHello is a record of type {kind} and {length} octets")

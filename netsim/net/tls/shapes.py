@@ -57,6 +57,18 @@ class TlsShape:
         return flights // 2 if self.handshake[-1].sender == "client" else (flights + 1) // 2
 
     @property
+    def round_trips_server_first(self) -> int:
+        """Round trips the handshake adds before a server-first protocol's greeting.
+
+        IMAP, POP3 and SMTP servers speak first. Without TLS the greeting leaves as the
+        connection opens; with TLS it leaves with the server's last flight (TLS 1.2), or
+        once the client's last flight is in (TLS 1.3): one round trip either way.
+        """
+        after_hello = len(self.handshake) - 1
+        greeting_alone = 1 if self.handshake[-1].sender == "client" else 0
+        return (after_hello + greeting_alone - 1) // 2
+
+    @property
     def encrypted_inner_type(self) -> bool:
         """TLS 1.3 hides the real content type inside the record (RFC 8446 5.2)."""
         return self.version == "1.3"

@@ -28,11 +28,14 @@ Process = Generator[simpy.Event, Any, Any]
 
 
 class TlsSocket:
-    """A TCP socket with TLS ``version`` ("1.3" or "1.2") on top, as ``role``."""
+    """A TCP socket with TLS ``version`` ("1.3" or "1.2") on top, as ``role``.
 
-    def __init__(self, sock: TcpSocket, role: Role, version: str = "1.3") -> None:
+    A server may leave the version out: it takes the one the client's hello offers.
+    """
+
+    def __init__(self, sock: TcpSocket, role: Role, version: str | None = None) -> None:
         self.sock = sock
-        self.tls = TlsConnection(role, shape(version))
+        self.tls = TlsConnection(role, shape(version) if version is not None else None)
         self._env = sock.stack.sim.env
         self._plain = bytearray()
         self._eof = False

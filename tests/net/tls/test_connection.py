@@ -32,7 +32,7 @@ def handshake(
 ) -> tuple[TlsConnection, TlsConnection]:
     """Pass each end's flights to the other until neither has anything more to say."""
     client = TlsConnection(Role.CLIENT, shape(version))
-    server = TlsConnection(Role.SERVER, shape(version))
+    server = TlsConnection(Role.SERVER)  # it answers in the version the client offers
     sender, receiver = client, server
     while wire := sender.data_to_send():
         chunks = [wire[i : i + 1] for i in range(len(wire))] if one_byte_at_a_time else [wire]
@@ -120,3 +120,9 @@ def test_end_of_stream_during_the_handshake_is_closed():
     server = TlsConnection(Role.SERVER, shape("1.2"))
     server.receive_data(b"")
     assert server.next_event() == Closed()
+
+
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+def test_a_server_answers_in_the_version_the_client_offers(version):
+    _client, server = handshake(version)
+    assert server.shape.version == version
