@@ -1,15 +1,20 @@
-"""``netsim serve-mail``: the sans-IO IMAP server on real sockets, with asyncio.
+"""``netsim serve-mail``: the sans-IO IMAP, SMTP and POP3 servers on real sockets.
 
-Stock clients (imaplib, mbsync, Thunderbird) can then test the same server code that
-runs inside simulations.  The adapter is thin: bytes from the socket go to
-:meth:`~netsim.mail.imap.server.ServerSession.receive_data`, and whatever it returns
-goes back in a single write (TCP_NODELAY is set, so one response is one segment
-rather than waiting for Nagle).  STARTTLS and IMAPS use the :mod:`ssl` module.
+Stock clients (imaplib, smtplib, poplib, mbsync, fetchmail, swaks, Thunderbird) can
+then test the same server code that runs inside simulations.  The adapter is thin and
+the same for the three protocols: bytes from the socket go to the session's
+``receive_data`` (:class:`MailSession`), and whatever it returns goes back in a single
+write (TCP_NODELAY is set, so one response is one segment rather than waiting for
+Nagle).  STARTTLS, STLS and the implicit-TLS ports use the :mod:`ssl` module.  The
+three servers share one mail store: a message accepted over SMTP is in the INBOX at
+once, and an IMAP client idling there hears of it.
 
 Usage::
 
-    netsim serve-mail --imap 1143 --users users.txt [--store DIR] [--host 127.0.0.1]
-                      [--imaps 1993 --cert cert.pem --key key.pem | --allow-plaintext-login]
+    netsim serve-mail --imap 1143 --smtp 1025 --submission 1587 --pop3 1110 \
+                      --users users.txt [--store DIR] [--host 127.0.0.1]
+                      [--imaps 1993 --smtps 1465 --pop3s 1995 --cert cert.pem --key key.pem
+                       | --allow-plaintext-login]
     netsim serve-mail --check --store DIR      # verify a store, change nothing
 
 Because it faces real networks, it defends itself: passwords travel only over TLS
@@ -26,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import functools
 import logging
 import signal
 import socket
@@ -33,14 +39,16 @@ import ssl
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from netsim.mail import store_check
 from netsim.mail.imap.events import UntaggedStatus
 from netsim.mail.imap.responses import render
-from netsim.mail.imap.server import ImapServer, ServerConfig, ServerSession
+from netsim.mail.imap.server import ImapServer, ServerConfig
+from netsim.mail.pop3 import Pop3Config, Pop3Server
+from netsim.mail.smtp import SmtpConfig, SmtpServer
 from netsim.mail.store import Mailbox, MailStore, StoreError
 from netsim.mail.users import UserFileError, Users
 
@@ -61,6 +69,99 @@ class ConnectionLimits:
     #: Seconds of silence after login before autologout (RFC 3501 5.4: at least 30
     #: minutes); 0 never.
     autologout: float = 1800.0
+
+
+class MailSession(Protocol):
+    """What a sans-IO server session offers its I/O owner (IMAP, SMTP and POP3 alike)."""
+
+    closed: bool
+    hold: float
+    backlog: bool
+    starttls_requested: bool
+    tls: bool
+
+    @property
+    def user(self) -> str | None:
+        """The logged-in user, if any (it sets which inactivity timer applies)."""
+
+    @property
+    def idling(self) -> bool:
+        """True while the session waits for news of the mailbox (IMAP IDLE)."""
+
+    def greeting(self) -> bytes:
+        """The first bytes to send."""
+
+    def receive_data(self, data: bytes, max_commands: int | None = None) -> bytes:
+        """Feed bytes (``b""``: end of input); returns the responses."""
+
+    def resume(self, max_commands: int | None = None) -> bytes:
+        """Go on with input received earlier."""
+
+    def shutdown(self, reason: str) -> bytes:
+        """End the session from the server's side; the last words."""
+
+    def idle_updates(self) -> bytes:
+        """News for an idling session."""
+
+    def tls_started(self) -> None:
+        """The owner finished the TLS handshake that the session asked for."""
+
+    def close(self) -> None:
+        """The connection is gone."""
+
+
+@dataclass(frozen=True)
+class Service:
+    """One kind of listening port: which protocol, and whether TLS comes first."""
+
+    #: The name printed and used in ``ready``: ``imap``, ``smtps``, ``submission`` ...
+    name: str
+    #: A new session; its argument says whether the transport is encrypted already.
+    open_session: Callable[[bool], MailSession]
+    #: The protocol's words for turning a client away at once (over a limit).
+    refusal: Callable[[str], bytes]
+    #: True for IMAPS, SMTPS and POP3S (RFC 8314): TLS from the first byte.
+    implicit_tls: bool = False
+
+
+def imap_services(imap: ImapServer) -> list[Service]:
+    """IMAP on 143 and IMAPS on 993."""
+
+    def refusal(reason: str) -> bytes:
+        return render(UntaggedStatus("BYE", reason, "LIMIT"))
+
+    return [
+        Service("imap", imap.open_session, refusal),
+        Service("imaps", imap.open_session, refusal, implicit_tls=True),
+    ]
+
+
+def smtp_services(smtp: SmtpServer) -> list[Service]:
+    """SMTP on 25 (mail for local users), submission on 587, and on 465 over TLS."""
+
+    def refusal(reason: str) -> bytes:
+        return f"421 4.7.0 {reason}\r\n".encode()
+
+    def submission(tls: bool) -> MailSession:
+        return smtp.open_session(tls, submission=True)
+
+    return [
+        Service("smtp", smtp.open_session, refusal),
+        Service("submission", submission, refusal),
+        Service("smtps", submission, refusal, implicit_tls=True),
+    ]
+
+
+def pop3_services(pop3: Pop3Server) -> list[Service]:
+    """POP3 on 110 and POP3S on 995."""
+
+    def refusal(reason: str) -> bytes:
+        return f"-ERR [SYS/TEMP] {reason}\r\n".encode()
+
+    return [
+        Service("pop3", pop3.open_session, refusal),
+        Service("pop3s", pop3.open_session, refusal, implicit_tls=True),
+    ]
 
 
 #: Seconds of work one connection may do before the loop serves the others: commands
@@ -104,12 +205,26 @@ def _seconds(text: str) -> float:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``serve-mail`` options to ``parser``."""
     parser.add_argument("--imap", type=_port, metavar="PORT", help="IMAP port (0: any)")
+    parser.add_argument(
+        "--smtp", type=_port, metavar="PORT", help="SMTP port: mail for local users (25)"
+    )
+    parser.add_argument(
+        "--submission",
+        type=_port,
+        metavar="PORT",
+        help="message submission port, AUTH PLAIN required (587)",
+    )
+    parser.add_argument("--pop3", type=_port, metavar="PORT", help="POP3 port (110)")
     parser.add_argument("--users", metavar="FILE", help="user file, one name:password per line")
     parser.add_argument(
         "--store", metavar="DIR", help="keep mail durably in DIR (default: in memory)"
     )
     parser.add_argument("--host", default="127.0.0.1", metavar="ADDR", help="address to bind")
-    parser.add_argument("--imaps", type=_port, metavar="PORT", help="IMAP over TLS port")
+    parser.add_argument("--imaps", type=_port, metavar="PORT", help="IMAP over TLS port (993)")
+    parser.add_argument(
+        "--smtps", type=_port, metavar="PORT", help="submission over TLS port (465)"
+    )
+    parser.add_argument("--pop3s", type=_port, metavar="PORT", help="POP3 over TLS port (995)")
     parser.add_argument("--cert", metavar="F", help="TLS certificate (PEM), enables STARTTLS")
     parser.add_argument("--key", metavar="F", help="TLS private key (PEM)")
     tls = parser.add_mutually_exclusive_group()
@@ -200,9 +315,10 @@ class _Connection(asyncio.Protocol):
     client sends is buffered a read or two at most, whatever it sends.
     """
 
-    def __init__(self, hub: _Hub, tls: bool) -> None:
+    def __init__(self, hub: _Hub, service: Service) -> None:
         self.hub = hub
-        self.session: ServerSession = hub.imap.open_session(tls=tls)
+        self.service = service
+        self.session: MailSession = service.open_session(service.implicit_tls)
         self.transport: asyncio.Transport | None = None
         #: The client's IP address, as counted against the per-address limit.
         self.peer_ip = ""
@@ -223,7 +339,7 @@ class _Connection(asyncio.Protocol):
         self.peer_ip = str(peer[0]) if isinstance(peer, tuple) and peer else ""
         refusal = self.hub.admit(self)
         if refusal is not None:
-            transport.write(render(UntaggedStatus("BYE", refusal, "LIMIT")))
+            transport.write(self.service.refusal(refusal))
             transport.close()
             return
         self.admitted = True
@@ -266,7 +382,7 @@ class _Connection(asyncio.Protocol):
             self.session.close()
 
     def say_bye(self, reason: str) -> None:
-        """End the session with ``* BYE`` and close the socket."""
+        """End the session (IMAP ``* BYE``, SMTP ``421``, POP3 ``-ERR``) and close."""
         self._write(self.session.shutdown(reason))
 
     def pause_writing(self) -> None:
@@ -503,18 +619,22 @@ def check_login_policy(
 async def serve(
     imap: ImapServer,
     host: str,
-    port: int,
+    port: int | None,
     tls_context: ssl.SSLContext | None = None,
     imaps_port: int | None = None,
     ready: Callable[[list[tuple[str, int]]], None] | None = None,
     stop: asyncio.Event | None = None,
     limits: ConnectionLimits | None = None,
     allow_plaintext_login: bool = False,
+    listeners: Sequence[tuple[Service, int]] = (),
 ) -> None:
     """Listen for IMAP (and IMAPS) until ``stop`` is set; ``ready`` gets the bound ports.
 
-    Raises :class:`LoginPolicyError` unless logins need TLS (and there is a TLS
-    context) or ``allow_plaintext_login`` says clear-text passwords are fine.
+    ``listeners`` adds other services (SMTP, POP3 ...) on their ports; they share the
+    IMAP server's store, connection limits and IDLE notifications.  ``port`` None
+    listens for IMAP on no port.  Raises :class:`LoginPolicyError` unless logins need
+    TLS (and there is a TLS context) or ``allow_plaintext_login`` says clear-text
+    passwords are fine.
     """
     check_login_policy(imap.config, tls_context, allow_plaintext_login)
     loop = asyncio.get_running_loop()
@@ -522,17 +642,31 @@ async def serve(
     hub.attach(loop)
     previous_handler = loop.get_exception_handler()
     loop.set_exception_handler(hub.loop_exception)
-    servers = [await loop.create_server(lambda: _Connection(hub, False), host, port)]
+    imap_plain, imaps = imap_services(imap)
+    wanted = [] if port is None else [(imap_plain, port)]
     if imaps_port is not None and tls_context is not None:
-        servers.append(
-            await loop.create_server(
-                lambda: _Connection(hub, True), host, imaps_port, ssl=tls_context
+        wanted.append((imaps, imaps_port))
+    wanted += listeners
+    servers: list[asyncio.Server] = []
+    bound: list[tuple[str, int]] = []
+    try:
+        for service, number in wanted:
+            if service.implicit_tls and tls_context is None:
+                raise LoginPolicyError(f"{service.name} needs a certificate for TLS")
+            server = await loop.create_server(
+                functools.partial(_Connection, hub, service),
+                host,
+                number,
+                ssl=tls_context if service.implicit_tls else None,
             )
-        )
-    bound = [
-        ("imap" if i == 0 else "imaps", s.sockets[0].getsockname()[1])
-        for i, s in enumerate(servers)
-    ]
+            servers.append(server)
+            bound.append((service.name, server.sockets[0].getsockname()[1]))
+    except BaseException:
+        hub.detach()
+        for server in servers:
+            server.close()
+        loop.set_exception_handler(previous_handler)
+        raise
     if ready is not None:
         ready(bound)
     try:
@@ -559,9 +693,22 @@ class BackgroundServer:
         imaps: bool = False,
         limits: ConnectionLimits | None = None,
         allow_plaintext_login: bool = False,
+        smtp: SmtpServer | None = None,
+        pop3: Pop3Server | None = None,
     ) -> None:
         check_login_policy(imap.config, tls_context, allow_plaintext_login)
         self.imap = imap
+        #: Other services to listen for, each on an ephemeral port (the implicit-TLS
+        #: ones only with ``imaps``).
+        self.services: list[Service] = []
+        if smtp is not None:
+            self.services += smtp_services(smtp)
+        if pop3 is not None:
+            self.services += pop3_services(pop3)
+        if not imaps:
+            self.services = [s for s in self.services if not s.implicit_tls]
+        #: Bound port of every service by name (``imap``, ``smtp``, ``pop3s`` ...).
+        self.ports: dict[str, int] = {}
         self.allow_plaintext_login = allow_plaintext_login
         self.limits = limits or ConnectionLimits()
         self.host = host
@@ -593,11 +740,9 @@ class BackgroundServer:
         asyncio.set_event_loop(self._loop)
 
         def ready(bound: list[tuple[str, int]]) -> None:
-            for kind, port in bound:
-                if kind == "imap":
-                    self.port = port
-                else:
-                    self.imaps_port = port
+            self.ports = dict(bound)
+            self.port = self.ports.get("imap", 0)
+            self.imaps_port = self.ports.get("imaps", 0)
             self._started.set()
 
         async def main() -> None:
@@ -612,6 +757,7 @@ class BackgroundServer:
                 self._stop,
                 self.limits,
                 self.allow_plaintext_login,
+                [(service, 0) for service in self.services],
             )
 
         self._loop.run_until_complete(main())
@@ -679,20 +825,29 @@ def _check(directory: str | None) -> int:
     return 1 if report.damaged else 0
 
 
+#: The options that name a port to listen on, by service name.
+_PORT_OPTIONS = ("imap", "imaps", "smtp", "submission", "smtps", "pop3", "pop3s")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the server until interrupted; returns the process exit status."""
     if args.check:
         return _check(args.store)
-    if args.imap is None or args.users is None:
-        return _fail("--imap PORT and --users FILE are required (unless --check)")
+    ports = {name: getattr(args, name) for name in _PORT_OPTIONS}
+    if all(port is None for port in ports.values()) or args.users is None:
+        return _fail(
+            "--users FILE and at least one port (--imap, --smtp, --submission, --pop3, "
+            "--imaps, --smtps, --pop3s) are required (unless --check)"
+        )
     try:
         users = Users.load(args.users)
     except UserFileError as exc:
         return _fail(str(exc))
     if (args.cert is None) != (args.key is None):
         return _fail("--cert and --key go together")
-    if args.imaps is not None and args.cert is None:
-        return _fail("--imaps needs --cert and --key")
+    for name in ("imaps", "smtps", "pop3s"):
+        if ports[name] is not None and args.cert is None:
+            return _fail(f"--{name} needs --cert and --key")
     if args.login_requires_tls and args.cert is None:
         return _fail("--login-requires-tls needs --cert and --key: without TLS nobody can log in")
     if args.cert is None and not args.allow_plaintext_login:
@@ -727,6 +882,31 @@ def run(args: argparse.Namespace) -> int:
         login_requires_tls=not args.allow_plaintext_login,
     )
     imap = ImapServer(store, users, config)
+    smtp = SmtpServer(
+        store,
+        users,
+        SmtpConfig(
+            max_size=args.max_literal,
+            starttls=context is not None,
+            login_requires_tls=not args.allow_plaintext_login,
+            login_failure_delay=args.login_failure_delay,
+        ),
+    )
+    pop3 = Pop3Server(
+        store,
+        users,
+        Pop3Config(
+            starttls=context is not None,
+            login_requires_tls=not args.allow_plaintext_login,
+            login_failure_delay=args.login_failure_delay,
+        ),
+    )
+    services = {s.name: s for s in smtp_services(smtp) + pop3_services(pop3)}
+    listeners = [
+        (services[name], port)
+        for name, port in ports.items()
+        if port is not None and name in services
+    ]
 
     def ready(bound: list[tuple[str, int]]) -> None:
         for kind, port in bound:
@@ -748,6 +928,7 @@ def run(args: argparse.Namespace) -> int:
             stop,
             limits,
             allow_plaintext_login=args.allow_plaintext_login,
+            listeners=listeners,
         )
 
     try:
