@@ -33,13 +33,13 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable, Generator, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import simpy
 
 from netsim.apps.mailgen import SENDERS, TOPICS
 from netsim.apps.mailhost import PASSWORD, DeliveryLog, MailHost, message_id
-from netsim.apps.server_cost import measured
+from netsim.apps.mailservice import MailService, Transport
 from netsim.engine.sim import Simulation
 from netsim.mail.imap.client import ClientConnection
 from netsim.mail.imap.events import (
@@ -56,8 +56,7 @@ from netsim.mail.imap.events import (
 )
 from netsim.mail.imap.parser import Atom
 from netsim.mail.imap.server import ImapServer, ServerConfig, ServerSession
-from netsim.mail.store import Mailbox
-from netsim.net.sockets import TcpSocket, connect, listen
+from netsim.net.sockets import TcpSocket, connect
 from netsim.net.stack import IpStack
 from netsim.net.tls import Role
 from netsim.net.tls.socket import TlsSocket
@@ -77,20 +76,12 @@ _MESSAGE_ID_FIELD = Atom("BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]")
 Process = Generator[simpy.Event, Any, Any]
 
 
-class Transport(Protocol):
-    """What a session talks through: a TCP socket, or TLS over one."""
-
-    def send(self, data: bytes) -> simpy.Event: ...
-    def recv(self, max_bytes: int = 65536) -> simpy.Event: ...
-    def close(self) -> None: ...
-
-
 class SessionEnded(Exception):
     """The server closed the connection in the middle of a session."""
 
 
 class _CountedSession(ServerSession):
-    """A server session that notes the name of each command it dispatches.
+    """An IMAP server session that notes the name of each command it dispatches.
 
     The cost model charges by command, and only the session knows where one command
     ends and the next begins.
@@ -105,7 +96,7 @@ class _CountedSession(ServerSession):
         super()._dispatch(cmd)
 
 
-class ImapService:
+class ImapService(MailService):
     """netsim's IMAP server on one port of a simulated mail host.
 
     ``implicit_tls`` serves IMAPS (TLS from the first byte, port 993); ``starttls``
@@ -115,92 +106,14 @@ class ImapService:
     def __init__(
         self, host: MailHost, port: int = 143, *, implicit_tls: bool = False, starttls: bool = False
     ) -> None:
-        self.host = host
-        self.sim = host.sim
-        self.implicit_tls = implicit_tls
         self.server = ImapServer(host.store, host.users, ServerConfig(starttls=starttls))
-        self.model = measured("imap") if host.cost is not None else None
-        self._open: dict[ServerSession, Transport] = {}
-        host.store.add_listener(self._mailbox_changed)
-        self._listener = listen(host.stack, port)
-        self.sim.env.process(self._accept())
-
-    def _accept(self) -> Process:
-        while True:
-            sock = yield self._listener.accept()
-            self.sim.env.process(self._serve(sock))
-
-    def _serve(self, sock: TcpSocket) -> Process:
-        # As serve-mail on real sockets (and Dovecot): TCP_NODELAY, so that a reply
-        # longer than one segment is not held back by Nagle waiting for a delayed ACK.
-        sock.set_nodelay(True)
-        transport: Transport = sock
-        session = _CountedSession(self.server, tls=self.implicit_tls)
-        try:
-            if self.implicit_tls:
-                transport = TlsSocket(sock, Role.SERVER)
-                yield transport.handshake()
-            self._open[session] = transport
-            yield transport.send(session.greeting())
-            while not session.closed:
-                data = yield transport.recv()
-                yield from self._process(session, transport, data)
-                if session.starttls_requested:
-                    transport = TlsSocket(sock, Role.SERVER)
-                    yield transport.handshake()
-                    session.tls_started()
-                    self._open[session] = transport
-                    yield from self._process(session, transport, b"", resume=True)
-                if not data:
-                    break
-        except OSError:
-            pass  # the client went away; the store keeps what was acknowledged
-        finally:
-            self._open.pop(session, None)
-            transport.close()
-
-    def _process(
-        self, session: _CountedSession, transport: Transport, data: bytes, resume: bool = False
-    ) -> Process:
-        """Handle what arrived: at once without a cost model, else command by command."""
-        if self.model is None:
-            out = session.resume() if resume else session.receive_data(data)
-            if out:
-                yield transport.send(out)
-            return
-        octets_in = len(data)
-        first = True
-        while first or (session.backlog and not session.closed):
-            self.host.defer_announcements()
-            if first and not resume:
-                out = session.receive_data(data, max_commands=1)
-            else:
-                out = session.resume(max_commands=1)
-            first = False
-            held = self.host.release_announcements()
-            assert self.host.cost is not None
-            for verb in session.dispatched:
-                yield from self.host.cost.serve(self.model, verb, octets_in + len(out))
-                octets_in = 0
-            session.dispatched.clear()
-            for push in held:
-                push()
-            if out:
-                yield transport.send(out)
-            if session.starttls_requested:
-                return
-
-    def _mailbox_changed(self, box: Mailbox) -> None:
-        # Sessions in IDLE learn about new and expunged messages right away (once the
-        # command that changed the mailbox has paid its cost, with a cost model).
-        self.host.announce(self._push_idle_updates)
-
-    def _push_idle_updates(self) -> None:
-        for session, transport in list(self._open.items()):
-            if session.idling:
-                out = session.idle_updates()
-                if out:
-                    transport.send(out)
+        super().__init__(
+            host,
+            port,
+            "imap",
+            lambda tls: _CountedSession(self.server, tls),
+            implicit_tls=implicit_tls,
+        )
 
 
 class ImapClient:
