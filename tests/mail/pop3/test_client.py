@@ -47,7 +47,7 @@ def test_a_pipelined_session_reads_listings_and_messages_byte_for_byte():
     burst = b"".join(client.command(c) for c in commands)
     got = replies(client, session.receive_data(burst))
     assert [r.ok for r in got] == [True, True, True, True, True, True, True, False]
-    user, pass_, stat, listing, one, uidl, retr, missing = got
+    _user, _pass, stat, listing, one, uidl, retr, missing = got
     assert stat.text.split()[0] == "2"
     assert listing.body is not None and len(listing.body.splitlines()) == 2
     assert one.body is None  # LIST with an argument: one line
