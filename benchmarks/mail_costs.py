@@ -18,6 +18,7 @@ scenario's disk latency.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import json
 import os
@@ -31,6 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from netsim.mail.imap.server import ImapServer, ServerConfig, ServerSession
+from netsim.mail.lines import stuff
+from netsim.mail.pop3.server import Pop3Config, Pop3Server, Pop3Session
+from netsim.mail.smtp import SmtpConfig, SmtpServer, SmtpSession
 from netsim.mail.store import MailStore
 from netsim.mail.users import Users
 
@@ -92,18 +96,18 @@ class Bench:
         session.receive_data(f"l LOGIN {USER} {PASSWORD}\r\n".encode())
         return session
 
-    def once(self, session: ServerSession, line: bytes) -> tuple[int, int, int]:
+    def once(self, session: Any, line: bytes) -> tuple[int, int, int]:
         """CPU ns, fsyncs and octets (in + out) of one call."""
         before = self.fsyncs.calls
         with self.fsyncs.installed():
             start = time.process_time_ns()
             out = session.receive_data(line)
             cpu = time.process_time_ns() - start
-        if not (b" OK " in out or out.startswith(b"+ ")):
+        if not _accepted(out):
             raise RuntimeError(f"{line[:40]!r} was not accepted: {out[-200:]!r}")
         return cpu, self.fsyncs.calls - before, len(line) + len(out)
 
-    def measure(self, make: Callable[[], tuple[ServerSession, bytes]]) -> dict[str, float]:
+    def measure(self, make: Callable[[], tuple[Any, bytes]]) -> dict[str, float]:
         """Median CPU ns, most common fsync count and median octets of ``make``'s command."""
         runs = []
         for _ in range(self.repeat):
@@ -206,6 +210,123 @@ class Bench:
         commands["UID COPY"] = commands["COPY"]
         return {"per_octet_ns": round(per_octet, 4), "commands": commands}
 
+    def smtp(self) -> dict[str, Any]:
+        """SMTP submission (AUTH PLAIN, then a transaction) into the durable store."""
+        server = SmtpServer(self.store, Users({USER: PASSWORD}), SmtpConfig(login_failure_delay=0))
+        token = base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode()
+
+        def session(*lines: str) -> SmtpSession:
+            s = server.open_session(submission=True)
+            s.greeting()
+            for line in lines:
+                s.receive_data(line.encode() + b"\r\n")
+            return s
+
+        ready = ("EHLO bench", f"AUTH PLAIN {token}")
+        mail = (*ready, f"MAIL FROM:<{USER}@example.net>")
+        rcpt = (*mail, f"RCPT TO:<{USER}@example.net>")
+
+        def message(size: int) -> Callable[[], tuple[Any, bytes]]:
+            def make() -> tuple[Any, bytes]:
+                self.counter += 1  # a new message each time
+                return session(*rcpt, "DATA"), stuff(message_bytes(self.counter, size))
+
+            return make
+
+        measures: dict[str, Callable[[], tuple[Any, bytes]]] = {
+            "EHLO": lambda: (session(), b"EHLO bench\r\n"),
+            "AUTH": lambda: (session("EHLO bench"), f"AUTH PLAIN {token}\r\n".encode()),
+            "MAIL": lambda: (session(*ready), f"MAIL FROM:<{USER}@example.net>\r\n".encode()),
+            "RCPT": lambda: (session(*mail), f"RCPT TO:<{USER}@example.net>\r\n".encode()),
+            "DATA": lambda: (session(*rcpt), b"DATA\r\n"),
+            "MESSAGE": message(2000),
+            "RSET": lambda: (session(*mail), b"RSET\r\n"),
+            "NOOP": lambda: (session(*ready), b"NOOP\r\n"),
+            "QUIT": lambda: (session(*ready), b"QUIT\r\n"),
+        }
+        table = {verb: self.measure(make) for verb, make in measures.items()}
+        big = self.measure(message(262144))
+        return _model(table, table["MESSAGE"], big)
+
+    def pop3(self) -> dict[str, Any]:
+        """POP3 on a maildrop of a few messages, one of them 256 KiB."""
+        self.store.ensure_user("pop")
+        drop = self.store.mailbox("pop", "INBOX")
+        assert drop is not None
+        self.store.append(drop, [(message_bytes(i, 2000), [], WHEN) for i in range(5)])
+        self.store.append(drop, [(message_bytes(9, 262144), [], WHEN)])
+        server = Pop3Server(self.store, Users({"pop": PASSWORD}), Pop3Config(login_failure_delay=0))
+        sessions: list[Pop3Session] = []
+
+        def session(*lines: str) -> Pop3Session:
+            while sessions:  # the maildrop is locked while a session holds it; keep it whole
+                sessions.pop().receive_data(b"RSET\r\nQUIT\r\n")
+            s = server.open_session()
+            s.greeting()
+            for line in lines:
+                s.receive_data(line.encode() + b"\r\n")
+            sessions.append(s)
+            return s
+
+        login = ("USER pop", f"PASS {PASSWORD}")
+
+        def quit_deleting() -> tuple[Any, bytes]:
+            self.counter += 1
+            self.store.append(drop, [(message_bytes(100 + self.counter, 2000), [], WHEN)])
+            s = session(*login)
+            s.receive_data(b"STAT\r\n")
+            s.receive_data(f"DELE {len(drop.messages)}\r\n".encode())
+            sessions.clear()  # QUIT is the measured command
+            return s, b"QUIT\r\n"
+
+        measures: dict[str, Callable[[], tuple[Any, bytes]]] = {
+            "USER": lambda: (session(), b"USER pop\r\n"),
+            "PASS": lambda: (session("USER pop"), f"PASS {PASSWORD}\r\n".encode()),
+            "STAT": lambda: (session(*login), b"STAT\r\n"),
+            "LIST": lambda: (session(*login), b"LIST\r\n"),
+            "UIDL": lambda: (session(*login), b"UIDL\r\n"),
+            "RETR": lambda: (session(*login), b"RETR 1\r\n"),
+            "TOP": lambda: (session(*login), b"TOP 1 0\r\n"),
+            "DELE": lambda: (session(*login), b"DELE 1\r\n"),
+            "NOOP": lambda: (session(*login), b"NOOP\r\n"),
+            "RSET": lambda: (session(*login, "DELE 1"), b"RSET\r\n"),
+            "QUIT": quit_deleting,
+        }
+        table = {verb: self.measure(make) for verb, make in measures.items()}
+        big = self.measure(lambda: (session(*login), b"RETR 6\r\n"))
+        session()  # release the maildrop
+        return _model(table, table["RETR"], big)
+
+
+def message_bytes(i: int, size: int) -> bytes:
+    """``message(i, size)`` as it travels: CRLF lines of at most 78 octets."""
+    data = message(i, 0)
+    line = b"x" * 76 + b"\r\n"
+    while len(data) + len(line) <= size:
+        data += line
+    return data
+
+
+def _model(
+    table: dict[str, dict[str, float]], small: dict[str, float], big: dict[str, float]
+) -> dict[str, Any]:
+    """Fixed CPU per command and CPU per octet, from a small and a big transfer."""
+    per_octet = max(0.0, (big["cpu_ns"] - small["cpu_ns"]) / (big["octets"] - small["octets"]))
+    commands = {
+        verb: {
+            "cpu_us": round(max(0.0, m["cpu_ns"] - per_octet * m["octets"]) / 1000, 3),
+            "fsyncs": int(m["fsyncs"]),
+        }
+        for verb, m in table.items()
+    }
+    return {"per_octet_ns": round(per_octet, 4), "commands": commands}
+
+
+def _accepted(out: bytes) -> bool:
+    """Did the server accept the command? (IMAP OK or +, SMTP 2xx/3xx, POP3 +OK)."""
+    last = out.rstrip(b"\r\n").rsplit(b"\r\n", 1)[-1]
+    return b" OK " in out or out.startswith(b"+") or last[:1] in (b"2", b"3")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -214,17 +335,18 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         bench = Bench(Path(tmp) / "store", args.repeat)
-        imap = bench.imap()
+        protocols = {"imap": bench.imap(), "smtp": bench.smtp(), "pop3": bench.pop3()}
         bench.store.close()
     table = {
         "measured_with": f"benchmarks/mail_costs.py --repeat {args.repeat}",
         "machine": f"{platform.machine()}, Python {platform.python_version()}",
-        "protocols": {"imap": imap},
+        "protocols": protocols,
     }
     args.out.write_text(json.dumps(table, indent=1) + "\n")
-    print(f"IMAP: {imap['per_octet_ns']} ns per octet")
-    for verb, c in imap["commands"].items():
-        print(f"  {verb:<11} {c['cpu_us']:>9.1f} us CPU  {c['fsyncs']} fsync")
+    for name, model in protocols.items():
+        print(f"{name.upper()}: {model['per_octet_ns']} ns per octet")
+        for verb, c in model["commands"].items():
+            print(f"  {verb:<11} {c['cpu_us']:>9.1f} us CPU  {c['fsyncs']} fsync")
     print(f"wrote {args.out}")
 
 

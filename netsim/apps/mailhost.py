@@ -136,7 +136,10 @@ class MailHost:
     # -- the store's news ---------------------------------------------------------------
 
     def _note_stored(self, box: Mailbox) -> None:
-        # New messages in a box: note when tracked ones were stored.
+        # With a cost model, a message is stored once its command's fsyncs are done.
+        self.announce(lambda: self._record_stored(box))
+
+    def _record_stored(self, box: Mailbox) -> None:
         first = self._seen_uid.get(box.id, 1)
         for msg in box.messages:
             if msg.uid >= first and msg.content is not None:

@@ -79,6 +79,7 @@ class MailService:
         self.implicit_tls = implicit_tls
         self.model = measured(protocol) if host.cost is not None else None
         self._open: dict[Session, Transport] = {}
+        self._unbilled: dict[Session, int] = {}
         host.store.add_listener(self._mailbox_changed)
         self._listener = listen(host.stack, port)
         self.sim.env.process(self._accept())
@@ -115,6 +116,7 @@ class MailService:
             pass  # the client went away; the store keeps what was acknowledged
         finally:
             self._open.pop(session, None)
+            self._unbilled.pop(session, None)
             transport.close()
 
     def _process(
@@ -127,7 +129,9 @@ class MailService:
             if out:
                 yield transport.send(out)
             return
-        octets_in = len(data)
+        # Octets received since the last command was charged: a message after DATA
+        # (or an APPEND's literal) arrives over many reads and is paid for at its end.
+        self._unbilled[session] = self._unbilled.get(session, 0) + len(data)
         first = True
         while first or (session.backlog and not session.closed):
             self.host.defer_announcements()
@@ -138,8 +142,8 @@ class MailService:
             first = False
             held = self.host.release_announcements()
             for verb in session.dispatched:
-                yield from self.host.cost.serve(self.model, verb, octets_in + len(out))
-                octets_in = 0
+                octets = self._unbilled.pop(session, 0) + len(out)
+                yield from self.host.cost.serve(self.model, verb, octets)
             session.dispatched.clear()
             for push in held:
                 push()

@@ -576,8 +576,109 @@ class ImapTraffic(Strict):
         return out
 
 
+class SmtpTraffic(Strict):
+    """Mail submitted during the run: client hosts send messages to users of a server.
+
+    Each message is one SMTP session (connect, EHLO, AUTH on a submission port, MAIL,
+    RCPT, DATA, the message, QUIT), every command timed (smtp.csv). The recipients are
+    users of the server: hosts that read mail there with ``imap`` or ``pop3`` traffic.
+    """
+
+    kind: Literal["smtp"]
+    name: str | None = None
+    server: str
+    clients: Annotated[list[str], Field(min_length=1)]
+    """The hosts that submit mail (each sends ``count`` messages, or one per ``schedule`` time)."""
+    to: Annotated[list[str], Field(min_length=1)]
+    """Recipients, users of the server; each message goes to one, drawn in turn."""
+    port: Annotated[int, Field(ge=1, le=65535)] = 587
+    """587 submission (AUTH first, RFC 6409), 465 submission over TLS, 25 delivery."""
+    tls: TlsMode | None = None
+    """``implicit`` (the default on 465), ``starttls`` or ``none`` (elsewhere)."""
+    tls_version: TlsVersion = "1.3"
+    start: Time = 0.0
+    count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    interval: Time = 1.0
+    """Time between one client's submissions (their mean, with ``pattern: poisson``)."""
+    pattern: Literal["constant", "poisson"] = "constant"
+    schedule: Annotated[list[Time], Field(min_length=1)] | None = None
+    """Submission times instead of ``start``, ``count`` and ``interval``."""
+    size: Size = 4000
+    """Message size in octets (the mean, with ``sizes: lognormal``)."""
+    sizes: Literal["constant", "lognormal"] = "constant"
+    pipelining: bool = True
+    """Send MAIL, RCPT and DATA in one go when the server offers PIPELINING (RFC 2920)."""
+
+    @property
+    def tls_mode(self) -> TlsMode:
+        """The TLS the sessions use: as written, else implicit on 465 and none elsewhere."""
+        if self.tls is not None:
+            return self.tls
+        return "implicit" if self.port == 465 else "none"
+
+    @property
+    def submission(self) -> bool:
+        """A submission port (587, 465): AUTH before MAIL; port 25 takes mail for local users."""
+        return self.port != 25
+
+    def mail_readers(self, server: str) -> dict[str, ImapMailbox]:
+        """Submitters log in (AUTH) as users of the server, with an empty INBOX."""
+        if server != self.server or not self.submission:
+            return {}
+        return {c: ImapMailbox(messages=0) for c in self.clients}
+
+    def submits_to(self, server: str) -> bool:
+        """True: this traffic brings new mail to ``server`` during the run."""
+        return server == self.server
+
+
+class Pop3Traffic(Strict):
+    """POP3 clients polling a server: log in, list, download, delete or keep, quit."""
+
+    kind: Literal["pop3"]
+    name: str | None = None
+    server: str
+    clients: Annotated[list[str], Field(min_length=1)]
+    port: Annotated[int, Field(ge=1, le=65535)] = 110
+    tls: TlsMode | None = None
+    """``implicit`` (the default on 995), ``starttls`` (STLS) or ``none`` (elsewhere)."""
+    tls_version: TlsVersion = "1.3"
+    start: Time = 0.0
+    spread: Time = 0.0
+    """Clients start evenly spread over this time after ``start``."""
+    poll: Time = 300.0
+    """Time between one client's polls (mail programs default to a few minutes)."""
+    polls: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    """How many polls; by default, as many as fit in the scenario's duration."""
+    keep: bool = False
+    """Leave messages on the server (then UIDL tells the client which it already has);
+    by default each downloaded message is deleted (DELE, effective at QUIT)."""
+    fetch: Literal["full", "headers"] = "full"
+    """``headers``: TOP n 0 instead of RETR n (a client on a slow link)."""
+    pipelining: bool = False
+    """Send a poll's RETR and DELE commands back to back (RFC 2449 PIPELINING)."""
+    mailbox: ImapMailbox = ImapMailbox()
+
+    @property
+    def tls_mode(self) -> TlsMode:
+        """The TLS the sessions use: as written, else implicit on 995 and none elsewhere."""
+        if self.tls is not None:
+            return self.tls
+        return "implicit" if self.port == 995 else "none"
+
+    def mail_readers(self, server: str) -> dict[str, ImapMailbox]:
+        """The users who read mail on ``server`` in this entry, with their maildrop."""
+        return {c: self.mailbox for c in self.clients} if server == self.server else {}
+
+
 Traffic = Annotated[
-    FramesTraffic | PingTraffic | TcpTraffic | ImapTraffic | LoadTraffic,
+    FramesTraffic
+    | PingTraffic
+    | TcpTraffic
+    | ImapTraffic
+    | LoadTraffic
+    | SmtpTraffic
+    | Pop3Traffic,
     Field(discriminator="kind"),
 ]
 
