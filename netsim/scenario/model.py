@@ -621,11 +621,9 @@ class SmtpTraffic(Strict):
         """A submission port (587, 465): AUTH before MAIL; port 25 takes mail for local users."""
         return self.port != 25
 
-    def mail_readers(self, server: str) -> dict[str, ImapMailbox]:
-        """Submitters log in (AUTH) as users of the server, with an empty INBOX."""
-        if server != self.server or not self.submission:
-            return {}
-        return {c: ImapMailbox(messages=0) for c in self.clients}
+    def mail_senders(self, server: str) -> list[str]:
+        """The hosts that log in (AUTH) to submit mail on ``server`` in this entry."""
+        return list(self.clients) if server == self.server and self.submission else []
 
     def submits_to(self, server: str) -> bool:
         """True: this traffic brings new mail to ``server`` during the run."""

@@ -29,13 +29,17 @@ def mailbox_spec(box: m.ImapMailbox) -> MailboxSpec:
 
 
 def mail_users(scenario: m.Scenario, server: str) -> dict[str, MailboxSpec]:
-    """Every user of ``server``: the clients of its mail entries, first mention winning."""
+    """Every user of ``server``: those who read mail there (the first entry naming a
+    reader gives its INBOX), then those who only submit (an empty INBOX)."""
     users: dict[str, MailboxSpec] = {}
     for entry in scenario.traffic:
-        reader = getattr(entry, "mail_readers", None)
-        if reader is not None:
-            for user, box in reader(server).items():
+        if isinstance(entry, m.ImapTraffic | m.Pop3Traffic):
+            for user, box in entry.mail_readers(server).items():
                 users.setdefault(user, mailbox_spec(box))
+    for entry in scenario.traffic:
+        if isinstance(entry, m.SmtpTraffic):
+            for user in entry.mail_senders(server):
+                users.setdefault(user, mailbox_spec(m.ImapMailbox(messages=0)))
     return users
 
 
@@ -57,4 +61,6 @@ def mail_host(context: RunContext, server: str) -> MailHost:
 
 def delivers_to(scenario: m.Scenario, server: str) -> bool:
     """Does any traffic submit mail to ``server`` during the run (delivery tracking)?"""
-    return any(getattr(entry, "submits_to", lambda _s: False)(server) for entry in scenario.traffic)
+    return any(
+        isinstance(entry, m.SmtpTraffic) and entry.submits_to(server) for entry in scenario.traffic
+    )
