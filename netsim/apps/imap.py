@@ -340,15 +340,18 @@ class ImapClient:
         env = self.sim.env
         assert self.sock is not None
         sent: dict[str, tuple[str, float, int]] = {}
+        # One write for the lot, as a pipelining client does: written one by one,
+        # Nagle would hold the later commands until the first is acknowledged.
+        burst: list[bytes] = []
         order: list[str] = []
         for request in requests:
-            before = self._octets()[0]
-            data = self.conn.send(request)
-            tag = self.conn.last_tag
-            t0 = env.now
-            yield self._send(data)
-            sent[tag] = (_verb(request), t0, self._octets()[0] - before)
-            order.append(tag)
+            burst.append(self.conn.send(request))
+            order.append(self.conn.last_tag)
+        before, t0 = self._octets()[0], env.now
+        yield self._send(b"".join(burst))
+        framing = self._octets()[0] - before - sum(len(data) for data in burst)
+        for i, (request, tag, data) in enumerate(zip(requests, order, burst, strict=True)):
+            sent[tag] = (_verb(request), t0, len(data) + (framing if i == 0 else 0))
         results: dict[str, Tagged] = {}
         mark = self._octets()
 

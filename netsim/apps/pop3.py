@@ -171,14 +171,15 @@ class _Poll:
         replies: list[Reply] = []
         batches = [commands] if pipelined else [[c] for c in commands]
         for batch in batches:
-            started = []
-            for command in batch:
-                before = self.conn.octets()[0]
-                t = env.now
-                yield self.conn.send(self.client.command(command))
-                started.append(
-                    (command.split(" ", 1)[0].upper(), t, self.conn.octets()[0] - before)
-                )
+            # One write per batch: pipelined commands leave together (RFC 2449 6.6).
+            burst = [self.client.command(command) for command in batch]
+            before, t = self.conn.octets()[0], env.now
+            yield self.conn.send(b"".join(burst))
+            framing = self.conn.octets()[0] - before - sum(len(b) for b in burst)
+            started = [
+                (command.split(" ", 1)[0].upper(), t, len(data) + (framing if i == 0 else 0))
+                for i, (command, data) in enumerate(zip(batch, burst, strict=True))
+            ]
             mark = self.conn.octets()
             for verb, t, out in started:
                 got = yield from self._reply()

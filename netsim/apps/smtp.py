@@ -218,12 +218,15 @@ class _Session:
                     break  # a refused MAIL or RCPT: the rest would be refused too
             return replies
         env = self.sim.env
-        started = []
-        for command in commands:
-            before = self.conn.octets()[0]
-            t = env.now
-            yield self.conn.send(self.client.command(str(command)))
-            started.append((_verb(command, message), t, self.conn.octets()[0] - before))
+        # One write for the lot (RFC 2920 3.1), or Nagle would hold all but the first.
+        burst = [self.client.command(str(command)) for command in commands]
+        before, t = self.conn.octets()[0], env.now
+        yield self.conn.send(b"".join(burst))
+        framing = self.conn.octets()[0] - before - sum(len(b) for b in burst)
+        started = [
+            (_verb(command, message), t, len(data) + (framing if i == 0 else 0))
+            for i, (command, data) in enumerate(zip(commands, burst, strict=True))
+        ]
         mark = self.conn.octets()
         for verb, t, out in started:
             got = yield from self._reply()
