@@ -42,6 +42,9 @@ class MailConnection:
     def open(self, address: IPv4Address, port: int, implicit_tls: bool) -> Process:
         """Connect (and, with ``implicit_tls``, do the TLS handshake first)."""
         self._tcp = yield connect(self.stack, address, port)
+        # TCP_NODELAY, as the servers: a message's last, short segment must not wait for
+        # the ACK of the previous ones, which the server delays (lab 5's 40 ms).
+        self._tcp.set_nodelay(True)
         self._transport = self._tcp
         if implicit_tls:
             yield from self.start_tls()
@@ -49,7 +52,6 @@ class MailConnection:
     def start_tls(self) -> Process:
         """The TLS handshake, on a connection open in clear text until now."""
         assert self._tcp is not None
-        self._tcp.set_nodelay(True)  # the handshake's flights must not wait for Nagle
         self._tls = TlsSocket(self._tcp, Role.CLIENT, self.tls_version)
         self._transport = self._tls
         yield self._tls.handshake()
