@@ -644,7 +644,7 @@ class Pop3Traffic(Strict):
     start: Time = 0.0
     spread: Time = 0.0
     """Clients start evenly spread over this time after ``start``."""
-    poll: Time = 300.0
+    poll: Annotated[Time, Field(gt=0.0)] = 300.0
     """Time between one client's polls (mail programs default to a few minutes)."""
     polls: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     """How many polls; by default, as many as fit in the scenario's duration."""

@@ -188,3 +188,9 @@ def test_the_same_scenario_and_seed_give_the_same_tables():
     a, b = run(), run()
     for name in ("smtp", "imap", "delivery"):
         assert a.extra[name].equals(b.extra[name])
+
+
+def test_summary_json_has_latency_by_command_and_by_delivery_path():
+    res = run()
+    assert set(res.summary["smtp"]["by_command"]) >= {"MAIL", "RCPT", "DATA", "MESSAGE"}
+    assert res.summary["delivery"]["by_via"]["imap-idle"]["max"] < 1e-3

@@ -126,3 +126,24 @@ def test_end_of_stream_during_the_handshake_is_closed():
 def test_a_server_answers_in_the_version_the_client_offers(version):
     _client, server = handshake(version)
     assert server.shape.version == version
+
+
+@settings(derandomize=True, max_examples=200, deadline=None)
+@given(
+    data=st.binary(max_size=600),
+    version=st.sampled_from(["1.3", "1.2", None]),
+    connected=st.booleans(),
+)
+def test_any_bytes_give_events_need_data_or_a_tls_error(data, version, connected):
+    """A peer's bytes, whatever they are, never raise anything but TlsError."""
+    if connected:
+        _client, end = handshake(version or "1.3")
+    else:
+        end = TlsConnection(Role.SERVER, shape(version) if version else None)
+    end.receive_data(data)
+    try:
+        for _ in range(1000):
+            if end.next_event() is NEED_DATA:
+                break
+    except TlsError:
+        pass
