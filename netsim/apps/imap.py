@@ -378,8 +378,13 @@ class ImapClient:
         yield from self._until(done)
         return [results[tag] for tag in order]
 
-    def _until(self, finished: Callable[[object], bool], deadline: float | None = None) -> Process:
-        """Read and interpret responses until ``finished(event)`` (or ``deadline``)."""
+    def _until(
+        self,
+        finished: Callable[[object], bool],
+        deadline: float | simpy.Event | None = None,
+    ) -> Process:
+        """Read and interpret responses until ``finished(event)``, or until ``deadline``
+        (a time, or an event such as the user going offline)."""
         env = self.sim.env
         while True:
             event = self.conn.next_event()
@@ -388,7 +393,10 @@ class ImapClient:
                 reading = self._pending_read or self.sock.recv()
                 self._pending_read = None
                 if deadline is not None:
-                    timer = env.timeout(max(0.0, deadline - env.now))
+                    if isinstance(deadline, simpy.Event):
+                        timer = deadline
+                    else:
+                        timer = env.timeout(max(0.0, deadline - env.now))
                     happened = yield env.any_of([reading, timer])
                     if reading not in happened:
                         self._pending_read = reading  # its bytes are for the next reader

@@ -477,6 +477,7 @@ WORKLOAD_NAMES = (
     "file-to-folder",
     "idle",
     "wait-for-mail",
+    "disconnected",
 )
 
 
@@ -564,6 +565,15 @@ class ImapTraffic(Strict):
         if self.tls is not None:
             return self.tls
         return "implicit" if self.port == 993 else "none"
+
+    @model_validator(mode="after")
+    def _disconnected_alone(self) -> ImapTraffic:
+        if "disconnected" in self.steps and len(self.steps) > 1:
+            raise ValueError(
+                "the disconnected workload is a whole session (a cache, IDLE while online, "
+                "a queue while offline): list it alone"
+            )
+        return self
 
     @property
     def steps(self) -> list[str]:
@@ -716,8 +726,18 @@ class SetAgingEvent(Strict):
     aging: Time
 
 
+class MailOfflineEvent(Strict):
+    """A disconnected-use IMAP client (``session: [disconnected]``) goes offline or comes
+    back online: it logs out and queues its changes, or reconnects and resynchronises."""
+
+    at: Time
+    action: Literal["mail-offline", "mail-online"]
+    host: str
+
+
 Event = Annotated[
-    LinkEvent | DeviceEvent | HostMoveEvent | SetAgingEvent, Field(discriminator="action")
+    LinkEvent | DeviceEvent | HostMoveEvent | SetAgingEvent | MailOfflineEvent,
+    Field(discriminator="action"),
 ]
 
 RecordableMacEvent = Literal["learn", "refresh", "move", "age-out", "flood", "full"]

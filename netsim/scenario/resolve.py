@@ -665,6 +665,19 @@ def _check_events(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
             node = topo.nodes.get(event.device)
             if node is None or node.kind not in ("switch", "bridge"):
                 ctx.error((*path, "device"), f"{event.device!r} is not a switch or bridge")
+        elif isinstance(event, m.MailOfflineEvent):
+            offline_clients = {
+                client
+                for t in scenario.traffic
+                if isinstance(t, m.ImapTraffic) and "disconnected" in t.steps
+                for client in t.clients
+            }
+            if event.host not in offline_clients:
+                ctx.error(
+                    (*path, "host"),
+                    f"{event.host} runs no disconnected-use IMAP client (imap traffic with "
+                    f"session: [disconnected]; those are: {some(sorted(offline_clients))})",
+                )
         else:
             _check_host_move(ctx, path, event, topo)
 

@@ -33,7 +33,9 @@ def start_imap_servers(context: RunContext, entries: Sequence[m.ImapTraffic]) ->
 def start_imap(context: RunContext, entry: m.ImapTraffic, index: int, name: str) -> None:
     """One :class:`ImapClient` per client host, their starts spread over ``spread``."""
     from netsim.apps.imap import ImapClient
+    from netsim.apps.imap_offline import OfflineImapClient
 
+    kind = OfflineImapClient if entry.steps == ["disconnected"] else ImapClient
     stacks = context.net.stacks
     if entry.dscp is not None:
         for marker in (entry.server, *entry.clients):
@@ -41,7 +43,7 @@ def start_imap(context: RunContext, entry: m.ImapTraffic, index: int, name: str)
     tracked = delivers_to(context.scenario, entry.server)
     host = mail_host(context, entry.server)
     for k, client in enumerate(entry.clients):
-        ImapClient(
+        kind(
             context.sim,
             name,
             stacks[client],
