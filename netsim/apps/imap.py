@@ -5,15 +5,25 @@ The server is netsim's own IMAP4rev1 server (:mod:`netsim.mail`), the very code 
 host runs one session as the user named after it: connect, LOGIN, SELECT INBOX, then a
 workload repeated with think times, then LOGOUT. A command's latency runs from the moment
 the client hands it to TCP (its first byte goes out then, unless TCP is still busy) to
-the moment the tagged reply has fully arrived.
+the moment the tagged reply has fully arrived; its octets are what TCP carried for it
+(TLS records and, on the CONNECT row, the TLS handshake included).
 
 Named workloads, modelled on what mail clients do:
 
 - ``check-new-mail``: NOOP, UID SEARCH UNSEEN, UID FETCH 1:* (FLAGS)
 - ``read-a-message``: the headers, the BODYSTRUCTURE, then the whole message of one mail
+  (only its header with ``fetch: headers``, as a client on a slow link does)
 - ``search``: SEARCH FROM, SEARCH SUBJECT, UID SEARCH UNSEEN SINCE
 - ``file-to-folder``: MOVE one message to Archive
 - ``idle``: IDLE (timed to the server's ``+``), wait, DONE (timed to the tagged OK)
+- ``wait-for-mail``: IDLE until the server pushes new mail (``* n EXISTS``) or ``idle``
+  has passed, then DONE
+
+With ``pipelining``, a workload's commands go out back to back and their replies are
+read as they come (RFC 3501 5.5: none of them depends on another's result). When mail
+is delivered during the run (``smtp`` traffic), a client that learns of new messages
+(a push in IDLE, or an EXISTS in a poll's reply) fetches their Message-IDs, and the
+moment it learned of each goes to the ``delivery`` table.
 
 Anything else in a session list is sent as a raw command line, e.g. ``"UID FETCH 1:10 (FLAGS)"``.
 """
@@ -22,23 +32,19 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import simpy
 
-from netsim.apps.mailgen import (
-    SENDERS,
-    TOPICS,
-    Composed,
-    MailboxSpec,
-    compose_messages,
-    generate_mailbox,
-)
+from netsim.apps.mailgen import SENDERS, TOPICS
+from netsim.apps.mailhost import PASSWORD, DeliveryLog, MailHost, message_id
+from netsim.apps.mailservice import MailService, Transport
 from netsim.engine.sim import Simulation
 from netsim.mail.imap.client import ClientConnection
 from netsim.mail.imap.events import (
     NEED_DATA,
+    Command,
     ConnectionClosed,
     Continuation,
     Request,
@@ -46,17 +52,26 @@ from netsim.mail.imap.events import (
     SendDone,
     Tagged,
     Untagged,
+    UntaggedStatus,
 )
 from netsim.mail.imap.parser import Atom
-from netsim.mail.imap.server import ImapServer, ServerSession
-from netsim.mail.store import Mailbox, MailStore
-from netsim.mail.users import Users
-from netsim.net.sockets import TcpSocket, connect, listen
+from netsim.mail.imap.server import ImapServer, ServerConfig, ServerSession
+from netsim.net.sockets import TcpSocket, connect
 from netsim.net.stack import IpStack
+from netsim.net.tls import Role
+from netsim.net.tls.socket import TlsSocket
 
-WORKLOADS = ("check-new-mail", "read-a-message", "search", "file-to-folder", "idle")
-PASSWORD = "netsim"
+WORKLOADS = (
+    "check-new-mail",
+    "read-a-message",
+    "search",
+    "file-to-folder",
+    "idle",
+    "wait-for-mail",
+)
 _COUNT = re.compile(rb"^(\d+) (EXISTS|EXPUNGE)\b", re.IGNORECASE)
+_UID = re.compile(rb"\bUID (\d+)")
+_MESSAGE_ID_FIELD = Atom("BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]")
 
 Process = Generator[simpy.Event, Any, Any]
 
@@ -65,69 +80,40 @@ class SessionEnded(Exception):
     """The server closed the connection in the middle of a session."""
 
 
-class ImapService:
-    """netsim's IMAP server on one simulated host."""
+class _CountedSession(ServerSession):
+    """An IMAP server session that notes the name of each command it dispatches.
+
+    The cost model charges by command, and only the session knows where one command
+    ends and the next begins.
+    """
+
+    def __init__(self, server: ImapServer, tls: bool = False) -> None:
+        super().__init__(server, tls)
+        self.dispatched: list[str] = []
+
+    def _dispatch(self, cmd: Command) -> None:
+        self.dispatched.append(cmd.name)
+        super()._dispatch(cmd)
+
+
+class ImapService(MailService):
+    """netsim's IMAP server on one port of a simulated mail host.
+
+    ``implicit_tls`` serves IMAPS (TLS from the first byte, port 993); ``starttls``
+    offers STARTTLS on a clear-text port.
+    """
 
     def __init__(
-        self,
-        sim: Simulation,
-        stack: IpStack,
-        users: dict[str, MailboxSpec],
-        port: int = 143,
+        self, host: MailHost, port: int = 143, *, implicit_tls: bool = False, starttls: bool = False
     ) -> None:
-        self.sim = sim
-        self.stack = stack
-        self.store = MailStore()
-        self.server = ImapServer(self.store, Users({u: PASSWORD for u in users}))
-        pools: dict[MailboxSpec, list[Composed]] = {}
-        for user, spec in users.items():
-            if spec not in pools:
-                pool_rng = sim.rng(f"mailpool:{stack.host.name}:{len(pools)}")
-                pools[spec] = compose_messages(pool_rng, spec, max(spec.messages, 100))
-            inbox = self.store.mailbox(user, "INBOX")
-            assert inbox is not None
-            self.store.append(
-                inbox, generate_mailbox(sim.rng(f"mailbox:{user}"), spec, pools[spec])
-            )
-            self.store.create_mailbox(user, "Archive")
-        self._open: dict[ServerSession, TcpSocket] = {}
-        self.store.add_listener(self._mailbox_changed)
-        self._listener = listen(stack, port)
-        sim.env.process(self._accept())
-
-    def _accept(self) -> Process:
-        while True:
-            sock = yield self._listener.accept()
-            self.sim.env.process(self._serve(sock))
-
-    def _serve(self, sock: TcpSocket) -> Process:
-        # As serve-mail on real sockets (and Dovecot): TCP_NODELAY, so that a reply
-        # longer than one segment is not held back by Nagle waiting for a delayed ACK.
-        sock.set_nodelay(True)
-        session = self.server.open_session()
-        self._open[session] = sock
-        try:
-            yield sock.send(session.greeting())
-            while not session.closed:
-                data = yield sock.recv()
-                out = session.receive_data(data)
-                if out:
-                    yield sock.send(out)
-                if not data:
-                    break
-        except OSError:
-            pass  # the client went away; the store keeps what was acknowledged
-        finally:
-            del self._open[session]
-            sock.close()
-
-    def _mailbox_changed(self, box: Mailbox) -> None:
-        # Sessions in IDLE learn about new and expunged messages right away.
-        for session, sock in list(self._open.items()):
-            if session.idling:
-                out = session.idle_updates()
-                if out:
-                    sock.send(out)
+        self.server = ImapServer(host.store, host.users, ServerConfig(starttls=starttls))
+        super().__init__(
+            host,
+            port,
+            "imap",
+            lambda tls: _CountedSession(self.server, tls),
+            implicit_tls=implicit_tls,
+        )
 
 
 class ImapClient:
@@ -148,6 +134,11 @@ class ImapClient:
         idle: float,
         start: float,
         stop_at: float,
+        tls: str = "none",
+        tls_version: str = "1.3",
+        pipelining: bool = False,
+        headers_only: bool = False,
+        deliveries: DeliveryLog | None = None,
     ) -> None:
         self.sim = sim
         self.traffic = traffic
@@ -160,12 +151,29 @@ class ImapClient:
         self.think = think
         self.idle = idle
         self.stop_at = stop_at
+        self.tls_mode = tls
+        self.tls_version = tls_version
+        self.pipelining = pipelining
+        self.headers_only = headers_only
+        self.deliveries = deliveries
         self.user = stack.host.name
         self.session_id = f"{traffic}:{self.user}"
         self.rng: random.Random = sim.rng(f"imap:{traffic}:{self.user}")
         self.exists = 0
         self.conn = ClientConnection()
-        self.sock: TcpSocket | None = None
+        self.sock: Transport | None = None
+        self._tcp: TcpSocket | None = None
+        self._tls: TlsSocket | None = None
+        # Octets through the clear-text socket (all of them without TLS, the part
+        # before STARTTLS with it); a TLS socket counts its own.
+        self._clear_out = 0
+        self._clear_in = 0
+        self._pending_read: simpy.Event | None = None
+        # Delivery tracking: the highest UID whose Message-ID the client has looked at,
+        # and when it first learned that there is more.
+        self._tracking = False
+        self._known_uid = 0
+        self._news_at: float | None = None
         sim.env.process(self._run(start))
 
     # The session -------------------------------------------------------------------------
@@ -175,11 +183,21 @@ class ImapClient:
         yield env.timeout(max(0.0, start - env.now))
         t0 = env.now
         try:
-            self.sock = yield connect(self.stack, self.server.address, self.port)
-            got = yield from self._until_greeting()
-            self._row("", "CONNECT", t0, 0, got, "OK")
+            self._tcp = yield connect(self.stack, self.server.address, self.port)
+            self.sock = self._tcp
+            if self.tls_mode == "implicit":
+                yield from self._start_tls()
+            yield from self._until(lambda ev: not isinstance(ev, Untagged))
+            self._row("", "CONNECT", t0, *self._octets(), "OK")
+            if self.tls_mode == "starttls":
+                reply = yield from self.command(Request("STARTTLS"))
+                if reply.status == "OK":
+                    t1, before = env.now, self._octets()
+                    yield from self._start_tls()
+                    self._row("", "TLS", t1, *self._since(before), "OK")
             yield from self.command(Request("LOGIN", (self.user, PASSWORD)))
             yield from self.command(Request("SELECT", ("INBOX",)))
+            self._tracking = self.deliveries is not None
             for r in range(self.repeat):
                 if r and env.now >= self.stop_at:
                     break
@@ -194,90 +212,197 @@ class ImapClient:
             if self.sock is not None:
                 self.sock.close()
 
+    def _start_tls(self) -> Process:
+        assert self._tcp is not None
+        self._tcp.set_nodelay(True)  # the handshake's flights must not wait for Nagle
+        self._tls = TlsSocket(self._tcp, Role.CLIENT, self.tls_version)
+        self.sock = self._tls
+        yield self._tls.handshake()
+
     def _step(self, step: str) -> Process:
         seq = self.rng.randint(1, self.exists) if self.exists else 1
         if step == "check-new-mail":
-            yield from self.command(Request("NOOP"))
-            yield from self.command(Request("UID", (Atom("SEARCH"), Atom("UNSEEN"))))
-            yield from self.command(Request("UID", (Atom("FETCH"), Atom("1:*"), (Atom("FLAGS"),))))
+            yield from self.commands(
+                [
+                    Request("NOOP"),
+                    Request("UID", (Atom("SEARCH"), Atom("UNSEEN"))),
+                    Request("UID", (Atom("FETCH"), Atom("1:*"), (Atom("FLAGS"),))),
+                ]
+            )
         elif step == "read-a-message":
             if not self.exists:
                 return
             headers = Atom("BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE)]")
             items = (Atom("UID"), Atom("RFC822.SIZE"), Atom("FLAGS"), headers)
-            yield from self.command(Request("FETCH", (seq, items)))
-            yield from self.command(Request("FETCH", (seq, (Atom("BODYSTRUCTURE"),))))
-            yield from self.command(Request("FETCH", (seq, Atom("BODY[]"))))
+            body = Atom("BODY.PEEK[HEADER]") if self.headers_only else Atom("BODY[]")
+            yield from self.commands(
+                [
+                    Request("FETCH", (seq, items)),
+                    Request("FETCH", (seq, (Atom("BODYSTRUCTURE"),))),
+                    Request("FETCH", (seq, body)),
+                ]
+            )
         elif step == "search":
-            yield from self.command(Request("SEARCH", (Atom("FROM"), self.rng.choice(SENDERS))))
             topic = self.rng.choice(TOPICS).split()[0]
-            yield from self.command(Request("SEARCH", (Atom("SUBJECT"), topic)))
-            yield from self.command(
-                Request("UID", (Atom("SEARCH"), Atom("UNSEEN"), Atom("SINCE"), Atom("1-Jan-2026")))
+            yield from self.commands(
+                [
+                    Request("SEARCH", (Atom("FROM"), self.rng.choice(SENDERS))),
+                    Request("SEARCH", (Atom("SUBJECT"), topic)),
+                    Request(
+                        "UID", (Atom("SEARCH"), Atom("UNSEEN"), Atom("SINCE"), Atom("1-Jan-2026"))
+                    ),
+                ]
             )
         elif step == "file-to-folder":
             if self.exists:
                 yield from self.command(Request("MOVE", (seq, "Archive")))
         elif step == "idle":
-            yield from self._idle()
+            yield from self._idle(until_mail=False)
+        elif step == "wait-for-mail":
+            yield from self._idle(until_mail=True)
         else:
             verb, _, rest = step.strip().partition(" ")
             yield from self.command(Request(verb, (Atom(rest),) if rest else ()))
+        if step != "wait-for-mail":
+            yield from self._look_at_new_mail("imap-poll")
 
-    def _idle(self) -> Process:
+    def _idle(self, until_mail: bool) -> Process:
+        """IDLE for ``idle`` seconds, or (``until_mail``) until new mail is pushed first."""
         env = self.sim.env
         assert self.sock is not None
         data = self.conn.send(Request("IDLE"))
         tag = self.conn.last_tag
-        t0 = env.now
-        yield self.sock.send(data)
-        got = yield from self._until(lambda ev: isinstance(ev, Continuation))
-        self._row(tag, "IDLE", t0, len(data), got, "+")
-        yield env.timeout(self.idle)
+        t0, mark = env.now, self._octets()
+        yield self._send(data)
+        yield from self._until(lambda ev: isinstance(ev, Continuation))
+        self._row(tag, "IDLE", t0, *self._since(mark), "+")
+        deadline = env.now + self.idle
+        if until_mail:
+            had = self.exists
+            yield from self._until(lambda ev: self.exists > had, deadline=deadline)
+        else:
+            yield env.timeout(self.idle)
         done = self.conn.send(SendDone())
-        t1 = env.now
-        yield self.sock.send(done)
+        t1, mark = env.now, self._octets()
+        yield self._send(done)
         result: list[Tagged] = []
-        got = yield from self._until(lambda ev: _is_tagged(ev, tag, result))
-        self._row(tag, "DONE", t1, len(done), got, result[0].status)
+        yield from self._until(lambda ev: _is_tagged(ev, tag, result))
+        self._row(tag, "DONE", t1, *self._since(mark), result[0].status)
+        yield from self._look_at_new_mail("imap-idle")
 
-    def command(self, request: Request) -> Process:
+    def _look_at_new_mail(self, via: str) -> Process:
+        """Fetch the Message-IDs of messages the client just learned of (delivery table)."""
+        if self.deliveries is None or self._news_at is None:
+            return
+        seen_at, self._news_at = self._news_at, None
+        items = (Atom("UID"), _MESSAGE_ID_FIELD)
+        first = self._known_uid + 1
+        found: list[tuple[int, str]] = []
+
+        def note(event: object) -> None:
+            if isinstance(event, Untagged) and b" FETCH " in event.payload[:24]:
+                uid = _UID.search(event.payload)
+                mid = message_id(event.payload.split(b"\r\n", 1)[-1])
+                if uid is not None and mid is not None:
+                    found.append((int(uid.group(1)), mid))
+
+        yield from self.command(Request("UID", (Atom("FETCH"), Atom(f"{first}:*"), items)), note)
+        for uid, mid in found:
+            if uid >= first:
+                self.deliveries.seen(mid, self.user, via, at=seen_at)
+                self._known_uid = max(self._known_uid, uid)
+
+    # Commands ----------------------------------------------------------------------------
+
+    def command(self, request: Request, watch: Callable[[object], None] | None = None) -> Process:
         """Send one command, wait for its tagged reply, record a row; return the reply."""
+        replies = yield from self.commands([request], watch, pipelined=False)
+        return replies[0]
+
+    def commands(
+        self,
+        requests: Sequence[Request],
+        watch: Callable[[object], None] | None = None,
+        pipelined: bool | None = None,
+    ) -> Process:
+        """Run ``requests``, back to back if pipelining, else each after the last's reply."""
+        if pipelined is None:
+            pipelined = self.pipelining
+        if not pipelined:
+            replies = []
+            for request in requests:
+                got = yield from self._exchange([request], watch)
+                replies += got
+            return replies
+        return (yield from self._exchange(list(requests), watch))
+
+    def _exchange(self, requests: list[Request], watch: Callable[[object], None] | None) -> Process:
         env = self.sim.env
         assert self.sock is not None
-        data = self.conn.send(request)
-        tag = self.conn.last_tag
-        sent = len(data)
-        t0 = env.now
-        yield self.sock.send(data)
-        result: list[Tagged] = []
+        sent: dict[str, tuple[str, float, int]] = {}
+        # One write for the lot, as a pipelining client does: written one by one,
+        # Nagle would hold the later commands until the first is acknowledged.
+        burst: list[bytes] = []
+        order: list[str] = []
+        for request in requests:
+            burst.append(self.conn.send(request))
+            order.append(self.conn.last_tag)
+        before, t0 = self._octets()[0], env.now
+        yield self._send(b"".join(burst))
+        framing = self._octets()[0] - before - sum(len(data) for data in burst)
+        for i, (request, tag, data) in enumerate(zip(requests, order, burst, strict=True)):
+            sent[tag] = (_verb(request), t0, len(data) + (framing if i == 0 else 0))
+        results: dict[str, Tagged] = {}
+        mark = self._octets()
 
         def done(ev: object) -> bool:
-            nonlocal sent
+            nonlocal mark
+            if watch is not None:
+                watch(ev)
             if isinstance(ev, Continuation):  # a synchronizing literal may follow
                 more = self.conn.send(SendContinuation())
-                sent += len(more)
-                assert self.sock is not None
-                self.sock.send(more)
+                self._send(more)
+                tag = order[-1]
+                verb, t0, out = sent[tag]
+                sent[tag] = (verb, t0, out + len(more))
                 return False
-            return _is_tagged(ev, tag, result)
+            if isinstance(ev, Tagged) and ev.tag in sent:
+                results[ev.tag] = ev
+                verb, t0, out = sent[ev.tag]
+                got = self._octets()[1] - mark[1]
+                mark = self._octets()
+                self._row(ev.tag, verb, t0, out, got, ev.status)
+                return len(results) == len(sent)
+            return False
 
-        got = yield from self._until(done)
-        self._row(tag, _verb(request), t0, sent, got, result[0].status)
-        return result[0]
+        yield from self._until(done)
+        return [results[tag] for tag in order]
 
-    def _until_greeting(self) -> Process:
-        return (yield from self._until(lambda ev: not isinstance(ev, Untagged)))
-
-    def _until(self, finished: Any) -> Process:
-        """Read and interpret responses until ``finished(event)``; return bytes read."""
-        assert self.sock is not None
-        received = 0
+    def _until(
+        self,
+        finished: Callable[[object], bool],
+        deadline: float | simpy.Event | None = None,
+    ) -> Process:
+        """Read and interpret responses until ``finished(event)``, or until ``deadline``
+        (a time, or an event such as the user going offline)."""
+        env = self.sim.env
         while True:
             event = self.conn.next_event()
             if event is NEED_DATA:
-                data = yield self.sock.recv()
-                received += len(data)
+                assert self.sock is not None
+                reading = self._pending_read or self.sock.recv()
+                self._pending_read = None
+                if deadline is not None:
+                    if isinstance(deadline, simpy.Event):
+                        timer = deadline
+                    else:
+                        timer = env.timeout(max(0.0, deadline - env.now))
+                    happened = yield env.any_of([reading, timer])
+                    if reading not in happened:
+                        self._pending_read = reading  # its bytes are for the next reader
+                        return
+                data = yield reading
+                self._count_clear_in(data)
                 self.conn.receive_data(data)
                 continue
             if isinstance(event, ConnectionClosed):
@@ -286,9 +411,43 @@ class ImapClient:
                 match = _COUNT.match(event.payload)
                 if match is not None:
                     n = int(match.group(1))
-                    self.exists = n if match.group(2).upper() == b"EXISTS" else self.exists - 1
+                    if match.group(2).upper() == b"EXISTS":
+                        if n > self.exists and self._tracking and self._news_at is None:
+                            self._news_at = env.now
+                        self.exists = n
+                    else:
+                        self.exists -= 1
+            elif isinstance(event, UntaggedStatus) and event.code is not None:
+                code = event.code.split()
+                if code[0].upper() == "UIDNEXT" and len(code) == 2 and code[1].isdigit():
+                    self._known_uid = max(self._known_uid, int(code[1]) - 1)
             if finished(event):
-                return received
+                return
+
+    # Octets on the wire ------------------------------------------------------------------
+
+    def _send(self, data: bytes) -> simpy.Event:
+        assert self.sock is not None
+        if self._tls is None:
+            self._clear_out += len(data)
+        return self.sock.send(data)
+
+    def _count_clear_in(self, data: bytes) -> None:
+        if self._tls is None:
+            self._clear_in += len(data)
+
+    def _octets(self) -> tuple[int, int]:
+        """Octets sent and received so far on the wire (TLS records included)."""
+        if self._tls is None:
+            return self._clear_out, self._clear_in
+        return (
+            self._clear_out + self._tls.octets_sent,
+            self._clear_in + self._tls.octets_received,
+        )
+
+    def _since(self, mark: tuple[int, int]) -> tuple[int, int]:
+        now = self._octets()
+        return now[0] - mark[0], now[1] - mark[1]
 
     def _row(self, tag: str, command: str, t0: float, out: int, got: int, status: str) -> None:
         now = self.sim.now

@@ -159,13 +159,18 @@ def summarize_table(name: str, table: pd.DataFrame) -> dict[str, Any]:
         replies = table[table["outcome"] == "reply"]
         out["replies"] = len(replies)
         out["rtt"] = latency_stats(replies["rtt"].astype(float))
-    if name == "imap" and not table.empty:
+    if name in ("imap", "smtp", "pop3") and not table.empty:
         out["by_command"] = {
             str(cmd): latency_stats(group["latency"].astype(float))
             for cmd, group in table.groupby("command", sort=True)
         }
     if name == "routes" and not table.empty:
         out["table"] = table.to_dict("records")
+    if name == "delivery" and not table.empty:
+        out["by_via"] = {
+            str(via): latency_stats(group["latency"].astype(float))
+            for via, group in table.groupby("via", sort=True)
+        }
     if name == "tcp" and not table.empty:
         out["retransmissions"] = int(table["retransmissions"].max())
         out["duration"] = latency_stats(table["duration"].astype(float))

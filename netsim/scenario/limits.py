@@ -189,7 +189,30 @@ def _traffic_work(
         fetched = mail / MSS  # at most the whole mailbox read once per session, in segments
         packets = steps * IMAP_PACKETS_PER_STEP + fetched * FRAMES_PER_SEND
         return len(t.clients) * packets * hops, len(t.clients) * mail
+    if isinstance(t, m.SmtpTraffic):
+        # A session per message: about ten commands, and the message in segments.
+        messages = float(len(t.schedule) if t.schedule is not None else t.count)
+        packets = messages * (10 * IMAP_PACKETS_PER_STEP / 4 + t.size / MSS * FRAMES_PER_SEND)
+        return len(t.clients) * packets * _mail_hops(graph, t.server, t.clients), (
+            len(t.clients) * messages * t.size
+        )
+    if isinstance(t, m.Pop3Traffic):
+        polls = float(t.polls) if t.polls is not None else spec.duration / t.poll + 1
+        box = t.mailbox
+        mail = float(box.messages) * (box.mean_size + box.multipart * box.attachment_size)
+        packets = polls * 8 * IMAP_PACKETS_PER_STEP / 4 + mail / MSS * FRAMES_PER_SEND
+        return len(t.clients) * packets * _mail_hops(graph, t.server, t.clients), (
+            len(t.clients) * mail
+        )
     return 0.0, 0.0
+
+
+def _mail_hops(graph: nx.MultiGraph, server: str, clients: list[str]) -> int:
+    """Links between a mail server and its farthest client."""
+    if server not in graph:
+        return 1
+    distance: dict[str, int] = nx.single_source_shortest_path_length(graph, server)
+    return max((distance.get(c, 1) for c in clients), default=1)
 
 
 def check_work(spec: m.Scenario, topo: Topology, source: SourceMap) -> list[Problem]:

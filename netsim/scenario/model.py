@@ -522,7 +522,26 @@ class LoadTraffic(Strict):
 _LITERAL = re.compile(r"\{\d*\+?\}")
 """An IMAP literal's announcement, ``{5}`` or ``{5+}`` (RFC 3501, RFC 7888)."""
 
-WORKLOAD_NAMES = ("check-new-mail", "read-a-message", "search", "file-to-folder", "idle")
+WORKLOAD_NAMES = (
+    "check-new-mail",
+    "read-a-message",
+    "search",
+    "file-to-folder",
+    "idle",
+    "wait-for-mail",
+    "disconnected",
+)
+
+
+def _tls_version_text(value: Any) -> Any:
+    # YAML reads ``tls_version: 1.3`` as a float; the version is a name, not a number.
+    return f"{value:.1f}" if isinstance(value, float) and value in (1.2, 1.3) else value
+
+
+TlsVersion = Annotated[Literal["1.3", "1.2"], BeforeValidator(_tls_version_text)]
+"""A TLS version whose handshake the simulation replays (:mod:`netsim.net.tls`)."""
+TlsMode = Literal["none", "implicit", "starttls"]
+"""No TLS, TLS from the first byte (IMAPS 993, POP3S 995, SMTPS 465), or STARTTLS."""
 
 
 class ImapMailbox(Strict):
@@ -556,6 +575,14 @@ class ImapTraffic(Strict):
     idle: Time = 1.0
     """How long the ``idle`` workload stays in IDLE."""
     mailbox: ImapMailbox = ImapMailbox()
+    tls: TlsMode | None = None
+    """``implicit`` (the default on port 993), ``starttls`` or ``none`` (elsewhere)."""
+    tls_version: TlsVersion = "1.3"
+    pipelining: bool = False
+    """Send a workload's independent commands back to back (RFC 3501 5.5), not one
+    round trip each."""
+    fetch: Literal["full", "headers"] = "full"
+    """``headers``: read-a-message downloads the header only (a client on a slow link)."""
     dscp: Dscp | None = None
     """Clients and server mark IMAP packets (to and from the server's port) with this
     DSCP, as a host QoS policy by port does; ``AF21`` is RFC 4594's low-latency data."""
@@ -580,6 +607,26 @@ class ImapTraffic(Strict):
                 )
         return self
 
+    def mail_readers(self, server: str) -> dict[str, ImapMailbox]:
+        """The users who read mail on ``server`` in this entry, with their INBOX."""
+        return {c: self.mailbox for c in self.clients} if server == self.server else {}
+
+    @property
+    def tls_mode(self) -> TlsMode:
+        """The TLS the session uses: as written, else implicit on 993 and none elsewhere."""
+        if self.tls is not None:
+            return self.tls
+        return "implicit" if self.port == 993 else "none"
+
+    @model_validator(mode="after")
+    def _disconnected_alone(self) -> ImapTraffic:
+        if "disconnected" in self.steps and len(self.steps) > 1:
+            raise ValueError(
+                "the disconnected workload is a whole session (a cache, IDLE while online, "
+                "a queue while offline): list it alone"
+            )
+        return self
+
     @property
     def steps(self) -> list[str]:
         """The session's steps, workload names normalized (``check new mail`` too)."""
@@ -591,8 +638,107 @@ class ImapTraffic(Strict):
         return out
 
 
+class SmtpTraffic(Strict):
+    """Mail submitted during the run: client hosts send messages to users of a server.
+
+    Each message is one SMTP session (connect, EHLO, AUTH on a submission port, MAIL,
+    RCPT, DATA, the message, QUIT), every command timed (smtp.csv). The recipients are
+    users of the server: hosts that read mail there with ``imap`` or ``pop3`` traffic.
+    """
+
+    kind: Literal["smtp"]
+    name: str | None = None
+    server: str
+    clients: Annotated[list[str], Field(min_length=1)]
+    """The hosts that submit mail (each sends ``count`` messages, or one per ``schedule`` time)."""
+    to: Annotated[list[str], Field(min_length=1)]
+    """Recipients, users of the server; each message goes to one, drawn in turn."""
+    port: Annotated[int, Field(ge=1, le=65535)] = 587
+    """587 submission (AUTH first, RFC 6409), 465 submission over TLS, 25 delivery."""
+    tls: TlsMode | None = None
+    """``implicit`` (the default on 465), ``starttls`` or ``none`` (elsewhere)."""
+    tls_version: TlsVersion = "1.3"
+    start: Time = 0.0
+    count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    interval: Time = 1.0
+    """Time between one client's submissions (their mean, with ``pattern: poisson``)."""
+    pattern: Literal["constant", "poisson"] = "constant"
+    schedule: Annotated[list[Time], Field(min_length=1)] | None = None
+    """Submission times instead of ``start``, ``count`` and ``interval``."""
+    size: Size = 4000
+    """Message size in octets (the mean, with ``sizes: lognormal``)."""
+    sizes: Literal["constant", "lognormal"] = "constant"
+    pipelining: bool = True
+    """Send MAIL, RCPT and DATA in one go when the server offers PIPELINING (RFC 2920)."""
+
+    @property
+    def tls_mode(self) -> TlsMode:
+        """The TLS the sessions use: as written, else implicit on 465 and none elsewhere."""
+        if self.tls is not None:
+            return self.tls
+        return "implicit" if self.port == 465 else "none"
+
+    @property
+    def submission(self) -> bool:
+        """A submission port (587, 465): AUTH before MAIL; port 25 takes mail for local users."""
+        return self.port != 25
+
+    def mail_senders(self, server: str) -> list[str]:
+        """The hosts that log in (AUTH) to submit mail on ``server`` in this entry."""
+        return list(self.clients) if server == self.server and self.submission else []
+
+    def submits_to(self, server: str) -> bool:
+        """True: this traffic brings new mail to ``server`` during the run."""
+        return server == self.server
+
+
+class Pop3Traffic(Strict):
+    """POP3 clients polling a server: log in, list, download, delete or keep, quit."""
+
+    kind: Literal["pop3"]
+    name: str | None = None
+    server: str
+    clients: Annotated[list[str], Field(min_length=1)]
+    port: Annotated[int, Field(ge=1, le=65535)] = 110
+    tls: TlsMode | None = None
+    """``implicit`` (the default on 995), ``starttls`` (STLS) or ``none`` (elsewhere)."""
+    tls_version: TlsVersion = "1.3"
+    start: Time = 0.0
+    spread: Time = 0.0
+    """Clients start evenly spread over this time after ``start``."""
+    poll: Annotated[Time, Field(gt=0.0)] = 300.0
+    """Time between one client's polls (mail programs default to a few minutes)."""
+    polls: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    """How many polls; by default, as many as fit in the scenario's duration."""
+    keep: bool = False
+    """Leave messages on the server (then UIDL tells the client which it already has);
+    by default each downloaded message is deleted (DELE, effective at QUIT)."""
+    fetch: Literal["full", "headers"] = "full"
+    """``headers``: TOP n 0 instead of RETR n (a client on a slow link)."""
+    pipelining: bool = False
+    """Send a poll's RETR and DELE commands back to back (RFC 2449 PIPELINING)."""
+    mailbox: ImapMailbox = ImapMailbox()
+
+    @property
+    def tls_mode(self) -> TlsMode:
+        """The TLS the sessions use: as written, else implicit on 995 and none elsewhere."""
+        if self.tls is not None:
+            return self.tls
+        return "implicit" if self.port == 995 else "none"
+
+    def mail_readers(self, server: str) -> dict[str, ImapMailbox]:
+        """The users who read mail on ``server`` in this entry, with their maildrop."""
+        return {c: self.mailbox for c in self.clients} if server == self.server else {}
+
+
 Traffic = Annotated[
-    FramesTraffic | PingTraffic | TcpTraffic | ImapTraffic | LoadTraffic,
+    FramesTraffic
+    | PingTraffic
+    | TcpTraffic
+    | ImapTraffic
+    | LoadTraffic
+    | SmtpTraffic
+    | Pop3Traffic,
     Field(discriminator="kind"),
 ]
 
@@ -632,8 +778,18 @@ class SetAgingEvent(Strict):
     aging: Time
 
 
+class MailOfflineEvent(Strict):
+    """A disconnected-use IMAP client (``session: [disconnected]``) goes offline or comes
+    back online: it logs out and queues its changes, or reconnects and resynchronises."""
+
+    at: Time
+    action: Literal["mail-offline", "mail-online"]
+    host: str
+
+
 Event = Annotated[
-    LinkEvent | DeviceEvent | HostMoveEvent | SetAgingEvent, Field(discriminator="action")
+    LinkEvent | DeviceEvent | HostMoveEvent | SetAgingEvent | MailOfflineEvent,
+    Field(discriminator="action"),
 ]
 
 RecordableMacEvent = Literal["learn", "refresh", "move", "age-out", "flood", "full"]
@@ -716,6 +872,22 @@ def _positive_finite_time(seconds: float) -> float:
     return seconds
 
 
+class MailServer(Strict):
+    """What a mail server host's hardware costs each command (``mail_servers: {mail1: ...}``).
+
+    A host listed here charges every IMAP, SMTP and POP3 command its measured CPU time
+    (``netsim/apps/data/mail_costs.json``) and its fsyncs; a host not listed answers in
+    zero time.
+    """
+
+    cores: Annotated[int, Field(ge=1, le=1024)] = 1
+    """Commands run in parallel on this many cores and queue when all are busy."""
+    cpu_speed: Annotated[float, Field(gt=0.0, le=1e6)] = 1.0
+    """How many times faster than the machine the costs were measured on."""
+    fsync: Time = 0.0
+    """How long the disk takes to make one write durable (one disk: syncs queue)."""
+
+
 class Scenario(Strict):
     """A whole scenario file."""
 
@@ -734,6 +906,8 @@ class Scenario(Strict):
     traffic: list[Traffic] = []
     events: list[Event] = []
     measure: Measure = Measure()
+    mail_servers: dict[str, MailServer] = {}
+    """Server hosts whose mail commands cost CPU and disk time (:class:`MailServer`)."""
     sweep: dict[str, SweepEntry] = {}
     """A grid of values per YAML path, for ``netsim sweep``; ``dask:`` may say where to run
     it (:class:`SweepCluster`). Read it through :attr:`sweep_grid` and

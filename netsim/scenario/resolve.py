@@ -595,13 +595,14 @@ def _check_collision_domains(ctx: _Ctx, topo: Topology) -> None:
 def _check_traffic(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
     hosts = set(topo.hosts())
     connected = {n for link in topo.links for n in (link.a[0], link.b[0])}
+    implicit_tls: dict[tuple[str, int], tuple[int, bool]] = {}
     for i, t in enumerate(scenario.traffic):
         path: YamlPath = ("traffic", i)
         if isinstance(t, m.LoadTraffic):
             if find_link(topo, t.link) is None:
                 ctx.error((*path, "link"), f"no link joins {t.link[0]} and {t.link[1]}")
             continue
-        if isinstance(t, m.ImapTraffic):
+        if isinstance(t, m.ImapTraffic | m.SmtpTraffic | m.Pop3Traffic):
             if t.server not in hosts:
                 ctx.error((*path, "server"), _not_a_host(t.server, topo))
             for j, client in enumerate(t.clients):
@@ -611,6 +612,23 @@ def _check_traffic(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
                     ctx.error((*path, "clients", j), f"{client} is the server itself")
             if len(set(t.clients)) != len(t.clients):
                 ctx.error((*path, "clients"), "a client host is listed twice")
+            if isinstance(t, m.SmtpTraffic):
+                readers = _mail_readers(scenario, t.server)
+                for j, user in enumerate(t.to):
+                    if user not in readers:
+                        ctx.error(
+                            (*path, "to", j),
+                            f"{user} reads no mail on {t.server} (its users are the clients "
+                            f"of imap and pop3 traffic to it: {some(sorted(readers))})",
+                        )
+            implicit = t.tls_mode == "implicit"
+            first = implicit_tls.setdefault((t.server, t.port), (i, implicit))
+            if first[1] != implicit:
+                ctx.error(
+                    (*path, "tls"),
+                    f"traffic[{first[0]}] already serves {t.server}:{t.port} "
+                    f"{'with' if first[1] else 'without'} TLS from the first byte",
+                )
             continue
         if t.from_ not in hosts:
             ctx.error((*path, "from"), _not_a_host(t.from_, topo))
@@ -621,6 +639,9 @@ def _check_traffic(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
             ctx.error((*path, "to"), _not_a_host(t.to, topo, broadcast_ok=broadcast_ok))
         elif t.to == t.from_:
             ctx.error((*path, "to"), "a host does not send traffic to itself")
+    for name in scenario.mail_servers:
+        if name not in hosts:
+            ctx.error(("mail_servers", name), _not_a_host(name, topo))
     ports_in_use: dict[tuple[str, int], int] = {}
     for i, (server, port) in tcp_ports(scenario).items():
         if (server, port) in ports_in_use:
@@ -644,20 +665,34 @@ def _check_traffic(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
 
 
 def tcp_ports(scenario: m.Scenario) -> dict[int, tuple[str, int]]:
-    """(server, port) of each TCP or IMAP traffic source, by traffic index.
+    """(server, port) of each TCP or mail traffic source, by traffic index.
 
-    TCP traffic listens on 5001, 5002 ... unless it names a port; IMAP on 143. IMAP
-    traffic to one server shares its port: one IMAP server per host.
+    TCP traffic listens on 5001, 5002 ... unless it names a port; IMAP on 143, SMTP on
+    587, POP3 on 110 unless they name one. Mail traffic of one kind to one server port
+    shares it: one server per protocol and port.
     """
     out: dict[int, tuple[str, int]] = {}
-    imap_seen: set[tuple[str, int]] = set()
+    mail_seen: set[tuple[str, str, int]] = set()
     for i, t in enumerate(scenario.traffic):
         if isinstance(t, m.TcpTraffic):
             out[i] = (t.to, t.port if t.port is not None else 5001 + i)
-        elif isinstance(t, m.ImapTraffic) and (t.server, t.port) not in imap_seen:
-            imap_seen.add((t.server, t.port))
+        elif (
+            isinstance(t, m.ImapTraffic | m.SmtpTraffic | m.Pop3Traffic)
+            and (t.kind, t.server, t.port) not in mail_seen
+        ):
+            mail_seen.add((t.kind, t.server, t.port))
             out[i] = (t.server, t.port)
     return out
+
+
+def _mail_readers(scenario: m.Scenario, server: str) -> set[str]:
+    """The hosts that read mail on ``server`` (clients of its imap and pop3 traffic)."""
+    return {
+        client
+        for t in scenario.traffic
+        if isinstance(t, m.ImapTraffic | m.Pop3Traffic) and t.server == server
+        for client in t.clients
+    }
 
 
 def _not_a_host(name: str, topo: Topology, broadcast_ok: bool = False) -> str:
@@ -703,6 +738,19 @@ def _check_events(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
             node = topo.nodes.get(event.device)
             if node is None or node.kind not in ("switch", "bridge"):
                 ctx.error((*path, "device"), f"{event.device!r} is not a switch or bridge")
+        elif isinstance(event, m.MailOfflineEvent):
+            offline_clients = {
+                client
+                for t in scenario.traffic
+                if isinstance(t, m.ImapTraffic) and "disconnected" in t.steps
+                for client in t.clients
+            }
+            if event.host not in offline_clients:
+                ctx.error(
+                    (*path, "host"),
+                    f"{event.host} runs no disconnected-use IMAP client (imap traffic with "
+                    f"session: [disconnected]; those are: {some(sorted(offline_clients))})",
+                )
         else:
             _check_host_move(ctx, path, event, topo)
 

@@ -7,37 +7,43 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from netsim.apps.mailgen import MailboxSpec
 from netsim.scenario import model as m
+from netsim.traffic.mail_hosts import delivers_to, mail_host
 from netsim.traffic.registry import RunContext, prepares, starts
 
 
 @prepares(m.ImapTraffic)
 def start_imap_servers(context: RunContext, entries: Sequence[m.ImapTraffic]) -> None:
-    """One IMAP server per (host, port), with a generated INBOX for every client user."""
+    """One IMAP service per (host, port), on the host's shared mail store."""
     from netsim.apps.imap import ImapService
 
-    users: dict[tuple[str, int], dict[str, MailboxSpec]] = {}
+    services: dict[tuple[str, int], tuple[bool, bool]] = {}
     for entry in entries:
-        box = entry.mailbox
-        mailbox = MailboxSpec(box.messages, box.mean_size, box.multipart, box.attachment_size)
-        for client in entry.clients:
-            users.setdefault((entry.server, entry.port), {})[client] = mailbox
-    for (server, port), accounts in users.items():
-        ImapService(context.sim, context.net.stacks[server], accounts, port)
+        implicit, starttls = services.get((entry.server, entry.port), (False, False))
+        services[entry.server, entry.port] = (
+            implicit or entry.tls_mode == "implicit",
+            starttls or entry.tls_mode == "starttls",
+        )
+    for (server, port), (implicit, starttls) in services.items():
+        host = mail_host(context, server)
+        ImapService(host, port, implicit_tls=implicit, starttls=starttls)
 
 
 @starts(m.ImapTraffic)
 def start_imap(context: RunContext, entry: m.ImapTraffic, index: int, name: str) -> None:
     """One :class:`ImapClient` per client host, their starts spread over ``spread``."""
     from netsim.apps.imap import ImapClient
+    from netsim.apps.imap_offline import OfflineImapClient
 
+    kind = OfflineImapClient if entry.steps == ["disconnected"] else ImapClient
     stacks = context.net.stacks
     if entry.dscp is not None:
         for marker in (entry.server, *entry.clients):
             stacks[marker].mark(entry.port, entry.dscp)
+    tracked = delivers_to(context.scenario, entry.server)
+    host = mail_host(context, entry.server)
     for k, client in enumerate(entry.clients):
-        ImapClient(
+        kind(
             context.sim,
             name,
             stacks[client],
@@ -50,4 +56,9 @@ def start_imap(context: RunContext, entry: m.ImapTraffic, index: int, name: str)
             idle=entry.idle,
             start=entry.start + k * entry.spread / len(entry.clients),
             stop_at=context.scenario.duration,
+            tls=entry.tls_mode,
+            tls_version=entry.tls_version,
+            pipelining=entry.pipelining,
+            headers_only=entry.fetch == "headers",
+            deliveries=host.log if tracked else None,
         )

@@ -409,3 +409,47 @@ def test_lab_etherchannel():
     assert three["to-pc4"] == pytest.approx(member, rel=0.01)
     summary = src.show("sw1", "etherchannel summary").splitlines()[-1]
     assert summary.split()[:2] == ["1", "Po1(SU)"] and "7(P)" in summary and "8(P)" in summary
+
+
+def test_lab_mail_protocols():
+    """Lab 12: push reaches pc1 in about a millisecond, polls wait for the next poll,
+    POP3 leaves nothing behind, IMAPS costs a round trip, fsyncs delay the 250."""
+    from netsim.apps.server_cost import measured
+
+    res = run("12-mail-protocols")
+    delivery = res.extra["delivery"]
+    assert len(delivery) == 9 and set(delivery["via"]) == {"imap-idle", "imap-poll", "pop3"}
+    pushed = delivery[delivery["via"] == "imap-idle"]
+    assert (pushed["recipient"] == "pc1").all() and len(pushed) == 3
+    # 1.5 ms: the message's measured CPU time, then one crossing (well under 0.1 ms here).
+    message = res.extra["smtp"].set_index("command").loc["MESSAGE"].iloc[0]
+    cpu = measured("smtp").cpu_seconds("MESSAGE", message["bytes_out"] + message["bytes_in"])
+    assert ((pushed["latency"] > cpu) & (pushed["latency"] < cpu + 0.6e-3)).all()
+    assert pushed["latency"].max() == pytest.approx(1.5e-3, abs=0.3e-3)
+    polled = delivery[delivery["via"] != "imap-idle"]["latency"]
+    assert polled.min() == pytest.approx(21, abs=0.01) and polled.max() == pytest.approx(
+        56, abs=0.01
+    )
+    assert polled.mean() == pytest.approx(38.5, abs=0.01)
+    stats = res.extra["pop3"].query("command == 'STAT'")["reply"].str.split().str[0]
+    assert list(stats.astype(int)) == [5, 1, 1, 1]
+    smtp = res.extra["smtp"]
+    first = smtp[smtp["session"] == smtp["session"].iloc[0]].set_index("command")
+    assert (
+        first.loc["MAIL", "t_start"] == first.loc["RCPT", "t_start"] == first.loc["DATA", "t_start"]
+    )
+
+    fast = run("12-mail-protocols", "traffic[1].think=10s", "traffic[2].poll=10s")
+    fast_polled = fast.extra["delivery"].query("via != 'imap-idle'")["latency"]
+    assert len(fast_polled) == 6 and fast_polled.max() <= 10.001
+
+    def connect(r: netsim.Results) -> float:
+        return float(r.imap.set_index(["client", "command"]).loc[("pc1", "CONNECT"), "latency"])
+
+    tls = run("12-mail-protocols", "traffic[0].port=993")
+    assert connect(res) == pytest.approx(0.08e-3, abs=0.01e-3)
+    assert connect(tls) == pytest.approx(0.31e-3, abs=0.02e-3)
+
+    synced = run("12-mail-protocols", "mail_servers.mail.fsync=5ms")
+    later = synced.extra["delivery"].query("via == 'imap-idle'")["latency"].to_numpy()
+    assert later - pushed["latency"].to_numpy() == pytest.approx([15e-3] * 3, abs=1e-9)

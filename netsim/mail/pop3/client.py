@@ -1,89 +1,132 @@
 """The client side of POP3 as a small sans-IO protocol object.
 
-POP3 replies do not say whether a body follows: a ``+OK`` to RETR, TOP, CAPA and to
-LIST or UIDL without an argument is multi-line, any other is not (RFC 1939, 2449).
-:class:`ClientConnection` therefore remembers what it sent, in order (PIPELINING, RFC
-2449 6.6), and turns the server's bytes into :class:`~netsim.mail.pop3.connection.Reply`
-events with the body unstuffed: exactly the message octets for RETR.
+:class:`Pop3Client` writes commands and parses replies: a status line (``+OK`` or
+``-ERR``, RFC 1939 3) and, for a command that returns a list or a message and is
+answered ``+OK``, the multi-line body up to the line holding a single dot, un-stuffed.
+Whether a reply is multi-line depends on the command, so the client remembers what it
+sent (in order: commands may be pipelined, RFC 2449 6.6). No I/O, no measurement.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from enum import Enum
 
 from netsim.mail.lines import BlockReader, LineReader, LineTooLong
-from netsim.mail.pop3.connection import NEED_DATA, ConnectionClosed, Reply, Sentinel
+from netsim.mail.pop3.connection import ConnectionClosed, Reply
 
-#: Commands whose ``+OK`` carries a multi-line body (LIST and UIDL only without argument).
-_MULTI_LINE = frozenset({"RETR", "TOP", "CAPA"})
-
-
-class ReplyError(ValueError):
-    """The server sent something that is not a POP3 reply."""
-
-
-def multi_line(command: str) -> bool:
-    """True if a ``+OK`` to ``command`` has a body."""
-    words = command.split()
-    verb = words[0].upper() if words else ""
-    return verb in _MULTI_LINE or (verb in ("LIST", "UIDL") and len(words) == 1)
+#: Commands whose ``+OK`` reply carries a body (RFC 1939, RFC 2449 CAPA); LIST and UIDL
+#: only without an argument.
+_MULTILINE = {"CAPA", "RETR", "TOP"}
+_LIST_LIKE = {"LIST", "UIDL"}
+#: RFC 2449 4: a reply line is at most 512 octets; allow servers some slack.
+MAX_REPLY_LINE = 4096
 
 
-class ClientConnection:
+class ClientError(RuntimeError):
+    """The server's bytes are not POP3 replies."""
+
+
+class Stage(Enum):
+    """Reading a status line or a multi-line body."""
+
+    STATUS = "status"
+    BODY = "body"
+    CLOSED = "closed"
+
+
+#: The legal transitions: (stage, what happened) -> next stage.
+TRANSITIONS: dict[tuple[Stage, str], Stage] = {
+    (Stage.STATUS, "single"): Stage.STATUS,
+    (Stage.STATUS, "multi"): Stage.BODY,
+    (Stage.BODY, "end"): Stage.STATUS,
+    (Stage.STATUS, "closed"): Stage.CLOSED,
+    (Stage.BODY, "closed"): Stage.CLOSED,
+    (Stage.CLOSED, "closed"): Stage.CLOSED,
+}
+
+
+class _NeedData:
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+#: :meth:`Pop3Client.next_event` needs more bytes.
+NEED_DATA = _NeedData()
+
+
+class Pop3Client:
     """A POP3 client connection's syntax, without I/O."""
 
     def __init__(self, max_message: int = 1 << 30) -> None:
+        self.stage = Stage.STATUS
         self.max_message = max_message
-        self._lines = LineReader(65536)
-        # The greeting is a reply to nothing; then one entry per command sent.
-        self._expected: deque[bool] = deque([False])
-        self._head: Reply | None = None
+        # What each awaited reply is: multi-line if +OK, or not. The greeting is single.
+        self._awaiting: deque[bool] = deque([False])
+        self._lines = LineReader(MAX_REPLY_LINE)
         self._block: BlockReader | None = None
-        self._block_pending = b""
+        self._status: tuple[bool, str] | None = None
         self._eof = False
 
-    def command(self, text: str) -> bytes:
-        """The bytes of one command line; its reply will be parsed accordingly."""
-        self._expected.append(multi_line(text))
-        return text.encode() + b"\r\n"
+    @property
+    def expected(self) -> int:
+        """Replies still to come."""
+        return len(self._awaiting)
+
+    def command(self, line: str) -> bytes:
+        """The bytes of command ``line`` (``RETR 1``)."""
+        if "\r" in line or "\n" in line:
+            raise ValueError("a POP3 command is one line")
+        verb, _, rest = line.partition(" ")
+        verb = verb.upper()
+        self._awaiting.append(verb in _MULTILINE or (verb in _LIST_LIKE and not rest.strip()))
+        return line.encode() + b"\r\n"
 
     def receive_data(self, data: bytes) -> None:
-        """Add bytes from the server; ``b""`` means it closed the connection."""
-        if not data:
-            self._eof = True
-        elif self._block is not None:
-            self._block_pending += data
-        else:
+        """Bytes from the server; ``b""`` means it closed the connection."""
+        if data:
             self._lines.feed(data)
+        else:
+            self._eof = True
 
-    def next_event(self) -> Reply | ConnectionClosed | Sentinel:
+    def next_event(self) -> Reply | ConnectionClosed | _NeedData:
         """The next complete reply, :class:`ConnectionClosed`, or :data:`NEED_DATA`."""
-        if self._block is not None:
+        if self.stage is Stage.BODY:
             return self._body()
         line = self._lines.next_line()
         if line is None:
-            return ConnectionClosed() if self._eof else NEED_DATA
-        if isinstance(line, LineTooLong) or not self._expected:
-            raise ReplyError("a reply line that is too long, or that nobody asked for")
-        status, _, text = line.decode("utf-8", "replace").partition(" ")
-        if status not in ("+OK", "-ERR"):
-            raise ReplyError(f"not a POP3 reply: {line[:80]!r}")
-        multi = self._expected.popleft()
-        if status == "-ERR" or not multi:
-            return Reply(status == "+OK", text)
-        self._head = Reply(True, text)
-        self._block = BlockReader(self.max_message)
-        self._block_pending = self._lines.take_buffer()
-        return self._body()
+            if self._eof and self.stage is not Stage.CLOSED:
+                self.stage = TRANSITIONS[(self.stage, "closed")]
+                return ConnectionClosed()
+            return NEED_DATA
+        if isinstance(line, LineTooLong):
+            raise ClientError(f"a status line longer than {line.limit} octets")
+        if line.startswith(b"+OK"):
+            ok = True
+        elif line.startswith(b"-ERR"):
+            ok = False
+        else:
+            raise ClientError(f"not a POP3 status line: {line[:60]!r}")
+        text = line[3 if ok else 4 :].strip().decode("utf-8", "replace")
+        multi = self._awaiting.popleft() if self._awaiting else False
+        if ok and multi:
+            self.stage = TRANSITIONS[(self.stage, "multi")]
+            self._status = (ok, text)
+            self._block = BlockReader(self.max_message)
+            return self._body()
+        self.stage = TRANSITIONS[(self.stage, "single")]
+        return Reply(ok, text)
 
-    def _body(self) -> Reply | ConnectionClosed | Sentinel:
-        assert self._block is not None and self._head is not None
-        data, self._block_pending = self._block_pending, b""
-        done = self._block.feed(data)
-        if done is None:
-            return ConnectionClosed() if self._eof else NEED_DATA
-        if done.data is None:
-            raise ReplyError(f"a reply body over {self.max_message} octets")
-        self._block = None
-        self._lines.feed(done.rest)
-        return Reply(True, self._head.text, done.data)
+    def _body(self) -> Reply | ConnectionClosed | _NeedData:
+        assert self._block is not None and self._status is not None
+        block = self._block.feed(self._lines.take_buffer())
+        if block is None:
+            if self._eof:
+                self.stage = TRANSITIONS[(self.stage, "closed")]
+                return ConnectionClosed()
+            return NEED_DATA
+        self._lines.feed(block.rest)
+        ok, text = self._status
+        self._block = self._status = None
+        self.stage = TRANSITIONS[(self.stage, "end")]
+        return Reply(ok, text, block.data if block.data is not None else b"")

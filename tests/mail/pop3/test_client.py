@@ -1,60 +1,82 @@
-"""The sans-IO POP3 client against the sans-IO POP3 server.
+"""The POP3 client side without sockets, against netsim's own POP3 server session.
 
-POP3 replies do not announce a body; the client knows from the command it sent, even
-when commands are pipelined, and gives back a RETR body octet for octet.
+POP3 answers ``+OK`` or ``-ERR`` on one line; a listing or a message then follows as a
+block of lines ended by a single dot, dot-stuffed like SMTP's (RFC 1939 3). Whether a
+block follows depends on the command (LIST with no argument: yes; LIST 1: no), so the
+client remembers what it asked, in order, which lets it pipeline (RFC 2449 6.6).
 """
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netsim.mail.lines import on_the_wire
-from netsim.mail.pop3 import Pop3Server
-from netsim.mail.pop3.client import ClientConnection, ReplyError, multi_line
-from netsim.mail.pop3.connection import NEED_DATA, Reply
+from netsim.mail.pop3.client import NEED_DATA, ClientError, Pop3Client
+from netsim.mail.pop3.connection import Reply
+from netsim.mail.pop3.server import Pop3Config, Pop3Server
 from netsim.mail.store import MailStore
 from netsim.mail.users import Users
 
-
-def test_which_replies_have_a_body() -> None:
-    """RETR, TOP, CAPA always; LIST and UIDL only without a message number."""
-    assert [multi_line(c) for c in ("RETR 1", "TOP 1 0", "CAPA", "LIST", "UIDL")] == [True] * 5
-    assert [multi_line(c) for c in ("LIST 1", "UIDL 2", "STAT", "DELE 1", "")] == [False] * 5
+MESSAGE = b"Subject: dots\r\n\r\n.starts with a dot\r\n.\r\nend\r\n"
+WHEN = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
-@settings(derandomize=True, max_examples=60, deadline=None)
-@given(st.lists(st.binary(max_size=200), min_size=1, max_size=4), st.integers(1, 9))
-def test_pipelined_session_gives_back_every_message(messages: list[bytes], chunk: int) -> None:
-    """USER, PASS, STAT, LIST, RETR each, QUIT in one burst: the replies pair with the
-    commands, and each RETR body is the stored message in its CRLF form."""
-    store = MailStore()
-    server = Pop3Server(store, Users({"bob": "builder"}))
-    inbox = store.mailbox("bob", "INBOX")
-    assert inbox is not None
-    store.append(inbox, [(m, (), None) for m in messages])
-    session = server.open_session()
-    client = ClientConnection()
-    commands = ["USER bob", "PASS builder", "STAT", "LIST"]
-    commands += [f"RETR {n}" for n in range(1, len(messages) + 1)] + ["QUIT"]
-    wire = session.greeting() + session.receive_data(b"".join(client.command(c) for c in commands))
-    got: list[Reply] = []
-    for i in range(0, len(wire), chunk):
-        client.receive_data(wire[i : i + chunk])
+def replies(client: Pop3Client, data: bytes) -> list[Reply]:
+    out = []
+    for i in range(len(data)):
+        client.receive_data(data[i : i + 1])
         while isinstance(event := client.next_event(), Reply):
-            got.append(event)
-    assert len(got) == len(commands) + 1 and all(r.ok for r in got)
-    assert got[3].text == f"{len(messages)} {sum(len(on_the_wire(m)) for m in messages)}"
-    assert got[4].body is not None and got[4].body.count(b"\r\n") == len(messages)
-    assert [r.body for r in got[5:-1]] == [on_the_wire(m) for m in messages]
-    assert client.next_event() is NEED_DATA
+            out.append(event)
+        assert event is NEED_DATA
+    return out
 
 
-def test_a_reply_nobody_asked_for_is_an_error() -> None:
-    """After the greeting, a reply with no command outstanding raises ReplyError."""
-    client = ClientConnection()
-    client.receive_data(b"+OK hello\r\n+OK again\r\n")
-    assert client.next_event() == Reply(True, "hello")
-    with pytest.raises(ReplyError):
+def test_a_pipelined_session_reads_listings_and_messages_byte_for_byte():
+    store = MailStore()
+    server = Pop3Server(store, Users({"carol": "pw"}), Pop3Config(debug=True))
+    inbox = store.mailbox("carol", "INBOX")
+    assert inbox is not None
+    store.append(inbox, [(MESSAGE, [], WHEN), (b"Subject: two\r\n\r\nx\r\n", [], WHEN)])
+    session = server.open_session()
+    client = Pop3Client()
+    (greeting,) = replies(client, session.greeting())
+    assert greeting.ok
+    commands = ["USER carol", "PASS pw", "STAT", "LIST", "LIST 2", "UIDL", "RETR 1", "RETR 9"]
+    burst = b"".join(client.command(c) for c in commands)
+    got = replies(client, session.receive_data(burst))
+    assert [r.ok for r in got] == [True, True, True, True, True, True, True, False]
+    _user, _pass, stat, listing, one, uidl, retr, missing = got
+    assert stat.text.split()[0] == "2"
+    assert listing.body is not None and len(listing.body.splitlines()) == 2
+    assert one.body is None  # LIST with an argument: one line
+    assert uidl.body is not None
+    assert retr.body == MESSAGE  # un-stuffed: the dot lines come back as sent
+    assert missing.body is None and client.expected == 0
+
+
+def test_a_status_line_without_ok_or_err_is_a_client_error():
+    client = Pop3Client()
+    client.receive_data(b"* OK this is IMAP\r\n")
+    try:
         client.next_event()
+    except ClientError as e:
+        assert "not a POP3 status line" in str(e)
+    else:
+        raise AssertionError("accepted an IMAP greeting")
+
+
+@settings(derandomize=True, max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.lists(st.sampled_from(["RETR 1", "STAT", "LIST"]), max_size=4))
+def test_any_bytes_give_replies_need_data_or_a_client_error(data, commands):
+    client = Pop3Client()
+    for c in commands:
+        client.command(c)
+    client.receive_data(data)
+    try:
+        for _ in range(400):
+            if client.next_event() is NEED_DATA:
+                break
+    except ClientError:
+        pass
