@@ -24,6 +24,7 @@ from netsim.phy.media import MEDIA, repeater_delay
 from netsim.phy.port import Duplex, Port
 from netsim.phy.queues import EgressQueues
 from netsim.topology.catalog import MODELS, STACKWISE_RING_BPS
+from netsim.topology.faults import Faults
 from netsim.topology.topology import LinkSpec, NodeSpec, Topology
 
 Device = Host | Switch | Hub | CoaxBus
@@ -40,6 +41,11 @@ class Network:
     domains: list[CollisionDomain] = field(default_factory=list)
     stacks: dict[str, IpStack] = field(default_factory=dict)
     """Each host's IPv4 stack, by host name."""
+    faults: Faults = field(init=False)
+    """What is down now: failed devices, stack members and cut cables."""
+
+    def __post_init__(self) -> None:
+        self.faults = Faults(self)
 
     @property
     def hosts(self) -> dict[str, Host]:
