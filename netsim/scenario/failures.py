@@ -2,8 +2,9 @@
 
 A scenario's ``failures:`` entries select parts by kind, model, name or cable. Each part
 ends up with one MTBF and one MTTR, from the most specific entry that names it (a
-named device or cable, then a model, then a kind). A StackWise stack fails member by
-member: an entry that selects the stack gives each member those rates.
+named device or cable, then a model, then a kind; ``uplink`` before ``link``). A
+StackWise stack fails member by member: an entry that selects the stack gives each
+member those rates.
 
 Paths whose availability is measured are (host, server) pairs: those written under
 ``measure: availability:``, or those of the traffic (``from``/``to`` of frames, ping and
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 from netsim.metrics.availability import link_element, member_element
 from netsim.scenario import model as m
-from netsim.scenario.resolve import find_link, some
+from netsim.scenario.resolve import is_endpoint, some
 from netsim.scenario.source import YamlPath
 from netsim.topology.topology import LinkSpec, Topology
 
@@ -56,7 +57,7 @@ def check(scenario: m.Scenario, topo: Topology) -> list[Problem]:
         path: YamlPath = ("failures", i)
         if entry.device is not None:
             problems += _check_device(topo, path, entry.device, entry.member)
-        elif entry.link is not None and find_link(topo, entry.link) is None:
+        elif entry.link is not None and not find_links(topo, entry.link):
             problems.append(((*path, "link"), f"no link joins {entry.link[0]} and {entry.link[1]}"))
         elif entry.model is not None and not any(
             n.model == entry.model for n in topo.nodes.values()
@@ -146,10 +147,15 @@ def failing_parts(scenario: m.Scenario, topo: Topology) -> list[FailingPart]:
         if held is None or level > held[0]:
             chosen[key] = (level, i, entry)
 
+    bridging = ("switch", "bridge")
     for i, entry in enumerate(scenario.failures):
         if entry.kind == "link":
             for link in topo.links:
                 offer(("link", link), 0, i, entry)
+        elif entry.kind == "uplink":
+            for link in topo.links:
+                if {topo.nodes[n].kind for n in (link.a[0], link.b[0])} <= set(bridging):
+                    offer(("link", link), 1, i, entry)  # more specific than every link
         elif entry.kind is not None:
             for name, node in topo.nodes.items():
                 if node.kind == entry.kind:
@@ -159,9 +165,8 @@ def failing_parts(scenario: m.Scenario, topo: Topology) -> list[FailingPart]:
                 if node.model == entry.model:
                     offer(("device", name), 1, i, entry)
         elif entry.link is not None:
-            named = find_link(topo, entry.link)
-            assert named is not None  # checked
-            offer(("link", named), 2, i, entry)
+            for named in find_links(topo, entry.link):
+                offer(("link", named), 2, i, entry)
         elif entry.device is not None:
             if entry.member is not None:
                 offer(("member", f"{entry.device}[{entry.member}]"), 3, i, entry)
@@ -188,6 +193,18 @@ def failing_parts(scenario: m.Scenario, topo: Topology) -> list[FailingPart]:
             e = held[2]
             parts.append(FailingPart(link_element(link), e.mtbf, e.mttr, link=link))
     return parts
+
+
+def find_links(topo: Topology, ends: tuple[str, str]) -> list[LinkSpec]:
+    """Every cable between ``ends`` (``node`` or ``node:port``, either order): two nodes
+    joined twice (redundant uplinks, an EtherChannel) have two cables that fail apart."""
+    x, y = ends
+    return [
+        link
+        for link in topo.links
+        if (is_endpoint(link.a, x) and is_endpoint(link.b, y))
+        or (is_endpoint(link.a, y) and is_endpoint(link.b, x))
+    ]
 
 
 def measured_paths(scenario: m.Scenario) -> list[tuple[str, str]]:

@@ -605,14 +605,15 @@ class Failures(Strict):
     """Random failures of some parts, each on its own: it works for a random time of mean
     ``mtbf``, is repaired in a random time of mean ``mttr`` (both exponential), and so on.
 
-    Which parts: exactly one of ``kind`` (every device of a kind, or every ``link``),
-    ``model`` (every device of a catalog model), ``device`` (one device; with ``member``,
-    one stack member) or ``link`` (one cable). A StackWise stack fails member by member.
+    Which parts: exactly one of ``kind`` (every device of a kind, every ``link``, or every
+    ``uplink``: a cable between two switches), ``model`` (every device of a catalog
+    model), ``device`` (one device; with ``member``, one stack member) or ``link`` (the
+    cables between two nodes). A StackWise stack fails member by member.
     A part that several entries name takes the most specific: a named device or link,
     then a model, then a kind.
     """
 
-    kind: Literal["host", "switch", "bridge", "hub", "link"] | None = None
+    kind: Literal["host", "switch", "bridge", "hub", "link", "uplink"] | None = None
     model: ModelName | None = None
     device: str | None = None
     member: Annotated[int, Field(ge=1, le=9)] | None = None
