@@ -14,7 +14,7 @@ import pytest
 import netsim
 from netsim.scenario.failures import failing_parts, measured_paths
 
-SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "campus-availability.yaml"
+SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "labs" / "10-availability.yaml"
 
 
 @pytest.fixture(scope="module")
