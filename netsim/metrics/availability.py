@@ -135,7 +135,7 @@ def path_availability(
     for u, w in itertools.pairwise(series):
         if g.has_edge(u, w):
             continue  # joined directly: nothing in between can fail
-        block = next(c for c in blocks if u in c and w in c)
+        block = _deciding(g.subgraph(next(c for c in blocks if u in c and w in c)), u, w)
         inside = sorted(v for v in block if v not in (u, w) and a_of(v) < 1.0)
         if not inside:
             continue
@@ -143,7 +143,7 @@ def path_availability(
         if value is None or len(inside) > MAX_FACTORED:
             value = None
             continue
-        value *= _factor(g.subgraph(block).copy(), u, w, {v: a_of(v) for v in inside})
+        value *= _factor(block, u, w, {v: a_of(v) for v in inside})
     single = tuple(v for v in series if a_of(v) < 1.0)
     return PathAvailability(value, single, tuple(redundant))
 
@@ -164,13 +164,8 @@ def _factor(g: nx.Graph, s: str, t: str, uncertain: dict[str, float]) -> float:
         return 0.0
     if nx.has_path(nx.restricted_view(g, list(uncertain), []), s, t):
         return 1.0
-    # Only vertices on some simple s-t path matter: those in the block of s-t with an
-    # added s-t edge (Menger). Dropping the others keeps factoring from doubling on them.
-    h = g.copy()
-    h.add_edge(s, t)
-    relevant = next(c for c in nx.biconnected_components(h) if s in c and t in c)
-    g = g.subgraph(relevant).copy()
-    uncertain = {v: p for v, p in uncertain.items() if v in relevant}
+    g = _deciding(g, s, t)
+    uncertain = {v: p for v, p in uncertain.items() if v in g}
     # Factor on the uncertain part nearest to s first: branches close soonest.
     distance = nx.single_source_shortest_path_length(g, s)
     v = min(uncertain, key=lambda x: (distance.get(x, len(g)), x))
@@ -179,6 +174,39 @@ def _factor(g: nx.Graph, s: str, t: str, uncertain: dict[str, float]) -> float:
     g.remove_node(v)
     fails = _factor(g, s, t, uncertain)
     return p * works + (1.0 - p) * fails
+
+
+def _deciding(g: nx.Graph, s: str, t: str) -> nx.Graph:
+    """The part of ``g`` whose parts can decide whether ``s`` reaches ``t`` (a copy).
+
+    Only vertices on some simple s-t path matter: those in the block of s-t once an s-t
+    edge is added (Menger). Of those, pieces that only bypass an edge do not matter
+    either (:func:`_drop_bypasses`). Dropping them keeps factoring from doubling on them.
+    """
+    h = g.copy()
+    h.add_edge(s, t)
+    relevant = next(c for c in nx.biconnected_components(h) if s in c and t in c)
+    out = g.subgraph(relevant).copy()
+    _drop_bypasses(out, s, t)
+    return out
+
+
+def _drop_bypasses(g: nx.Graph, s: str, t: str) -> None:
+    """Remove, in place, every part of ``g`` that only bypasses an edge.
+
+    A piece of the graph attached only at two adjacent vertices p and q (and holding
+    neither s nor t) can carry a path only from p to q, which the edge p-q already does
+    whenever both are up. Its parts never decide the path: another floor hanging between
+    two stack members that the stacking ring joins, say.
+    """
+    for p, q in list(g.edges):
+        if p not in g or q not in g:
+            continue
+        rest = nx.restricted_view(g, [p, q], [])
+        for piece in list(nx.connected_components(rest)):
+            if s in piece or t in piece:
+                continue
+            g.remove_nodes_from(piece)
 
 
 @dataclass(frozen=True)

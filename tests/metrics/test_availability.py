@@ -141,3 +141,30 @@ def test_the_monitor_records_each_outage_once():
     monitor.observe(4.0, ["core"])  # a single point of failure
     outages = monitor.finish(5.0)
     assert [(o.start, o.end) for o in outages] == [(2.0, 3.0), (4.0, 5.0)]
+
+
+def test_other_floors_of_a_redundant_campus_do_not_matter():
+    """Ten floors dual-homed on a two-member stack, the server room too: the path from
+    floor 1 depends on floor 1's uplinks, the members and the server room's uplinks only.
+    The other floors hang between the two members, which the stacking ring joins: the
+    figure is the brute-force one of the campus without them (and stays exact, where
+    factoring over every floor's parts would double its work 27 times)."""
+    members = {"stack": 2}
+
+    def campus(floors: int) -> Topology:
+        links = [("h1", "f1"), ("srv", "h2")]
+        for f in [*range(1, floors + 1)]:
+            links += [(f"f{f}", "stack"), (f"f{f}", "stack")]
+        links += [("srv", "stack"), ("srv", "stack")]
+        return topology(links, members)
+
+    def parts(t: Topology) -> dict[str, float]:
+        out = {member_element("stack", 1): 0.99, member_element("stack", 2): 0.98}
+        out.update({link.label: 0.95 for link in t.links if "stack" in (link.a[0], link.b[0])})
+        out.update({n: 0.999 for n in t.nodes if n.startswith(("f", "srv"))})
+        return out
+
+    big, small = campus(10), campus(1)
+    got = path_availability(AvailabilityGraph.of(big), "h1", "h2", parts(big))
+    g = AvailabilityGraph.of(small)
+    assert got.availability == pytest.approx(brute_force(g, "h1", "h2", parts(small)), abs=1e-12)
