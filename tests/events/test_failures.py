@@ -185,3 +185,22 @@ def test_a_bad_failure_event_is_one_clear_message(event, message):
     text = str(caught.value)
     assert message in text
     assert "events[0]" in text
+
+
+def test_scheduled_failures_are_outages_of_the_measured_path():
+    """sw2 is down from 2.5 to 5.5 ms of a 10 ms run: one outage of h1 -> h2, 3 ms long,
+    so the path was up 70 % of the time. Nothing fails at random: no analytic figure."""
+    text = LINE.format(
+        events="  - {at: 2.5ms, action: device-down, device: sw2}\n"
+        "  - {at: 5.5ms, action: device-up, device: sw2}",
+        delay="50ns",
+    )
+    res = netsim.run(netsim.loads(text + "measure: {availability: traffic}\n"))
+    outages = res.extra["availability"]
+    assert list(zip(outages["path"], outages["start"], outages["end"], strict=True)) == [
+        ("h1 -> h2", 0.0025, 0.0055)
+    ]
+    path = res.summary["availability"]["paths"]["h1 -> h2"]
+    assert path["measured"] == pytest.approx(0.7)
+    assert path["analytic"] is None
+    assert path["single_points_of_failure"] == []
