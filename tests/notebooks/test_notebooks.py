@@ -17,7 +17,15 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-NAMES = ["switching_modes", "hub_vs_switch", "mac_learning", "campus_mail", "vlans", "qos_span"]
+NAMES = [
+    "switching_modes",
+    "hub_vs_switch",
+    "mac_learning",
+    "campus_mail",
+    "vlans",
+    "qos_span",
+    "redundancy_availability",
+]
 CELL_TIMEOUT = 600
 """Seconds one cell (or the kernel's start) may take before it counts as hung: generous,
 since a kernel took over 60 s just to start on a machine running ten other jobs."""
