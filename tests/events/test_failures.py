@@ -204,3 +204,36 @@ def test_scheduled_failures_are_outages_of_the_measured_path():
     assert path["measured"] == pytest.approx(0.7)
     assert path["analytic"] is None
     assert path["single_points_of_failure"] == []
+
+
+PROBED = """
+name: probed
+duration: 1s
+topology:
+  nodes:
+    h1: {kind: host, ip: 10.0.0.1/24}
+    sw1: {kind: switch}
+    sw2: {kind: switch}
+    h2: {kind: host, ip: 10.0.0.2/24}
+  links:
+    - endpoints: [h1, sw1]
+    - endpoints: [sw1, sw2]
+    - endpoints: [sw2, h2]
+traffic:
+  - {kind: ping, from: h1, to: h2, count: 100, interval: 10ms, timeout: 5ms}
+events:
+  - {at: 305ms, action: device-down, device: sw2}
+  - {at: 605ms, action: device-up, device: sw2}
+measure: {availability: traffic}
+"""
+
+
+def test_probes_see_the_outage_the_monitor_records():
+    """A ping every 10 ms measures the data plane: exactly the 30 echoes sent while sw2
+    was down (at 310 ... 600 ms) go unanswered, inside the one outage recorded."""
+    res = netsim.run(netsim.loads(PROBED))
+    (outage,) = res.extra["availability"].itertuples()
+    assert (outage.start, outage.end) == (0.305, 0.605)
+    lost = res.ping[res.ping["outcome"] == "timeout"]["t_sent"]
+    assert len(lost) == 30
+    assert lost.min() >= outage.start and lost.max() < outage.end
