@@ -1578,7 +1578,8 @@ print(f"two parts of {a}: series {a * a:.6f}, parallel {1 - (1 - a) ** 2:.6f}")
                                                       figsize=(7, 3.5))
         plt.xlabel("share of the path's unavailability (1 - A of the part, normalised)")
         plt.show()
-        spof
+        with pd.option_context("display.precision", 5):
+            display(spof)
         """
     ),
     md(
