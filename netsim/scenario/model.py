@@ -635,6 +635,7 @@ class Failures(Strict):
             raise ValueError("member names a member of the stack given as device")
         return self
 
+
 RecordableMacEvent = Literal["learn", "refresh", "move", "age-out", "flood", "full"]
 assert set(RecordableMacEvent.__args__) == {e.value for e in MacEvent}  # type: ignore[attr-defined]
 
