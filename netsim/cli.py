@@ -525,6 +525,20 @@ def _print_summary(results: object, out: Path) -> None:
     for table in ("ping", "tcp"):
         if table in s:
             print(f"{table}.csv: {s[table]['rows']} rows")
+    paths = s.get("availability", {}).get("paths", {})
+    if paths:
+        rows = [
+            [
+                name,
+                p["outages"],
+                f"{p['downtime']:.6g} s",
+                f"{p['measured']:.5f}",
+                "-" if p["analytic"] is None else f"{p['analytic']:.5f}",
+            ]
+            for name, p in paths.items()
+        ]
+        headers = ["path", "outages", "downtime", "measured A", "analytic A"]
+        print("\n".join(format_table(headers, rows)))
     print(f"results in {out}/")
 
 

@@ -190,3 +190,14 @@ def test_ctrl_c_stops_a_sweep_without_a_traceback(tmp_path, workers):
             os.killpg(proc.pid, signal.SIGKILL)
     assert status == 130, rest
     assert "interrupted" in rest and "Traceback" not in rest, rest
+
+
+def test_run_prints_each_measured_path_availability(tmp_path, capsys):
+    """Lab 13 ends with its path: outages, downtime, measured and analytic availability;
+    availability.csv holds one row per outage."""
+    out = tmp_path / "lab10"
+    assert main(["run", str(ROOT / "scenarios/labs/13-availability.yaml"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "path             outages  downtime  measured A  analytic A" in printed
+    assert "f1r1h01 -> mail      463   18888 s     0.98111     0.98240" in printed
+    assert len(pd.read_csv(out / "availability.csv")) == 463

@@ -23,8 +23,11 @@ routed at the building node (a layer-3 WS-C3750G-12S): VLAN ``v`` is ``10.<v div
 node's SVI ``Vlan<v>`` is its ``.1`` and every host's gateway, and the hosts are numbered
 from ``.2``. A server that gives its own ``ip`` sets its VLAN's subnet instead. With a
 layer-2 building node there is no router, and a host reaches only its own VLAN.
-Redundant uplinks would make loops, which need spanning tree, which netsim does not
-model yet: they are refused.
+
+With ``redundant_uplinks: true`` the floor switches and the server room switch each have
+two uplinks, to two different members of the building stack (so ``building.members`` is
+at least 2): a member failing, or a cable, leaves every floor connected. The second
+uplink closes a loop, which only spanning tree (or an EtherChannel) makes safe.
 """
 
 from __future__ import annotations
@@ -124,11 +127,11 @@ class Campus(Strict):
     """A VLAN per floor (10 x floor) or per room (100 x floor + room), trunks on uplinks."""
 
     @model_validator(mode="after")
-    def _no_loops(self) -> Campus:
-        if self.redundant_uplinks:
+    def _two_members_for_two_uplinks(self) -> Campus:
+        if self.redundant_uplinks and self.building.members < 2:
             raise ValueError(
-                "redundant uplinks make loops, and spanning tree is not modelled yet: "
-                "netsim cannot build them"
+                "redundant uplinks go to two different members of the building stack: "
+                "give building.members: 2 or more"
             )
         return self
 
@@ -143,10 +146,17 @@ class CampusError(ValueError):
 
 def _uplink_port(model: DeviceModel) -> str:
     """The port a switch uses to reach the tier above: its first uplink, else its last."""
-    for group in model.interfaces:
-        if group.uplink and group.count:
-            return group.names()[0]
-    return model.port_names()[-1]
+    return _uplink_ports(model, 1)[0]
+
+
+def _uplink_ports(model: DeviceModel, count: int) -> list[str]:
+    """The ``count`` ports a switch uses to reach the tier above: its uplink ports first,
+    then its last ports, from the end (Gi0/24, then Gi0/23)."""
+    uplinks = [name for group in model.interfaces if group.uplink for name in group.names()]
+    for name in reversed(model.port_names()):
+        if name not in uplinks:
+            uplinks.append(name)
+    return uplinks[:count]
 
 
 def _link(a: str, b: str, settings: dict[str, Any]) -> dict[str, Any]:
@@ -186,7 +196,8 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
         m: [name for group in building.interfaces for name in group.names(m)]
         for m in range(1, b.members + 1)
     }
-    needed = campus.floors.count + (1 if campus.server_room else 0)
+    uplinks = 2 if campus.redundant_uplinks else 1
+    needed = (campus.floors.count + (1 if campus.server_room else 0)) * uplinks
     if needed > len(per_member) * b.members:
         raise CampusError(
             ("campus", "floors", "count"),
@@ -196,9 +207,20 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
             f"{len(per_member) * b.members} (add stack members)",
         )
 
-    def building_port(index: int) -> str:
-        member = index % b.members + 1
+    def building_port(index: int, second: bool = False) -> str:
+        # Uplinks spread over the members; a second uplink goes to the next member.
+        member = (index + (1 if second else 0)) % b.members + 1
         return f"{b.name}:{free[member].pop(0)}"
+
+    def uplink(node: str, model: DeviceModel, index: int) -> None:
+        """Cable ``node`` to the building: once, or twice to two different members."""
+        ports = _uplink_ports(model, uplinks)
+        for k, port in enumerate(ports):
+            new_links.append(
+                _link(
+                    f"{node}:{port}", building_port(index, k == 1), links_as_written["floor_uplink"]
+                )
+            )
 
     floors = campus.floors
     floor_model = MODELS[floors.model]
@@ -211,22 +233,17 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
             f"{room.hosts} hosts and an uplink need {room.hosts + 1} ports; a room "
             f"{room_model.name if room_model else 'hub'} has {room_ports}",
         )
-    if floors.rooms + 1 > len(floor_model.port_names()):
+    if floors.rooms + uplinks > len(floor_model.port_names()):
+        them = "an uplink" if uplinks == 1 else "two uplinks"
         raise CampusError(
             ("campus", "floors", "rooms"),
-            f"{floors.rooms} rooms and an uplink need {floors.rooms + 1} ports; a "
+            f"{floors.rooms} rooms and {them} need {floors.rooms + uplinks} ports; a "
             f"{floors.model} has {len(floor_model.port_names())}",
         )
     for f in range(1, floors.count + 1):
         floor = f"f{f}"
         new_nodes[floor] = {"kind": "switch", "model": floors.model}
-        new_links.append(
-            _link(
-                f"{floor}:{_uplink_port(floor_model)}",
-                building_port(f - 1),
-                links_as_written["floor_uplink"],
-            )
-        )
+        uplink(floor, floor_model, f - 1)
         for r in range(1, floors.rooms + 1):
             name = f"{floor}r{r}"
             if room_model is not None:
@@ -244,19 +261,13 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
     if campus.server_room is not None:
         sr = campus.server_room
         sr_model = MODELS[sr.model]
-        if len(sr.servers) + 1 > len(sr_model.port_names()):
+        if len(sr.servers) + uplinks > len(sr_model.port_names()):
             raise CampusError(
                 ("campus", "server_room", "servers"),
                 f"{len(sr.servers)} servers do not fit a {sr.model}",
             )
         new_nodes[sr.name] = {"kind": "switch", "model": sr.model}
-        new_links.append(
-            _link(
-                f"{sr.name}:{_uplink_port(sr_model)}",
-                building_port(floors.count),
-                links_as_written["floor_uplink"],
-            )
-        )
+        uplink(sr.name, sr_model, floors.count)
         for server, spec in sr.servers.items():
             new_nodes[server] = {"kind": "host"}
             if spec.ip is not None:

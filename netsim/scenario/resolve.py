@@ -751,7 +751,7 @@ def _check_events(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
                     f"{event.host} runs no disconnected-use IMAP client (imap traffic with "
                     f"session: [disconnected]; those are: {some(sorted(offline_clients))})",
                 )
-        else:
+        elif isinstance(event, m.HostMoveEvent):
             _check_host_move(ctx, path, event, topo)
 
 

@@ -453,3 +453,21 @@ def test_lab_mail_protocols():
     synced = run("12-mail-protocols", "mail_servers.mail.fsync=5ms")
     later = synced.extra["delivery"].query("via == 'imap-idle'")["latency"].to_numpy()
     assert later - pushed["latency"].to_numpy() == pytest.approx([15e-3] * 3, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("sets", "analytic"),
+    [((), 0.9824), (("seed=2",), 0.9824), (("failures[3].mttr=4s",), 0.9957)],
+    ids=["as-written", "seed-2", "fast-repairs"],
+)
+def test_lab_availability(sets: tuple[str, ...], analytic: float):
+    """The path's analytic availability is the handout's product of its nine single
+    points of failure; the measured one agrees to within a few thousandths (hundreds of
+    outages over eleven days); faster uplink repairs lift it over the 0.995 target."""
+    res = run("13-availability", *sets)
+    path = res.summary["availability"]["paths"]["f1r1h01 -> mail"]
+    assert path["analytic"] == pytest.approx(analytic, abs=5e-5)
+    assert len(path["single_points_of_failure"]) == 9
+    assert path["measured"] == pytest.approx(analytic, abs=0.004)
+    assert path["outages"] > 100
+    assert (path["analytic"] > 0.995) == ("failures[3].mttr=4s" in sets)

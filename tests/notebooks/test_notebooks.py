@@ -25,6 +25,7 @@ NAMES = [
     "vlans",
     "qos_span",
     "mail_protocols",
+    "redundancy_availability",
 ]
 CELL_TIMEOUT = 600
 """Seconds one cell (or the kernel's start) may take before it counts as hung: generous,

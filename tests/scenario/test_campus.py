@@ -78,7 +78,7 @@ campus:
 @pytest.mark.parametrize(
     ("campus", "path", "words"),
     [
-        ("  redundant_uplinks: true", "campus", "spanning tree is not modelled yet"),
+        ("  redundant_uplinks: true", "campus", "give building.members: 2 or more"),
         (
             "  floors: {count: 12}",
             "campus.floors.count",
@@ -198,3 +198,26 @@ def test_broadcast_and_unknown_unicast_in_one_vlan_never_reach_another(prune):
     assert checked > 60  # every host port of the other rooms, and the unused ones
     flooded = res.mac_events[res.mac_events["event"] == "flood"]
     assert set(flooded["vlan"]) == {101}
+
+
+def test_redundant_uplinks_go_to_two_different_stack_members():
+    """Each floor switch, and the server room's, is cabled twice to the building: its two
+    last ports, to two different members, so no single member or cable cuts it off."""
+    from netsim.scenario.campus import expand
+
+    data = {
+        "name": "c",
+        "duration": "1s",
+        "campus": {
+            "building": {"members": 3},
+            "floors": {"count": 3, "rooms": 1, "room": {"hosts": 1}},
+            "redundant_uplinks": True,
+        },
+    }
+    links = expand(data)["topology"]["links"]
+    for switch in ("f1", "f2", "f3", "serverroom"):
+        up = [lk["endpoints"] for lk in links if lk["endpoints"][0].startswith(f"{switch}:")]
+        up = [ends for ends in up if ends[1].startswith("building:")]
+        assert [a for a, _ in up] == [f"{switch}:Gi0/24", f"{switch}:Gi0/23"]
+        members = {b.split(":")[1][2] for _, b in up}
+        assert len(members) == 2, up
