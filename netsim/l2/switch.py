@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from netsim.engine.sim import Simulation
 from netsim.l2.frame import (
@@ -30,9 +31,14 @@ from netsim.l2.frame import (
 from netsim.l2.mac_table import MacEvent, MacTable
 from netsim.l2.qos import SwitchQos
 from netsim.l2.span import MonitorSession
+from netsim.l2.stp.bpdu import PVST_ADDRESS
 from netsim.l2.switching import SwitchingMode
 from netsim.l2.vlan import PortVlan, VlanMap, frame_for_egress
 from netsim.phy.port import WHOLE_FRAME, Port
+
+if TYPE_CHECKING:
+    from netsim.l2.stp.agent import SpanningTree
+    from netsim.l2.stp.config import BridgeSettings, PortSettings
 
 DEFAULT_RECORDED_EVENTS = frozenset(MacEvent) - {MacEvent.REFRESH}
 """MAC events written to mac_events.csv unless a scenario asks for more: every frame
@@ -97,6 +103,8 @@ class Switch:
         self._switching_ports = self.ports
         """Ports that take part in forwarding: all but SPAN destinations."""
         self._span_destinations: frozenset[Port] = frozenset()
+        self.stp: SpanningTree | None = None
+        """The spanning-tree process (:meth:`run_spanning_tree`); None runs none."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.mode}>"
@@ -120,6 +128,11 @@ class Switch:
         self.monitor_sessions.append(session)
         self._span_destinations = frozenset(s.destination for s in self.monitor_sessions)
         self._switching_ports = [p for p in self.ports if p not in self._span_destinations]
+
+    @property
+    def span_destinations(self) -> frozenset[Port]:
+        """The SPAN destination ports: they take no part in switching or spanning tree."""
+        return self._span_destinations
 
     def frame_vlan(self, port: Port, frame: Frame) -> int | None:
         """The VLAN ``frame`` belongs to on ``port`` (its tag, or the port's untagged VLAN)."""
@@ -169,8 +182,12 @@ class Switch:
         complete = now >= t_last
         if complete and not self._admit(ingress, frame, hops):
             return
-        if frame.is_group and is_link_local(frame.dst):
-            return  # 802.1D reserved address: for this bridge only, never forwarded
+        if frame.is_group and (
+            is_link_local(frame.dst) or (frame.dst == PVST_ADDRESS and self.stp is not None)
+        ):
+            # 802.1D reserved address (or a PVST+ BPDU): for this bridge only, never forwarded
+            self._consume(ingress, frame, t_last)
+            return
         if self.monitor_sessions and ingress in self._span_destinations:
             return  # a SPAN destination: what arrives on it is not switched
         if self.qos is not None:
@@ -219,7 +236,10 @@ class Switch:
         complete = now >= t_last
         if complete and not self._admit(ingress, frame, hops):
             return
-        if frame.is_group and is_link_local(frame.dst):
+        if frame.is_group and (
+            is_link_local(frame.dst) or (frame.dst == PVST_ADDRESS and self.stp is not None)
+        ):
+            self._consume(ingress, frame, t_last)
             return
         if self.monitor_sessions and ingress in self._span_destinations:
             return  # a SPAN destination: what arrives on it is not switched
@@ -278,6 +298,78 @@ class Switch:
                 stored.append((out, version))
         if stored:
             self.sim.call_at(t_last, self._forward_stored_versions, ingress, frame, stored, hops)
+
+    # Spanning tree: BPDUs in, and the port-state gate -------------------------------------
+
+    def run_spanning_tree(
+        self, settings: BridgeSettings, ports: Mapping[str, PortSettings], bridge_mac: MacAddress
+    ) -> SpanningTree:
+        """Start spanning tree (call once the ports are cabled): see
+        :mod:`netsim.l2.stp.agent`. ``bridge_mac`` is the switch's base MAC address."""
+        from netsim.l2.stp.agent import SpanningTree
+
+        self.stp = SpanningTree(self, settings, ports, bridge_mac)
+        return self.stp
+
+    def link_changed(self, port: Port) -> None:
+        """The link on ``port`` went up or down (spanning tree must hear of it)."""
+        if self.stp is not None:
+            self.stp.link_changed(port)
+
+    def _consume(self, ingress: Port, frame: Frame, t_last: float) -> None:
+        """A frame for this bridge itself: spanning tree reads a BPDU once it is all in."""
+        stp = self.stp
+        if stp is None or (self.monitor_sessions and ingress in self._span_destinations):
+            return
+        if self.sim.now < t_last:
+            self.sim.call_at(t_last, self._consume, ingress, frame, t_last)
+        elif frame.fcs_ok:
+            stp.receive(ingress, frame)
+
+    def gate_ports(self, gated: bool) -> None:
+        """Check port states on every frame (some port is not forwarding), or stop checking
+        (all forward: the pipeline is exactly the one without spanning tree)."""
+        if gated == ("_open_decide" in self.__dict__):
+            return
+        if gated:
+            self._open_decide = self._decide
+            self._open_enqueue = self._enqueue
+            self._decide = self._decide_gated  # type: ignore[method-assign]
+            self._enqueue = self._enqueue_gated  # type: ignore[method-assign]
+        else:
+            self._decide = self._open_decide  # type: ignore[method-assign]
+            self._enqueue = self._open_enqueue  # type: ignore[method-assign]
+            del self._open_decide, self._open_enqueue
+
+    def _decide_gated(self, ingress: Port, frame: Frame, hops: int, t_last: float) -> None:
+        """The ingress gate: a blocking, listening or discarding port takes no data frame;
+        a learning port learns its source address but forwards nothing."""
+        stp = self.stp
+        assert stp is not None
+        vlan = self.vlans.config[ingress].classify(frame.vlan)
+        is_data = not (frame.is_group and (is_link_local(frame.dst) or frame.dst == PVST_ADDRESS))
+        if vlan is not None and is_data:
+            state = stp.blocked.get((ingress, stp.key(vlan)))
+            if state is not None:
+                now = self.sim.now
+                if state.learns and now >= t_last and frame.fcs_ok:
+                    self.table.learn(frame.src, ingress, now, vlan)
+                self.sim.trace.frame_dropped(frame.frame_id, self.name, "stp-" + state.value, now, hops)
+                return
+        self._open_decide(ingress, frame, hops, t_last)
+
+    def _enqueue_gated(self, out: Port, frame: Frame, hops: int, now: float) -> None:
+        """The egress gate: nothing goes out of a port that is not forwarding."""
+        stp = self.stp
+        assert stp is not None
+        if stp.mode.per_vlan:
+            cfg = self.vlans.config[out]
+            untagged = cfg.native if cfg.is_trunk else cfg.access_vlan
+            key = frame.vlan if frame.vlan is not None else untagged
+        else:
+            key = 0
+        if (out, key) not in stp.blocked:
+            self._open_enqueue(out, frame, hops, now)
 
     def _forward_stored_versions(
         self, ingress: Port, frame: Frame, sends: list[tuple[Port, Frame]], hops: int

@@ -17,6 +17,7 @@ import networkx as nx
 from netsim.l2.frame import host_mac, mac_to_str, parse_mac
 from netsim.l2.qos import QueueMaps
 from netsim.l2.span import MonitorSpec
+from netsim.l2.stp.config import BridgeSettings, StpMode
 from netsim.l2.switching import SwitchingMode
 from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
 from netsim.phy.media import AUI_MAX_M, AUI_NS_PER_M, MEDIA, SIGNAL_SPEED_M_PER_S
@@ -25,6 +26,7 @@ from netsim.scenario.errors import Problem, ScenarioError
 from netsim.scenario.interfaces import resolve_interfaces
 from netsim.scenario.qos_resolve import resolve_switch_qos
 from netsim.scenario.source import SourceMap, YamlPath
+from netsim.scenario.stp_resolve import effective, loop_components, written_settings
 from netsim.topology import rules
 from netsim.topology.catalog import MODELS
 from netsim.topology.topology import LinkSpec, NodeSpec, Topology
@@ -140,6 +142,7 @@ def resolve(
 
     # Nodes.
     defaults = spec.defaults
+    stp_written: dict[str, tuple[StpMode | None, BridgeSettings]] = {}
     macs: dict[int, str] = {}
     host_index = 0
     for name, node in spec.nodes.items():
@@ -209,6 +212,7 @@ def resolve(
                 )
             elif any(i.has_qos() for i in node.interfaces.values()):
                 ctx.error((*path, "interfaces"), "QoS queues and trust are switch features")
+            stp_written[name] = written_settings(node, sw, path, ctx.error)
             topo.nodes[name] = NodeSpec(
                 name,
                 node.kind,
@@ -249,6 +253,7 @@ def resolve(
 
     # Links.
     loops = nx.utils.UnionFind()
+    closers: list[tuple[YamlPath, str, str]] = []
     written_at: dict[LinkSpec, int] = {}
     for i, (link, ends) in enumerate(zip(spec.links, endpoints, strict=True)):
         path = ("topology", "links", i)
@@ -269,15 +274,11 @@ def resolve(
         if linkspec is None:
             continue
         if loops[a[0]] == loops[b[0]]:
-            ctx.error(
-                (*path, "endpoints"),
-                f"this link closes a loop between {a[0]} and {b[0]}; spanning tree is not "
-                "modelled yet, so a loop would circulate broadcasts forever",
-            )
-            continue
+            closers.append(((*path, "endpoints"), a[0], b[0]))
         loops.union(a[0], b[0])
         topo.links.append(linkspec)
         written_at[linkspec] = i
+    _place_spanning_tree(ctx, topo, stp_written, closers, warnings)
 
     _check_collision_domains(ctx, topo)
     _check_classic_rules(ctx, scenario, topo, written_at, warnings)
@@ -286,6 +287,43 @@ def resolve(
     if ctx.problems:
         raise ScenarioError(ctx.problems)
     return topo
+
+
+def _place_spanning_tree(
+    ctx: _Ctx,
+    topo: Topology,
+    written: dict[str, tuple[StpMode | None, BridgeSettings]],
+    closers: list[tuple[YamlPath, str, str]],
+    warnings: list[Problem] | None,
+) -> None:
+    """Decide each switch's spanning tree from where the loops are, then judge each link
+    that closed a loop: blocked by spanning tree, a broadcast storm, or impossible."""
+    components = loop_components(topo.nodes, [(link.a[0], link.b[0]) for link in topo.links])
+    component_of = {node: c for c in components for node in c}
+    for name, (mode, settings) in written.items():
+        spec = topo.nodes[name]
+        stp = effective(mode, settings, spec.model, name in component_of)
+        topo.nodes[name] = dataclasses.replace(spec, spanning_tree=stp)
+    for path, a, b in closers:
+        loop = component_of.get(a, frozenset({a, b}))
+        switches = sorted(n for n in loop if n in written)
+        if not switches:
+            ctx.error(
+                path,
+                f"this link closes a loop between {a} and {b} with no switch on it: "
+                "hubs and cables alone would repeat every frame round the loop forever",
+            )
+            continue
+        off = [n for n in switches if topo.nodes[n].spanning_tree.mode is StpMode.NONE]
+        if off and warnings is not None:
+            warnings.append(
+                ctx.source.problem(
+                    path,
+                    f"this link closes a loop between {a} and {b}, and spanning tree is off "
+                    f"on {', '.join(off)}: expect a broadcast storm (the run stops at "
+                    "limits.floods)",
+                )
+            )
 
 
 def _check_classic_rules(

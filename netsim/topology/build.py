@@ -14,6 +14,7 @@ from netsim.l2.hub import CoaxBus, Hub
 from netsim.l2.mac_table import DEFAULT_VLAN, MacEvent
 from netsim.l2.qos import PortQos, SwitchQos
 from netsim.l2.span import MonitorSession
+from netsim.l2.stp.config import StpMode
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Bridge, StackRing, Switch
 from netsim.net.addressing import IpConfig, IPv4Address, IPv4Interface
 from netsim.net.stack import IpStack
@@ -122,10 +123,12 @@ def build(
         if spec_link.duplex_b is not None:
             b.duplex = Duplex(spec_link.duplex_b)  # a duplex mismatch
     _build_collision_domains(net)
-    for name, device in net.devices.items():
-        if isinstance(device, Switch):
-            _configure_qos(net, device, topology.nodes[name])
-            _start_monitor_sessions(net, device, topology.nodes[name])
+    for index, (name, device) in enumerate(
+        (n, d) for n, d in net.devices.items() if isinstance(d, Switch)
+    ):
+        _configure_qos(net, device, topology.nodes[name])
+        _start_monitor_sessions(net, device, topology.nodes[name])
+        _start_spanning_tree(device, topology.nodes[name], index + 1)
     _set_broadcast_audiences(net)
     _build_ip_stacks(net)
     return net
@@ -276,6 +279,26 @@ def _start_monitor_sessions(net: Network, switch: Switch, spec: NodeSpec) -> Non
                 switch.frame_vlan,
             )
         )
+
+
+SWITCH_MAC_BASE = 0x02_01_00_00_00_00
+"""Switch ``n`` (in the order the scenario declares switches and bridges) has the base
+MAC address 02:01:00:00:00:00 + n x 4096 (switch 1: 02:01:00:00:10:00), and its port
+``p`` sends BPDUs from that address + p: locally administered, never a host's (02:00:...).
+At equal priorities the first switch declared has the lowest bridge ID: it is root."""
+
+
+def switch_mac(index: int) -> int:
+    """The base MAC address of the ``index``-th switch (1, 2, ...)."""
+    return SWITCH_MAC_BASE | (index << 12)
+
+
+def _start_spanning_tree(switch: Switch, spec: NodeSpec, index: int) -> None:
+    """Run the spanning tree the scenario asks for (none: nothing to do)."""
+    if spec.spanning_tree.mode is StpMode.NONE:
+        return
+    ports = {name: iface.stp for name, iface in spec.interfaces if iface.stp is not None}
+    switch.run_spanning_tree(spec.spanning_tree, ports, switch_mac(index))
 
 
 def _component_key(component: set[object]) -> str:

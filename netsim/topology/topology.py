@@ -13,6 +13,7 @@ import networkx as nx
 
 from netsim.l2.qos import PortQos, QueueMaps
 from netsim.l2.span import MonitorSpec
+from netsim.l2.stp.config import NO_SPANNING_TREE, BridgeSettings, PortSettings
 from netsim.l2.switching import SwitchingMode
 from netsim.l2.vlan import ACCESS_VLAN_1, PortVlan
 
@@ -24,6 +25,8 @@ class InterfaceSpec:
     vlan: PortVlan = ACCESS_VLAN_1
     qos: PortQos | None = None
     """Trust and egress queues, when the interface sets any (else the model's defaults)."""
+    stp: PortSettings | None = None
+    """Spanning-tree settings of the port (portfast, cost, port priority), if any."""
 
 
 DEFAULT_INTERFACE = InterfaceSpec()
@@ -74,6 +77,8 @@ class NodeSpec:
     """``mls qos``: the switch's CoS/DSCP-to-queue maps; None: one FIFO per port."""
     monitor: tuple[MonitorSpec, ...] = ()
     """SPAN sessions on this switch."""
+    spanning_tree: BridgeSettings = NO_SPANNING_TREE
+    """The spanning-tree protocol this switch runs, and its settings."""
 
     def interface(self, port: str) -> InterfaceSpec:
         """The configuration of ``port`` (the default one if nobody configured it)."""

@@ -247,6 +247,11 @@ class SpanningTreeEngine(Protocol):
         """This bridge's root port (``None`` on the root)."""
         ...
 
+    @property
+    def root_path_cost(self) -> int:
+        """The cost of this bridge's best path to the root (0 on the root)."""
+        ...
+
     def port_numbers(self) -> list[int]:
         """The numbers of this bridge's ports, in order."""
         ...
