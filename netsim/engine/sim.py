@@ -9,6 +9,7 @@ switch should cost one scheduled event, not a process polling a queue.
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import zlib
 from collections.abc import Callable, Iterator
@@ -52,6 +53,9 @@ class Simulation:
         self.events_processed = 0
         self._streams: dict[str, random.Random] = {}
         self._frame_ids = itertools.count(1)
+        self.horizon = math.inf
+        """The scenario's end: periodic control traffic (spanning-tree hellos) is not
+        scheduled beyond it, so that a run whose traffic is over comes to an end."""
 
     @property
     def now(self) -> float:

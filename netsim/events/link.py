@@ -15,8 +15,9 @@ def set_link(context: EventContext, event: m.LinkEvent) -> None:
     assert spec is not None  # validation found it
     link = context.net.links[spec]
     link.up = event.action == "link-up"
-    if not link.up:
-        # 802.1D: a port that goes down loses the addresses learned on it.
-        for port in (link.a, link.b):
-            if isinstance(port.owner, Switch):
+    for port in (link.a, link.b):
+        if isinstance(port.owner, Switch):
+            if not link.up:
+                # 802.1D: a port that goes down loses the addresses learned on it.
                 port.owner.table.flush_port(port, context.sim.now)
+            port.owner.link_changed(port)  # spanning tree hears of it at once

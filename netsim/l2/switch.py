@@ -31,6 +31,7 @@ from netsim.l2.frame import (
 from netsim.l2.mac_table import MacEvent, MacTable
 from netsim.l2.qos import SwitchQos
 from netsim.l2.span import MonitorSession
+from netsim.l2.storm import StormGuard
 from netsim.l2.stp.bpdu import PVST_ADDRESS
 from netsim.l2.switching import SwitchingMode
 from netsim.l2.vlan import PortVlan, VlanMap, frame_for_egress
@@ -104,6 +105,8 @@ class Switch:
         """Ports that take part in forwarding: all but SPAN destinations."""
         self._span_destinations: frozenset[Port] = frozenset()
         self.stp: SpanningTree | None = None
+        self.storm_guard: StormGuard | None = None
+        """The run's flood budget, shared by its switches (:mod:`netsim.l2.storm`)."""
         """The spanning-tree process (:meth:`run_spanning_tree`); None runs none."""
 
     def __repr__(self) -> str:
@@ -199,6 +202,8 @@ class Switch:
         if egress is ingress:
             return  # filtered: the destination is on the segment the frame came from
         if egress is None:
+            if self.storm_guard is not None:
+                self.storm_guard.flooded(ingress.label, now)
             if MacEvent.FLOOD in self._recorded:
                 self.sim.trace.mac_event(now, self.name, MacEvent.FLOOD, dst, ingress.name)
             targets = [
@@ -260,6 +265,8 @@ class Switch:
         if egress is ingress:
             return
         if egress is None:
+            if self.storm_guard is not None:
+                self.storm_guard.flooded(ingress.label, now)
             if MacEvent.FLOOD in self._recorded:
                 self.sim.trace.mac_event(now, self.name, MacEvent.FLOOD, dst, ingress.name, vlan)
             span = self._span_destinations
@@ -354,7 +361,9 @@ class Switch:
                 now = self.sim.now
                 if state.learns and now >= t_last and frame.fcs_ok:
                     self.table.learn(frame.src, ingress, now, vlan)
-                self.sim.trace.frame_dropped(frame.frame_id, self.name, "stp-" + state.value, now, hops)
+                self.sim.trace.frame_dropped(
+                    frame.frame_id, self.name, "stp-" + state.value, now, hops
+                )
                 return
         self._open_decide(ingress, frame, hops, t_last)
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from netsim.engine.trace import Trace
 from netsim.l2.frame import mac_to_str
+from netsim.l2.stp.agent import STP_COLUMNS
 from netsim.l2.switch import Switch
 from netsim.topology.build import Network
 
@@ -157,6 +158,26 @@ def network_tables(net: Network) -> dict[str, pd.DataFrame]:
     return {name: table for name, table in tables.items() if not table.empty}
 
 
+NetworkSummary = Callable[[Network], dict[str, Any]]
+"""Builds sections of summary.json from the devices' state at the end of a run."""
+NETWORK_SUMMARIES: list[NetworkSummary] = []
+
+
+def register_summary(build: NetworkSummary) -> NetworkSummary:
+    """Register a function that adds sections to summary.json (``{"spanning_tree": ...}``);
+    it returns no section when its feature did not run."""
+    NETWORK_SUMMARIES.append(build)
+    return build
+
+
+def network_summaries(net: Network) -> dict[str, Any]:
+    """Every registered summary section."""
+    out: dict[str, Any] = {}
+    for build in NETWORK_SUMMARIES:
+        out.update(build(net))
+    return out
+
+
 QUEUE_COLUMNS = [
     "device",
     "port",
@@ -207,3 +228,45 @@ def span_table(net: Network) -> pd.DataFrame:
         for session in device.monitor_sessions
     ]
     return pd.DataFrame(rows, columns=SPAN_COLUMNS)
+
+
+@register_table("stp")
+def stp_table(net: Network) -> pd.DataFrame:
+    """stp.csv: every spanning-tree role and state change, link change, flush and short
+    aging of every switch, in time order (see :data:`netsim.l2.stp.agent.STP_COLUMNS`)."""
+    rows = [
+        row
+        for device in net.devices.values()
+        if isinstance(device, Switch) and device.stp is not None
+        for row in device.stp.rows
+    ]
+    rows.sort(key=lambda r: r[0])  # stable: same-time rows keep their order per switch
+    return pd.DataFrame.from_records(rows, columns=STP_COLUMNS)
+
+
+@register_summary
+def spanning_tree_summary(net: Network) -> dict[str, Any]:
+    """summary.json's ``spanning_tree``: per instance, the root bridge, and every port's
+    role and state at the end of the run."""
+    trees = {n: d.stp for n, d in net.devices.items() if isinstance(d, Switch) and d.stp}
+    if not trees:
+        return {}
+    names = {
+        str(inst.engine.bridge_id): name for name, stp in trees.items() for inst in stp.instances
+    }
+    out: dict[str, Any] = {}
+    for name, stp in trees.items():
+        for inst in stp.instances:
+            section = out.setdefault(
+                str(inst.vlan), {"root": None, "root_bridge": None, "ports": {}}
+            )
+            root = str(inst.engine.root_id)
+            if inst.engine.root_id == inst.engine.bridge_id:
+                section["root"], section["root_bridge"] = root, name
+            for port, (role, state) in stp.state_of(inst).items():
+                section["ports"][f"{name}:{port}"] = {"role": role.value, "state": state.value}
+            if section["root"] is None:
+                section["root"] = root
+                section["root_bridge"] = names.get(root)
+    modes = sorted({str(stp.mode) for stp in trees.values()})
+    return {"spanning_tree": {"modes": modes, "instances": out}}

@@ -73,9 +73,7 @@ def written_settings(
     return (StpMode(mode_text) if isinstance(mode_text, str) else None), settings
 
 
-def loop_components(
-    nodes: Iterable[str], links: Iterable[tuple[str, str]]
-) -> list[frozenset[str]]:
+def loop_components(nodes: Iterable[str], links: Iterable[tuple[str, str]]) -> list[frozenset[str]]:
     """The groups of nodes that loops of ``links`` join (2-edge-connected components with
     more than one node; two parallel cables between two nodes are a loop too)."""
     g = nx.MultiGraph()

@@ -14,6 +14,7 @@ from netsim.l2.hub import CoaxBus, Hub
 from netsim.l2.mac_table import DEFAULT_VLAN, MacEvent
 from netsim.l2.qos import PortQos, SwitchQos
 from netsim.l2.span import MonitorSession
+from netsim.l2.storm import StormGuard
 from netsim.l2.stp.config import StpMode
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Bridge, StackRing, Switch
 from netsim.net.addressing import IpConfig, IPv4Address, IPv4Interface
@@ -291,6 +292,15 @@ At equal priorities the first switch declared has the lowest bridge ID: it is ro
 def switch_mac(index: int) -> int:
     """The base MAC address of the ``index``-th switch (1, 2, ...)."""
     return SWITCH_MAC_BASE | (index << 12)
+
+
+def guard_against_storms(net: Network, budget: int) -> StormGuard:
+    """Give every switch of ``net`` one shared flood budget (:mod:`netsim.l2.storm`)."""
+    guard = StormGuard(budget)
+    for device in net.devices.values():
+        if isinstance(device, Switch):
+            device.storm_guard = guard
+    return guard
 
 
 def _start_spanning_tree(switch: Switch, spec: NodeSpec, index: int) -> None:

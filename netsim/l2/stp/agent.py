@@ -103,7 +103,7 @@ class Instance:
 
     def set_port_role(self, port: int, role: PortRole) -> None:
         """Record the new role."""
-        self.tree.record(self, self.ports[port], "role")
+        self.tree.record(self, self.ports[port], "role", role=role)
 
     def flush(self, port: int) -> None:
         """Forget the addresses learned on ``port`` (RSTP topology change)."""
@@ -247,7 +247,7 @@ class SpanningTree:
 
     def _rearm(self, inst: Instance) -> None:
         deadline = inst.engine.next_deadline()
-        if deadline is not None and deadline != inst.armed:
+        if deadline is not None and deadline != inst.armed and deadline <= self.switch.sim.horizon:
             inst.armed = deadline
             self.switch.sim.call_at(deadline, self._tick, inst, deadline)
 
@@ -274,7 +274,7 @@ class SpanningTree:
             self.blocked[port, inst.vlan] = state
         if bool(self.blocked) != was_gated:
             self.switch.gate_ports(bool(self.blocked))
-        self.record(inst, port, "state")
+        self.record(inst, port, "state", state=state)
 
     def apply_aging(self) -> None:
         """The shortest aging any instance asks for, or the configured one."""
@@ -290,22 +290,31 @@ class SpanningTree:
         """The instance key of a frame of ``vlan`` (the VLAN under PVST+, else 0)."""
         return vlan if self.mode.per_vlan else 0
 
-    def record(self, inst: Instance, port: Port | None, event: str) -> None:
-        """Add a row to stp.csv."""
+    def record(
+        self,
+        inst: Instance,
+        port: Port | None,
+        event: str,
+        *,
+        role: PortRole | None = None,
+        state: PortState | None = None,
+    ) -> None:
+        """Add a row to stp.csv: the port's role and state as just set (``role``,
+        ``state``), or else as the engine has them."""
         engine = inst.engine
-        role = state = ""
+        role_text = state_text = ""
         if port is not None:
             n = self.number[port]
-            role = engine.port_role(n).value
-            state = engine.port_state(n).value
+            role_text = (role or engine.port_role(n)).value
+            state_text = (state or engine.port_state(n)).value
         self.rows.append(
             (
                 self.switch.sim.now,
                 self.switch.name,
                 inst.vlan,
                 port.name if port is not None else "",
-                role,
-                state,
+                role_text,
+                state_text,
                 event,
                 str(engine.bridge_id),
                 str(engine.root_id),
