@@ -169,6 +169,7 @@ class SpanningTree:
         for inst in self.instances:
             for port in inst.ports.values():
                 self.blocked[port, inst.vlan] = PortState.DISABLED
+        switch.gate_ports(bool(self.blocked))  # every port starts closed until it comes up
         switch.sim.call_at(0.0, self._start)
 
     def _port_config(self, port: Port, settings: PortSettings | None) -> PortConfig:
