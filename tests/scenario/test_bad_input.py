@@ -246,8 +246,12 @@ def test_a_loop_of_switches_runs_spanning_tree_and_one_without_it_is_a_warning(t
     )
     loaded = netsim.load(write(tmp_path, text))
     assert loaded.warnings == []
-    assert {n.spanning_tree.mode.value for n in loaded.topology.nodes.values() if n.kind == "switch"} == {"stp"}
-    off = text.replace("    sw2: {kind: switch}", "    sw2: {kind: switch, spanning_tree: {mode: none}}")
+    assert {
+        n.spanning_tree.mode.value for n in loaded.topology.nodes.values() if n.kind == "switch"
+    } == {"stp"}
+    off = text.replace(
+        "    sw2: {kind: switch}", "    sw2: {kind: switch, spanning_tree: {mode: none}}"
+    )
     loaded = netsim.load(write(tmp_path, off))
     (warning,) = loaded.warnings
     assert warning.path == "topology.links[3].endpoints"
