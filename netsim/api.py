@@ -79,6 +79,7 @@ def run(
     else:
         sim.trace.followed = frozenset(follow)
     sim.horizon = max(spec.duration, spec.stop or 0.0)
+    sim.trace.sample = spec.measure.frame_sample
     net = build(scenario.topology, sim, _recorded_mac_events(spec.measure))
     guard_against_storms(net, spec.limits.floods)
     captured = {text: _capture(net, text) for text in spec.measure.capture}
@@ -107,6 +108,8 @@ def run(
         in_flight = frames_in_flight(sim, (p for d in net.devices.values() for p in d.ports))
     else:
         end = max(sim.now, spec.duration)
+    # Background load generated lazily: what was due by the end is sent now.
+    sim.catch_up(end)
     for device in net.devices.values():
         if isinstance(device, Switch):
             device.table.age(end)
@@ -126,6 +129,10 @@ def run(
     if storm_report is not None:
         summary["storm"] = storm_report
     summary.update(network_summaries(net))
+    if spec.measure.frames != "all":
+        # frames.csv is a sample (or empty): say so, and how many frames there were.
+        summary["frames"]["recorded"] = spec.measure.frames
+        summary["frames"]["sent_by_hosts"] = sim.trace.frames_sent
     extra = app_tables(sim.trace)
     extra.update(network_tables(net))
     for table_name, table in extra.items():
