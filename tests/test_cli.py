@@ -190,3 +190,13 @@ def test_ctrl_c_stops_a_sweep_without_a_traceback(tmp_path, workers):
             os.killpg(proc.pid, signal.SIGKILL)
     assert status == 130, rest
     assert "interrupted" in rest and "Traceback" not in rest, rest
+
+
+def test_run_stopped_by_the_storm_guard_says_why_and_saves(tmp_path, capsys):
+    """A loop without spanning tree: the run stops at limits.floods, says so in one line,
+    and the results are saved."""
+    lab = Path(__file__).resolve().parents[1] / "scenarios" / "labs" / "12-broadcast-storm.yaml"
+    assert main(["run", str(lab), "--out", str(tmp_path), "--no-plots", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "stopped: broadcast storm: switches flooded 20000 frames" in err
+    assert (tmp_path / "summary.json").exists() and (tmp_path / "mac_events.csv").exists()
