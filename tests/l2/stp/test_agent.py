@@ -21,6 +21,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import netsim
 
@@ -397,3 +399,51 @@ topology:
 """
     )
     assert {n.spanning_tree.mode.value for n in loaded.topology.nodes.values()} == {"pvst"}
+
+
+# --- a property: any cabling, a spanning tree -------------------------------------------
+
+
+@st.composite
+def cablings(draw: st.DrawFn) -> tuple[int, list[tuple[int, int]]]:
+    """``n`` switches joined by a random spanning tree plus a few random extra cables
+    (parallel cables included): a connected graph with loops."""
+    n = draw(st.integers(3, 6))
+    edges = [(draw(st.integers(0, i - 1)), i) for i in range(1, n)]
+    extra = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=4))
+    edges += [(a, b) for a, b in extra if a != b]
+    return n, edges
+
+
+@settings(derandomize=True, max_examples=12, deadline=None)
+@given(cabling=cablings(), mode=st.sampled_from(["stp", "rstp"]))
+def test_any_cabling_converges_to_one_spanning_tree(cabling, mode):
+    """Whatever the cabling, once the tree has formed the cables forwarding at both ends
+    join every switch with no loop: exactly n - 1 of them, connecting all n."""
+    n, edges = cabling
+    used = [0] * n
+    links = []
+    for a, b in edges:
+        used[a] += 1
+        used[b] += 1
+        links.append(f'endpoints: ["s{a}:{used[a]}", "s{b}:{used[b]}"]')
+    nodes = {f"s{i}": "{kind: switch, ports: 8}" for i in range(n)}
+    res = netsim.run(scenario(nodes, links, mode=mode, duration="40s"))
+    got = roles(res)
+    forwarding: list[
+        tuple[str, str]
+    ] = []  # a list: two parallel cables both forwarding count twice
+    for link in links:
+        a, b = link.split('"')[1], link.split('"')[3]
+        if got[a][1] == got[b][1] == "forwarding":
+            forwarding.append((a.split(":")[0], b.split(":")[0]))
+    assert len(forwarding) == n - 1
+    seen, frontier = {"s0"}, ["s0"]
+    while frontier:
+        here = frontier.pop()
+        for a, b in forwarding:
+            for x, y in ((a, b), (b, a)):
+                if x == here and y not in seen:
+                    seen.add(y)
+                    frontier.append(y)
+    assert seen == {f"s{i}" for i in range(n)}
