@@ -198,5 +198,5 @@ def test_run_stopped_by_the_storm_guard_says_why_and_saves(tmp_path, capsys):
     lab = Path(__file__).resolve().parents[1] / "scenarios" / "labs" / "12-broadcast-storm.yaml"
     assert main(["run", str(lab), "--out", str(tmp_path), "--no-plots", "--quiet"]) == 0
     err = capsys.readouterr().err
-    assert "stopped: broadcast storm: switches flooded 20000 frames" in err
+    assert "stopped: broadcast storm: frame 1 was flooded 20000 times" in err
     assert (tmp_path / "summary.json").exists() and (tmp_path / "mac_events.csv").exists()

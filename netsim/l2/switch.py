@@ -106,7 +106,7 @@ class Switch:
         self._span_destinations: frozenset[Port] = frozenset()
         self.stp: SpanningTree | None = None
         self.storm_guard: StormGuard | None = None
-        """The run's flood budget, shared by its switches (:mod:`netsim.l2.storm`)."""
+        """The run's storm guard, shared by its switches (:mod:`netsim.l2.storm`)."""
         """The spanning-tree process (:meth:`run_spanning_tree`); None runs none."""
 
     def __repr__(self) -> str:
@@ -203,7 +203,7 @@ class Switch:
             return  # filtered: the destination is on the segment the frame came from
         if egress is None:
             if self.storm_guard is not None:
-                self.storm_guard.flooded(ingress.label, now)
+                self.storm_guard.flooded(frame.frame_id, ingress.label, now)
             if MacEvent.FLOOD in self._recorded:
                 self.sim.trace.mac_event(now, self.name, MacEvent.FLOOD, dst, ingress.name)
             targets = [
@@ -266,7 +266,7 @@ class Switch:
             return
         if egress is None:
             if self.storm_guard is not None:
-                self.storm_guard.flooded(ingress.label, now)
+                self.storm_guard.flooded(frame.frame_id, ingress.label, now)
             if MacEvent.FLOOD in self._recorded:
                 self.sim.trace.mac_event(now, self.name, MacEvent.FLOOD, dst, ingress.name, vlan)
             span = self._span_destinations

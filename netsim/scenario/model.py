@@ -662,9 +662,10 @@ class Limits(Strict):
     """Devices in the expanded topology."""
     runs: Annotated[int, Field(ge=1)] = 1_000
     """Points of a sweep grid."""
-    floods: Annotated[int, Field(ge=1)] = 2_000_000
-    """Flood decisions all switches may make in one run: the storm guard that stops a
-    loop without spanning tree (:mod:`netsim.l2.storm`)."""
+    floods: Annotated[int, Field(ge=1)] = 10_000
+    """Times one frame may be flooded (by all switches together): a frame flooded more
+    often is going round a loop without spanning tree, and the run stops there
+    (:mod:`netsim.l2.storm`)."""
 
 
 def _scheduler_address(address: str) -> str:

@@ -294,9 +294,9 @@ def switch_mac(index: int) -> int:
     return SWITCH_MAC_BASE | (index << 12)
 
 
-def guard_against_storms(net: Network, budget: int) -> StormGuard:
-    """Give every switch of ``net`` one shared flood budget (:mod:`netsim.l2.storm`)."""
-    guard = StormGuard(budget)
+def guard_against_storms(net: Network, limit: int) -> StormGuard:
+    """Give every switch of ``net`` one shared storm guard (:mod:`netsim.l2.storm`)."""
+    guard = StormGuard(limit)
     for device in net.devices.values():
         if isinstance(device, Switch):
             device.storm_guard = guard
