@@ -30,7 +30,9 @@ import time
 import netsim
 
 
-def scenario_text(frames: int, switches: int, vlans: bool = False, qos: bool = False) -> str:
+def scenario_text(
+    frames: int, switches: int, vlans: bool = False, qos: bool = False, stp: str | None = None
+) -> str:
     names = [f"sw{i}" for i in range(1, switches + 1)]
     # Ports 1 and 2 face the chain (trunks), port 3 a host (VLAN 10), when --vlans.
     config = ", interfaces: {1-2: {mode: trunk, allowed: [10]}, 3: {vlan: 10}}" if vlans else ""
@@ -44,12 +46,18 @@ def scenario_text(frames: int, switches: int, vlans: bool = False, qos: bool = F
     else:
         ends = list(itertools.pairwise(chain))
     links = "\n".join(f"    - endpoints: [{a}, {b}]" for a, b in ends)
+    # With spanning tree, host ports are PortFast and the load starts once the tree has
+    # converged (RSTP: at once; 802.1D: 30 s), so every port forwards while it runs.
+    start = "10us" if stp is None else ("1s" if stp in ("rstp", "rapid-pvst") else "31s")
+    stp_default = (
+        f"\n    switch: {{spanning_tree: {{mode: {stp}, portfast_default: true}}}}" if stp else ""
+    )
     return f"""
 name: bench-chain
-duration: 10s
+duration: {"10s" if stp is None else "40s"}
 topology:
   defaults:
-    link: {{speed: 1G, delay: 50ns}}
+    link: {{speed: 1G, delay: 50ns}}{stp_default}
   nodes:
     h1: {{kind: host}}
     h2: {{kind: host}}
@@ -59,7 +67,7 @@ topology:
 traffic:
   - {{kind: frames, name: warmup, from: h2, to: h1, count: 1}}
   - {{kind: frames, name: load, from: h1, to: h2, size: 512, count: {frames},
-     start: 10us, rate: 90%}}
+     start: {start}, rate: 90%}}
 """
 
 

@@ -23,6 +23,7 @@ from netsim.events import EventContext, schedule_events
 from netsim.events.failures import start_failures
 from netsim.l2.frame import FCS_BYTES, Frame
 from netsim.l2.mac_table import MacEvent
+from netsim.l2.storm import BroadcastStorm
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Switch
 from netsim.metrics.in_flight import frames_in_flight
 from netsim.metrics.results import Results, summarize_frames, summarize_table
@@ -38,7 +39,7 @@ from netsim.metrics.tables import (
 )
 from netsim.scenario import model as m
 from netsim.scenario.load import LoadedScenario, from_data, load, loads
-from netsim.topology.build import Network, build
+from netsim.topology.build import Network, build, guard_against_storms
 from netsim.traffic import RunContext, start_traffic
 
 __all__ = ["LoadedScenario", "Results", "follow_frame", "load", "loads", "run"]
@@ -78,9 +79,11 @@ def run(
         sim.trace.followed = frame_window
     else:
         sim.trace.followed = frozenset(follow)
+    sim.horizon = max(spec.duration, spec.stop or 0.0)
     sim.trace.sample = spec.measure.frame_sample
     sim.horizon = max(spec.duration, spec.stop or 0.0)
     net = build(scenario.topology, sim, _recorded_mac_events(spec.measure))
+    guard_against_storms(net, spec.limits.floods)
     captured = {text: _capture(net, text) for text in spec.measure.capture}
     snapshot = Snapshots(net)
     if frame_window is not None:
@@ -92,16 +95,20 @@ def run(
     schedule_events(events)
     availability = start_failures(events)
     interrupted = False
+    storm_report: dict[str, Any] | None = None
     try:
         if on_start is not None:
             on_start()
         sim.run(until=spec.stop, progress=progress)
     except KeyboardInterrupt:
         interrupted = True
+    except BroadcastStorm as storm:
+        storm_report = storm.report  # stopped where the flood budget ran out
     in_flight: set[int] = set()
-    if interrupted or spec.stop is not None:
-        # Ctrl-C or a hard stop: what is still on its way is in flight, not lost.
-        end = sim.now if interrupted or spec.stop is None else spec.stop
+    cut_short = interrupted or storm_report is not None
+    if cut_short or spec.stop is not None:
+        # Ctrl-C, a storm or a hard stop: what is still on its way is in flight, not lost.
+        end = sim.now if cut_short or spec.stop is None else spec.stop
         in_flight = frames_in_flight(sim, (p for d in net.devices.values() for p in d.ports))
     else:
         end = max(sim.now, spec.duration)
@@ -123,6 +130,9 @@ def run(
         "interrupted": interrupted,
         "frames": summarize_frames(frames),
     }
+    if storm_report is not None:
+        summary["storm"] = storm_report
+    summary.update(network_summaries(net))
     if spec.measure.frames != "all":
         # frames.csv is a sample (or empty): say so, and how many frames there were.
         summary["frames"]["recorded"] = spec.measure.frames

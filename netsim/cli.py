@@ -217,6 +217,9 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    storm = results.summary.get("storm")
+    if storm is not None:
+        print(f"stopped: {storm['message']}", file=sys.stderr)
     if not args.quiet:
         _print_summary(results, out)
     return 0

@@ -201,3 +201,13 @@ def test_run_prints_each_measured_path_availability(tmp_path, capsys):
     assert "path             outages  downtime  measured A  analytic A" in printed
     assert "f1r1h01 -> mail      463   18888 s     0.98111     0.98240" in printed
     assert len(pd.read_csv(out / "availability.csv")) == 463
+
+
+def test_run_stopped_by_the_storm_guard_says_why_and_saves(tmp_path, capsys):
+    """A loop without spanning tree: the run stops at limits.floods, says so in one line,
+    and the results are saved."""
+    lab = Path(__file__).resolve().parents[1] / "scenarios" / "labs" / "16-broadcast-storm.yaml"
+    assert main(["run", str(lab), "--out", str(tmp_path), "--no-plots", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "stopped: broadcast storm: frame 1 was flooded 20000 times" in err
+    assert (tmp_path / "summary.json").exists() and (tmp_path / "mac_events.csv").exists()

@@ -27,4 +27,6 @@ def move_host(context: EventContext, event: m.HostMoveEvent) -> None:
     if isinstance(old_peer.owner, Switch):
         old_peer.owner.table.flush_port(old_peer, now)
     old.unplug()
+    if isinstance(old_peer.owner, Switch):
+        old_peer.owner.link_changed(old_peer)
     Link(context.sim, host.port, target, old.rate_bps, old.delay_s, old.duplex, old.ber)

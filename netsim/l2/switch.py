@@ -32,12 +32,16 @@ from netsim.l2.lacp.lacpdu import SLOW_PROTOCOLS_ADDRESS
 from netsim.l2.mac_table import MacEvent, MacTable
 from netsim.l2.qos import SwitchQos
 from netsim.l2.span import MonitorSession
+from netsim.l2.storm import StormGuard
+from netsim.l2.stp.bpdu import PVST_ADDRESS, STP_GROUP_ADDRESS
 from netsim.l2.switching import SwitchingMode
 from netsim.l2.vlan import PortVlan, VlanMap, frame_for_egress
 from netsim.phy.port import WHOLE_FRAME, Port
 
 if TYPE_CHECKING:
     from netsim.l2.etherchannel import EtherChannels
+    from netsim.l2.stp.agent import SpanningTree
+    from netsim.l2.stp.config import BridgeSettings, PortSettings
 
 ControlHandler = Callable[[Port, Frame], None]
 """Takes a frame to a reserved 01:80:C2:00:00:0X address that arrived whole on a port."""
@@ -114,6 +118,10 @@ class Switch:
         """The port-channels (EtherChannel), if any (:meth:`add_port_channels`)."""
         self._not_flooded: frozenset[Port] = frozenset()
         """SPAN destinations and port-channel members: never a flood's target."""
+        self.stp: SpanningTree | None = None
+        """The spanning-tree process (:meth:`run_spanning_tree`); None runs none."""
+        self.storm_guard: StormGuard | None = None
+        """The run's storm guard, shared by its switches (:mod:`netsim.l2.storm`)."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.mode}>"
@@ -171,6 +179,8 @@ class Switch:
         control protocols must hear of it."""
         if self.channels is not None:
             self.channels.link_changed(port)
+        if self.stp is not None:
+            self.stp.link_changed(port)
 
     def _to_control(self, ingress: Port, frame: Frame, t_last: float) -> None:
         """A frame to a reserved address: the control protocol using it takes it, whole."""
@@ -190,6 +200,11 @@ class Switch:
                 frame.frame_id, self.name, "not-bundled", self.sim.now, hops
             )
         return logical
+
+    @property
+    def span_destinations(self) -> frozenset[Port]:
+        """The SPAN destination ports: they take no part in switching or spanning tree."""
+        return self._span_destinations
 
     def frame_vlan(self, port: Port, frame: Frame) -> int | None:
         """The VLAN ``frame`` belongs to on ``port`` (its tag, or the port's untagged VLAN)."""
@@ -239,8 +254,10 @@ class Switch:
         complete = now >= t_last
         if complete and not self._admit(ingress, frame, hops):
             return
-        if frame.is_group and is_link_local(frame.dst):
-            # 802.1D reserved address: for this bridge only, never forwarded.
+        if frame.is_group and (
+            is_link_local(frame.dst) or (frame.dst == PVST_ADDRESS and self.stp is not None)
+        ):
+            # 802.1D reserved address (or a PVST+ BPDU): for this bridge only, never forwarded
             if self.control:
                 self._to_control(ingress, frame, t_last)
             return
@@ -261,6 +278,8 @@ class Switch:
         if egress is ingress:
             return  # filtered: the destination is on the segment the frame came from
         if egress is None:
+            if self.storm_guard is not None:
+                self.storm_guard.flooded(frame.frame_id, ingress.label, now)
             if MacEvent.FLOOD in self._recorded:
                 self.sim.trace.mac_event(now, self.name, MacEvent.FLOOD, dst, ingress.name)
             targets = [
@@ -298,7 +317,9 @@ class Switch:
         complete = now >= t_last
         if complete and not self._admit(ingress, frame, hops):
             return
-        if frame.is_group and is_link_local(frame.dst):
+        if frame.is_group and (
+            is_link_local(frame.dst) or (frame.dst == PVST_ADDRESS and self.stp is not None)
+        ):
             if self.control:
                 self._to_control(ingress, frame, t_last)
             return
@@ -327,6 +348,8 @@ class Switch:
         if egress is ingress:
             return
         if egress is None:
+            if self.storm_guard is not None:
+                self.storm_guard.flooded(frame.frame_id, ingress.label, now)
             if MacEvent.FLOOD in self._recorded:
                 self.sim.trace.mac_event(now, self.name, MacEvent.FLOOD, dst, ingress.name, vlan)
             span = self._not_flooded
@@ -365,6 +388,75 @@ class Switch:
                 stored.append((out, version))
         if stored:
             self.sim.call_at(t_last, self._forward_stored_versions, wire, frame, stored, hops)
+
+    # Spanning tree: BPDUs in, and the port-state gate -------------------------------------
+
+    def run_spanning_tree(
+        self, settings: BridgeSettings, ports: Mapping[str, PortSettings], bridge_mac: MacAddress
+    ) -> SpanningTree:
+        """Start spanning tree (call once the ports are cabled): see
+        :mod:`netsim.l2.stp.agent`. ``bridge_mac`` is the switch's base MAC address."""
+        from netsim.l2.stp.agent import SpanningTree
+
+        self.stp = SpanningTree(self, settings, ports, bridge_mac)
+        self.control[STP_GROUP_ADDRESS] = self._bpdu_in
+        self.control[PVST_ADDRESS] = self._bpdu_in
+        return self.stp
+
+    def _bpdu_in(self, ingress: Port, frame: Frame) -> None:
+        """A whole, intact BPDU for this bridge: spanning tree reads it (a SPAN
+        destination takes no part in spanning tree)."""
+        if self.stp is not None and not (
+            self.monitor_sessions and ingress in self._span_destinations
+        ):
+            self.stp.receive(ingress, frame)
+
+    def gate_ports(self, gated: bool) -> None:
+        """Check port states on every frame (some port is not forwarding), or stop checking
+        (all forward: the pipeline is exactly the one without spanning tree)."""
+        if gated == ("_open_decide" in self.__dict__):
+            return
+        if gated:
+            self._open_decide = self._decide
+            self._open_enqueue = self._enqueue
+            self._decide = self._decide_gated  # type: ignore[method-assign]
+            self._enqueue = self._enqueue_gated  # type: ignore[method-assign]
+        else:
+            self._decide = self._open_decide  # type: ignore[method-assign]
+            self._enqueue = self._open_enqueue  # type: ignore[method-assign]
+            del self._open_decide, self._open_enqueue
+
+    def _decide_gated(self, ingress: Port, frame: Frame, hops: int, t_last: float) -> None:
+        """The ingress gate: a blocking, listening or discarding port takes no data frame;
+        a learning port learns its source address but forwards nothing."""
+        stp = self.stp
+        assert stp is not None
+        vlan = self.vlans.config[ingress].classify(frame.vlan)
+        is_data = not (frame.is_group and (is_link_local(frame.dst) or frame.dst == PVST_ADDRESS))
+        if vlan is not None and is_data:
+            state = stp.blocked.get((ingress, stp.key(vlan)))
+            if state is not None:
+                now = self.sim.now
+                if state.learns and now >= t_last and frame.fcs_ok:
+                    self.table.learn(frame.src, ingress, now, vlan)
+                self.sim.trace.frame_dropped(
+                    frame.frame_id, self.name, "stp-" + state.value, now, hops
+                )
+                return
+        self._open_decide(ingress, frame, hops, t_last)
+
+    def _enqueue_gated(self, out: Port, frame: Frame, hops: int, now: float) -> None:
+        """The egress gate: nothing goes out of a port that is not forwarding."""
+        stp = self.stp
+        assert stp is not None
+        if stp.mode.per_vlan:
+            cfg = self.vlans.config[out]
+            untagged = cfg.native if cfg.is_trunk else cfg.access_vlan
+            key = frame.vlan if frame.vlan is not None else untagged
+        else:
+            key = 0
+        if (out, key) not in stp.blocked:
+            self._open_enqueue(out, frame, hops, now)
 
     def _forward_stored_versions(
         self, ingress: Port, frame: Frame, sends: list[tuple[Port, Frame]], hops: int

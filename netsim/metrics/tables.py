@@ -16,6 +16,7 @@ import pandas as pd
 from netsim.engine.trace import Trace
 from netsim.l2.etherchannel import LACP_COLUMNS
 from netsim.l2.frame import mac_to_str
+from netsim.l2.stp.agent import STP_COLUMNS
 from netsim.l2.switch import Switch
 from netsim.topology.build import Network
 
@@ -314,6 +315,48 @@ def etherchannel_summary(net: Network) -> dict[str, Any]:
             for channel in device.channels.channels
         }
     return {"port_channels": out} if out else {}
+
+
+@register_table("stp")
+def stp_table(net: Network) -> pd.DataFrame:
+    """stp.csv: every spanning-tree role and state change, link change, flush and short
+    aging of every switch, in time order (see :data:`netsim.l2.stp.agent.STP_COLUMNS`)."""
+    rows = [
+        row
+        for device in net.devices.values()
+        if isinstance(device, Switch) and device.stp is not None
+        for row in device.stp.rows
+    ]
+    rows.sort(key=lambda r: r[0])  # stable: same-time rows keep their order per switch
+    return pd.DataFrame.from_records(rows, columns=STP_COLUMNS)
+
+
+@register_summary
+def spanning_tree_summary(net: Network) -> dict[str, Any]:
+    """summary.json's ``spanning_tree``: per instance, the root bridge, and every port's
+    role and state at the end of the run."""
+    trees = {n: d.stp for n, d in net.devices.items() if isinstance(d, Switch) and d.stp}
+    if not trees:
+        return {}
+    names = {
+        str(inst.engine.bridge_id): name for name, stp in trees.items() for inst in stp.instances
+    }
+    out: dict[str, Any] = {}
+    for name, stp in trees.items():
+        for inst in stp.instances:
+            section = out.setdefault(
+                str(inst.vlan), {"root": None, "root_bridge": None, "ports": {}}
+            )
+            root = str(inst.engine.root_id)
+            if inst.engine.root_id == inst.engine.bridge_id:
+                section["root"], section["root_bridge"] = root, name
+            for port, (role, state) in stp.state_of(inst).items():
+                section["ports"][f"{name}:{port}"] = {"role": role.value, "state": state.value}
+            if section["root"] is None:
+                section["root"] = root
+                section["root_bridge"] = names.get(root)
+    modes = sorted({str(stp.mode) for stp in trees.values()})
+    return {"spanning_tree": {"modes": modes, "instances": out}}
 
 
 # Modules whose tables register themselves on import (they import this one's registry).

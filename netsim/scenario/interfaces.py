@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from netsim.l2.stp.config import PortSettings
 from netsim.l2.vlan import DEFAULT_VLAN, PortVlan
 from netsim.scenario import model as m
 from netsim.scenario.etherchannel import channel_member
@@ -121,7 +122,9 @@ def resolve_interfaces(
                 error(where, f"{node_name}:{name} is already configured by {owner[name]!r}")
                 break
             owner[name] = key
-            specs[name] = InterfaceSpec(vlan=vlan, ip=routed, channel=channel)
+            specs[name] = InterfaceSpec(
+                vlan=vlan, ip=routed, channel=channel, stp=port_spanning_tree(settings)
+            )
     return tuple((name, specs[name]) for name in ports if name in specs)
 
 
@@ -152,6 +155,14 @@ def routed_port(
             error((*where, vkey), f"a routed port is in no VLAN: drop {vkey!r}")
             return None
     return settings.ip
+
+
+def port_spanning_tree(settings: m.Interface) -> PortSettings | None:
+    """The spanning-tree side of one interface's settings (None if it sets none)."""
+    stp = settings.spanning_tree
+    if stp is None:
+        return None
+    return PortSettings(stp.portfast, stp.cost, stp.port_priority)
 
 
 def port_vlan(settings: m.Interface, where: YamlPath, error: ErrorSink) -> PortVlan | None:

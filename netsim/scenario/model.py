@@ -153,6 +153,41 @@ class LinkSettings(Strict):
     """Bit-error rate: the probability that any one bit is flipped."""
 
 
+class SpanningTree(Strict):
+    """A switch's ``spanning_tree:`` settings (``spanning-tree mode``, ``priority``, ...).
+
+    ``mode`` is ``pvst`` or ``rapid-pvst`` (Cisco's per-VLAN trees), ``stp`` (802.1D),
+    ``rstp`` (802.1w) or ``none``. Left out, a switch runs its model's protocol (PVST+ on
+    a Catalyst, 802.1D on a generic switch or bridge) on every switch that a loop passes
+    through, and none on the others: see :mod:`netsim.scenario.stp_resolve`.
+    """
+
+    mode: Literal["pvst", "rapid-pvst", "stp", "rstp", "none"] | None = None
+    priority: Annotated[int, Field(ge=0, le=61440, multiple_of=4096)] | None = None
+    """Bridge priority, a multiple of 4096 (default 32768); the lowest bridge ID is root."""
+    hello: Time | None = None
+    """Hello time (default 2 s)."""
+    max_age: Time | None = None
+    """Max age (default 20 s)."""
+    forward_delay: Time | None = None
+    """Forward delay (default 15 s)."""
+    cost_method: Literal["short", "long"] | None = None
+    """Default port costs: ``short`` (802.1D-1998: 1G is 4) or ``long`` (802.1t: 20000)."""
+    portfast_default: bool | None = None
+    """Every access port is an edge port (``spanning-tree portfast default``)."""
+
+
+class InterfaceSpanningTree(Strict):
+    """An interface's ``spanning_tree:`` settings."""
+
+    portfast: bool | None = None
+    """An edge port: forwards at once (a port to a host; ``spanning-tree portfast``)."""
+    cost: Annotated[int, Field(ge=1, le=200_000_000)] | None = None
+    """Port path cost (default: by the link's speed and the cost method)."""
+    port_priority: Annotated[int, Field(ge=0, le=240, multiple_of=16)] | None = None
+    """Port priority, a multiple of 16 (default 128); lower wins a tie."""
+
+
 class SwitchSettings(Strict):
     """Properties shared by switches and bridges."""
 
@@ -165,6 +200,8 @@ class SwitchSettings(Strict):
     """Egress buffer per port."""
     forwarding_rate: FrameRate | None = None
     """Frames per second the forwarding engine handles (per stack member), like 6.5Mpps."""
+    spanning_tree: SpanningTree | None = None
+    """Spanning tree: ``{mode: rapid-pvst, priority: 4096}``; see :class:`SpanningTree`."""
 
 
 class Interface(InterfaceQos, InterfaceChannel):
@@ -195,6 +232,8 @@ class Interface(InterfaceQos, InterfaceChannel):
     ip: str | None = None
     """The interface's IPv4 address with prefix (``10.0.10.1/24``): on an SVI
     (``Vlan10``), a routed port (``switchport: false``) or a router's port."""
+    spanning_tree: InterfaceSpanningTree | None = None
+    """``{portfast: true, cost: 4, port_priority: 64}``."""
 
 
 InterfaceKey = Annotated[str, Field(pattern=r"^\S.*$")]
@@ -886,6 +925,10 @@ class Limits(Strict):
     """Devices in the expanded topology."""
     runs: Annotated[int, Field(ge=1)] = 1_000
     """Points of a sweep grid."""
+    floods: Annotated[int, Field(ge=1)] = 10_000
+    """Times one frame may be flooded (by all switches together): a frame flooded more
+    often is going round a loop without spanning tree, and the run stops there
+    (:mod:`netsim.l2.storm`)."""
 
 
 def _scheduler_address(address: str) -> str:

@@ -18,6 +18,7 @@ from netsim.l2.frame import host_mac, mac_to_str, parse_mac
 from netsim.l2.lacp.hashing import DEFAULT_LOAD_BALANCE, LoadBalance
 from netsim.l2.qos import QueueMaps
 from netsim.l2.span import MonitorSpec
+from netsim.l2.stp.config import BridgeSettings, StpMode
 from netsim.l2.switching import SwitchingMode
 from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
 from netsim.phy.media import AUI_MAX_M, AUI_NS_PER_M, MEDIA, SIGNAL_SPEED_M_PER_S
@@ -34,6 +35,7 @@ from netsim.scenario.routing import (
     router_ports,
 )
 from netsim.scenario.source import SourceMap, YamlPath
+from netsim.scenario.stp_resolve import effective, loop_components, written_settings
 from netsim.topology import rules
 from netsim.topology.catalog import MODELS
 from netsim.topology.topology import LinkSpec, NodeSpec, Topology
@@ -152,6 +154,7 @@ def resolve(
 
     # Nodes.
     defaults = spec.defaults
+    stp_written: dict[str, tuple[StpMode | None, BridgeSettings]] = {}
     macs: dict[int, str] = {}
     host_index = 0
     for name, node in spec.nodes.items():
@@ -236,6 +239,7 @@ def resolve(
                 )
             elif any(i.has_qos() for i in node.interfaces.values()):
                 ctx.error((*path, "interfaces"), "QoS queues and trust are switch features")
+            stp_written[name] = written_settings(node, sw, path, ctx.error)
             topo.nodes[name] = NodeSpec(
                 name,
                 node.kind,
@@ -286,6 +290,8 @@ def resolve(
     interface_problems = bool(ctx.problems)
     loops = nx.utils.UnionFind()
     bundles: set[tuple[tuple[str, int], tuple[str, int]]] = set()
+    closers: list[tuple[YamlPath, str, str]] = []
+    l2_edges: list[tuple[Any, Any]] = []
     written_at: dict[LinkSpec, int] = {}
     for i, (link, ends) in enumerate(zip(spec.links, endpoints, strict=True)):
         path = ("topology", "links", i)
@@ -320,22 +326,12 @@ def resolve(
             written_at[linkspec] = i
             continue
         if loops[ka] == loops[kb]:
-            parallel = any({x.a[0], x.b[0]} == {a[0], b[0]} for x in topo.links)
-            hint = (
-                "; to use parallel links together, bundle them into an EtherChannel "
-                "(channel_group and channel_mode on the interfaces at both ends)"
-                if parallel
-                else ""
-            )
-            ctx.error(
-                (*path, "endpoints"),
-                f"this link closes a loop between {a[0]} and {b[0]}; spanning tree is not "
-                f"modelled yet, so a loop would circulate broadcasts forever{hint}",
-            )
-            continue
+            closers.append(((*path, "endpoints"), a[0], b[0]))
         loops.union(ka, kb)
+        l2_edges.append((ka, kb))
         topo.links.append(linkspec)
         written_at[linkspec] = i
+    _place_spanning_tree(ctx, topo, stp_written, closers, warnings, l2_edges)
 
     if not interface_problems:
         # (A mistake in a member's own keys already said what is wrong with the bundle.)
@@ -356,6 +352,55 @@ def _domain_key(topo: Topology, end: tuple[str, str]) -> str | tuple[str, str]:
     if node is not None and (node.kind == "router" or node.interface(end[1]).ip is not None):
         return end
     return end[0]
+
+
+def _place_spanning_tree(
+    ctx: _Ctx,
+    topo: Topology,
+    written: dict[str, tuple[StpMode | None, BridgeSettings]],
+    closers: list[tuple[YamlPath, str, str]],
+    warnings: list[Problem] | None,
+    l2_edges: list[tuple[Any, Any]],
+) -> None:
+    """Decide each switch's spanning tree from where the loops are, then judge each link
+    that closed a loop: blocked by spanning tree, a broadcast storm, or impossible.
+
+    ``l2_edges`` are the links as layer 2 sees them: an EtherChannel once, and a routed
+    port as an end of its own (no loop closes through a router)."""
+    components = loop_components(topo.nodes, l2_edges)
+    component_of = {node: c for c in components for node in c}
+    for name, (mode, settings) in written.items():
+        spec = topo.nodes[name]
+        stp = effective(mode, settings, spec.model, name in component_of)
+        topo.nodes[name] = dataclasses.replace(spec, spanning_tree=stp)
+        bundled = [port for port, iface in spec.interfaces if iface.channel is not None]
+        if bundled and stp.mode is not StpMode.NONE:
+            ctx.error(
+                ("topology", "nodes", name),
+                f"{name} would run spanning tree ({stp.mode}) and has port-channel members "
+                f"({', '.join(bundled[:4])}); spanning tree over an EtherChannel is not "
+                "modelled yet: set spanning_tree: {mode: none} on it, or unbundle the ports",
+            )
+    for path, a, b in closers:
+        loop = component_of.get(a, frozenset({a, b}))
+        switches = sorted(n for n in loop if n in written)
+        if not switches:
+            ctx.error(
+                path,
+                f"this link closes a loop between {a} and {b} with no switch on it: "
+                "hubs and cables alone would repeat every frame round the loop forever",
+            )
+            continue
+        off = [n for n in switches if topo.nodes[n].spanning_tree.mode is StpMode.NONE]
+        if off and warnings is not None:
+            warnings.append(
+                ctx.source.problem(
+                    path,
+                    f"this link closes a loop between {a} and {b}, and spanning tree is off "
+                    f"on {', '.join(off)}: expect a broadcast storm (the run stops at "
+                    "limits.floods)",
+                )
+            )
 
 
 def _check_classic_rules(

@@ -17,6 +17,8 @@ from netsim.l2.lacp.engine import LacpPortConfig, Mode
 from netsim.l2.mac_table import DEFAULT_VLAN, MacEvent
 from netsim.l2.qos import PortQos, SwitchQos
 from netsim.l2.span import MonitorSession
+from netsim.l2.storm import StormGuard
+from netsim.l2.stp.config import StpMode
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Bridge, StackRing, Switch
 from netsim.l3.engine import RoutingEngine
 from netsim.l3.router import Router, router_mac
@@ -174,6 +176,7 @@ def build(
         _configure_qos(net, device, topology.nodes[name])
         _start_monitor_sessions(net, device, topology.nodes[name])
         _bundle_port_channels(net, device, topology.nodes[name], switch_mac(index + 1))
+        _start_spanning_tree(device, topology.nodes[name], index + 1)
     _set_broadcast_audiences(net)
     _build_ip_stacks(net)
     for name, engine in net.engines.items():
@@ -332,7 +335,8 @@ def _start_monitor_sessions(net: Network, switch: Switch, spec: NodeSpec) -> Non
 SWITCH_MAC_BASE = 0x02_01_00_00_00_00
 """Switch ``n`` (in the order the scenario declares switches and bridges) has the base
 MAC address 02:01:00:00:00:00 + n x 4096 (switch 1: 02:01:00:00:10:00), and its port
-``p`` sends from that address + p: locally administered, never a host's (02:00:...)."""
+``p`` sends BPDUs from that address + p: locally administered, never a host's (02:00:...).
+At equal priorities the first switch declared has the lowest bridge ID: it is root."""
 
 
 def switch_mac(index: int) -> int:
@@ -364,6 +368,23 @@ def _bundle_port_channels(net: Network, switch: Switch, spec: NodeSpec, system: 
     bundles = EtherChannels(net.sim, switch.name, system, channels, lacp, switch.table)
     switch.add_port_channels(bundles)
     bundles.start()
+
+
+def guard_against_storms(net: Network, limit: int) -> StormGuard:
+    """Give every switch of ``net`` one shared storm guard (:mod:`netsim.l2.storm`)."""
+    guard = StormGuard(limit)
+    for device in net.devices.values():
+        if isinstance(device, Switch):
+            device.storm_guard = guard
+    return guard
+
+
+def _start_spanning_tree(switch: Switch, spec: NodeSpec, index: int) -> None:
+    """Run the spanning tree the scenario asks for (none: nothing to do)."""
+    if spec.spanning_tree.mode is StpMode.NONE:
+        return
+    ports = {name: iface.stp for name, iface in spec.interfaces if iface.stp is not None}
+    switch.run_spanning_tree(spec.spanning_tree, ports, switch_mac(index))
 
 
 def _component_key(component: set[object]) -> str:

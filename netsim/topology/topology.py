@@ -15,6 +15,7 @@ from netsim.l2.etherchannel import ChannelMember
 from netsim.l2.lacp.hashing import DEFAULT_LOAD_BALANCE, LoadBalance
 from netsim.l2.qos import PortQos, QueueMaps
 from netsim.l2.span import MonitorSpec
+from netsim.l2.stp.config import NO_SPANNING_TREE, BridgeSettings, PortSettings
 from netsim.l2.switching import SwitchingMode
 from netsim.l2.vlan import ACCESS_VLAN_1, PortVlan
 
@@ -31,6 +32,8 @@ class InterfaceSpec:
     switch's ``no switchport`` port."""
     channel: ChannelMember | None = None
     """The port-channel this port is a member of (``channel-group``), if any."""
+    stp: PortSettings | None = None
+    """Spanning-tree settings of the port (portfast, cost, port priority), if any."""
 
 
 DEFAULT_INTERFACE = InterfaceSpec()
@@ -95,6 +98,8 @@ class NodeSpec:
 
     load_balance: LoadBalance = DEFAULT_LOAD_BALANCE
     """``port-channel load-balance``: what the EtherChannel hash reads."""
+    spanning_tree: BridgeSettings = NO_SPANNING_TREE
+    """The spanning-tree protocol this switch runs, and its settings."""
 
     def interface(self, port: str) -> InterfaceSpec:
         """The configuration of ``port`` (the default one if nobody configured it)."""

@@ -471,3 +471,77 @@ def test_lab_availability(sets: tuple[str, ...], analytic: float):
     assert path["measured"] == pytest.approx(analytic, abs=0.004)
     assert path["outages"] > 100
     assert (path["analytic"] > 0.995) == ("failures[3].mttr=4s" in sets)
+
+
+# --- spanning tree ---------------------------------------------------------------------
+
+
+def _stp_ports(res: netsim.Results) -> dict[str, str]:
+    """``device:port`` -> role at the end (VLAN 1's tree: the Catalysts run PVST+)."""
+    ports = res.summary["spanning_tree"]["instances"]["1"]["ports"]
+    return {name: p["role"] for name, p in ports.items()}
+
+
+def test_lab_stp_root_election():
+    """sw1 (priority 4096) is root; sw3's tie on cost goes to sw2 and the diagonal's to
+    sw2, so sw3 Gi0/2 and sw4 Gi0/3 block. sw3 as root, or sw4 just under the default
+    priority, turns the tree over as the handout says."""
+    res = run("14-stp-root-election")
+    blocked = {p for p, role in _stp_ports(res).items() if role == "alternate"}
+    assert res.summary["spanning_tree"]["instances"]["1"]["root_bridge"] == "sw1"
+    assert blocked == {"sw3:Gi0/2", "sw4:Gi0/3"}
+    assert _stp_ports(res)["sw3:Gi0/1"] == "root"
+    assert "Port        1 (Gi0/1)" in res.show("sw3", "spanning-tree", at=40)
+    stp = res.extra["stp"]
+    forwarding = stp[(stp.event == "state") & (stp.state == "forwarding")]
+    assert set(forwarding.time) == {30.0}
+    res = run("14-stp-root-election", "topology.nodes.sw3.spanning_tree.priority=0")
+    ports = _stp_ports(res)
+    assert res.summary["spanning_tree"]["instances"]["1"]["root_bridge"] == "sw3"
+    assert {p for p, r in ports.items() if r == "alternate"} == {"sw1:Gi0/2", "sw4:Gi0/3"}
+    res = run("14-stp-root-election", "topology.nodes.sw4.spanning_tree.priority=28672")
+    blocked = {p for p, role in _stp_ports(res).items() if role == "alternate"}
+    assert blocked == {"sw3:Gi0/1", "sw2:Gi0/3"}
+
+
+def test_lab_stp_vs_rstp():
+    """802.1D: acc Gi0/2 forwards 30 s after the uplink fails and the IMAP command in
+    flight stalls 30-60 s. Rapid PVST+: it forwards at once and nothing stalls."""
+    res = run("15-stp-vs-rstp")
+    stp = res.extra["stp"]
+    acc = stp[(stp.bridge == "acc") & (stp.port == "Gi0/2") & (stp.event == "state")]
+    assert acc[acc.time >= 40].state.tolist() == ["listening", "learning", "forwarding"]
+    assert acc[acc.state == "forwarding"].time.max() == pytest.approx(70.0)
+    slow = res.imap[res.imap.latency > 1.0]
+    assert len(slow) == 1 and 30.0 <= slow.latency.iloc[0] <= 60.0
+    assert slow.t_start.iloc[0] == pytest.approx(40.0, abs=1.0)
+    assert "Gi0/2               Root LIS" in res.show("acc", "spanning-tree", at=50)
+    res = run("15-stp-vs-rstp", "topology.defaults.switch.spanning_tree.mode=rapid-pvst")
+    stp = res.extra["stp"]
+    acc = stp[(stp.bridge == "acc") & (stp.port == "Gi0/2") & (stp.state == "forwarding")]
+    assert acc.time.max() == pytest.approx(40.0)
+    assert res.imap.latency.max() < 1.0 and (res.imap.status == "OK").all()
+
+
+def test_lab_broadcast_storm():
+    """One broadcast in a loop without spanning tree: the storm guard stops the run after
+    20,000 floods, within milliseconds of simulated time; pc2 got thousands of copies;
+    pc1's address flaps (moves) thousands of times. With PVST+, one copy."""
+    loaded = netsim.load(LABS / "16-broadcast-storm.yaml")
+    assert any("broadcast storm" in w.message for w in loaded.warnings)
+    res = netsim.run(loaded)
+    storm = res.summary["storm"]
+    assert storm["floods"] == 20_000 and storm["stopped_at"] < 0.01
+    assert set(storm["top_ingress_ports"]) >= {"sw1:Gi0/1", "sw1:Gi0/2", "sw2:Gi0/1", "sw2:Gi0/2"}
+    assert rx_frames(res, "pc2") > 1000
+    assert len(events(res, "move")) > 1000
+    res = run(
+        "16-broadcast-storm",
+        "topology.nodes.sw1.spanning_tree.mode=pvst",
+        "topology.nodes.sw2.spanning_tree.mode=pvst",
+        "traffic[0].start=31s",
+        "duration=40s",
+    )
+    assert "storm" not in res.summary
+    assert res.frames.outcome.tolist() == ["delivered"]
+    assert int(res.ports.set_index(["device", "port"]).loc[("pc2", "eth0"), "rx_broadcast"]) == 1

@@ -219,18 +219,43 @@ def test_bad_input_names_file_path_line_and_expectation(
     assert any(m.startswith(location) and words in m for m in messages), messages
 
 
-def test_a_loop_is_refused_because_spanning_tree_is_not_modelled(tmp_path):
-    text = BASE.replace("    h2: {kind: host}", "    h2: {kind: host}\n    sw2: {kind: switch}")
+def test_a_loop_of_hubs_alone_is_refused(tmp_path):
+    """A loop with no switch on it has nothing that could ever break it: refused."""
+    text = BASE.replace("{kind: switch, ports: 4}", "{kind: hub, ports: 4}")
+    text = text.replace("    h2: {kind: host}", "    h2: {kind: host}\n    hub2: {kind: hub}")
     text = text.replace(
         "    - endpoints: [sw1, h2]",
-        "    - endpoints: [sw1, h2]\n    - endpoints: [sw1, sw2]\n    - endpoints: [sw2, sw1]",
+        "    - endpoints: [sw1, h2]\n    - endpoints: [sw1, hub2]\n    - endpoints: [hub2, sw1]",
     )
     with pytest.raises(netsim.ScenarioError) as caught:
         netsim.load(write(tmp_path, text))
     (problem,) = caught.value.problems
     assert problem.path == "topology.links[3].endpoints"
     assert problem.line == 13
-    assert "closes a loop between sw2 and sw1; spanning tree is not modelled" in problem.message
+    assert "closes a loop between hub2 and sw1 with no switch on it" in problem.message
+
+
+def test_a_loop_of_switches_runs_spanning_tree_and_one_without_it_is_a_warning(tmp_path):
+    """Two cables between two switches are a loop: the switches run spanning tree (802.1D
+    on a generic switch) and it is accepted. With ``mode: none`` it is accepted with a
+    warning: it will be a broadcast storm."""
+    text = BASE.replace("    h2: {kind: host}", "    h2: {kind: host}\n    sw2: {kind: switch}")
+    text = text.replace(
+        "    - endpoints: [sw1, h2]",
+        "    - endpoints: [sw1, h2]\n    - endpoints: [sw1, sw2]\n    - endpoints: [sw2, sw1]",
+    )
+    loaded = netsim.load(write(tmp_path, text))
+    assert loaded.warnings == []
+    assert {
+        n.spanning_tree.mode.value for n in loaded.topology.nodes.values() if n.kind == "switch"
+    } == {"stp"}
+    off = text.replace(
+        "    sw2: {kind: switch}", "    sw2: {kind: switch, spanning_tree: {mode: none}}"
+    )
+    loaded = netsim.load(write(tmp_path, off))
+    (warning,) = loaded.warnings
+    assert warning.path == "topology.links[3].endpoints"
+    assert "spanning tree is off on sw2: expect a broadcast storm" in warning.message
 
 
 def test_links_to_a_hub_cannot_be_full_duplex(tmp_path):

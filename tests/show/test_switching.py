@@ -175,7 +175,7 @@ def test_cli_counters_at_a_time(capsys):
     [
         (["--at", "2 parsecs", "sw1", "mac", "address-table"], "unknown time unit"),
         (["sw9", "mac", "address-table"], "no device 'sw9'"),
-        (["sw1", "spanning-tree"], "unknown show command"),
+        (["sw1", "spanning-tree"], "sw1 runs no spanning tree in this run"),
     ],
 )
 def test_cli_mistakes_are_one_line_and_status_2(argv, message, capsys):

@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from netsim.l2.stp.bpdu import Bpdu, BridgeId
 
@@ -247,6 +247,11 @@ class SpanningTreeEngine(Protocol):
         """This bridge's root port (``None`` on the root)."""
         ...
 
+    @property
+    def root_path_cost(self) -> int:
+        """The cost of this bridge's best path to the root (0 on the root)."""
+        ...
+
     def port_numbers(self) -> list[int]:
         """The numbers of this bridge's ports, in order."""
         ...
@@ -258,6 +263,79 @@ class SpanningTreeEngine(Protocol):
     def port_role(self, port: int) -> PortRole:
         """A port's current role."""
         ...
+
+
+class EnginePort(Protocol):
+    """What :class:`EngineBase` needs of an engine's per-port record."""
+
+    number: int
+    state: PortState
+    role: PortRole
+
+
+PortT = TypeVar("PortT", bound=EnginePort)
+
+
+class EngineBase(Generic[PortT]):
+    """What the 802.1D and 802.1w engines share: the bridge ID, the ports by number,
+    the queries a switch asks, and the queue of actions each call returns.
+
+    A subclass sets :attr:`bridge_id`, :attr:`timers`, ``_ports``, ``_root_port`` and
+    ``_actions`` in its constructor and says where its root ID and cost live.
+    """
+
+    bridge_id: BridgeId
+    """This bridge's identifier."""
+    timers: Timers
+    """The times this bridge announces when it is root."""
+    _ports: dict[int, PortT]
+    _root_port: int | None
+    _actions: list[Action]
+
+    @property
+    def root_id(self) -> BridgeId:
+        """The bridge this bridge believes is root."""
+        raise NotImplementedError
+
+    @property
+    def root_path_cost(self) -> int:
+        """The cost of the best path from here to the root."""
+        raise NotImplementedError
+
+    @property
+    def root_port(self) -> int | None:
+        """The root port's number; ``None`` on the root bridge."""
+        return self._root_port
+
+    def is_root(self) -> bool:
+        """Does this bridge believe it is the root?"""
+        return self.root_id == self.bridge_id
+
+    def port_numbers(self) -> list[int]:
+        """The numbers of this bridge's ports, in order."""
+        return list(self._ports)
+
+    def port_state(self, port: int) -> PortState:
+        """A port's state."""
+        return self._ports[port].state
+
+    def port_role(self, port: int) -> PortRole:
+        """A port's role."""
+        return self._ports[port].role
+
+    def _set_state(self, p: PortT, state: PortState) -> None:
+        if p.state is not state:
+            p.state = state
+            self._actions.append(SetPortState(p.number, state))
+
+    def _set_role(self, p: PortT, role: PortRole) -> None:
+        if p.role is not role:
+            p.role = role
+            self._actions.append(SetPortRole(p.number, role))
+
+    def _flush_actions(self) -> list[Action]:
+        actions, self._actions = self._actions, []
+        return actions
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,12 +52,11 @@ from netsim.l2.stp.engine import (
     DEFAULT_TIMERS,
     MESSAGE_AGE_INCREMENT,
     Action,
+    EngineBase,
     Flush,
     PortConfig,
     PortRole,
     PortState,
-    SetPortRole,
-    SetPortState,
     Timers,
     Transmit,
 )
@@ -120,7 +119,7 @@ class _Port:
     tc_while: float | None = None
 
 
-class RstpBridge:
+class RstpBridge(EngineBase[_Port]):
     """An 802.1w bridge's spanning-tree protocol entity (one instance).
 
     Built like :class:`~netsim.l2.stp.stp.StpBridge`: ``mac``, the port configurations,
@@ -161,30 +160,9 @@ class RstpBridge:
         return self._root_vector[0]
 
     @property
-    def root_port(self) -> int | None:
-        """The root port's number; ``None`` on the root bridge."""
-        return self._root_port
-
-    @property
     def root_path_cost(self) -> int:
         """The cost of the best path from here to the root."""
         return self._root_vector[1]
-
-    def is_root(self) -> bool:
-        """Does this bridge believe it is the root?"""
-        return self.root_id == self.bridge_id
-
-    def port_numbers(self) -> list[int]:
-        """The numbers of this bridge's ports, in order."""
-        return list(self._ports)
-
-    def port_state(self, port: int) -> PortState:
-        """A port's state."""
-        return self._ports[port].state
-
-    def port_role(self, port: int) -> PortRole:
-        """A port's role."""
-        return self._ports[port].role
 
     def speaks_rstp(self, port: int) -> bool:
         """False once the port has fallen back to 802.1D for a legacy neighbour."""
@@ -577,22 +555,6 @@ class RstpBridge:
         )
         p.tc_ack = False
         return bpdu
-
-    # -- reporting ---------------------------------------------------------------------
-
-    def _set_state(self, p: _Port, state: PortState) -> None:
-        if p.state is not state:
-            p.state = state
-            self._actions.append(SetPortState(p.number, state))
-
-    def _set_role(self, p: _Port, role: PortRole) -> None:
-        if p.role is not role:
-            p.role = role
-            self._actions.append(SetPortRole(p.number, role))
-
-    def _flush_actions(self) -> list[Action]:
-        actions, self._actions = self._actions, []
-        return actions
 
 
 def _timers_valid(bpdu: ConfigBpdu) -> bool:

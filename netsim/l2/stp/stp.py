@@ -39,11 +39,10 @@ from netsim.l2.stp.engine import (
     MESSAGE_AGE_INCREMENT,
     Action,
     AgeFast,
+    EngineBase,
     PortConfig,
     PortRole,
     PortState,
-    SetPortRole,
-    SetPortState,
     Timers,
     Transmit,
 )
@@ -71,7 +70,7 @@ class _Port:
     hold_timer: float | None = None
 
 
-class StpBridge:
+class StpBridge(EngineBase[_Port]):
     """An 802.1D bridge's spanning-tree protocol entity (one instance).
 
     ``mac`` is the bridge's address, ``priority`` a multiple of 4096 and ``instance`` the
@@ -117,11 +116,6 @@ class StpBridge:
         return self._designated_root
 
     @property
-    def root_port(self) -> int | None:
-        """The root port's number; ``None`` on the root bridge."""
-        return self._root_port
-
-    @property
     def root_path_cost(self) -> int:
         """The cost of the best path from here to the root."""
         return self._root_path_cost
@@ -130,22 +124,6 @@ class StpBridge:
     def topology_change(self) -> bool:
         """True while the root announces a topology change (short aging is in force)."""
         return self._topology_change
-
-    def is_root(self) -> bool:
-        """Does this bridge believe it is the root?"""
-        return self._designated_root == self.bridge_id
-
-    def port_numbers(self) -> list[int]:
-        """The numbers of this bridge's ports, in order."""
-        return list(self._ports)
-
-    def port_state(self, port: int) -> PortState:
-        """A port's state."""
-        return self._ports[port].state
-
-    def port_role(self, port: int) -> PortRole:
-        """A port's role."""
-        return self._ports[port].role
 
     # -- inputs ------------------------------------------------------------------------
 
@@ -489,19 +467,3 @@ class StpBridge:
         p.message_age_timer = None
         p.forward_delay_timer = None
         p.hold_timer = None
-
-    # -- reporting ---------------------------------------------------------------------
-
-    def _set_state(self, p: _Port, state: PortState) -> None:
-        if p.state is not state:
-            p.state = state
-            self._actions.append(SetPortState(p.number, state))
-
-    def _set_role(self, p: _Port, role: PortRole) -> None:
-        if p.role is not role:
-            p.role = role
-            self._actions.append(SetPortRole(p.number, role))
-
-    def _flush_actions(self) -> list[Action]:
-        actions, self._actions = self._actions, []
-        return actions

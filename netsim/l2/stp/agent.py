@@ -1,0 +1,340 @@
+"""A switch's spanning-tree process on the live fabric: engines, timers, BPDUs, port gate.
+
+The engines (:mod:`netsim.l2.stp.stp`, :mod:`netsim.l2.stp.rstp`) are sans-IO. This
+module is the I/O around them for one :class:`~netsim.l2.switch.Switch`:
+
+* **Instances.** ``stp`` and ``rstp`` run one engine for the whole switch; ``pvst`` and
+  ``rapid-pvst`` one per VLAN the switch knows, each over the ports that carry it and with
+  the VLAN id in its bridge ID (priority 32768 + VLAN 10 = 32778).
+* **BPDUs are frames.** What an engine transmits goes out of the port as a real 802.3/LLC
+  frame to 01:80:C2:00:00:00 (or, for a PVST+ VLAN the port tags, Cisco's SSTP frame to
+  01:00:0C:CC:CC:CD with the VLAN's tag), queued and serialized like any frame, so it
+  shows in captures and port counters. The switch hands every BPDU it receives to
+  :meth:`SpanningTree.receive` once the whole frame is in; it is never forwarded.
+* **Timers.** Each engine says when it next needs :meth:`tick`; one simulator call is
+  scheduled for that instant (a call made stale by a newer deadline does nothing).
+* **The gate.** :attr:`SpanningTree.blocked` holds every (port, instance) that is not
+  forwarding, with its state. The switch consults it only while it is non-empty: a
+  switch whose ports all forward pays nothing per data frame.
+* **Records.** Every role and state change (and link change, flush, short aging) is a
+  row of stp.csv.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from netsim.l2.frame import Frame, MacAddress
+from netsim.l2.stp.bpdu import (
+    PVST_ADDRESS,
+    Bpdu,
+    BpduError,
+    BridgeId,
+    bpdu_frame,
+    decode_bpdu_frame,
+    decode_pvst_bpdu_frame,
+    pvst_bpdu_frame,
+)
+from netsim.l2.stp.config import BridgeSettings, PortSettings
+from netsim.l2.stp.engine import (
+    PortConfig,
+    PortRole,
+    PortState,
+    SpanningTreeEngine,
+    apply,
+    path_cost,
+)
+from netsim.l2.stp.rstp import RstpBridge
+from netsim.l2.stp.stp import StpBridge
+from netsim.phy.port import Duplex, Port
+
+if TYPE_CHECKING:
+    from netsim.l2.switch import Switch
+
+STP_COLUMNS = [
+    "time",
+    "bridge",
+    "instance",
+    "port",
+    "role",
+    "state",
+    "event",
+    "bridge_id",
+    "root",
+    "root_cost",
+]
+"""stp.csv: one row per change. ``instance`` is the VLAN under PVST+, 0 otherwise;
+``event`` is ``role``, ``state``, ``link-up``, ``link-down``, ``flush``, ``age-fast``
+(short aging starts; ``age-normal`` when it ends) or ``malformed-bpdu``; ``root`` and
+``root_cost`` are what the bridge believes at that moment."""
+
+StpRow = tuple[float, str, int, str, str, str, str, str, str, int]
+
+
+class Instance:
+    """One spanning-tree instance of a switch: its engine and the ports it covers.
+
+    It is the :class:`~netsim.l2.stp.engine.BridgeControl` its engine drives.
+    """
+
+    def __init__(
+        self, tree: SpanningTree, vlan: int, engine: SpanningTreeEngine, ports: dict[int, Port]
+    ) -> None:
+        self.tree = tree
+        self.vlan = vlan
+        """The VLAN under PVST+ (also the engine's system id); 0 for a single tree."""
+        self.engine = engine
+        self.ports = ports
+        """Port number -> port, for the ports this instance runs on."""
+        self.armed: float | None = None
+        """When the simulator will next call :meth:`SpanningTree._tick` for us."""
+        self.short_aging: float | None = None
+
+    # BridgeControl ----------------------------------------------------------------------
+
+    def transmit(self, port: int, bpdu: Bpdu) -> None:
+        """Send a BPDU frame out of ``port`` (whatever its state)."""
+        self.tree.send(self, self.ports[port], bpdu)
+
+    def set_port_state(self, port: int, state: PortState) -> None:
+        """Open or close the port's gate for data frames of this instance."""
+        self.tree.set_state(self, self.ports[port], state)
+
+    def set_port_role(self, port: int, role: PortRole) -> None:
+        """Record the new role."""
+        self.tree.record(self, self.ports[port], "role", role=role)
+
+    def flush(self, port: int) -> None:
+        """Forget the addresses learned on ``port`` (RSTP topology change)."""
+        p = self.ports[port]
+        self.tree.switch.table.flush_port(p, self.tree.switch.sim.now)
+        self.tree.record(self, p, "flush")
+
+    def age_fast(self, aging_time: float | None) -> None:
+        """802.1D topology change: short aging in force, or over (``None``)."""
+        self.short_aging = aging_time
+        self.tree.apply_aging()
+        self.tree.record(self, None, "age-fast" if aging_time is not None else "age-normal")
+
+
+class SpanningTree:
+    """The spanning-tree process of ``switch``, configured by ``settings`` (bridge) and
+    ``port_settings`` (by port name), identified by ``bridge_mac``.
+
+    Only ports with a cable take part; a SPAN destination port does not.
+    """
+
+    def __init__(
+        self,
+        switch: Switch,
+        settings: BridgeSettings,
+        port_settings: Mapping[str, PortSettings],
+        bridge_mac: MacAddress,
+    ) -> None:
+        self.switch = switch
+        self.settings = settings
+        self.mode = settings.mode
+        self.bridge_mac = bridge_mac
+        self.blocked: dict[tuple[Port, int], PortState] = {}
+        """(port, instance VLAN or 0) -> state, for every port not forwarding."""
+        self.rows: list[StpRow] = []
+        self.malformed = 0
+        """BPDUs received that did not decode (counted, and recorded in stp.csv)."""
+        self._normal_aging = switch.table.aging_time
+        self.number: dict[Port, int] = {}
+        for index, port in enumerate(switch.ports, start=1):
+            if port.link is not None and port not in switch.span_destinations:
+                self.number[port] = index
+        per_vlan = self.mode.per_vlan
+        vlans = sorted(switch.vlans.known) if per_vlan else [0]
+        self.instances: list[Instance] = []
+        for vlan in vlans:
+            ports = {
+                n: p
+                for p, n in self.number.items()
+                if not per_vlan or switch.vlans.config[p].carries(vlan)
+            }
+            configs = {n: self._port_config(p, port_settings.get(p.name)) for n, p in ports.items()}
+            engine_class = RstpBridge if self.mode.rapid else StpBridge
+            engine: SpanningTreeEngine = engine_class(
+                bridge_mac,
+                configs,
+                priority=settings.priority,
+                instance=vlan,
+                timers=settings.timers,
+            )
+            self.instances.append(Instance(self, vlan, engine, ports))
+        self._by_vlan = {inst.vlan: inst for inst in self.instances}
+        for inst in self.instances:
+            for port in inst.ports.values():
+                self.blocked[port, inst.vlan] = PortState.DISABLED
+        switch.gate_ports(bool(self.blocked))  # every port starts closed until it comes up
+        switch.sim.call_at(0.0, self._start)
+
+    def _port_config(self, port: Port, settings: PortSettings | None) -> PortConfig:
+        s = settings or PortSettings()
+        access = not self.switch.vlans.config[port].is_trunk
+        edge = s.portfast if s.portfast is not None else self.settings.portfast_default and access
+        return PortConfig(
+            cost=s.cost if s.cost is not None else path_cost(port.rate, self.settings.cost_method),
+            priority=s.port_priority if s.port_priority is not None else 128,
+            edge=edge,
+            point_to_point=port.duplex is Duplex.FULL,
+        )
+
+    # Inputs ------------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        """Power-on: every port whose link is up comes up."""
+        for inst in self.instances:
+            for n, port in inst.ports.items():
+                if port.link is not None and port.link.up:
+                    self.record(inst, port, "link-up")
+                    apply(inst.engine.enable_port(n, self.switch.sim.now), inst)
+            self._rearm(inst)
+
+    def link_changed(self, port: Port) -> None:
+        """The link on ``port`` went up or down: tell every instance it belongs to."""
+        n = self.number.get(port)
+        if n is None:
+            return
+        now = self.switch.sim.now
+        up = port.link is not None and port.link.up
+        for inst in self.instances:
+            if n in inst.ports:
+                self.record(inst, port, "link-up" if up else "link-down")
+                engine = inst.engine
+                actions = engine.enable_port(n, now) if up else engine.disable_port(n, now)
+                apply(actions, inst)
+                self._rearm(inst)
+
+    def receive(self, port: Port, frame: Frame) -> None:
+        """A whole BPDU frame arrived on ``port``: decode it and feed the right engine."""
+        n = self.number.get(port)
+        if n is None:
+            return
+        inst: Instance | None
+        try:
+            if frame.dst == PVST_ADDRESS:
+                bpdu, vlan = decode_pvst_bpdu_frame(frame.to_bytes())
+                inst = self._by_vlan.get(vlan if self.mode.per_vlan else 0)
+            else:
+                bpdu = decode_bpdu_frame(frame.to_bytes())
+                inst = self._untagged_instance(port)
+        except BpduError:
+            self.malformed += 1
+            self.record(self.instances[0], port, "malformed-bpdu")
+            return
+        if inst is None or n not in inst.ports:
+            return  # a VLAN this switch does not run, or a port outside it
+        apply(inst.engine.receive(n, bpdu, self.switch.sim.now), inst)
+        self._rearm(inst)
+
+    def _untagged_instance(self, port: Port) -> Instance | None:
+        """Where an IEEE BPDU belongs: the single tree, or under PVST+ the VLAN the port
+        sends untagged (access VLAN or trunk native VLAN)."""
+        if not self.mode.per_vlan:
+            return self.instances[0]
+        cfg = self.switch.vlans.config[port]
+        return self._by_vlan.get(cfg.native if cfg.is_trunk else cfg.access_vlan)
+
+    def _tick(self, inst: Instance, when: float) -> None:
+        if inst.armed != when:
+            return  # superseded by an earlier deadline
+        inst.armed = None
+        apply(inst.engine.tick(self.switch.sim.now), inst)
+        self._rearm(inst)
+
+    def _rearm(self, inst: Instance) -> None:
+        deadline = inst.engine.next_deadline()
+        if deadline is not None and deadline != inst.armed and deadline <= self.switch.sim.horizon:
+            inst.armed = deadline
+            self.switch.sim.call_at(deadline, self._tick, inst, deadline)
+
+    # What the engines ask for --------------------------------------------------------------
+
+    def send(self, inst: Instance, port: Port, bpdu: Bpdu) -> None:
+        """Put ``bpdu`` on the wire from ``port``."""
+        src = self.bridge_mac + self.number[port]
+        frame: Frame
+        cfg = self.switch.vlans.config[port]
+        if self.mode.per_vlan and cfg.tags(inst.vlan):
+            frame = pvst_bpdu_frame(bpdu, src, inst.vlan)
+        else:
+            frame = bpdu_frame(bpdu, src)
+        port.transmit(frame, 0, self.switch.sim.now)
+
+    def set_state(self, inst: Instance, port: Port, state: PortState) -> None:
+        """Open or close the gate of ``port`` in ``inst``, and tell the switch whether any
+        gate is closed at all."""
+        was_gated = bool(self.blocked)
+        if state is PortState.FORWARDING:
+            self.blocked.pop((port, inst.vlan), None)
+        else:
+            self.blocked[port, inst.vlan] = state
+        if bool(self.blocked) != was_gated:
+            self.switch.gate_ports(bool(self.blocked))
+        self.record(inst, port, "state", state=state)
+
+    def apply_aging(self) -> None:
+        """The shortest aging any instance asks for, or the configured one."""
+        short = [i.short_aging for i in self.instances if i.short_aging is not None]
+        aging = min(short) if short else self._normal_aging
+        table = self.switch.table
+        if table.aging_time != aging:
+            table.set_aging(aging, self.switch.sim.now)
+
+    # Reading it ----------------------------------------------------------------------------
+
+    def key(self, vlan: int) -> int:
+        """The instance key of a frame of ``vlan`` (the VLAN under PVST+, else 0)."""
+        return vlan if self.mode.per_vlan else 0
+
+    def record(
+        self,
+        inst: Instance,
+        port: Port | None,
+        event: str,
+        *,
+        role: PortRole | None = None,
+        state: PortState | None = None,
+    ) -> None:
+        """Add a row to stp.csv: the port's role and state as just set (``role``,
+        ``state``), or else as the engine has them."""
+        engine = inst.engine
+        role_text = state_text = ""
+        if port is not None:
+            n = self.number[port]
+            role_text = (role or engine.port_role(n)).value
+            state_text = (state or engine.port_state(n)).value
+        self.rows.append(
+            (
+                self.switch.sim.now,
+                self.switch.name,
+                inst.vlan,
+                port.name if port is not None else "",
+                role_text,
+                state_text,
+                event,
+                str(engine.bridge_id),
+                str(engine.root_id),
+                engine.root_path_cost,
+            )
+        )
+
+    def state_of(self, inst: Instance) -> dict[str, tuple[PortRole, PortState]]:
+        """Each port's role and state in ``inst`` now, by port name."""
+        return {
+            p.name: (inst.engine.port_role(n), inst.engine.port_state(n))
+            for n, p in inst.ports.items()
+        }
+
+    def root_port(self, inst: Instance) -> Port | None:
+        """The root port of ``inst`` (``None`` on the root bridge)."""
+        n = inst.engine.root_port
+        return None if n is None else inst.ports[n]
+
+    def bridge_id(self, inst: Instance) -> BridgeId:
+        """This bridge's ID in ``inst``."""
+        return inst.engine.bridge_id
