@@ -72,11 +72,25 @@ def test_mode_on_may_be_written_bare_as_yaml_reads_it():
     assert topo.nodes["sw2"].interface("2").channel == ChannelMember(1, ChannelMode.ON)
 
 
-def test_parallel_links_without_a_bundle_are_a_loop_and_the_message_says_how_to_bundle():
-    text = scenario("{vlan: 1}", "{vlan: 1}")
+def test_parallel_links_without_a_bundle_are_a_loop_that_spanning_tree_breaks():
+    """Two cables between two switches and no channel group: a loop, so both switches run
+    spanning tree (802.1D on a generic switch) and one of the two ports ends up blocked."""
+    text = scenario("{vlan: 1}", "{vlan: 1}").replace("duration: 1ms", "duration: 40s")
+    res = netsim.run(netsim.loads(text, name="bundle.yaml"))
+    ports = res.summary["spanning_tree"]["instances"]["0"]["ports"]
+    states = sorted(p["state"] for name, p in ports.items())
+    assert states.count("blocking") == 1 and states.count("forwarding") == 3
+
+
+def test_a_switch_may_not_run_spanning_tree_over_a_port_channel_yet():
+    """Spanning tree over an EtherChannel is not modelled: one clear message says so."""
+    text = scenario(
+        "{channel_group: 1, channel_mode: on}",
+        "{channel_group: 1, channel_mode: on}",
+        sw1_extra="\n      spanning_tree: {mode: rstp}",
+    )
     message = problems(text)
-    assert "bundle.yaml:17: topology.links[1].endpoints: this link closes a loop" in message
-    assert "channel_group and channel_mode" in message
+    assert "spanning tree over an EtherChannel is not modelled yet" in message
 
 
 @pytest.mark.parametrize(
