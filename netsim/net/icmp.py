@@ -1,9 +1,13 @@
-"""ICMP (RFC 792) echo request and reply: what ``ping`` sends and gets back.
+"""ICMP (RFC 792): echo request and reply, and the errors routers send back.
 
 An ICMP message is type, code, checksum and four type-specific bytes, then a body.
 For echo those four bytes are an identifier and a sequence number, and the body is
 data that the reply must return unchanged. The checksum (RFC 1071) covers the whole
 message. Other types decode to :class:`IcmpMessage` so a host can count or log them.
+
+An error (time exceeded, destination unreachable) quotes the packet that caused it:
+its IP header and the first 8 bytes of its data (RFC 792), enough for the sender to
+find the ping or connection concerned (:func:`icmp_error`, :func:`quoted_echo`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ _FORMAT = struct.Struct("!BBH4s")
 _ECHO_FIELDS = struct.Struct("!HH")
 
 
+QUOTED_DATA_BYTES = 8
+"""How much of the offending packet's data an ICMP error quotes after its IP header."""
+
+
 class IcmpType(IntEnum):
     """The ICMP message types netsim knows by name."""
 
@@ -29,6 +37,19 @@ class IcmpType(IntEnum):
     DESTINATION_UNREACHABLE = 3
     ECHO_REQUEST = 8
     TIME_EXCEEDED = 11
+
+
+class UnreachableCode(IntEnum):
+    """Destination unreachable codes (RFC 792) that a router sends."""
+
+    NET = 0
+    """No route to the destination's network."""
+    HOST = 1
+    """The last router could not reach the host (ARP got no answer)."""
+
+
+TIME_EXCEEDED_IN_TRANSIT = 0
+"""Time exceeded code 0: the TTL reached zero on the way (code 1 is reassembly)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +133,29 @@ def decode_icmp(data: bytes) -> IcmpEcho | IcmpMessage:
     if message.type in (IcmpType.ECHO_REQUEST, IcmpType.ECHO_REPLY) and message.code == 0:
         return IcmpEcho.from_message(message)
     return message
+
+
+def icmp_error(icmp_type: int, code: int, offending: bytes) -> IcmpMessage:
+    """An ICMP error about the IPv4 packet ``offending`` (its bytes, header first).
+
+    The body quotes the offending header and the first 8 bytes of its data (RFC 792);
+    the four bytes after the checksum are unused and zero.
+    """
+    header_length = (offending[0] & 0x0F) * 4
+    return IcmpMessage(icmp_type, code, bytes(4), offending[: header_length + QUOTED_DATA_BYTES])
+
+
+def quoted_echo(message: IcmpMessage) -> IcmpEcho | None:
+    """The echo request an ICMP error quotes, if it quotes one (what ``ping`` reports).
+
+    Only the identifier and sequence number survive the 8-byte quote; the data is cut.
+    """
+    body = message.body
+    if len(body) < 20:
+        return None
+    start = (body[0] & 0x0F) * 4
+    quoted = body[start : start + QUOTED_DATA_BYTES]
+    if len(quoted) < QUOTED_DATA_BYTES or body[9] != 1 or quoted[0] != IcmpType.ECHO_REQUEST:
+        return None
+    identifier, sequence = _ECHO_FIELDS.unpack(quoted[4:8])
+    return IcmpEcho.request(identifier, sequence)

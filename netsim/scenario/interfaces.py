@@ -19,6 +19,10 @@ from netsim.scenario import model as m
 from netsim.scenario.source import YamlPath
 from netsim.topology.topology import InterfaceSpec, Topology
 
+SVI_NAME = re.compile(r"^[Vv]lan\s*(?P<vid>\d+)$")
+"""``Vlan10``: a switch virtual interface, the switch's router in VLAN 10."""
+INTERNAL_VLAN_BASE = 1006
+"""IOS allocates routed ports' internal VLANs from 1006 upwards."""
 _RANGE = re.compile(r"^(?P<prefix>.*?)(?P<first>\d+)\s*-\s*(?P<last>\d+)$")
 """``Fa0/1-12``: a prefix, then the first and last number of the last position."""
 
@@ -89,13 +93,25 @@ def resolve_interfaces(
     """
     owner: dict[str, str] = {}
     specs: dict[str, InterfaceSpec] = {}
+    internal_vlan = INTERNAL_VLAN_BASE
     for key, settings in configured.items():
         where = (*path, key)
+        if SVI_NAME.match(key):
+            continue  # an SVI, not a port: netsim.scenario.routing resolves it
         names, problem = expand_range(key, ports)
         if problem is not None:
             error(where, f"{node_name}: {problem}")
             continue
-        vlan = port_vlan(settings, where, error)
+        if settings.switchport is False or settings.ip is not None:
+            routed = routed_port(node_name, key, names, settings, where, error)
+            if routed is None:
+                continue
+            # IOS gives each routed port an internal VLAN of its own (1006 and up).
+            vlan: PortVlan | None = PortVlan.access(internal_vlan)
+            internal_vlan += 1
+        else:
+            routed = None
+            vlan = port_vlan(settings, where, error)
         if vlan is None:
             continue
         for name in names:
@@ -103,8 +119,37 @@ def resolve_interfaces(
                 error(where, f"{node_name}:{name} is already configured by {owner[name]!r}")
                 break
             owner[name] = key
-            specs[name] = InterfaceSpec(vlan=vlan)
+            specs[name] = InterfaceSpec(vlan=vlan, ip=routed)
     return tuple((name, specs[name]) for name in ports if name in specs)
+
+
+def routed_port(
+    node_name: str,
+    key: str,
+    names: list[str],
+    settings: m.Interface,
+    where: YamlPath,
+    error: ErrorSink,
+) -> str | None:
+    """A ``no switchport`` port's address, or None (and an error) if the settings clash."""
+    if settings.ip is None:
+        error((*where, "switchport"), f"{node_name}:{key} is a routed port: give it an ip")
+        return None
+    if settings.switchport is not False:
+        error(
+            (*where, "ip"),
+            "an address on a switch port needs switchport: false (a routed port, IOS's "
+            "no switchport); for an address in a VLAN, configure interface Vlan<N>",
+        )
+        return None
+    if len(names) != 1:
+        error(where, f"{key} names {len(names)} ports; each routed port has its own address")
+        return None
+    for vkey in ("mode", "vlan", "allowed", "native"):
+        if getattr(settings, vkey) is not None:
+            error((*where, vkey), f"a routed port is in no VLAN: drop {vkey!r}")
+            return None
+    return settings.ip
 
 
 def port_vlan(settings: m.Interface, where: YamlPath, error: ErrorSink) -> PortVlan | None:

@@ -181,6 +181,12 @@ class Interface(InterfaceQos):
     """A trunk's allowed VLANs (``switchport trunk allowed vlan``); default all."""
     native: VlanId | None = None
     """A trunk's native VLAN, sent untagged (``switchport trunk native vlan``); default 1."""
+    switchport: bool | None = None
+    """``false`` makes a layer-3 switch's port a routed port (``no switchport``): in no
+    VLAN, with its own ``ip``."""
+    ip: str | None = None
+    """The interface's IPv4 address with prefix (``10.0.10.1/24``): on an SVI
+    (``Vlan10``), a routed port (``switchport: false``) or a router's port."""
 
 
 InterfaceKey = Annotated[str, Field(pattern=r"^\S.*$")]
@@ -197,6 +203,21 @@ def _names_as_text(value: Any) -> Any:
 Interfaces = Annotated[dict[InterfaceKey, Interface], BeforeValidator(_names_as_text)]
 """Per-interface configuration by name or range: ``{Gi0/1: {mode: trunk}, Fa0/1-12:
 {vlan: 10}}``. Unnamed interfaces are access ports in VLAN 1."""
+
+
+class StaticRoute(Strict):
+    """``ip route``: packets for ``to`` go to the next hop ``via`` (on a connected subnet)."""
+
+    to: str
+    """A prefix, ``10.0.3.0/24``; ``0.0.0.0/0`` (or ``default``) is the default route."""
+    via: str
+    """The next hop's address, on one of the router's own subnets."""
+
+
+class RouterInterface(Strict):
+    """One port of a router: its IPv4 address with prefix."""
+
+    ip: str
 
 
 class HostSettings(Strict):
@@ -268,6 +289,9 @@ class SwitchNode(SwitchSettings):
     for the Catalyst defaults). Off by default: one FIFO per port."""
     monitor: list[MonitorSession] = []
     """SPAN sessions: ``[{source: [Gi0/1], direction: both, destination: Gi0/24}]``."""
+    routes: list[StaticRoute] = []
+    """Static routes of a layer-3 switch (``ip route``); a layer-2 one takes only a
+    default route (``0.0.0.0/0``: its ``ip default-gateway``)."""
 
     @model_validator(mode="after")
     def _model_or_ports(self) -> SwitchNode:
@@ -297,6 +321,23 @@ class BridgeNode(SwitchSettings):
         if self.mode not in (None, "store-and-forward"):
             raise ValueError("a bridge is store-and-forward only; use a switch for other modes")
         return self
+
+
+class RouterNode(Strict):
+    """A router: ``ports`` routed ports ``Gi0/0`` .. (4 by default), each with an address
+    under ``interfaces``, static ``routes``, and its per-packet costs."""
+
+    kind: Literal["router"]
+    ports: Annotated[int, Field(ge=1, le=64)] = 4
+    interfaces: Annotated[dict[InterfaceKey, RouterInterface], BeforeValidator(_names_as_text)] = {}
+    """``{Gi0/0: {ip: 10.0.1.1/24}}``: a port without an address stays shut."""
+    routes: list[StaticRoute] = []
+    processing_delay: Time | None = None
+    """Store-and-forward delay per packet, from its last bit in to its lookup (default 0)."""
+    forwarding_rate: FrameRate | None = None
+    """Packets per second the router forwards (default: unlimited)."""
+    buffer: Size | None = None
+    """Egress buffer per port."""
 
 
 class HubNode(Strict):
@@ -330,7 +371,8 @@ class CoaxNode(Strict):
 
 
 Node = Annotated[
-    HostNode | SwitchNode | BridgeNode | HubNode | CoaxNode, Field(discriminator="kind")
+    HostNode | SwitchNode | BridgeNode | RouterNode | HubNode | CoaxNode,
+    Field(discriminator="kind"),
 ]
 
 

@@ -24,6 +24,12 @@ from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
 from netsim.scenario.interfaces import resolve_interfaces
 from netsim.scenario.qos_resolve import resolve_switch_qos
+from netsim.scenario.routing import (
+    check_gateway,
+    resolve_router,
+    resolve_switch_l3,
+    router_ports,
+)
 from netsim.scenario.source import SourceMap, YamlPath
 from netsim.topology import rules
 from netsim.topology.catalog import MODELS
@@ -46,11 +52,14 @@ class _Ctx:
 
 
 def port_names(
-    node: m.HostNode | m.SwitchNode | m.BridgeNode | m.HubNode | m.CoaxNode, taps: int = 0
+    node: m.HostNode | m.SwitchNode | m.BridgeNode | m.RouterNode | m.HubNode | m.CoaxNode,
+    taps: int = 0,
 ) -> tuple[str, ...]:
     """The interface names a node of this kind has (a coax node: one per tap)."""
     if isinstance(node, m.HostNode):
         return ("eth0",)
+    if isinstance(node, m.RouterNode):
+        return router_ports(node.ports)
     if isinstance(node, m.CoaxNode):
         return tuple(f"tap{i}" for i in range(1, max(taps, 1) + 1))
     if isinstance(node, m.BridgeNode):
@@ -168,6 +177,19 @@ def resolve(
                 vlan=node.vlan,
                 cos=node.cos or 0,
             )
+        elif isinstance(node, m.RouterNode):
+            interfaces, routes = resolve_router(name, node, ports_of[name], path, ctx.error)
+            topo.nodes[name] = NodeSpec(
+                name,
+                "router",
+                ports_of[name],
+                processing_delay=_first(node.processing_delay, 0.0),
+                forwarding_rate=node.forwarding_rate,
+                buffer_bytes=_first(node.buffer, DEFAULT_SWITCH_BUFFER),
+                interfaces=interfaces,
+                routes=routes,
+                routing=True,
+            )
         elif isinstance(node, m.HubNode):
             topo.nodes[name] = NodeSpec(
                 name, "hub", ports_of[name], buffer_bytes=0, repeater_delay=node.delay
@@ -244,6 +266,8 @@ def resolve(
                 qos=qos_maps,
                 monitor=monitor,
             )
+            if isinstance(node, m.SwitchNode):
+                topo.nodes[name] = resolve_switch_l3(name, node, topo.nodes[name], path, ctx.error)
 
     _assign_addresses(ctx, spec, topo)
 
@@ -268,14 +292,15 @@ def resolve(
             linkspec = _link_spec(ctx, path, link, defaults.link, a, b, spec, topo)
         if linkspec is None:
             continue
-        if loops[a[0]] == loops[b[0]]:
+        ka, kb = _domain_key(topo, a), _domain_key(topo, b)
+        if loops[ka] == loops[kb]:
             ctx.error(
                 (*path, "endpoints"),
                 f"this link closes a loop between {a[0]} and {b[0]}; spanning tree is not "
                 "modelled yet, so a loop would circulate broadcasts forever",
             )
             continue
-        loops.union(a[0], b[0])
+        loops.union(ka, kb)
         topo.links.append(linkspec)
         written_at[linkspec] = i
 
@@ -286,6 +311,15 @@ def resolve(
     if ctx.problems:
         raise ScenarioError(ctx.problems)
     return topo
+
+
+def _domain_key(topo: Topology, end: tuple[str, str]) -> str | tuple[str, str]:
+    """What a link end joins at layer 2: its whole node, or only its port when the port
+    is routed (a router forwards no broadcasts, so no loop closes through it)."""
+    node = topo.nodes.get(end[0])
+    if node is not None and (node.kind == "router" or node.interface(end[1]).ip is not None):
+        return end
+    return end[0]
 
 
 def _check_classic_rules(
@@ -314,6 +348,10 @@ def _assign_addresses(ctx: _Ctx, spec: m.Topology, topo: Topology) -> None:
     """Give every host an IPv4 interface: its own ``ip``, or the next free address."""
     hosts = {n: node for n, node in spec.nodes.items() if isinstance(node, m.HostNode)}
     taken: dict[ipaddress.IPv4Address, str] = {}
+    for name, node_spec in topo.nodes.items():
+        l3 = [ip for _, ip in node_spec.svis] + list(node_spec.routed_ports.values())
+        for text in l3:
+            taken[ipaddress.IPv4Interface(text).ip] = name
     chosen: dict[str, ipaddress.IPv4Interface] = {}
     for name, node in hosts.items():
         path = ("topology", "nodes", name)
@@ -328,11 +366,6 @@ def _assign_addresses(ctx: _Ctx, spec: m.Topology, topo: Topology) -> None:
                 continue
             taken[iface.ip] = name
             chosen[name] = iface
-        if node.gateway is not None:
-            try:
-                ipaddress.IPv4Address(node.gateway)
-            except ValueError:
-                ctx.error((*path, "gateway"), f"not an IPv4 address: {node.gateway!r}")
     network = DEFAULT_NETWORK if len(hosts) <= 254 else ipaddress.IPv4Network("10.0.0.0/16")
     free = (a for a in network.hosts() if a not in taken)
     for name, node in hosts.items():
@@ -343,6 +376,10 @@ def _assign_addresses(ctx: _Ctx, spec: m.Topology, topo: Topology) -> None:
                 continue
             chosen[name] = ipaddress.IPv4Interface(f"{address}/{network.prefixlen}")
     for name, iface in chosen.items():
+        gateway = hosts[name].gateway
+        if gateway is not None:
+            where: YamlPath = ("topology", "nodes", name, "gateway")
+            check_gateway(name, iface, gateway, where, ctx.error)
         topo.nodes[name] = dataclasses.replace(
             topo.nodes[name], ip=str(iface), gateway=hosts[name].gateway
         )

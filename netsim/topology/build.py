@@ -9,13 +9,17 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from netsim.engine.sim import Simulation
+from netsim.l2.frame import MacAddress
 from netsim.l2.host import Host
 from netsim.l2.hub import CoaxBus, Hub
 from netsim.l2.mac_table import DEFAULT_VLAN, MacEvent
 from netsim.l2.qos import PortQos, SwitchQos
 from netsim.l2.span import MonitorSession
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Bridge, StackRing, Switch
-from netsim.net.addressing import IpConfig, IPv4Address, IPv4Interface
+from netsim.l3.engine import RoutingEngine
+from netsim.l3.router import Router, router_mac
+from netsim.l3.switch import Layer3Switch
+from netsim.net.addressing import IpConfig, IPv4Address, IPv4Interface, IPv4Network
 from netsim.net.stack import IpStack
 from netsim.net.tcp.config import TcpConfig
 from netsim.phy.csma import CollisionDomain, CsmaCdStation, Path
@@ -26,7 +30,7 @@ from netsim.phy.queues import EgressQueues
 from netsim.topology.catalog import MODELS, STACKWISE_RING_BPS
 from netsim.topology.topology import LinkSpec, NodeSpec, Topology
 
-Device = Host | Switch | Hub | CoaxBus
+Device = Host | Switch | Hub | CoaxBus | Router
 
 
 @dataclass
@@ -40,6 +44,10 @@ class Network:
     domains: list[CollisionDomain] = field(default_factory=list)
     stacks: dict[str, IpStack] = field(default_factory=dict)
     """Each host's IPv4 stack, by host name."""
+    engines: dict[str, RoutingEngine] = field(default_factory=dict)
+    """Each routing device's layer-3 engine (routers, switches with an SVI), by name."""
+    names: dict[MacAddress, str] = field(default_factory=dict)
+    """Every station's MAC (hosts' NICs, routers' interfaces) -> its device's name."""
 
     @property
     def hosts(self) -> dict[str, Host]:
@@ -62,11 +70,29 @@ def build(
     """Instantiate every device and link of ``topology`` in ``sim``."""
     net = Network(sim, topology)
     recorded = frozenset(recorded_events)
+    l3_index = 0
     for name, spec in topology.nodes.items():
         device: Device
         if spec.kind == "host":
             assert spec.mac is not None
             device = Host(sim, name, spec.mac, spec.buffer_bytes, spec.vlan, spec.cos)
+            net.names[spec.mac] = name
+        elif spec.kind == "router":
+            l3_index += 1
+            device = Router(
+                sim,
+                name,
+                spec.ports,
+                spec.processing_delay,
+                spec.forwarding_rate,
+                spec.buffer_bytes,
+                names=net.names,
+            )
+            for i, (port, ip) in enumerate(spec.routed_ports.items()):
+                mac = router_mac(l3_index, i)
+                net.names[mac] = name
+                device.add_interface(port, IPv4Interface(ip), mac)
+            net.engines[name] = device.engine
         elif spec.kind == "hub":
             device = Hub(name, spec.ports, spec.repeater_delay)
         elif spec.kind == "coax":
@@ -85,7 +111,8 @@ def build(
                     vlans=vlans,
                 )
             else:
-                device = Switch(
+                layer3 = bool(spec.svis or spec.routed_ports)
+                device = (Layer3Switch if layer3 else Switch)(
                     sim,
                     name,
                     spec.ports,
@@ -101,6 +128,17 @@ def build(
                     else None,
                     vlans=vlans,
                 )
+                if isinstance(device, Layer3Switch):
+                    l3_index += 1
+                    mac = router_mac(l3_index, 0)
+                    net.names[mac] = name
+                    net.engines[name] = device.enable_routing(
+                        mac, routing=spec.routing, names=net.names
+                    )
+                    for vid, ip in spec.svis:
+                        device.add_svi(vid, IPv4Interface(ip))
+                    for port, ip in spec.routed_ports.items():
+                        device.add_routed_port(port, IPv4Interface(ip))
             for mac, port in spec.static_macs:
                 # A static entry lives in the VLAN of its port (a trunk's: the native one).
                 cfg = spec.interface(port).vlan
@@ -128,12 +166,15 @@ def build(
             _start_monitor_sessions(net, device, topology.nodes[name])
     _set_broadcast_audiences(net)
     _build_ip_stacks(net)
+    for name, engine in net.engines.items():
+        for prefix, via in topology.nodes[name].routes:
+            engine.add_static_route(IPv4Network(prefix), IPv4Address(via))
     return net
 
 
 def _build_ip_stacks(net: Network) -> None:
     """Give every host with an address its IPv4 stack (ARP, IPv4, ICMP, TCP)."""
-    names = {h.mac: name for name, h in net.hosts.items()}
+    names = net.names
     for name, host in net.hosts.items():
         spec = net.topology.nodes[name]
         if spec.ip is None:
@@ -312,6 +353,10 @@ def _set_broadcast_audiences(net: Network) -> None:
         spec = topo.nodes[node]
         if spec.kind == "host":
             return ("rx", node, None) if tag == spec.vlan else None
+        if spec.kind == "router" or spec.interface(port).ip is not None:
+            # A routed port takes untagged broadcasts for its router, and repeats nothing.
+            routed = spec.interface(port).ip is not None
+            return ("rx", node, None) if routed and tag is None else None
         if spec.kind not in _BRIDGES:
             return ("in", node, tag)  # a hub or coax segment repeats every tag
         vlan = spec.interface(port).vlan.classify(tag)
@@ -338,6 +383,9 @@ def _set_broadcast_audiences(net: Network) -> None:
                 target = arrive(*there, tag) if goes else None
                 if target is not None:
                     g.add_edge(("in", here[0], inside), target)
+    for name, spec in topo.nodes.items():
+        for vid, _ in spec.svis:
+            g.add_edge(("in", name, vid), ("rx", name, None))  # the SVI hears its VLAN
     hosts_reached: dict[Vertex, frozenset[str]] = {}
 
     def audience(name: str, tag: int | None) -> int:
@@ -354,3 +402,22 @@ def _set_broadcast_audiences(net: Network) -> None:
     for name, host in net.hosts.items():
         host.broadcast_audience = audience(name, host.vlan)
         host.tagged_audiences = {tag: audience(name, tag) for tag in tags if tag != host.vlan}
+
+    def audience_from_port(name: str, port: str) -> int:
+        """Stations a broadcast sent untagged out of the routed port ``name:port`` reaches."""
+        link = next((lk for lk in topo.links if (name, port) in (lk.a, lk.b)), None)
+        if link is None:
+            return 0
+        first = arrive(*(link.b if link.a == (name, port) else link.a), None)
+        if first is None:
+            return 0
+        walk = (nx.descendants(g, first) if first in g else set()) | {first}
+        return len({n for kind, n, _ in walk if kind == "rx"} - {name})
+
+    for name, engine in net.engines.items():
+        svis = dict(topo.nodes[name].svis)
+        for l3 in engine.interfaces.values():
+            if l3.name.startswith("Vlan") and int(l3.name[4:]) in svis:
+                l3.broadcast_audience = audience(name, int(l3.name[4:]))
+            else:
+                l3.broadcast_audience = audience_from_port(name, l3.name)

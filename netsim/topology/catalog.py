@@ -60,6 +60,9 @@ class DeviceModel:
     """More than 1 for StackWise switches."""
     sources: dict[str, str] = field(default_factory=dict)
     """Where each figure comes from."""
+    layer3: bool = False
+    """Routes between VLANs (SVIs, routed ports, static routes) in hardware at its
+    forwarding rate; a layer-2 model has one management SVI only."""
     port_qos: PortQos = field(default_factory=PortQos)
     """With ``mls qos``: every port's trust, expedite queue, SRR weights and queue limits
     until the scenario configures them."""
@@ -113,7 +116,12 @@ MODELS: dict[str, DeviceModel] = {
             buffer_bytes=1_200_000,
             forwarding_rate_pps=12 * WIRE_SPEED_PPS_1G,
             max_stack_members=9,
+            layer3=True,
             sources={
+                "routing": "IP Services/IP Base: SVIs and routed ports (no switchport), "
+                "static routes; CEF in hardware, so a routed packet costs one lookup at the "
+                "forwarding rate, like a switched frame (3750 configuration guide, "
+                "'Configuring IP Unicast Routing')",
                 "ports": "12 x 1000BASE-X SFP (data sheet)",
                 "forwarding rate": "~17.9 Mpps per member, derived: 12 x 1.488 Mpps",
                 "MAC table": "6,000: SDM desktop default template; the 12S ships with "

@@ -24,6 +24,9 @@ class InterfaceSpec:
     vlan: PortVlan = ACCESS_VLAN_1
     qos: PortQos | None = None
     """Trust and egress queues, when the interface sets any (else the model's defaults)."""
+    ip: str | None = None
+    """A routed port's IPv4 interface (``10.0.12.1/30``): a router's port, or a layer-3
+    switch's ``no switchport`` port."""
 
 
 DEFAULT_INTERFACE = InterfaceSpec()
@@ -36,7 +39,7 @@ class NodeSpec:
 
     name: str
     kind: str
-    """``host``, ``switch``, ``bridge``, ``hub`` or ``coax``."""
+    """``host``, ``switch``, ``bridge``, ``router``, ``hub`` or ``coax``."""
     ports: tuple[str, ...]
     mode: SwitchingMode = SwitchingMode.STORE_AND_FORWARD
     aging: float = 300.0
@@ -74,6 +77,17 @@ class NodeSpec:
     """``mls qos``: the switch's CoS/DSCP-to-queue maps; None: one FIFO per port."""
     monitor: tuple[MonitorSpec, ...] = ()
     """SPAN sessions on this switch."""
+    svis: tuple[tuple[int, str], ...] = ()
+    """A switch's SVIs: (VLAN, IPv4 interface), ``interface Vlan10`` / ``ip address``."""
+    routes: tuple[tuple[str, str], ...] = ()
+    """Static routes: (prefix, next hop), ``ip route``."""
+    routing: bool = False
+    """Does the device route between its interfaces (a router, a layer-3 switch)?"""
+
+    @property
+    def routed_ports(self) -> dict[str, str]:
+        """Port name -> IPv4 interface of every routed port."""
+        return {name: spec.ip for name, spec in self.interfaces if spec.ip is not None}
 
     def interface(self, port: str) -> InterfaceSpec:
         """The configuration of ``port`` (the default one if nobody configured it)."""

@@ -99,10 +99,10 @@ CASES = [
     ),
     (
         "an unknown node kind",
-        ("{kind: switch, ports: 4}", "{kind: router}"),
+        ("{kind: switch, ports: 4}", "{kind: firewall}"),
         "topology.nodes.sw1",
         6,
-        "unknown kind 'router'",
+        "unknown kind 'firewall'",
     ),
     (
         "a missing duration",
