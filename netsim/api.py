@@ -17,15 +17,10 @@ from typing import Any
 import pandas as pd
 
 from netsim import __version__
-from netsim.apps.frames import FrameSource
-from netsim.apps.load import LoadSource
-from netsim.apps.mailgen import MailboxSpec
-from netsim.apps.ping import Pinger
-from netsim.apps.tcp import TcpTraffic
 from netsim.engine.sim import Simulation
 from netsim.engine.trace import FrameWindow
-from netsim.l2.frame import BROADCAST, FCS_BYTES, Frame
-from netsim.l2.host import Host
+from netsim.events import EventContext, schedule_events
+from netsim.l2.frame import FCS_BYTES, Frame
 from netsim.l2.mac_table import MacEvent
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Switch
 from netsim.metrics.in_flight import frames_in_flight
@@ -39,13 +34,10 @@ from netsim.metrics.tables import (
     network_tables,
     ports_table,
 )
-from netsim.net.addressing import IPv4Address
-from netsim.phy.link import Link
-from netsim.phy.port import Port
 from netsim.scenario import model as m
 from netsim.scenario.load import LoadedScenario, from_data, load, loads
-from netsim.scenario.resolve import find_link, is_endpoint, tcp_ports
 from netsim.topology.build import Network, build
+from netsim.traffic import RunContext, start_traffic
 
 __all__ = ["LoadedScenario", "Results", "follow_frame", "load", "loads", "run"]
 
@@ -91,8 +83,8 @@ def run(
         sim.trace.on_hop = snapshot.hop_arrives
     for at in sorted(set(snapshots)):
         sim.call_at(at, snapshot.take, at)
-    _start_traffic(sim, net, spec)
-    _schedule_events(sim, net, scenario)
+    start_traffic(RunContext(sim, net, spec))
+    schedule_events(EventContext(sim, net, spec))
     interrupted = False
     try:
         if on_start is not None:
@@ -179,186 +171,6 @@ def _recorded_mac_events(measure: m.Measure) -> frozenset[MacEvent]:
     if measure.mac_events == "all":
         return frozenset(MacEvent)
     return frozenset(MacEvent(e) for e in measure.mac_events)
-
-
-def _start_mail_servers(sim: Simulation, net: Network, spec: m.Scenario) -> None:
-    """One IMAP server per (host, port), with a generated INBOX for every client user."""
-    users: dict[tuple[str, int], dict[str, MailboxSpec]] = {}
-    for t in spec.traffic:
-        if isinstance(t, m.ImapTraffic):
-            box = t.mailbox
-            mailbox = MailboxSpec(box.messages, box.mean_size, box.multipart, box.attachment_size)
-            for client in t.clients:
-                users.setdefault((t.server, t.port), {})[client] = mailbox
-    if not users:
-        return
-    from netsim.apps.imap import ImapService  # the IMAP server loads only when it serves
-
-    for (server, port), accounts in users.items():
-        ImapService(sim, net.stacks[server], accounts, port)
-
-
-def _start_traffic(sim: Simulation, net: Network, spec: m.Scenario) -> None:
-    _start_mail_servers(sim, net, spec)
-    ports = tcp_ports(spec)
-    for i, t in enumerate(spec.traffic):
-        name = t.name or f"{t.kind}{i + 1}"
-        if isinstance(t, m.PingTraffic):
-            Pinger(
-                sim,
-                name,
-                net.stacks[t.from_],
-                net.stacks[t.to].address,
-                t.to,
-                count=t.count,
-                interval=t.interval,
-                size=t.size,
-                start=t.start,
-                timeout=t.timeout,
-                identifier=i + 1,
-                dscp=t.dscp or 0,
-            )
-            continue
-        if isinstance(t, m.LoadTraffic):
-            link = find_link(net.topology, t.link)
-            assert link is not None
-            sender = link.a if is_endpoint(link.a, t.link[0]) else link.b
-            LoadSource(
-                sim,
-                name,
-                net.port(*sender),
-                t.size if isinstance(t.size, list) else [t.size],
-                rate=t.rate,
-                poisson=t.pattern == "poisson",
-                start=t.start,
-                stop_at=spec.duration,
-            )
-            continue
-        if isinstance(t, m.ImapTraffic):
-            from netsim.apps.imap import ImapClient
-
-            if t.dscp is not None:
-                for marker in (t.server, *t.clients):
-                    net.stacks[marker].mark(t.port, t.dscp)
-            for k, client in enumerate(t.clients):
-                ImapClient(
-                    sim,
-                    name,
-                    net.stacks[client],
-                    net.stacks[t.server],
-                    t.server,
-                    port=t.port,
-                    session=t.steps,
-                    repeat=t.repeat,
-                    think=t.think,
-                    idle=t.idle,
-                    start=t.start + k * t.spread / len(t.clients),
-                    stop_at=spec.duration,
-                )
-            continue
-        if isinstance(t, m.TcpTraffic):
-            if t.dscp is not None:
-                for marker in (t.from_, t.to):
-                    net.stacks[marker].mark(ports[i][1], t.dscp)
-            request = t.request if isinstance(t.request, list) else [t.request or 0]
-            TcpTraffic(
-                sim,
-                name,
-                net.stacks[t.from_],
-                net.stacks[t.to],
-                ports[i][1],
-                start=t.start,
-                stop_at=spec.duration,
-                total_bytes=t.bytes,
-                request=request,
-                response=t.response or 0,
-                count=t.count,
-                interval=t.interval,
-            )
-            continue
-        host = net.devices[t.from_]
-        assert isinstance(host, Host)
-        if t.to == "broadcast":
-            dst_mac = BROADCAST
-        else:
-            dst = net.devices[t.to]
-            assert isinstance(dst, Host)
-            dst_mac = dst.mac
-        FrameSource(
-            sim,
-            name,
-            host,
-            dst_mac,
-            t.to,
-            t.size if isinstance(t.size, list) else [t.size],
-            count=t.count,
-            start=t.start,
-            stop_at=spec.duration,
-            interval=t.interval,
-            rate=t.rate,
-            poisson=t.pattern == "poisson",
-            vlan=t.vlan,
-            cos=t.cos,
-            dscp=t.dscp,
-            addresses=_frame_addresses(net, t.from_, t.to) if t.dscp is not None else None,
-        )
-
-
-def _frame_addresses(net: Network, src: str, dst: str) -> tuple[IPv4Address, IPv4Address]:
-    """The IPv4 source and destination a marked raw frame's header carries."""
-    to = net.stacks[dst].address if dst != "broadcast" else IPv4Address("255.255.255.255")
-    return net.stacks[src].address, to
-
-
-def _schedule_events(sim: Simulation, net: Network, scenario: LoadedScenario) -> None:
-    for event in scenario.model.events:
-        if isinstance(event, m.LinkEvent):
-            spec = find_link(scenario.topology, event.link)
-            assert spec is not None
-            sim.call_at(event.at, _set_link, sim, net, spec, event.action == "link-up")
-        elif isinstance(event, m.DeviceEvent):
-            device = net.devices[event.device]
-            assert isinstance(device, Switch)
-            sim.call_at(event.at, _clear_table, sim, device)
-        elif isinstance(event, m.SetAgingEvent):
-            device = net.devices[event.device]
-            assert isinstance(device, Switch)
-            sim.call_at(event.at, _set_aging, sim, device, event.aging)
-        else:
-            node, _, port = event.to.partition(":")
-            sim.call_at(event.at, _move_host, sim, net, event.host, net.port(node, port))
-
-
-def _set_link(sim: Simulation, net: Network, spec: Any, up: bool) -> None:
-    link = net.links[spec]
-    link.up = up
-    if not up:
-        # 802.1D: a port that goes down loses the addresses learned on it.
-        for port in (link.a, link.b):
-            if isinstance(port.owner, Switch):
-                port.owner.table.flush_port(port, sim.now)
-
-
-def _move_host(sim: Simulation, net: Network, name: str, target: Port) -> None:
-    host = net.devices[name]
-    assert isinstance(host, Host)
-    old = host.port.link
-    assert old is not None
-    old.up = False
-    old_peer = old.peer(host.port)
-    if isinstance(old_peer.owner, Switch):
-        old_peer.owner.table.flush_port(old_peer, sim.now)
-    old.unplug()
-    Link(sim, host.port, target, old.rate_bps, old.delay_s, old.duplex, old.ber)
-
-
-def _set_aging(sim: Simulation, switch: Switch, aging: float) -> None:
-    switch.table.set_aging(aging, sim.now)
-
-
-def _clear_table(sim: Simulation, switch: Switch) -> None:
-    switch.table.age(sim.now)
-    switch.table.clear(sim.now)
 
 
 MODES = ("store-and-forward", "cut-through", "fragment-free")
