@@ -20,6 +20,7 @@ from netsim import __version__
 from netsim.engine.sim import Simulation
 from netsim.engine.trace import FrameWindow
 from netsim.events import EventContext, schedule_events
+from netsim.events.failures import start_failures
 from netsim.l2.frame import FCS_BYTES, Frame
 from netsim.l2.mac_table import MacEvent
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Switch
@@ -84,7 +85,9 @@ def run(
     for at in sorted(set(snapshots)):
         sim.call_at(at, snapshot.take, at)
     start_traffic(RunContext(sim, net, spec))
-    schedule_events(EventContext(sim, net, spec))
+    events = EventContext(sim, net, spec)
+    schedule_events(events)
+    availability = start_failures(events)
     interrupted = False
     try:
         if on_start is not None:
@@ -119,6 +122,10 @@ def run(
     extra.update(network_tables(net))
     for table_name, table in extra.items():
         summary[table_name] = summarize_table(table_name, table)
+    if availability is not None:
+        # Measured up to the end of the failures (duration), or where the run stopped.
+        outages, summary["availability"] = availability.results(min(end, spec.duration))
+        extra["availability"] = outages
     return Results(
         frames=frames,
         ports=ports_table(net),

@@ -3,7 +3,7 @@
 See :mod:`netsim.events.registry`. Importing this package registers every event.
 """
 
-from netsim.events import host_move, link, mac_table  # noqa: F401  (they register)
+from netsim.events import failures, host_move, link, mac_table  # noqa: F401  (they register)
 from netsim.events.registry import EventContext, handles, schedule_events
 
 __all__ = ["EventContext", "handles", "schedule_events"]

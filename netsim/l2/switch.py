@@ -91,6 +91,8 @@ class Switch:
         self._member: dict[Port, int] = (
             {p: stack.member_of(p.name) for p in self.ports} if stack is not None else {}
         )
+        self.members_down: frozenset[int] = frozenset()
+        """Stack members that have failed: their ports are dark, the ring routes round them."""
         self.qos: SwitchQos | None = None
         """``mls qos``: trust and egress queues (:meth:`enable_qos`); None is one FIFO."""
         self.monitor_sessions: list[MonitorSession] = []
@@ -331,9 +333,16 @@ class Switch:
         """A stack forwards store-and-forward; a frame for another member crosses the ring."""
         assert self.stack is not None
         src = self._member[ingress]
+        down = self.members_down
+        if src in down:
+            # In flight to a member as it failed: nothing is left there to switch it.
+            self.sim.trace.frame_dropped(frame.frame_id, self.name, "device-down", now, hops)
+            return
         for out in targets:
-            transit = self.stack.transit_time(src, self._member[out], frame.wire_bytes)
-            if transit > 0.0:
+            transit = self.stack.transit_time(src, self._member[out], frame.wire_bytes, down)
+            if transit is None:
+                self.sim.trace.frame_dropped(frame.frame_id, self.name, "stack-split", now, hops)
+            elif transit > 0.0:
                 self.sim.call_at(now + transit, self._enqueue_now, out, frame, hops)
             else:
                 self._enqueue(out, frame, hops, now)
@@ -365,14 +374,27 @@ class StackRing:
         """``Gi2/0/5`` -> 2."""
         return int(port[2:].split("/")[0])
 
-    def hops(self, a: int, b: int) -> int:
-        """Ring segments between members ``a`` and ``b``, the shorter way round."""
-        d = abs(a - b)
-        return min(d, self.members - d)
+    def hops(self, a: int, b: int, down: frozenset[int] = frozenset()) -> int | None:
+        """Ring segments between members ``a`` and ``b``, the shorter way round that does
+        not cross a failed member in ``down``; None if both ways do (the ring is split)."""
+        if a == b:
+            return 0
+        n = self.members
+        clockwise = (b - a) % n
+        shortest: int | None = None
+        for steps, direction in ((clockwise, 1), (n - clockwise, -1)):
+            crossed = {(a - 1 + direction * k) % n + 1 for k in range(1, steps)}
+            if not crossed & down and (shortest is None or steps < shortest):
+                shortest = steps
+        return shortest
 
-    def transit_time(self, a: int, b: int, wire_bytes: int) -> float:
-        """Time to carry a frame of ``wire_bytes`` from member ``a`` to member ``b``."""
-        return self.hops(a, b) * wire_bytes * 8 / self.ring_bps
+    def transit_time(
+        self, a: int, b: int, wire_bytes: int, down: frozenset[int] = frozenset()
+    ) -> float | None:
+        """Time to carry a frame of ``wire_bytes`` from member ``a`` to member ``b``
+        round the failed members ``down``; None if it cannot get there."""
+        hops = self.hops(a, b, down)
+        return None if hops is None else hops * wire_bytes * 8 / self.ring_bps
 
 
 class Bridge(Switch):

@@ -12,7 +12,6 @@ with ICMP (time exceeded, destination unreachable), as RFC 1812 asks.
 - :mod:`~netsim.l3.router`: ``kind: router``, a device whose every port is routed.
 - :mod:`~netsim.l3.switch`: a layer-3 switch (WS-C3750G-12S): SVIs and routed ports
   on a learning switch.
-
 - :mod:`~netsim.l3.dhcp_server`: a DHCP server with address pools, and the relay agent
   (``ip helper-address``) that carries DHCP across a router.
 - :mod:`~netsim.l3.fhrp`: first-hop redundancy, HSRP and VRRP (sans-IO state machines).

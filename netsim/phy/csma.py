@@ -244,6 +244,9 @@ class CsmaCdStation:
             )
         if rx.own_transmission:
             return
+        link = self.port.link
+        if link is not None and not link.up:
+            return  # this station's cable is dark (its hub, or its own device, failed)
         if rx.garbled or first.collided:
             heard = round((now - rx.start) * self.domain.rate_bps / 8) - PREAMBLE_BITS // 8
             frame = frame.truncated(max(0, heard))

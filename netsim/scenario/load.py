@@ -21,7 +21,7 @@ from typing import Any
 
 import pydantic
 
-from netsim.scenario import campus, limits, templates
+from netsim.scenario import campus, failures, limits, templates
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
 from netsim.scenario.resolve import resolve
@@ -160,6 +160,9 @@ def from_data(
         raise ScenarioError(_explain(e, data, source)) from None
     warnings: list[Problem] = []
     topology = resolve(scenario, source, warnings)
+    failing = failures.check(scenario, topology)
+    if failing:
+        raise ScenarioError([source.problem(path, message) for path, message in failing])
     too_much = limits.check_work(scenario, topology, source)
     if too_much:
         raise ScenarioError(too_much)

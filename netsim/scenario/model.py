@@ -34,6 +34,7 @@ from netsim.scenario.units import (
     parse_bytes,
     parse_frame_rate,
     parse_length,
+    parse_lifetime,
     parse_percent,
     parse_rate,
     parse_time,
@@ -60,6 +61,10 @@ Time = Annotated[
     float, BeforeValidator(parse_time), _quantity(_NUM + r"(s|ms|us|µs|ns|ps|min|h)$", "1ms")
 ]
 """Seconds, written ``50ns``, ``1ms`` or ``300s``."""
+Lifetime = Annotated[
+    float, BeforeValidator(parse_lifetime), _quantity(_NUM + r"(s|ms|us|min|h|d)$", "4h")
+]
+"""A mean time between failures or to repair, written ``200000h``, ``4h`` or ``30d``."""
 Size = Annotated[
     int, BeforeValidator(parse_bytes), _quantity(_NUM + r"(B|kB|KB|MB|GB|TB|KiB|MiB|GiB)$", "512KB")
 ]
@@ -622,9 +627,54 @@ class SetAgingEvent(Strict):
     aging: Time
 
 
+class DeviceFailureEvent(Strict):
+    """A device fails (``device-down``: it drops everything, its cables go dark) or comes
+    back (``device-up``); with ``member``, only that member of a StackWise stack."""
+
+    at: Time
+    action: Literal["device-down", "device-up"]
+    device: str
+    member: Annotated[int, Field(ge=1, le=9)] | None = None
+
+
 Event = Annotated[
-    LinkEvent | DeviceEvent | HostMoveEvent | SetAgingEvent, Field(discriminator="action")
+    LinkEvent | DeviceEvent | HostMoveEvent | SetAgingEvent | DeviceFailureEvent,
+    Field(discriminator="action"),
 ]
+
+
+class Failures(Strict):
+    """Random failures of some parts, each on its own: it works for a random time of mean
+    ``mtbf``, is repaired in a random time of mean ``mttr`` (both exponential), and so on.
+
+    Which parts: exactly one of ``kind`` (every device of a kind, or every ``link``),
+    ``model`` (every device of a catalog model), ``device`` (one device; with ``member``,
+    one stack member) or ``link`` (one cable). A StackWise stack fails member by member.
+    A part that several entries name takes the most specific: a named device or link,
+    then a model, then a kind.
+    """
+
+    kind: Literal["host", "switch", "bridge", "hub", "link"] | None = None
+    model: ModelName | None = None
+    device: str | None = None
+    member: Annotated[int, Field(ge=1, le=9)] | None = None
+    link: Pair | None = None
+    mtbf: Lifetime
+    """Mean time between failures (``200000h``)."""
+    mttr: Lifetime
+    """Mean time to repair (``4h``)."""
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> Failures:
+        chosen = [k for k in ("kind", "model", "device", "link") if getattr(self, k) is not None]
+        if len(chosen) != 1:
+            raise ValueError(
+                "say which parts fail with exactly one of kind, model, device or link"
+                + (f" (got {', '.join(chosen)})" if chosen else "")
+            )
+        if self.member is not None and self.device is None:
+            raise ValueError("member names a member of the stack given as device")
+        return self
 
 RecordableMacEvent = Literal["learn", "refresh", "move", "age-out", "flood", "full"]
 assert set(RecordableMacEvent.__args__) == {e.value for e in MacEvent}  # type: ignore[attr-defined]
@@ -637,6 +687,10 @@ class Measure(Strict):
     """Which MAC-table events go to mac_events.csv; default all but ``refresh``."""
     capture: list[str] = []
     """Ports (``node:port``) whose frames are written to ``captures/<node>_<port>.pcap``."""
+    availability: Literal["traffic"] | list[Pair] | None = None
+    """Host-to-server paths whose outages go to availability.csv: ``[[h1, mail1], ...]``,
+    or ``traffic`` for every (host, server) pair of the traffic (the default when the
+    scenario has ``failures``)."""
 
 
 class Limits(Strict):
@@ -713,6 +767,8 @@ class Scenario(Strict):
     topology: Topology
     traffic: list[Traffic] = []
     events: list[Event] = []
+    failures: list[Failures] = []
+    """Random failures from MTBF and MTTR (:class:`Failures`), drawn over ``duration``."""
     measure: Measure = Measure()
     sweep: dict[str, SweepEntry] = {}
     """A grid of values per YAML path, for ``netsim sweep``; ``dask:`` may say where to run

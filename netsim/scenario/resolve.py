@@ -667,7 +667,7 @@ def _check_events(ctx: _Ctx, scenario: m.Scenario, topo: Topology) -> None:
             node = topo.nodes.get(event.device)
             if node is None or node.kind not in ("switch", "bridge"):
                 ctx.error((*path, "device"), f"{event.device!r} is not a switch or bridge")
-        else:
+        elif isinstance(event, m.HostMoveEvent):
             _check_host_move(ctx, path, event, topo)
 
 

@@ -28,6 +28,8 @@ _TIME_UNITS = {
     "min": 60.0,
     "h": 3600.0,
 }
+_LIFETIME_UNITS = {**_TIME_UNITS, "d": 86400.0}
+"""A mean time between failures or to repair is written in hours or days, like a datasheet's."""
 _BYTE_UNITS: dict[str, float] = {
     "B": 1,
     "KB": 1000,
@@ -45,6 +47,7 @@ _LENGTH_UNITS = {"m": 1.0, "km": 1000.0, "cm": 0.01}
 RANGES: dict[str, tuple[float, float, str]] = {
     "rate": (1e3, 1e12, "1 kb/s to 1 Tb/s"),
     "time": (1e-12, 1e6, "1 ps to 1,000,000 s (11.6 days, the longest Catalyst aging time)"),
+    "lifetime": (1e-3, 1e13, "1 ms to 10^13 s (about 300,000 years)"),
     "size": (1, 1e12, "1 B to 1 TB"),
     "length": (1e-3, 1e5, "1 mm to 100 km"),
     "frame rate": (1.0, 1e10, "1 to 10,000 Mpps"),
@@ -113,6 +116,17 @@ def _scaled(value: object, what: str, example: str, units: dict[str, float], kno
 def parse_time(value: object) -> float:
     """A duration in seconds: ``50ns``, ``1.5us``, ``1ms``, ``300s``, ``2min``."""
     return _scaled(value, "time", "50ns, 1ms or 300s", _TIME_UNITS, "s, ms, us, ns, min or h")
+
+
+def parse_lifetime(value: object) -> float:
+    """A mean time between failures or to repair, in seconds: ``200000h``, ``4h``, ``30d``."""
+    number, unit = _split(value, "a time", "200000h or 4h")
+    if unit and unit not in _LIFETIME_UNITS:
+        raise ValueError(f"unknown time unit {unit!r} in {value!r} (use s, min, h or d)")
+    scaled = number * _LIFETIME_UNITS.get(unit, 1.0)
+    if scaled <= 0:
+        raise ValueError(f"a mean time between failures or to repair is positive: {value!r}")
+    return _in_range(scaled, "lifetime", value)
 
 
 def parse_bytes(value: object) -> int:

@@ -28,6 +28,7 @@ from netsim.phy.media import MEDIA, repeater_delay
 from netsim.phy.port import Duplex, Port
 from netsim.phy.queues import EgressQueues
 from netsim.topology.catalog import MODELS, STACKWISE_RING_BPS
+from netsim.topology.faults import Faults
 from netsim.topology.topology import LinkSpec, NodeSpec, Topology
 
 Device = Host | Switch | Hub | CoaxBus | Router
@@ -48,6 +49,11 @@ class Network:
     """Each routing device's layer-3 engine (routers, switches with an SVI), by name."""
     names: dict[MacAddress, str] = field(default_factory=dict)
     """Every station's MAC (hosts' NICs, routers' interfaces) -> its device's name."""
+    faults: Faults = field(init=False)
+    """What is down now: failed devices, stack members and cut cables."""
+
+    def __post_init__(self) -> None:
+        self.faults = Faults(self)
 
     @property
     def hosts(self) -> dict[str, Host]:
