@@ -77,7 +77,9 @@ def run(
         sim.trace.followed = frame_window
     else:
         sim.trace.followed = frozenset(follow)
-    net = build(scenario.topology, sim, _recorded_mac_events(spec.measure))
+    net = build(
+        scenario.topology, sim, _recorded_mac_events(spec.measure), control_until=spec.duration
+    )
     captured = {text: _capture(net, text) for text in spec.measure.capture}
     snapshot = Snapshots(net)
     if frame_window is not None:

@@ -207,3 +207,20 @@ def span_table(net: Network) -> pd.DataFrame:
         for session in device.monitor_sessions
     ]
     return pd.DataFrame(rows, columns=SPAN_COLUMNS)
+
+
+FHRP_COLUMNS = ["time", "device", "interface", "protocol", "group", "old", "new", "reason"]
+
+
+@register_table("fhrp")
+def fhrp_table(net: Network) -> pd.DataFrame:
+    """One row per HSRP/VRRP state change: who became active (master) when, and why.
+
+    The failover time is the gap between a router's failure and the row where the
+    standby (backup) moves to active (master).
+    """
+    rows = [
+        (c.time, device, iface, c.protocol, c.group, c.old, c.new, c.reason)
+        for device, iface, c in net.fhrp_log
+    ]
+    return pd.DataFrame(rows, columns=FHRP_COLUMNS)

@@ -219,10 +219,52 @@ class StaticRoute(Strict):
     """The next hop's address, on one of the router's own subnets."""
 
 
+class StandbyGroup(Strict):
+    """HSRP on an interface (IOS ``standby GROUP ip ADDRESS``, ``priority``, ``preempt``,
+    ``timers``, ``version``): one router of the group forwards for the virtual ``ip``."""
+
+    group: Annotated[int, Field(ge=0, le=4095)] = 0
+    """0..255 with version 1, 0..4095 with version 2."""
+    ip: str
+    """The virtual IP address, the hosts' gateway: inside the interface's subnet."""
+    priority: Annotated[int, Field(ge=0, le=255)] = 100
+    preempt: bool = False
+    """Take over from a lower-priority active router (off by default, as in IOS)."""
+    version: Literal[1, 2] = 2
+    hello: Time = 3.0
+    hold: Time = 10.0
+
+
+class VrrpGroup(Strict):
+    """VRRP v3 on an interface (IOS ``vrrp GROUP ip ADDRESS``, ``priority``, ``preempt``,
+    ``timers advertise``): a master forwards for the virtual ``ip``, backups wait."""
+
+    group: Annotated[int, Field(ge=1, le=255)]
+    """The virtual router id (VRID)."""
+    ip: str
+    """The virtual IP address: inside the interface's subnet (or the interface's own
+    address, which makes this router the owner, priority 255)."""
+    priority: Annotated[int, Field(ge=1, le=254)] = 100
+    preempt: bool = True
+    """Take over from a lower-priority master (on by default, RFC 5798)."""
+    interval: Time = 1.0
+    """The advertisement interval, 10ms..40.95s."""
+
+
+def _one_or_many(value: Any) -> Any:
+    # ``standby: {group: 1, ...}`` is one group; a list configures several.
+    return [value] if isinstance(value, dict) else value
+
+
 class RouterInterface(Strict):
-    """One port of a router: its IPv4 address with prefix."""
+    """One port of a router: its IPv4 address with prefix, and its first-hop redundancy
+    groups."""
 
     ip: str
+    standby: Annotated[list[StandbyGroup], BeforeValidator(_one_or_many)] = []
+    """HSRP groups on this interface: ``{group: 10, ip: 10.1.10.1, priority: 110}``."""
+    vrrp: Annotated[list[VrrpGroup], BeforeValidator(_one_or_many)] = []
+    """VRRP groups on this interface: ``{group: 10, ip: 10.1.10.1}``."""
 
 
 class HostSettings(Strict):

@@ -22,6 +22,7 @@ from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
 from netsim.phy.media import AUI_MAX_M, AUI_NS_PER_M, MEDIA, SIGNAL_SPEED_M_PER_S
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem, ScenarioError
+from netsim.scenario.fhrp import check_groups as check_fhrp_groups
 from netsim.scenario.interfaces import resolve_interfaces
 from netsim.scenario.qos_resolve import resolve_switch_qos
 from netsim.scenario.routing import (
@@ -308,6 +309,7 @@ def resolve(
     _check_classic_rules(ctx, scenario, topo, written_at, warnings)
     _check_traffic(ctx, scenario, topo)
     _check_events(ctx, scenario, topo)
+    check_fhrp_groups(scenario, ctx.error)
     if ctx.problems:
         raise ScenarioError(ctx.problems)
     return topo

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from netsim.l2.vlan import VlanMap
 from netsim.net.addressing import IPv4Interface, IPv4Network, parse_interface
 from netsim.scenario import model as m
+from netsim.scenario.fhrp import resolve_groups
 from netsim.scenario.interfaces import SVI_NAME, expand_range
 from netsim.scenario.source import YamlPath
 from netsim.topology.catalog import MODELS
@@ -110,7 +111,8 @@ def resolve_router(
         address = _parse_address(settings.ip, (*where, "ip"), error)
         if address is None:
             continue
-        found[names[0]] = InterfaceSpec(ip=str(address))
+        fhrp = resolve_groups(name, names[0], address, settings, where, error)
+        found[names[0]] = InterfaceSpec(ip=str(address), fhrp=fhrp)
         addresses.append((names[0], address, (*where, "ip")))
     _check_overlaps(name, addresses, error)
     routes = resolve_routes(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -17,6 +18,8 @@ from netsim.l2.qos import PortQos, SwitchQos
 from netsim.l2.span import MonitorSession
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Bridge, StackRing, Switch
 from netsim.l3.engine import RoutingEngine
+from netsim.l3.fhrp.common import StateChanged
+from netsim.l3.fhrp.service import FhrpService
 from netsim.l3.router import Router, router_mac
 from netsim.l3.switch import Layer3Switch
 from netsim.net.addressing import IpConfig, IPv4Address, IPv4Interface, IPv4Network
@@ -49,6 +52,10 @@ class Network:
     """Each routing device's layer-3 engine (routers, switches with an SVI), by name."""
     names: dict[MacAddress, str] = field(default_factory=dict)
     """Every station's MAC (hosts' NICs, routers' interfaces) -> its device's name."""
+    fhrp: list[FhrpService] = field(default_factory=list)
+    """Every HSRP group and VRRP instance running on a router interface."""
+    fhrp_log: list[tuple[str, str, StateChanged]] = field(default_factory=list)
+    """(device, interface, state change) of every FHRP group, in time order."""
     faults: Faults = field(init=False)
     """What is down now: failed devices, stack members and cut cables."""
 
@@ -72,8 +79,13 @@ def build(
     topology: Topology,
     sim: Simulation,
     recorded_events: Iterable[MacEvent] = DEFAULT_RECORDED_EVENTS,
+    control_until: float = math.inf,
 ) -> Network:
-    """Instantiate every device and link of ``topology`` in ``sim``."""
+    """Instantiate every device and link of ``topology`` in ``sim``.
+
+    Periodic control protocols (HSRP hellos, VRRP advertisements) run until
+    ``control_until`` (a scenario's ``duration``), so that the run can then drain.
+    """
     net = Network(sim, topology)
     recorded = frozenset(recorded_events)
     l3_index = 0
@@ -175,7 +187,36 @@ def build(
     for name, engine in net.engines.items():
         for prefix, via in topology.nodes[name].routes:
             engine.add_static_route(IPv4Network(prefix), IPv4Address(via))
+    _start_fhrp(net, control_until)
     return net
+
+
+def _start_fhrp(net: Network, until: float) -> None:
+    """Run each interface's HSRP and VRRP groups from time 0; a failed router's stop, and
+    start afresh when it is repaired (a reboot)."""
+
+    def record(device: str, interface: str, change: StateChanged) -> None:
+        net.fhrp_log.append((device, interface, change))
+
+    for name, engine in net.engines.items():
+        for port, spec in net.topology.nodes[name].interfaces:
+            for config in spec.fhrp:
+                iface = engine.interfaces[port]
+                service = FhrpService(net.sim, name, engine, iface, config, record, until)
+                net.fhrp.append(service)
+                net.sim.call_at(0.0, service.start)
+    if not net.fhrp:
+        return
+
+    def follow_failures(now: float) -> None:
+        down = net.faults.devices_down
+        for service in net.fhrp:
+            if service.device in down:
+                service.stop()
+            elif not service.running:
+                service.start()
+
+    net.faults.watch(follow_failures)
 
 
 def _build_ip_stacks(net: Network) -> None:

@@ -15,6 +15,8 @@ from netsim.l2.qos import PortQos, QueueMaps
 from netsim.l2.span import MonitorSpec
 from netsim.l2.switching import SwitchingMode
 from netsim.l2.vlan import ACCESS_VLAN_1, PortVlan
+from netsim.l3.fhrp.hsrp import HsrpConfig
+from netsim.l3.fhrp.vrrp import VrrpConfig
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class InterfaceSpec:
     ip: str | None = None
     """A routed port's IPv4 interface (``10.0.12.1/30``): a router's port, or a layer-3
     switch's ``no switchport`` port."""
+    fhrp: tuple[HsrpConfig | VrrpConfig, ...] = ()
+    """First-hop redundancy groups (HSRP, VRRP) the interface takes part in."""
 
 
 DEFAULT_INTERFACE = InterfaceSpec()
