@@ -261,9 +261,15 @@ class RouterInterface(Strict):
     groups."""
 
     ip: str
-    standby: Annotated[list[StandbyGroup], BeforeValidator(_one_or_many)] = []
+    standby: Annotated[
+        list[StandbyGroup],
+        BeforeValidator(_one_or_many, json_schema_input_type=StandbyGroup | list[StandbyGroup]),
+    ] = []
     """HSRP groups on this interface: ``{group: 10, ip: 10.1.10.1, priority: 110}``."""
-    vrrp: Annotated[list[VrrpGroup], BeforeValidator(_one_or_many)] = []
+    vrrp: Annotated[
+        list[VrrpGroup],
+        BeforeValidator(_one_or_many, json_schema_input_type=VrrpGroup | list[VrrpGroup]),
+    ] = []
     """VRRP groups on this interface: ``{group: 10, ip: 10.1.10.1}``."""
 
 
