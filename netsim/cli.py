@@ -525,6 +525,8 @@ def _print_summary(results: object, out: Path) -> None:
     for table in ("ping", "tcp"):
         if table in s:
             print(f"{table}.csv: {s[table]['rows']} rows")
+    for warning in s.get("dhcp_pools", {}).get("warnings", []):
+        print(f"warning: DHCP {warning} (dhcp_pools.csv, dhcp.csv)", file=sys.stderr)
     print(f"results in {out}/")
 
 

@@ -159,6 +159,10 @@ def summarize_table(name: str, table: pd.DataFrame) -> dict[str, Any]:
             str(cmd): latency_stats(group["latency"].astype(float))
             for cmd, group in table.groupby("command", sort=True)
         }
+    if name == "dhcp" and not table.empty:
+        out["unconfigured"] = int((table["address"].isna()).sum())
+    if name == "dhcp_pools" and not table.empty:
+        out["warnings"] = [w for w in table["warning"] if w]
     if name == "tcp" and not table.empty:
         out["retransmissions"] = int(table["retransmissions"].max())
         out["duration"] = latency_stats(table["duration"].astype(float))

@@ -256,11 +256,33 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, dict) else value
 
 
+class DhcpPool(Strict):
+    """``ip dhcp pool NAME``: the addresses a router hands out on one subnet."""
+
+    name: str
+    network: str
+    """The subnet, ``10.1.10.0/24``: requests from it (directly, or relayed with a
+    ``giaddr`` in it) take addresses from this pool."""
+    range: Pair | None = None
+    """The first and last address handed out, ``[10.1.10.100, 10.1.10.199]``; default the
+    whole subnet."""
+    exclude: list[str] = []
+    """Addresses never handed out (``ip dhcp excluded-address``): routers, servers."""
+    gateway: str | None = None
+    """``default-router``: the hosts' gateway (option 3)."""
+    dns: list[str] = []
+    """``dns-server`` (option 6)."""
+    lease: Time = 86400.0
+    """``lease``: how long an address is the client's (default one day)."""
+
+
 class RouterInterface(Strict):
-    """One port of a router: its IPv4 address with prefix, and its first-hop redundancy
-    groups."""
+    """One port of a router: its IPv4 address with prefix, its first-hop redundancy
+    groups, and the DHCP server it relays to."""
 
     ip: str
+    helper: str | None = None
+    """``ip helper-address``: relay DHCP requests heard on this port to this server."""
     standby: Annotated[
         list[StandbyGroup],
         BeforeValidator(_one_or_many, json_schema_input_type=StandbyGroup | list[StandbyGroup]),
@@ -301,7 +323,8 @@ class HostNode(HostSettings):
     kind: Literal["host"]
     mac: str | None = None
     ip: str | None = None
-    """IPv4 address with prefix, like ``10.0.0.25/24``; default: the next free address of
+    """IPv4 address with prefix, like ``10.0.0.25/24``; ``dhcp`` to ask a DHCP server for
+    one (and the gateway) when the run starts; default: the next free address of
     10.0.0.0/24 (10.0.0.0/16 when there are more than 254 hosts)."""
     gateway: str | None = None
     vlan: VlanId | None = None
@@ -385,6 +408,8 @@ class RouterNode(Strict):
     interfaces: Annotated[dict[InterfaceKey, RouterInterface], BeforeValidator(_names_as_text)] = {}
     """``{Gi0/0: {ip: 10.0.1.1/24}}``: a port without an address stays shut."""
     routes: list[StaticRoute] = []
+    dhcp: list[DhcpPool] = []
+    """DHCP pools this router serves (``ip dhcp pool``), one per subnet."""
     processing_delay: Time | None = None
     """Store-and-forward delay per packet, from its last bit in to its lookup (default 0)."""
     forwarding_rate: FrameRate | None = None

@@ -112,7 +112,13 @@ def resolve_router(
         if address is None:
             continue
         fhrp = resolve_groups(name, names[0], address, settings, where, error)
-        found[names[0]] = InterfaceSpec(ip=str(address), fhrp=fhrp)
+        helper = None
+        if settings.helper is not None:
+            try:
+                helper = str(ipaddress.IPv4Address(settings.helper))
+            except ValueError:
+                error((*where, "helper"), f"not an IPv4 address: {settings.helper!r}")
+        found[names[0]] = InterfaceSpec(ip=str(address), fhrp=fhrp, helper=helper)
         addresses.append((names[0], address, (*where, "ip")))
     _check_overlaps(name, addresses, error)
     routes = resolve_routes(

@@ -17,12 +17,15 @@ from netsim.l2.mac_table import DEFAULT_VLAN, MacEvent
 from netsim.l2.qos import PortQos, SwitchQos
 from netsim.l2.span import MonitorSession
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Bridge, StackRing, Switch
+from netsim.l3.dhcp_server.server import DhcpServer
+from netsim.l3.dhcp_server.service import DhcpService
 from netsim.l3.engine import RoutingEngine
 from netsim.l3.fhrp.common import StateChanged
 from netsim.l3.fhrp.service import FhrpService
 from netsim.l3.router import Router, router_mac
 from netsim.l3.switch import Layer3Switch
 from netsim.net.addressing import IpConfig, IPv4Address, IPv4Interface, IPv4Network
+from netsim.net.dhcp_host import DhcpHost
 from netsim.net.stack import IpStack
 from netsim.net.tcp.config import TcpConfig
 from netsim.phy.csma import CollisionDomain, CsmaCdStation, Path
@@ -35,6 +38,8 @@ from netsim.topology.faults import Faults
 from netsim.topology.topology import LinkSpec, NodeSpec, Topology
 
 Device = Host | Switch | Hub | CoaxBus | Router
+UNCONFIGURED = IPv4Interface("0.0.0.0/32")
+"""The placeholder address of a DHCP host's stack until its lease arrives."""
 
 
 @dataclass
@@ -55,6 +60,10 @@ class Network:
     fhrp: list[FhrpService] = field(default_factory=list)
     """Every HSRP group and VRRP instance running on a router interface."""
     fhrp_log: list[tuple[str, str, StateChanged]] = field(default_factory=list)
+    dhcp_hosts: dict[str, DhcpHost] = field(default_factory=dict)
+    """Each ``ip: dhcp`` host's DHCP client, by host name."""
+    dhcp_servers: dict[str, DhcpServer] = field(default_factory=dict)
+    """Each router's DHCP server (routers with pools), by router name."""
     """(device, interface, state change) of every FHRP group, in time order."""
     faults: Faults = field(init=False)
     """What is down now: failed devices, stack members and cut cables."""
@@ -183,12 +192,26 @@ def build(
             _configure_qos(net, device, topology.nodes[name])
             _start_monitor_sessions(net, device, topology.nodes[name])
     _set_broadcast_audiences(net)
-    _build_ip_stacks(net)
+    _build_ip_stacks(net, control_until)
     for name, engine in net.engines.items():
         for prefix, via in topology.nodes[name].routes:
             engine.add_static_route(IPv4Network(prefix), IPv4Address(via))
     _start_fhrp(net, control_until)
+    _start_dhcp(net)
     return net
+
+
+def _start_dhcp(net: Network) -> None:
+    """A DHCP server on each router with pools, relays on its ports with helpers."""
+    for name, engine in net.engines.items():
+        spec = net.topology.nodes[name]
+        helpers = {p: IPv4Address(i.helper) for p, i in spec.interfaces if i.helper}
+        server = DhcpServer(None, spec.dhcp_pools) if spec.dhcp_pools else None
+        if server is None and not helpers:
+            continue
+        if server is not None:
+            net.dhcp_servers[name] = server
+        DhcpService(net.sim, engine, server, helpers)
 
 
 def _start_fhrp(net: Network, until: float) -> None:
@@ -219,19 +242,23 @@ def _start_fhrp(net: Network, until: float) -> None:
     net.faults.watch(follow_failures)
 
 
-def _build_ip_stacks(net: Network) -> None:
-    """Give every host with an address its IPv4 stack (ARP, IPv4, ICMP, TCP)."""
+def _build_ip_stacks(net: Network, control_until: float) -> None:
+    """Give every host with an address its IPv4 stack (ARP, IPv4, ICMP, TCP); a DHCP
+    host's stack starts without one, and its DHCP client asks for it at time 0."""
     names = net.names
     for name, host in net.hosts.items():
         spec = net.topology.nodes[name]
-        if spec.ip is None:
+        if spec.ip is None and not spec.dhcp:
             continue
         gateway = IPv4Address(spec.gateway) if spec.gateway else None
-        config = IpConfig(IPv4Interface(spec.ip), gateway)
+        address = IPv4Interface(spec.ip) if spec.ip else UNCONFIGURED
+        config = IpConfig(address, gateway)
         tcp = TcpConfig(
             nagle=spec.nagle, delayed_ack=spec.delayed_ack, receive_buffer=spec.tcp_window
         )
         net.stacks[name] = IpStack(net.sim, host, config, tcp, host_names=names)
+        if spec.dhcp:
+            net.dhcp_hosts[name] = DhcpHost(net.sim, net.stacks[name], control_until)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from netsim.l2.qos import PortQos, QueueMaps
 from netsim.l2.span import MonitorSpec
 from netsim.l2.switching import SwitchingMode
 from netsim.l2.vlan import ACCESS_VLAN_1, PortVlan
+from netsim.l3.dhcp_server.pool import PoolConfig
 from netsim.l3.fhrp.hsrp import HsrpConfig
 from netsim.l3.fhrp.vrrp import VrrpConfig
 
@@ -31,6 +32,8 @@ class InterfaceSpec:
     switch's ``no switchport`` port."""
     fhrp: tuple[HsrpConfig | VrrpConfig, ...] = ()
     """First-hop redundancy groups (HSRP, VRRP) the interface takes part in."""
+    helper: str | None = None
+    """``ip helper-address``: the DHCP server requests heard here are relayed to."""
 
 
 DEFAULT_INTERFACE = InterfaceSpec()
@@ -55,6 +58,10 @@ class NodeSpec:
     ip: str | None = None
     """A host's IPv4 interface, ``10.0.0.5/24``."""
     gateway: str | None = None
+    dhcp: bool = False
+    """A host that asks a DHCP server for its address (``ip: dhcp``)."""
+    dhcp_pools: tuple[PoolConfig, ...] = ()
+    """The DHCP pools a router serves."""
     nagle: bool = True
     delayed_ack: bool = True
     tcp_window: int = 65535

@@ -61,10 +61,12 @@ class PoolExhausted:
 class DhcpServer:
     """A DHCP server identified by ``server_id`` (its address, sent in option 54).
 
-    ``pools`` are the configured pools; a message from a subnet with no pool is ignored.
+    With ``server_id`` None the server is known by the address of the interface each
+    request arrived on, as a router serving several subnets is. ``pools`` are the
+    configured pools; a message from a subnet with no pool is ignored.
     """
 
-    def __init__(self, server_id: IPv4Address, pools: Sequence[PoolConfig]) -> None:
+    def __init__(self, server_id: IPv4Address | None, pools: Sequence[PoolConfig]) -> None:
         self.server_id = server_id
         self.pools = [AddressPool(config) for config in pools]
         self.warnings: list[PoolExhausted] = []
@@ -90,15 +92,16 @@ class DhcpServer:
         if pool is None:
             return None
         client = message.client_id
+        me = self.server_id if self.server_id is not None else arrived_on.ip
         if kind is DhcpMessageType.DISCOVER:
             binding = pool.offer(client, now, message.requested_address)
             if binding is None:
                 self.warnings.append(PoolExhausted(now, pool.config.name, message.chaddr))
                 return None
-            return self._reply(message, DhcpMessageType.OFFER, binding.address, pool)
+            return self._reply(message, DhcpMessageType.OFFER, binding.address, pool, me)
         if kind is DhcpMessageType.REQUEST:
-            return self._on_request(message, now, pool)
-        if kind is DhcpMessageType.RELEASE and message.server_id in (None, self.server_id):
+            return self._on_request(message, now, pool, me)
+        if kind is DhcpMessageType.RELEASE and message.server_id in (None, me):
             pool.release(client)
         elif kind is DhcpMessageType.DECLINE and message.requested_address is not None:
             pool.decline(client, message.requested_address)
@@ -113,26 +116,28 @@ class DhcpServer:
                 rows.append((pool.config.name, binding.address, mac, binding.expires))
         return rows
 
-    def _on_request(self, message: DhcpMessage, now: float, pool: AddressPool) -> DhcpReply | None:
+    def _on_request(
+        self, message: DhcpMessage, now: float, pool: AddressPool, me: IPv4Address
+    ) -> DhcpReply | None:
         client = message.client_id
         chosen = message.server_id
-        if chosen is not None and chosen != self.server_id:
+        if chosen is not None and chosen != me:
             pool.release(client)  # the client took another server's offer
             return None
         wanted = message.requested_address if message.ciaddr == ZERO else message.ciaddr
         if wanted is None:
             return None
         if wanted not in pool.config.network:
-            return self._nak(message)
+            return self._nak(message, me)
         binding = pool.lease(client, wanted, now)
         if binding is None:
-            return self._nak(message)
-        return self._reply(message, DhcpMessageType.ACK, binding.address, pool)
+            return self._nak(message, me)
+        return self._reply(message, DhcpMessageType.ACK, binding.address, pool, me)
 
-    def _options(self, pool: AddressPool) -> dict[int, bytes]:
+    def _options(self, pool: AddressPool, me: IPv4Address) -> dict[int, bytes]:
         config = pool.config
         options: dict[int, bytes] = {
-            DhcpOption.SERVER_ID: address_option(self.server_id),
+            DhcpOption.SERVER_ID: address_option(me),
             DhcpOption.LEASE_TIME: seconds_option(int(config.lease_time)),
             DhcpOption.RENEWAL_TIME: seconds_option(int(config.lease_time * 0.5)),
             DhcpOption.REBINDING_TIME: seconds_option(int(config.lease_time * 0.875)),
@@ -150,8 +155,9 @@ class DhcpServer:
         kind: DhcpMessageType,
         address: IPv4Address,
         pool: AddressPool,
+        me: IPv4Address,
     ) -> DhcpReply:
-        options = self._options(pool)
+        options = self._options(pool, me)
         relay_info = request.options.get(DhcpOption.RELAY_AGENT_INFO)
         if relay_info is not None:
             options[DhcpOption.RELAY_AGENT_INFO] = relay_info  # RFC 3046 §2.2: echo it
@@ -168,7 +174,7 @@ class DhcpServer:
         )
         return _addressed(reply, request)
 
-    def _nak(self, request: DhcpMessage) -> DhcpReply:
+    def _nak(self, request: DhcpMessage, me: IPv4Address) -> DhcpReply:
         nak = DhcpMessage(
             BootpOp.BOOTREPLY,
             DhcpMessageType.NAK,
@@ -176,7 +182,7 @@ class DhcpServer:
             request.chaddr,
             giaddr=request.giaddr,
             flags=request.flags,
-            options={DhcpOption.SERVER_ID: address_option(self.server_id)},
+            options={DhcpOption.SERVER_ID: address_option(me)},
         )
         # RFC 2131 §4.3.2: a NAK not through a relay is always broadcast.
         if request.giaddr == ZERO:
