@@ -9,14 +9,21 @@ ping does.
 The ICMP identifier and sequence number are 16-bit fields (RFC 792): past 65,535 the
 sequence wraps to 0, as it does in ``ping``; the ``seq`` column shows what was on the
 wire. A reply is matched to the latest request sent with its sequence number.
+
+The ``ttl`` column is the TTL the reply arrived with (64 minus one per router on the way
+back, as ``ping`` prints it). Requests leave with ``ttl`` (64 by default, ``ping -t``):
+a small one dies on the way, and the router where it did answers with ICMP time
+exceeded: the row's outcome is ``ttl-exceeded`` and ``icmp_from`` is that router's
+address, the evidence traceroute collects hop by hop. A router with no route answers
+``unreachable``.
 """
 
 from __future__ import annotations
 
 from netsim.engine.sim import Simulation
 from netsim.net.addressing import IPv4Address
-from netsim.net.icmp import IcmpEcho
-from netsim.net.ipv4 import IpProtocol, Ipv4Packet
+from netsim.net.icmp import IcmpEcho, IcmpMessage, IcmpType
+from netsim.net.ipv4 import DEFAULT_TTL, IpProtocol, Ipv4Packet
 from netsim.net.stack import IpStack
 
 SEQUENCE_SPACE = 1 << 16
@@ -41,6 +48,7 @@ class Pinger:
         timeout: float,
         identifier: int,
         dscp: int = 0,
+        ttl: int = DEFAULT_TTL,
     ) -> None:
         self.sim = sim
         self.name = name
@@ -53,12 +61,13 @@ class Pinger:
         self.timeout = timeout
         self.identifier = identifier % SEQUENCE_SPACE
         self.dscp = dscp
+        self.ttl = ttl
         self.start = start
         self._sent: dict[int, tuple[int, float]] = {}
         """Wire sequence number -> (request number, time sent) of the latest request."""
         self._answered: set[int] = set()
         """Request numbers already recorded (reply or timeout)."""
-        stack.on_echo_reply(self.identifier, self._on_reply)
+        stack.on_echo_reply(self.identifier, self._on_reply, self._on_error)
         sim.call_at(start, self._send, 0)
 
     def _send(self, number: int) -> None:
@@ -74,6 +83,7 @@ class Pinger:
             self.dst,
             IpProtocol.ICMP,
             echo.to_bytes(),
+            ttl=self.ttl,
             identification=self.stack.next_identification(),
             tos=self.dscp << 2,
         )
@@ -81,15 +91,26 @@ class Pinger:
         self.stack.send_packet(packet, "icmp")
         self.sim.call_at(now + self.timeout, self._expire, number, now)
 
-    def _on_reply(self, echo: IcmpEcho, now: float) -> None:
-        latest = self._sent.get(echo.sequence)
+    def _on_reply(self, echo: IcmpEcho, now: float, ttl: int) -> None:
+        self._answer(echo.sequence, now, "reply", ttl, None)
+
+    def _on_error(
+        self, echo: IcmpEcho, message: IcmpMessage, source: IPv4Address, now: float
+    ) -> None:
+        outcome = "ttl-exceeded" if message.type == IcmpType.TIME_EXCEEDED else "unreachable"
+        self._answer(echo.sequence, now, outcome, None, source)
+
+    def _answer(
+        self, seq: int, now: float, outcome: str, ttl: int | None, source: IPv4Address | None
+    ) -> None:
+        latest = self._sent.get(seq)
         if latest is None:
             return
         number, sent = latest
         if number in self._answered or now > sent + self.timeout:
             return
         self._answered.add(number)
-        self._record(echo.sequence, sent, now, "reply")
+        self._record(seq, sent, now, outcome, ttl, source)
 
     def _expire(self, number: int, sent: float) -> None:
         if number in self._answered:
@@ -97,7 +118,15 @@ class Pinger:
             return
         self._record(number % SEQUENCE_SPACE, sent, None, "timeout")
 
-    def _record(self, seq: int, sent: float, received: float | None, outcome: str) -> None:
+    def _record(
+        self,
+        seq: int,
+        sent: float,
+        received: float | None,
+        outcome: str,
+        ttl: int | None = None,
+        source: IPv4Address | None = None,
+    ) -> None:
         self.sim.trace.row(
             "ping",
             traffic=self.name,
@@ -109,4 +138,6 @@ class Pinger:
             t_received=received,
             rtt=None if received is None else received - sent,
             outcome=outcome,
+            ttl=ttl,
+            icmp_from=None if source is None else str(source),
         )

@@ -62,6 +62,11 @@ LocalHandler = Callable[["L3Interface", Ipv4Packet], None]
 """A service of the router (HSRP, VRRP, DHCP) given a packet for it and its interface."""
 
 
+Route_ = tuple[Route, L3Interface, IPv4Address, bytes]
+"""A looked-up route: the route, its outgoing interface, the next hop for the destination
+and that next hop's 4 bytes (a cheap key)."""
+
+
 def decrement_ttl(header: bytes) -> bytes:
     """``header`` (an IPv4 header, TTL at least 1) with TTL one less and the checksum fixed.
 
@@ -108,7 +113,7 @@ class RoutingEngine:
         self._own: dict[bytes, L3Interface] = {}
         """Each address of this device (4 bytes, as in a header) -> its interface."""
         self._broadcasts: set[bytes] = {LIMITED_BROADCAST.packed}
-        self._cache: dict[bytes, tuple[Route, L3Interface] | None] = {}
+        self._cache: dict[bytes, Route_ | None] = {}
         """Destination (4 header bytes) -> route and outgoing interface: the fast path."""
         self._ident = 0
         self._timer_at: float | None = None
@@ -165,6 +170,9 @@ class RoutingEngine:
             self._on_ipv4(iface, frame, hops, t_last)
         elif frame.ethertype == ETHERTYPE_ARP:
             self._on_arp(iface, frame, hops, t_last)
+        else:
+            # The interface took the frame (a broadcast, say) but runs no protocol for it.
+            self.sim.trace.frame_delivered(frame.frame_id, self.name, t_last, hops)
 
     def _on_ipv4(self, iface: L3Interface, frame: Frame, hops: int, t_last: float) -> None:
         data = frame.payload if frame.payload is not None else frame.payload_bytes()
@@ -200,19 +208,32 @@ class RoutingEngine:
         if dst in cache:
             hit = cache[dst]
         else:
-            route = self.table.lookup(IPv4Address(dst))
-            hit = cache[dst] = None if route is None else (route, self.interfaces[route.interface])
+            hit = cache[dst] = self._lookup(dst)
         if hit is None or not hit[1].up:
             counters.no_route += 1
             trace.frame_dropped(frame.frame_id, self.name, "no-route", self.sim.now, hops)
             self._send_error(iface, data, IcmpType.DESTINATION_UNREACHABLE, UnreachableCode.NET)
             return
-        route, out = hit
+        _route, out, next_hop, hop_key = hit
         counters.forwarded += 1
         trace.frame_delivered(frame.frame_id, self.name, t_last, hops)
         packet = decrement_ttl(data[:header_length]) + data[header_length:]
-        next_hop = route.next_hop if route.next_hop is not None else IPv4Address(dst)
-        self._send(out, next_hop, packet, TRAFFIC_LABELS.get(data[9], "ip"))
+        traffic = TRAFFIC_LABELS.get(data[9], "ip")
+        # The fast path: the next hop's MAC, kept with its ARP entry's expiry.
+        neighbour = out.neighbours.get(hop_key)
+        if neighbour is not None and neighbour[1] > self.sim.env.now:
+            self._transmit(out, neighbour[0], packet, traffic)
+        else:
+            self._send(out, next_hop, packet, traffic)
+
+    def _lookup(self, dst: bytes) -> Route_ | None:
+        """The route to ``dst`` (4 header bytes), its interface and its next hop."""
+        address = IPv4Address(dst)
+        route = self.table.lookup(address)
+        if route is None:
+            return None
+        next_hop = route.next_hop_for(address)
+        return route, self.interfaces[route.interface], next_hop, next_hop.packed
 
     def _for_me(self, iface: L3Interface, data: bytes) -> None:
         """A packet for the router itself: answer a ping, ignore the rest."""
@@ -285,9 +306,10 @@ class RoutingEngine:
 
     def _send(self, out: L3Interface, next_hop: IPv4Address, packet: bytes, traffic: str) -> None:
         now = self.sim.now
-        mac = out.arp.lookup(next_hop, now)
-        if mac is not None:
-            self._transmit(out, mac, packet, traffic)
+        known = out.arp.entry(next_hop, now)
+        if known is not None:
+            out.neighbours[next_hop.packed] = known
+            self._transmit(out, known[0], packet, traffic)
             return
         out.arp.resolve(next_hop, (packet, traffic), now)
         self._service_arp(now)
@@ -324,8 +346,10 @@ class RoutingEngine:
         sim = self.sim
         trace = sim.trace
         dst = frame.dst
-        dst_name = "broadcast" if dst == BROADCAST else self.names.get(dst, mac_to_str(dst))
-        trace.frame_sent(frame.frame_id, self.name, dst_name, frame.size, sim.now, traffic)
+        dst_name = "broadcast" if dst == BROADCAST else self.names.get(dst)
+        if dst_name is None:
+            dst_name = mac_to_str(dst)
+        trace.frame_sent(frame.frame_id, self.name, dst_name, frame.size, sim.env.now, traffic)
         if frame.is_group:
             trace.expected_receivers[frame.frame_id] = out.broadcast_audience
         if not out.transmit(frame):

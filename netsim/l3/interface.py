@@ -75,6 +75,8 @@ class L3Interface:
         (a first-hop redundancy group's virtual IP and MAC)."""
         self.extra_macs: set[MacAddress] = set()
         """Other MACs whose frames the interface takes (a virtual MAC it owns now)."""
+        self.neighbours: dict[bytes, tuple[MacAddress, float]] = {}
+        """Next hop (4 bytes) -> (MAC, expiry of its ARP entry): the fast path's copy."""
         self.broadcast_audience = 0
         """How many stations a broadcast sent here reaches (set when built)."""
         self.up = True

@@ -81,6 +81,11 @@ class Results:
         self.mac_events.to_csv(out / "mac_events.csv", index=False, float_format="%.12g")
         for name, table in self.extra.items():
             table.to_csv(out / f"{name}.csv", index=False, float_format="%.12g")
+        routes = self.extra.get("routes")
+        if routes is not None and not routes.empty:
+            from netsim.metrics.routing import routes_text
+
+            (out / "routes.txt").write_text(routes_text(routes))
         if self.captures:
             folder = out / "captures"
             folder.mkdir(exist_ok=True)
@@ -163,6 +168,8 @@ def summarize_table(name: str, table: pd.DataFrame) -> dict[str, Any]:
         out["unconfigured"] = int((table["address"].isna()).sum())
     if name == "dhcp_pools" and not table.empty:
         out["warnings"] = [w for w in table["warning"] if w]
+    if name == "routes" and not table.empty:
+        out["table"] = table.to_dict("records")
     if name == "tcp" and not table.empty:
         out["retransmissions"] = int(table["retransmissions"].max())
         out["duration"] = latency_stats(table["duration"].astype(float))

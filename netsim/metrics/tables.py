@@ -266,3 +266,7 @@ def dhcp_pools_table(net: Network) -> pd.DataFrame:
                  len(refused), warning)
             )  # fmt: skip
     return pd.DataFrame(rows, columns=DHCP_POOL_COLUMNS)
+
+
+# Modules whose tables register themselves on import (they import this one's registry).
+from netsim.metrics import routing as _routing  # noqa: E402, F401

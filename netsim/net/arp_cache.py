@@ -127,6 +127,14 @@ class ArpCache(Generic[P]):
             return None
         return entry.mac
 
+    def entry(self, ip: IPv4Address, now: float) -> tuple[MacAddress, float] | None:
+        """The MAC of ``ip`` and when that mapping expires, if it is valid at ``now``
+        (a router keeps it at hand until then, to skip a lookup per packet)."""
+        entry = self._entries.get(ip)
+        if entry is None or entry.expires <= now:
+            return None
+        return entry.mac, entry.expires
+
     def entries(self, now: float) -> dict[IPv4Address, MacAddress]:
         """The mappings valid at ``now``, as ``arp -a`` would show them."""
         return {ip: e.mac for ip, e in self._entries.items() if e.expires > now}

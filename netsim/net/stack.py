@@ -34,7 +34,7 @@ from netsim.net.addressing import IpConfig, IPv4Address, NoRouteError
 from netsim.net.arp import ArpPacket
 from netsim.net.arp_cache import ArpCache, ArpConfig
 from netsim.net.errors import DecodeError
-from netsim.net.icmp import IcmpEcho, decode_icmp
+from netsim.net.icmp import IcmpEcho, IcmpMessage, IcmpType, decode_icmp, quoted_echo
 from netsim.net.ipv4 import IpProtocol, Ipv4Packet
 from netsim.net.tcp.config import TcpConfig
 from netsim.net.tcp.connection import TcpConnection
@@ -47,9 +47,13 @@ if TYPE_CHECKING:
 Queued = tuple[Ipv4Packet, str]
 """A packet waiting for ARP, with the traffic label its frame will carry."""
 
-EchoHandler = Callable[[IcmpEcho, float], None]
 UdpHandler = Callable[[Ipv4Packet], None]
 """Given each UDP packet for one local port (a DHCP client on port 68)."""
+EchoHandler = Callable[[IcmpEcho, float, int], None]
+"""Called with an echo reply, the time it arrived and the TTL it arrived with."""
+IcmpErrorHandler = Callable[[IcmpEcho, IcmpMessage, IPv4Address, float], None]
+"""Called with the echo request an ICMP error quotes, the error, the router that sent it
+and the time it arrived (what ``ping`` prints as "From 10.0.1.1: Time to live exceeded")."""
 
 
 @dataclass
@@ -99,6 +103,7 @@ class IpStack:
         self._udp_handlers: dict[int, UdpHandler] = {}
         self.configured = True
         """False while a DHCP host waits for its address: it then sends nothing but DHCP."""
+        self._error_handlers: dict[int, IcmpErrorHandler] = {}
         self._dscp_by_port: dict[int, int] = {}
         """TCP port -> the DSCP this host marks that port's segments with (see :meth:`mark`)."""
         self._names = host_names or {}
@@ -191,7 +196,8 @@ class IpStack:
     def _name_of(self, mac: MacAddress) -> str:
         if mac == BROADCAST:
             return "broadcast"
-        return self._names.get(mac, mac_to_str(mac))
+        name = self._names.get(mac)
+        return name if name is not None else mac_to_str(mac)
 
     # Receiving ---------------------------------------------------------------------------
 
@@ -232,6 +238,7 @@ class IpStack:
             self.stats.bad_packets += 1
             return
         if not isinstance(message, IcmpEcho):
+            self._on_icmp_error(packet, message)
             return
         if message.is_request:
             reply = Ipv4Packet(
@@ -246,11 +253,27 @@ class IpStack:
         else:
             handler = self._echo_handlers.get(message.identifier)
             if handler is not None:
-                handler(message, self.sim.now)
+                handler(message, self.sim.now, packet.ttl)
 
-    def on_echo_reply(self, identifier: int, handler: EchoHandler) -> None:
-        """Call ``handler`` with every echo reply carrying ``identifier`` (a ping process)."""
+    def _on_icmp_error(self, packet: Ipv4Packet, message: IcmpMessage) -> None:
+        """Time exceeded or destination unreachable: tell the ping whose request it quotes."""
+        if message.type not in (IcmpType.TIME_EXCEEDED, IcmpType.DESTINATION_UNREACHABLE):
+            return
+        echo = quoted_echo(message)
+        if echo is None:
+            return
+        handler = self._error_handlers.get(echo.identifier)
+        if handler is not None:
+            handler(echo, message, packet.src, self.sim.now)
+
+    def on_echo_reply(
+        self, identifier: int, handler: EchoHandler, on_error: IcmpErrorHandler | None = None
+    ) -> None:
+        """Call ``handler`` with every echo reply carrying ``identifier`` (a ping process),
+        and ``on_error`` with every ICMP error about one of its requests."""
         self._echo_handlers[identifier] = handler
+        if on_error is not None:
+            self._error_handlers[identifier] = on_error
 
     # TCP and time ------------------------------------------------------------------------
 

@@ -17,14 +17,20 @@ With ``vlans: per-floor`` every floor is a VLAN (10, 20, 30 ...), with ``vlans: 
 every room (101, 102, ... 201 ...): the access ports of the hosts are in their VLAN, every
 uplink between switches is a trunk that allows the VLANs below it (so a VLAN's
 broadcasts go only where it has hosts, as manual pruning does), and each server is an
-access port in its ``vlan`` (1 unless given). There is no router: a host reaches only
-the hosts and servers of its own VLAN. Redundant uplinks would make loops, which
-need spanning tree, which netsim does not model yet: they are refused.
+access port in its ``vlan`` (1 unless given). Every VLAN is also its own IPv4 subnet,
+routed at the building node (a layer-3 WS-C3750G-12S): VLAN ``v`` is ``10.<v div
+256>.<v mod 256>.0/24`` (VLAN 10: 10.0.10.0/24, VLAN 101: 10.0.101.0/24), the building
+node's SVI ``Vlan<v>`` is its ``.1`` and every host's gateway, and the hosts are numbered
+from ``.2``. A server that gives its own ``ip`` sets its VLAN's subnet instead. With a
+layer-2 building node there is no router, and a host reaches only its own VLAN.
+Redundant uplinks would make loops, which need spanning tree, which netsim does not
+model yet: they are refused.
 """
 
 from __future__ import annotations
 
 import copy
+import ipaddress
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
@@ -259,6 +265,8 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
 
     if campus.vlans != "none":
         _configure_vlans(campus, new_nodes, new_links)
+        if building.layer3:
+            _configure_subnets(campus, new_nodes)
     for name in new_nodes:
         if name in nodes:
             raise CampusError(
@@ -267,6 +275,53 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
     nodes.update(new_nodes)
     links.extend(new_links)
     return out
+
+
+def vlan_subnet(vlan: int) -> ipaddress.IPv4Network:
+    """The campus subnet of ``vlan``: 10.<vlan div 256>.<vlan mod 256>.0/24."""
+    return ipaddress.IPv4Network(f"10.{vlan >> 8}.{vlan & 0xFF}.0/24")
+
+
+def _configure_subnets(campus: Campus, nodes: dict[str, Any]) -> None:
+    """One subnet per VLAN, routed at the building node's SVIs: give the building its
+    ``interface Vlan<v>`` addresses and every host its address and gateway."""
+    host_vlans: dict[str, int] = {}
+    floors = campus.floors
+    for f in range(1, floors.count + 1):
+        for r in range(1, floors.rooms + 1):
+            for h in range(1, floors.room.hosts + 1):
+                host_vlans[f"f{f}r{r}h{h:02d}"] = _room_vlan(campus, f, r)
+    subnets: dict[int, ipaddress.IPv4Network] = {}
+    taken: set[ipaddress.IPv4Address] = set()
+    servers = campus.server_room.servers if campus.server_room is not None else {}
+    for name, server in servers.items():
+        vlan = server.vlan if server.vlan is not None else DEFAULT_VLAN
+        host_vlans[name] = vlan
+        if server.ip is not None:
+            iface = ipaddress.IPv4Interface(server.ip if "/" in server.ip else f"{server.ip}/24")
+            subnets.setdefault(vlan, iface.network)
+            taken.add(iface.ip)
+    for vlan in sorted(set(host_vlans.values())):
+        subnets.setdefault(vlan, vlan_subnet(vlan))
+    building = nodes[campus.building.name]
+    svis = {f"Vlan{v}": {"ip": f"{net[1]}/{net.prefixlen}"} for v, net in sorted(subnets.items())}
+    building.setdefault("interfaces", {}).update(svis)
+    taken.update(net[1] for net in subnets.values())
+    numbered: dict[int, Any] = {
+        v: (a for a in net.hosts() if a not in taken) for v, net in subnets.items()
+    }
+    for host, vlan in host_vlans.items():
+        net = subnets[vlan]
+        nodes[host]["gateway"] = str(net[1])
+        if "ip" in nodes[host]:
+            continue
+        address = next(numbered[vlan], None)
+        if address is None:
+            raise CampusError(
+                ("campus", "vlans"),
+                f"VLAN {vlan}'s subnet {net} has no address left for {host}: use per-room VLANs",
+            )
+        nodes[host]["ip"] = f"{address}/{net.prefixlen}"
 
 
 def _room_vlan(campus: Campus, floor: int, room: int) -> int:

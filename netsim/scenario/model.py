@@ -540,6 +540,9 @@ class PingTraffic(Strict):
     timeout: Time = 1.0
     dscp: Dscp | None = None
     """Mark the echo requests' IPv4 headers with this DSCP (``ping -Q``)."""
+    ttl: Annotated[int, Field(ge=1, le=255)] = 64
+    """The requests' time to live (``ping -t``): a small one dies at a router on the
+    way, which answers with ICMP time exceeded (traceroute's trick)."""
 
 
 class TcpTraffic(Strict):

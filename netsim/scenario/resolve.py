@@ -28,6 +28,7 @@ from netsim.scenario.interfaces import resolve_interfaces
 from netsim.scenario.qos_resolve import resolve_switch_qos
 from netsim.scenario.routing import (
     check_gateway,
+    check_svi_vlans,
     resolve_router,
     resolve_switch_l3,
     router_ports,
@@ -220,9 +221,11 @@ def resolve(
                     ctx.error(spath, f"{name} has no port {port!r}")
                     continue
                 statics.append((static, port))
+            errors_before = len(ctx.problems)
             interfaces = resolve_interfaces(
                 name, node.interfaces, ports_of[name], (*path, "interfaces"), ctx.error
             )
+            interfaces_ok = len(ctx.problems) == errors_before
             model = MODELS.get(node.model or "") if isinstance(node, m.SwitchNode) else None
             members = (node.members or 1) if isinstance(node, m.SwitchNode) else 1
             qos_maps: QueueMaps | None = None
@@ -270,8 +273,11 @@ def resolve(
                 monitor=monitor,
             )
             if isinstance(node, m.SwitchNode):
-                topo.nodes[name] = resolve_switch_l3(name, node, topo.nodes[name], path, ctx.error)
+                topo.nodes[name] = resolve_switch_l3(
+                    name, node, topo.nodes[name], path, ctx.error, interfaces_ok
+                )
 
+    check_svi_vlans(topo, lambda name: ("topology", "nodes", name), ctx.error)
     _assign_addresses(ctx, spec, topo)
 
     # Links.

@@ -24,7 +24,7 @@ from netsim.scenario.fhrp import resolve_groups
 from netsim.scenario.interfaces import SVI_NAME, expand_range
 from netsim.scenario.source import YamlPath
 from netsim.topology.catalog import MODELS
-from netsim.topology.topology import InterfaceSpec, NodeSpec
+from netsim.topology.topology import InterfaceSpec, NodeSpec, Topology
 
 ErrorSink = Callable[[YamlPath, str], None]
 
@@ -128,12 +128,21 @@ def resolve_router(
 
 
 def resolve_switch_l3(
-    name: str, node: m.SwitchNode, spec: NodeSpec, path: YamlPath, error: ErrorSink
+    name: str,
+    node: m.SwitchNode,
+    spec: NodeSpec,
+    path: YamlPath,
+    error: ErrorSink,
+    interfaces_ok: bool = True,
 ) -> NodeSpec:
-    """``spec`` with the switch's SVIs, routes and whether it routes, checked."""
+    """``spec`` with the switch's SVIs, routes and whether it routes, checked.
+
+    With ``interfaces_ok`` false (a port's settings were refused already), next hops
+    are not checked: a missing routed port would make every route through it an error
+    of its own, a second message for one mistake.
+    """
     model = MODELS.get(node.model or "")
     layer3 = model is not None and model.layer3
-    vlans: VlanMap[str] = VlanMap(spec.ports, {p: i.vlan for p, i in spec.interfaces})
     svis: list[tuple[int, str]] = []
     addresses: list[tuple[str, IPv4Interface, YamlPath]] = []
     for key, settings in node.interfaces.items():
@@ -150,14 +159,6 @@ def resolve_switch_l3(
             continue
         if settings.ip is None:
             error(where, f"interface Vlan{vid} needs an ip")
-            continue
-        if vid not in vlans.known:
-            known = ", ".join(map(str, sorted(vlans.known)))
-            error(
-                where,
-                f"{name} has no VLAN {vid} (its VLANs are {known}): put an access port in it, "
-                "or allow it on a trunk, before giving it an SVI",
-            )
             continue
         address = _parse_address(settings.ip, (*where, "ip"), error)
         if address is None:
@@ -189,7 +190,11 @@ def resolve_switch_l3(
                 )
     _check_overlaps(name, addresses, error)
     routes = resolve_routes(
-        name, node.routes, [a.network for _, a, _ in addresses], (*path, "routes"), error
+        name,
+        node.routes,
+        [a.network for _, a, _ in addresses],
+        (*path, "routes"),
+        error if interfaces_ok else (lambda _where, _message: None),
     )
     return dataclasses.replace(
         spec,
@@ -197,6 +202,36 @@ def resolve_switch_l3(
         routes=routes,
         routing=layer3 and bool(svis or spec.routed_ports),
     )
+
+
+def check_svi_vlans(
+    topology: Topology, path_of: Callable[[str], YamlPath], error: ErrorSink
+) -> None:
+    """Every SVI's VLAN must exist: known to some switch of the topology (its VLAN
+    database, as VTP would spread it) and carried by a port of the SVI's own switch."""
+    known: set[int] = set()
+    carried: dict[str, VlanMap[str]] = {}
+    for name, node in topology.nodes.items():
+        if node.kind not in ("switch", "bridge"):
+            continue
+        # A routed port's internal VLAN is the port's own: no SVI can join it.
+        switched = [p for p in node.ports if p not in node.routed_ports]
+        vlans: VlanMap[str] = VlanMap(
+            switched, {p: i.vlan for p, i in node.interfaces if i.ip is None}
+        )
+        carried[name] = vlans
+        known |= vlans.known
+    for name, node in topology.nodes.items():
+        for vid, _ip in node.svis:
+            vlans = carried[name]
+            if vid in known and any(vlans.config[p].carries(vid) for p in vlans.ports):
+                continue
+            mine = ", ".join(map(str, sorted(vlans.known)))
+            error(
+                (*path_of(name), "interfaces", f"Vlan{vid}"),
+                f"{name} has no VLAN {vid} (its VLANs are {mine}): put an access port in it, "
+                "or allow it on a trunk, before giving it an SVI",
+            )
 
 
 def check_gateway(

@@ -24,7 +24,7 @@ _REGISTRY_NAMES = frozenset({"COMMANDS", "ShowCommand", "ShowError", "register",
 
 def _load_commands() -> None:
     """Import the modules that register the commands (each registers on import)."""
-    from netsim.show import switching, vlan  # noqa: F401
+    from netsim.show import routing, switching, vlan  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:
@@ -48,5 +48,6 @@ def show(results: Results, device: str, command: str, at: float | None = None) -
         names = sorted(set(results.ports["device"])) if not results.ports.empty else []
         raise ShowError(f"no device {device!r} (devices: {', '.join(names)})")
     if cmd.kinds is not None and state.kind not in cmd.kinds:
-        raise ShowError(f"show {cmd.name}: {device} is a {state.kind}, not a switch")
+        kinds = "router or switch" if "router" in cmd.kinds else "switch"
+        raise ShowError(f"show {cmd.name}: {device} is a {state.kind}, not a {kinds}")
     return cmd.render(state, args)

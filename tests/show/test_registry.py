@@ -21,7 +21,7 @@ def test_words_after_the_keywords_are_arguments():
 
 def test_an_unknown_command_lists_the_known_ones():
     with pytest.raises(ShowError, match=r"known: .*interfaces counters.*mac address-table"):
-        resolve("ip route")
+        resolve("ipx route")
 
 
 def test_a_new_command_registers_itself():
