@@ -92,7 +92,7 @@ class Layer3Switch(Switch):
             ):
                 self.engine.receive(routed, frame, hops, t_last)
             return True
-        to_me = frame.dst == self.router_mac
+        to_me = frame.dst == self.router_mac or frame.dst in self.engine.virtual_macs
         if not to_me and not frame.is_group:
             return False
         vlan = self.vlans.config[ingress].classify(frame.vlan)

@@ -28,7 +28,7 @@ def resolve_groups(
     device: str,
     port: str,
     address: IPv4Interface,
-    settings: m.RouterInterface,
+    settings: m.RouterInterface | m.Interface,
     where: YamlPath,
     error: ErrorSink,
 ) -> tuple[HsrpConfig | VrrpConfig, ...]:
@@ -104,9 +104,11 @@ def check_groups(scenario: m.Scenario, error: ErrorSink) -> None:
     """Every router of one group on one subnet must agree on the virtual IP."""
     seen: dict[tuple[str, int, IPv4Network], tuple[str, str, str]] = {}
     for name, node in scenario.topology.nodes.items():
-        if not isinstance(node, m.RouterNode):
+        if not isinstance(node, m.RouterNode | m.SwitchNode):
             continue
         for key, settings in node.interfaces.items():
+            if settings.ip is None:
+                continue
             try:
                 net = IPv4Interface(settings.ip).network
             except ValueError:

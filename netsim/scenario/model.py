@@ -166,59 +166,6 @@ class SwitchSettings(Strict):
     """Frames per second the forwarding engine handles (per stack member), like 6.5Mpps."""
 
 
-class Interface(InterfaceQos):
-    """One interface's configuration, as under ``interface Gi0/1`` in IOS.
-
-    An access port (the default) is in one ``vlan`` (1 unless given) and sends untagged;
-    a trunk carries the ``allowed`` VLANs tagged (all by default) and its ``native`` VLAN
-    (1 unless given) untagged. Whether the settings fit together (no access VLAN on a
-    trunk, the native VLAN among the allowed) is checked with the node's ports, in
-    :mod:`netsim.scenario.interfaces`, so each mistake points at its own key.
-    The QoS keys (``trust``, ``priority_queue``, ``srr_share``, ``queue_limits``) come
-    from :class:`~netsim.scenario.qos.InterfaceQos`.
-    """
-
-    mode: Literal["access", "trunk"] | None = None
-    """``access`` (the default) or ``trunk``."""
-    vlan: VlanId | None = None
-    """An access port's VLAN (``switchport access vlan``)."""
-    allowed: list[VlanId] | Literal["all"] | None = None
-    """A trunk's allowed VLANs (``switchport trunk allowed vlan``); default all."""
-    native: VlanId | None = None
-    """A trunk's native VLAN, sent untagged (``switchport trunk native vlan``); default 1."""
-    switchport: bool | None = None
-    """``false`` makes a layer-3 switch's port a routed port (``no switchport``): in no
-    VLAN, with its own ``ip``."""
-    ip: str | None = None
-    """The interface's IPv4 address with prefix (``10.0.10.1/24``): on an SVI
-    (``Vlan10``), a routed port (``switchport: false``) or a router's port."""
-
-
-InterfaceKey = Annotated[str, Field(pattern=r"^\S.*$")]
-"""An interface name (``Gi0/1``, ``5``) or a range (``Fa0/1-12``, ``Fa0/1-4, Fa0/9``)."""
-
-
-def _names_as_text(value: Any) -> Any:
-    # A generic switch's port 5 is written as a bare YAML number: it names the port "5".
-    if isinstance(value, dict):
-        return {str(k) if isinstance(k, int) else k: v for k, v in value.items()}
-    return value
-
-
-Interfaces = Annotated[dict[InterfaceKey, Interface], BeforeValidator(_names_as_text)]
-"""Per-interface configuration by name or range: ``{Gi0/1: {mode: trunk}, Fa0/1-12:
-{vlan: 10}}``. Unnamed interfaces are access ports in VLAN 1."""
-
-
-class StaticRoute(Strict):
-    """``ip route``: packets for ``to`` go to the next hop ``via`` (on a connected subnet)."""
-
-    to: str
-    """A prefix, ``10.0.3.0/24``; ``0.0.0.0/0`` (or ``default``) is the default route."""
-    via: str
-    """The next hop's address, on one of the router's own subnets."""
-
-
 class StandbyGroup(Strict):
     """HSRP on an interface (IOS ``standby GROUP ip ADDRESS``, ``priority``, ``preempt``,
     ``timers``, ``version``): one router of the group forwards for the virtual ``ip``."""
@@ -274,6 +221,71 @@ class DhcpPool(Strict):
     """``dns-server`` (option 6)."""
     lease: Time = 86400.0
     """``lease``: how long an address is the client's (default one day)."""
+
+
+class Interface(InterfaceQos):
+    """One interface's configuration, as under ``interface Gi0/1`` in IOS.
+
+    An access port (the default) is in one ``vlan`` (1 unless given) and sends untagged;
+    a trunk carries the ``allowed`` VLANs tagged (all by default) and its ``native`` VLAN
+    (1 unless given) untagged. Whether the settings fit together (no access VLAN on a
+    trunk, the native VLAN among the allowed) is checked with the node's ports, in
+    :mod:`netsim.scenario.interfaces`, so each mistake points at its own key.
+    The QoS keys (``trust``, ``priority_queue``, ``srr_share``, ``queue_limits``) come
+    from :class:`~netsim.scenario.qos.InterfaceQos`.
+    """
+
+    mode: Literal["access", "trunk"] | None = None
+    """``access`` (the default) or ``trunk``."""
+    vlan: VlanId | None = None
+    """An access port's VLAN (``switchport access vlan``)."""
+    allowed: list[VlanId] | Literal["all"] | None = None
+    """A trunk's allowed VLANs (``switchport trunk allowed vlan``); default all."""
+    native: VlanId | None = None
+    """A trunk's native VLAN, sent untagged (``switchport trunk native vlan``); default 1."""
+    switchport: bool | None = None
+    """``false`` makes a layer-3 switch's port a routed port (``no switchport``): in no
+    VLAN, with its own ``ip``."""
+    ip: str | None = None
+    """The interface's IPv4 address with prefix (``10.0.10.1/24``): on an SVI
+    (``Vlan10``), a routed port (``switchport: false``) or a router's port."""
+    standby: Annotated[
+        list[StandbyGroup],
+        BeforeValidator(_one_or_many, json_schema_input_type=StandbyGroup | list[StandbyGroup]),
+    ] = []
+    """An SVI's HSRP groups (as on a router's port)."""
+    vrrp: Annotated[
+        list[VrrpGroup],
+        BeforeValidator(_one_or_many, json_schema_input_type=VrrpGroup | list[VrrpGroup]),
+    ] = []
+    """An SVI's VRRP groups (as on a router's port)."""
+    helper: str | None = None
+    """An SVI's ``ip helper-address``: relay the VLAN's DHCP requests to this server."""
+
+
+InterfaceKey = Annotated[str, Field(pattern=r"^\S.*$")]
+"""An interface name (``Gi0/1``, ``5``) or a range (``Fa0/1-12``, ``Fa0/1-4, Fa0/9``)."""
+
+
+def _names_as_text(value: Any) -> Any:
+    # A generic switch's port 5 is written as a bare YAML number: it names the port "5".
+    if isinstance(value, dict):
+        return {str(k) if isinstance(k, int) else k: v for k, v in value.items()}
+    return value
+
+
+Interfaces = Annotated[dict[InterfaceKey, Interface], BeforeValidator(_names_as_text)]
+"""Per-interface configuration by name or range: ``{Gi0/1: {mode: trunk}, Fa0/1-12:
+{vlan: 10}}``. Unnamed interfaces are access ports in VLAN 1."""
+
+
+class StaticRoute(Strict):
+    """``ip route``: packets for ``to`` go to the next hop ``via`` (on a connected subnet)."""
+
+    to: str
+    """A prefix, ``10.0.3.0/24``; ``0.0.0.0/0`` (or ``default``) is the default route."""
+    via: str
+    """The next hop's address, on one of the router's own subnets."""
 
 
 class RouterInterface(Strict):
@@ -365,6 +377,8 @@ class SwitchNode(SwitchSettings):
     for the Catalyst defaults). Off by default: one FIFO per port."""
     monitor: list[MonitorSession] = []
     """SPAN sessions: ``[{source: [Gi0/1], direction: both, destination: Gi0/24}]``."""
+    dhcp: list[DhcpPool] = []
+    """DHCP pools a layer-3 switch serves (``ip dhcp pool``), one per subnet."""
     routes: list[StaticRoute] = []
     """Static routes of a layer-3 switch (``ip route``); a layer-2 one takes only a
     default route (``0.0.0.0/0``: its ``ip default-gateway``)."""

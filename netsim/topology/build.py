@@ -205,7 +205,9 @@ def _start_dhcp(net: Network) -> None:
     """A DHCP server on each router with pools, relays on its ports with helpers."""
     for name, engine in net.engines.items():
         spec = net.topology.nodes[name]
-        helpers = {p: IPv4Address(i.helper) for p, i in spec.interfaces if i.helper}
+        helpers = {
+            p: IPv4Address(i.helper) for p, i in (*spec.interfaces, *spec.svi_services) if i.helper
+        }
         server = DhcpServer(None, spec.dhcp_pools) if spec.dhcp_pools else None
         if server is None and not helpers:
             continue
@@ -222,7 +224,8 @@ def _start_fhrp(net: Network, until: float) -> None:
         net.fhrp_log.append((device, interface, change))
 
     for name, engine in net.engines.items():
-        for port, spec in net.topology.nodes[name].interfaces:
+        node = net.topology.nodes[name]
+        for port, spec in (*node.interfaces, *node.svi_services):
             for config in spec.fhrp:
                 iface = engine.interfaces[port]
                 service = FhrpService(net.sim, name, engine, iface, config, record, until)

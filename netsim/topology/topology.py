@@ -61,7 +61,9 @@ class NodeSpec:
     dhcp: bool = False
     """A host that asks a DHCP server for its address (``ip: dhcp``)."""
     dhcp_pools: tuple[PoolConfig, ...] = ()
-    """The DHCP pools a router serves."""
+    """The DHCP pools a router (or layer-3 switch) serves."""
+    svi_services: tuple[tuple[str, InterfaceSpec], ...] = ()
+    """A layer-3 switch's SVIs (``Vlan10``) with FHRP groups or a DHCP helper."""
     nagle: bool = True
     delayed_ack: bool = True
     tcp_window: int = 65535

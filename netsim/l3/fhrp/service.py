@@ -151,6 +151,7 @@ class FhrpService:
         elif isinstance(event, Forward):
             iface.extra_addresses[event.virtual_ip] = event.virtual_mac
             iface.extra_macs.add(event.virtual_mac)
+            engine.virtual_macs.add(event.virtual_mac)
             engine.own_address(event.virtual_ip, iface)
             engine.send_arp(iface, BROADCAST, event.gratuitous_arp())
         elif isinstance(event, StopForwarding):
@@ -164,6 +165,7 @@ class FhrpService:
         if iface.extra_addresses.pop(config.virtual_ip, None) is not None:
             self.engine.own_address(config.virtual_ip, None)
         iface.extra_macs.discard(config.virtual_mac)
+        self.engine.virtual_macs.discard(config.virtual_mac)
 
     def _rearm(self) -> None:
         at = self.machine.next_timer()
