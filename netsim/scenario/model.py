@@ -252,12 +252,12 @@ class Interface(InterfaceQos):
     standby: Annotated[
         list[StandbyGroup],
         BeforeValidator(_one_or_many, json_schema_input_type=StandbyGroup | list[StandbyGroup]),
-    ] = []
+    ] = Field(default_factory=list)
     """An SVI's HSRP groups (as on a router's port)."""
     vrrp: Annotated[
         list[VrrpGroup],
         BeforeValidator(_one_or_many, json_schema_input_type=VrrpGroup | list[VrrpGroup]),
-    ] = []
+    ] = Field(default_factory=list)
     """An SVI's VRRP groups (as on a router's port)."""
     helper: str | None = None
     """An SVI's ``ip helper-address``: relay the VLAN's DHCP requests to this server."""
