@@ -89,3 +89,19 @@ def test_the_new_active_router_owns_the_virtual_mac_and_ip() -> None:
     vmac = moves[(moves["mac"] == "00:00:0c:9f:f0:0a") & (moves["device"] == "lan")]
     last = vmac[vmac["time"] >= takeover(res)].iloc[0]
     assert last["port"] == "4" and last["event"] in ("learn", "move")
+
+
+def test_a_repaired_router_starts_afresh_and_preempts_with_vrrp() -> None:
+    """R1 comes back at 70 s like a rebooted router: it starts as a backup, ignores R2's
+    lower-priority advertisements (VRRP preempts by default) and is master again after
+    its own master down interval, 3 + (256 - 110)/256 s; R2 steps back."""
+    down_up = (
+        "[{at: 60.05s, action: device-down, device: R1}, {at: 70s, action: device-up, device: R1}]"
+    )
+    res = run("vrrp", 60.05, f"events={down_up}")
+    fhrp = res.extra["fhrp"]
+    r1 = fhrp[(fhrp["device"] == "R1") & (fhrp["interface"] == "Gi0/0") & (fhrp["time"] >= 70)]
+    assert r1[["old", "new"]].values.tolist() == [["initialize", "backup"], ["backup", "master"]]
+    assert r1["time"].iloc[-1] == pytest.approx(70 + 3 + 146 / 256, abs=1e-5)
+    r2 = fhrp[(fhrp["device"] == "R2") & (fhrp["interface"] == "Gi0/0")]
+    assert r2["new"].iloc[-1] == "backup"
