@@ -26,8 +26,14 @@ from netsim.engine.sim import Simulation
 from netsim.l2.frame import BROADCAST, MacAddress
 from netsim.l3.engine import RoutingEngine
 from netsim.l3.fhrp.common import FhrpEvent, Forward, Send, StateChanged, StopForwarding
-from netsim.l3.fhrp.hsrp import PORT, HsrpConfig, HsrpGroup, HsrpMessage
-from netsim.l3.fhrp.vrrp import PROTOCOL, VrrpAdvertisement, VrrpConfig, VrrpRouter
+from netsim.l3.fhrp.hsrp import PORT, HsrpConfig, HsrpGroup, HsrpMessage, HsrpState
+from netsim.l3.fhrp.vrrp import (
+    PROTOCOL,
+    VrrpAdvertisement,
+    VrrpConfig,
+    VrrpRouter,
+    VrrpState,
+)
 from netsim.l3.interface import L3Interface
 from netsim.net.addressing import IPv4Address
 from netsim.net.errors import DecodeError
@@ -102,7 +108,15 @@ class FhrpService:
         self._token += 1
         self._timer_at = None
         self._release()
+        old = self.machine
         self.machine = self._fresh()
+        fresh = self.machine.state
+        if old.state is not fresh:
+            group = self.config.group if isinstance(self.config, HsrpConfig) else self.config.vrid
+            change = StateChanged(
+                self.sim.now, self.protocol, group, _name(old.state), _name(fresh), "device down"
+            )
+            self.record(self.device, self.iface.name, change)
 
     # Input --------------------------------------------------------------------------------
 
@@ -183,3 +197,8 @@ class FhrpService:
         self._timer_at = None
         self.machine.tick(self.sim.now)
         self._pump()
+
+
+def _name(state: HsrpState | VrrpState) -> str:
+    """A state as fhrp.csv writes it (``active``, ``master``, ``initial``)."""
+    return state.name.lower() if isinstance(state, HsrpState) else state.value
