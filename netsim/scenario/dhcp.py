@@ -86,3 +86,24 @@ def check_dhcp_host(name: str, node: m.HostNode, error: ErrorSink) -> None:
             f"{name} gets its address and gateway by DHCP (ip: dhcp): remove gateway:, "
             "the server's pool sets it (gateway: in the pool)",
         )
+
+
+def check_traffic_to_dhcp_hosts(scenario: m.Scenario, error: ErrorSink) -> None:
+    """Traffic may come from a DHCP host, not go to one: its address is known only once
+    the run has started (give a server a fixed ``ip``)."""
+    dhcp_hosts = {
+        name
+        for name, node in scenario.topology.nodes.items()
+        if isinstance(node, m.HostNode) and node.ip == DHCP
+    }
+    if not dhcp_hosts:
+        return
+    for i, entry in enumerate(scenario.traffic):
+        for key in ("to", "server"):
+            target = getattr(entry, key, None)
+            if isinstance(target, str) and target in dhcp_hosts:
+                error(
+                    ("traffic", i, key),
+                    f"{target} takes its address by DHCP (ip: dhcp), so nothing can be sent "
+                    "to it before the run; give it a fixed ip: to make it a destination",
+                )

@@ -21,7 +21,12 @@ from netsim.l2.switching import SwitchingMode
 from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
 from netsim.phy.media import AUI_MAX_M, AUI_NS_PER_M, MEDIA, SIGNAL_SPEED_M_PER_S
 from netsim.scenario import model as m
-from netsim.scenario.dhcp import DHCP, check_dhcp_host, resolve_pools
+from netsim.scenario.dhcp import (
+    DHCP,
+    check_dhcp_host,
+    check_traffic_to_dhcp_hosts,
+    resolve_pools,
+)
 from netsim.scenario.errors import Problem, ScenarioError
 from netsim.scenario.fhrp import check_groups as check_fhrp_groups
 from netsim.scenario.interfaces import resolve_interfaces
@@ -318,6 +323,7 @@ def resolve(
     _check_traffic(ctx, scenario, topo)
     _check_events(ctx, scenario, topo)
     check_fhrp_groups(scenario, ctx.error)
+    check_traffic_to_dhcp_hosts(scenario, ctx.error)
     if ctx.problems:
         raise ScenarioError(ctx.problems)
     return topo

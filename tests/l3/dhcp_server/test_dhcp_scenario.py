@@ -184,3 +184,13 @@ def test_bad_dhcp_settings_name_the_path(old: str, new: str, path: str, words: s
         netsim.loads(text.replace(old, new))
     messages = [str(p) for p in caught.value.problems]
     assert any(path in m and words in m for m in messages), messages
+
+
+def test_traffic_to_a_dhcp_host_is_refused_before_the_run() -> None:
+    """Its address exists only once the run has started: one clear message."""
+    text = campus(per_floor=1) + "traffic:\n  - {kind: ping, from: mail, to: pc1x0}\n"
+    with pytest.raises(netsim.ScenarioError) as caught:
+        netsim.loads(text)
+    (problem,) = caught.value.problems
+    assert problem.path == "traffic[0].to"
+    assert "pc1x0 takes its address by DHCP" in problem.message
