@@ -228,7 +228,9 @@ def _start_fhrp(net: Network, until: float) -> None:
         for port, spec in (*node.interfaces, *node.svi_services):
             for config in spec.fhrp:
                 iface = engine.interfaces[port]
-                service = FhrpService(net.sim, name, engine, iface, config, record, until)
+                service = FhrpService(
+                    net.sim, name, engine, iface, config, record, until, net.names
+                )
                 net.fhrp.append(service)
                 net.sim.call_at(0.0, service.start)
     if not net.fhrp:

@@ -105,3 +105,17 @@ def test_a_repaired_router_starts_afresh_and_preempts_with_vrrp() -> None:
     assert r1["time"].iloc[-1] == pytest.approx(70 + 3 + 146 / 256, abs=1e-5)
     r2 = fhrp[(fhrp["device"] == "R2") & (fhrp["interface"] == "Gi0/0")]
     assert r2["new"].iloc[-1] == "backup"
+
+
+def test_frames_to_the_virtual_mac_are_delivered_to_whichever_router_owns_it() -> None:
+    """frames.csv names the owner of the virtual MAC as the destination: R1 before the
+    failure, R2 after the takeover; only the echo requests sent into the gap are lost."""
+    res = run("hsrp", 60.05)
+    frames = res.frames
+    requests = frames[(frames["src"] == "pc1") & (frames["traffic"] == "icmp")]
+    before = requests[requests["t_first_bit_out"] < 60.05]
+    after = requests[requests["t_first_bit_out"] > takeover(res)]
+    assert set(before["dst"]) == {"R1"} and (before["outcome"] == "delivered").all()
+    assert set(after["dst"]) == {"R2"} and (after["outcome"] == "delivered").all()
+    gap = requests[requests["t_first_bit_out"].between(60.05, takeover(res))]
+    assert len(gap) > 0 and (gap["outcome"] == "dropped").all()

@@ -20,7 +20,7 @@ hear anything. When it comes back they start afresh, as after a reboot.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 
 from netsim.engine.sim import Simulation
 from netsim.l2.frame import BROADCAST, MacAddress
@@ -51,7 +51,7 @@ def multicast_mac(group: IPv4Address) -> MacAddress:
 
 class FhrpService:
     """One group on ``iface`` of ``engine``; its state changes go to ``record``; its timers
-    stop after ``until``."""
+    stop after ``until``; ``names`` (MAC -> device) learns who owns the virtual MAC."""
 
     def __init__(
         self,
@@ -62,6 +62,7 @@ class FhrpService:
         config: FhrpConfig,
         record: Callable[[str, str, StateChanged], None],
         until: float = math.inf,
+        names: MutableMapping[MacAddress, str] | None = None,
     ) -> None:
         self.sim = sim
         self.device = device
@@ -70,6 +71,8 @@ class FhrpService:
         self.config = config
         self.record = record
         self.until = until
+        self.names = names if names is not None else {}
+        """MAC -> device name (frames.csv's ``dst``): the virtual MAC names its owner."""
         """No timer runs after this time (the scenario's duration), so a run can end."""
         self.machine = self._fresh()
         self.bad_packets = 0
@@ -166,6 +169,9 @@ class FhrpService:
             iface.extra_addresses[event.virtual_ip] = event.virtual_mac
             iface.extra_macs.add(event.virtual_mac)
             engine.virtual_macs.add(event.virtual_mac)
+            # Frames to the virtual MAC are for this router now: frames.csv names it (and
+            # keeps naming it after it dies, so frames sent to a dead gateway show where).
+            self.names[event.virtual_mac] = self.device
             engine.own_address(event.virtual_ip, iface)
             engine.send_arp(iface, BROADCAST, event.gratuitous_arp())
         elif isinstance(event, StopForwarding):
