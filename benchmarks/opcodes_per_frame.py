@@ -7,6 +7,12 @@ difference by the extra frames, so start-up and the results tables' fixed costs 
 A change to the hot path shows up here exactly, function by function.
 
     python benchmarks/opcodes_per_frame.py [--vlans] [--top N]
+    python benchmarks/opcodes_per_frame.py --ping|--routed [--top N]
+
+With ``--ping`` the frames are pings across the switched chain, with ``--routed`` the
+same pings across a chain of four routers (see ``fabric_chain.py``): bytecodes per ping
+(a request and a reply, eight forwards), comparing a switched and a routed hop without
+the noise of a shared machine's clock.
 """
 
 from __future__ import annotations
@@ -21,14 +27,18 @@ from typing import Any
 import netsim
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fabric_chain import scenario_text
+from fabric_chain import ping_scenario_text, scenario_text
 
 Counts = collections.Counter[str]
 
 
-def count_opcodes(frames: int, vlans: bool) -> Counts:
-    """Bytecodes run by ``netsim.run`` of the chain with ``frames`` frames, by function."""
-    scenario = netsim.loads(scenario_text(frames, 4, vlans))
+def count_opcodes(frames: int, vlans: bool, pings: str | None = None) -> Counts:
+    """Bytecodes run by ``netsim.run`` of the chain with ``frames`` frames (or pings, when
+    ``pings`` is ``switched`` or ``routed``), by function."""
+    if pings is None:
+        scenario = netsim.loads(scenario_text(frames, 4, vlans))
+    else:
+        scenario = netsim.loads(ping_scenario_text(frames, 4, routed=pings == "routed"))
     counts: Counts = collections.Counter()
 
     def tracer(frame: FrameType, event: str, arg: Any) -> Any:
@@ -50,15 +60,22 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=50)
     parser.add_argument("--large", type=int, default=250)
     parser.add_argument("--vlans", action="store_true", help="access VLAN 10, trunks between")
+    parser.add_argument("--ping", action="store_true", help="pings across the switches")
+    parser.add_argument("--routed", action="store_true", help="pings across four routers")
     parser.add_argument("--top", type=int, default=12)
     args = parser.parse_args()
-    small = count_opcodes(args.small, args.vlans)
-    large = count_opcodes(args.large, args.vlans)
+    pings = "routed" if args.routed else "switched" if args.ping else None
+    small = count_opcodes(args.small, args.vlans, pings)
+    large = count_opcodes(args.large, args.vlans, pings)
     extra = args.large - args.small
     per_frame = {name: (large[name] - small.get(name, 0)) / extra for name in large}
     total = sum(per_frame.values())
-    path = " (VLAN 10, trunks)" if args.vlans else ""
-    print(f"4-switch chain{path}: {total:,.0f} bytecodes per frame (4 switch forwards)")
+    if pings is not None:
+        device = "router" if pings == "routed" else "switch"
+        print(f"4-{device} chain: {total:,.0f} bytecodes per ping (8 {device} forwards)")
+    else:
+        path = " (VLAN 10, trunks)" if args.vlans else ""
+        print(f"4-switch chain{path}: {total:,.0f} bytecodes per frame (4 switch forwards)")
     for name, count in sorted(per_frame.items(), key=lambda kv: -kv[1])[: args.top]:
         print(f"{count:9.1f}  {name}")
 

@@ -929,12 +929,15 @@ CAMPUS_MAIL = [
         `scenarios/campus.yaml` is a school building on Catalyst switches: a stack of two
         WS-C3750G-12S as the building node, three floors (WS-C2960G-24TC-L) with two rooms
         each (WS-C2960-24TT-L), PCs at 100 Mb/s, and a mail server in the server room.
-        Every PC keeps an IMAP session to the server: check for new mail, read a message,
-        file it in a folder.
+        Each floor is a VLAN and an IP subnet of its own (10.0.10.0/24 ...), the server
+        room another (10.0.0.0/24); the 3750 routes between them with its SVIs, so every
+        PC reaches the mail server through one routed hop. Every PC keeps an IMAP session
+        to the server: check for new mail, read a message, file it in a folder.
 
         **Questions.** Which IMAP commands are slow, and why? Does it matter which floor
-        you sit on? What does background traffic on one floor's uplink do? Would
-        cut-through switches make mail faster?
+        you sit on? What does background traffic on one floor's uplink do? What does the
+        routed hop between the floors' subnets and the server's add? Would cut-through
+        switches make mail faster?
 
         To keep this notebook quick the campus is shrunk: 6 PCs per room (36 in all),
         2 simulated seconds, one round of the session.
@@ -1036,6 +1039,44 @@ CAMPUS_MAIL = [
         triples. The other floors do not share that queue, so they do not notice. (The
         background frames stay on the uplink: they are addressed to the link itself and
         never forwarded, so the rest of the building does not see them.)
+
+        ## What the routed hop adds
+
+        The PCs sit in other subnets than the server: the 3750 routes every packet
+        (its SVI takes the frame, the TTL drops by one, a new frame leaves from the
+        router's MAC). Run the same campus with one flat subnet (`campus.vlans=none`:
+        no VLANs, no routing, the 3750 only switches) and compare each command's median.
+        """
+    ),
+    code(
+        """
+        from IPython.display import display
+
+        flat = campus("campus.vlans=none")
+        routed = base
+        hop = pd.DataFrame({
+            "one subnet, switched (ms)": flat.groupby("command")["latency_ms"].median(),
+            "subnet per floor, routed (ms)": routed.groupby("command")["latency_ms"].median(),
+        })
+        hop["routed hop adds (µs)"] = (hop.iloc[:, 1] - hop.iloc[:, 0]) * 1e3
+        per_floor = routed.groupby("floor")["latency_ms"].median().rename("routed, median ms")
+        display(hop.loc[order])
+        per_floor
+        """
+    ),
+    md(
+        """
+        **What to look for.** Next to nothing: 0.13 µs per command, and that is the
+        802.1Q tags (4 bytes, 32 ns at 1 Gb/s, on each trunk the command and its reply
+        cross), not the routing. The 3750 routes in hardware (CEF): one lookup at its
+        forwarding rate, exactly as it switches, over the same cables. CONNECT is even
+        a few µs faster routed: the PC's first ARP asks for its gateway, which the 3750
+        answers from the building, not for the server, which answered from the server
+        room (and whose broadcast reached every PC). Every floor sees the same latency:
+        each is one routed hop from the server room. A software router
+        would be another story: in `scenarios/labs/10-inter-vlan-routing.yaml`, a 20 µs
+        router adds 40 µs to every round trip, and `--set
+        topology.nodes.edge.processing_delay=1ms` about 2 ms.
 
         ## Per switching mode
 

@@ -118,9 +118,6 @@ class RoutingEngine:
         self._ident = 0
         self._timer_at: float | None = None
         self._timer_token = 0
-        self.virtual_macs: set[MacAddress] = set()
-        """The FHRP virtual MACs this device forwards for now (a layer-3 switch takes
-        frames sent to them, as to its own MAC)."""
         self.local_handlers: dict[int, list[LocalHandler]] = {}
         """IP protocol -> the router's services that take such packets addressed to it
         (to one of its addresses, a broadcast or link-local multicast), besides ICMP."""

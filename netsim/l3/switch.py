@@ -45,6 +45,9 @@ class Layer3Switch(Switch):
         self.engine = RoutingEngine(self.sim, self.name, routing=routing, names=names)
         self._svis: dict[int, L3Interface] = {}
         self._routed: dict[Port, L3Interface] = {}
+        self._ingress: Port | None = None
+        """The port of the packet being routed, while the engine handles it: on a stack,
+        where it came in decides how far round the ring it travels to its egress port."""
         return self.engine
 
     def add_svi(self, vlan: int, address: IPv4Interface) -> L3Interface:
@@ -63,7 +66,7 @@ class Layer3Switch(Switch):
         port = self.port(port_name)
 
         def transmit(frame: Frame) -> bool:
-            return port.transmit(frame, 0, self.sim.now)
+            return self._egress(port, frame)
 
         iface = L3Interface(port_name, address, self.router_mac, transmit)
         self._routed[port] = iface
@@ -90,24 +93,52 @@ class Layer3Switch(Switch):
             if self._check_fcs(ingress, frame, hops) and (
                 frame.dst == self.router_mac or (frame.is_group and not is_link_local(frame.dst))
             ):
-                self.engine.receive(routed, frame, hops, t_last)
+                self._route(routed, ingress, frame, hops, t_last)
             return True
-        to_me = frame.dst == self.router_mac or frame.dst in self.engine.virtual_macs
-        if not to_me and not frame.is_group:
+        to_me = frame.dst == self.router_mac
+        if not to_me and not frame.is_group and not self._has_virtual_macs():
             return False
         vlan = self.vlans.config[ingress].classify(frame.vlan)
         svi = self._svis.get(vlan) if vlan is not None else None
         if svi is None or vlan is None:
             return False
+        if not to_me and not frame.is_group:
+            if not svi.accepts(frame.dst):
+                return False
+            to_me = True  # a virtual MAC this SVI owns now (HSRP, VRRP)
         if to_me:
             if not self._check_fcs(ingress, frame, hops):
                 return True
             self.table.learn(frame.src, ingress, self.sim.now, vlan)
-            self.engine.receive(svi, frame.untagged(), hops, t_last)
+            self._route(svi, ingress, frame.untagged(), hops, t_last)
             return True
         if frame.fcs_ok and not is_link_local(frame.dst):
-            self.engine.receive(svi, frame.untagged(), hops, t_last)
+            self._route(svi, ingress, frame.untagged(), hops, t_last)
         return False
+
+    def _has_virtual_macs(self) -> bool:
+        """Does any SVI take frames for a MAC besides the router's (a first-hop
+        redundancy group's virtual MAC)? Only then must a unicast frame be classified
+        before the switch knows it is not the router's."""
+        return any(svi.extra_macs for svi in self._svis.values())
+
+    def _route(
+        self, iface: L3Interface, ingress: Port, frame: Frame, hops: int, t_last: float
+    ) -> None:
+        self._ingress = ingress
+        try:
+            self.engine.receive(iface, frame, hops, t_last)
+        finally:
+            self._ingress = None
+
+    def _egress(self, out: Port, frame: Frame) -> bool:
+        """Queue a routed frame on ``out``: across the stack ring first if it came in on
+        another member (what the router sends on its own, ARP say, starts at ``out``)."""
+        now = self.sim.now
+        if self.stack is not None and self._ingress is not None:
+            self._across_stack(self._ingress, [out], frame, 0, now)
+            return True
+        return out.transmit(frame, 0, now)
 
     def _switch_out(self, vlan: int, frame: Frame) -> bool:
         """Send a frame of the router's into ``vlan``, as if it came from an internal port."""
@@ -125,7 +156,7 @@ class Layer3Switch(Switch):
         sent = False
         for out in targets:
             version = frame_for_egress(frame, vlan, config[out].tags(vlan))
-            if out.is_idle(now) and out.station is None:
+            if out.is_idle(now) and out.station is None and self.stack is None:
                 self.sim.trace.first_bit_out.setdefault(frame.frame_id, now)
-            sent = out.transmit(version, 0, now) or sent
+            sent = self._egress(out, version) or sent
         return sent

@@ -24,4 +24,5 @@ def start_ping(context: RunContext, entry: m.PingTraffic, index: int, name: str)
         timeout=entry.timeout,
         identifier=index + 1,
         dscp=entry.dscp or 0,
+        ttl=entry.ttl,
     )

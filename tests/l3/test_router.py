@@ -241,3 +241,50 @@ def test_tshark_decodes_arp_and_icmp_with_valid_checksums(tmp_path):
     assert exceeded[5].split(",")[0] == "255"  # a router's own packets start at 255
     reply = icmp[3]
     assert reply[5] == "62"  # h2's 64, minus r2 and r1
+
+
+def test_ping_csv_shows_the_reply_ttl_and_which_router_dropped_a_short_lived_request():
+    """``ttl: 1`` and ``ttl: 2``: traceroute's first two probes. ping.csv names the router
+    of each hop (the address of the interface the probe came in on); a full-TTL ping
+    shows the reply's TTL, 64 less one per router on the way back."""
+    text = SCENARIO.replace(
+        "  - {kind: ping, from: h1, to: h2, count: 3, interval: 100ms}",
+        "  - {kind: ping, name: hop1, from: h1, to: h2, count: 1, ttl: 1}\n"
+        "  - {kind: ping, name: hop2, from: h1, to: h2, count: 1, ttl: 2, start: 10ms}\n"
+        "  - {kind: ping, name: full, from: h1, to: h2, count: 1, start: 20ms}\n"
+        "  - {kind: ping, name: back, from: h2, to: h1, count: 1, start: 30ms, ttl: 1}",
+    )
+    pings = netsim.run(netsim.loads(text)).ping.set_index("traffic")
+    assert pings.loc["hop1", "outcome"] == "ttl-exceeded"
+    assert pings.loc["hop1", "icmp_from"] == "10.0.1.1"
+    assert pings.loc["hop2", "outcome"] == "ttl-exceeded"
+    assert pings.loc["hop2", "icmp_from"] == "10.0.12.2"
+    assert pings.loc["full", "outcome"] == "reply"
+    assert pings.loc["full", "ttl"] == 62
+    assert pings.loc["back", "icmp_from"] == "10.0.2.1"
+
+
+def test_tcp_transfers_cross_the_routers_intact():
+    """tcp.csv works across routers: every exchange delivered intact, nothing resent."""
+    text = SCENARIO.replace(
+        "  - {kind: ping, from: h1, to: h2, count: 3, interval: 100ms}",
+        "  - {kind: tcp, from: h1, to: h2, request: 500B, response: 200KB, count: 3,"
+        " interval: 100ms}",
+    )
+    tcp = netsim.run(netsim.loads(text)).tcp
+    assert len(tcp) == 3
+    assert tcp["intact"].all()
+    assert (tcp["retransmissions"] == 0).all()
+
+
+def test_a_forwarding_rate_adds_one_packet_time_per_router_crossing():
+    """At 1 Mpps, r1's engine takes 1 µs per packet: each ping crosses r1 twice."""
+    text = SCENARIO.replace(
+        "      processing_delay: 10us\n",
+        "      processing_delay: 10us\n      forwarding_rate: 1Mpps\n",
+        1,
+    )
+    rtt = netsim.run(netsim.loads(text)).ping["rtt"].iloc[-1]
+    echo = 102
+    base = 2 * (3 * hop(echo) + R1_DELAY + R2_DELAY)
+    assert rtt == pytest.approx(base + 2 * 1e-6, abs=1e-9)

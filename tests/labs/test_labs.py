@@ -340,3 +340,52 @@ def test_lab_fhrp_vrrp():
     res = fhrp_lab.run("vrrp", 60.05)
     assert fhrp_lab.takeover(res) == pytest.approx(59.5703125 + fhrp_lab.VRRP_DOWN, abs=1e-5)
     assert fhrp_lab.resumed(res, 60.05) == pytest.approx(63.2, abs=1e-4)
+
+
+def test_lab_inter_vlan_routing():
+    """Lab 10: traceroute's evidence (who answers each TTL), one routed hop on the 3750
+    costing one hardware lookup, and the changes the handout suggests."""
+    res = run("10-inter-vlan-routing")
+    pings = res.ping.set_index("traffic")
+    assert list(res.ping.loc[res.ping["traffic"] == "to-pc2", "ttl"]) == [63, 63]
+    assert pings.loc["probe-ttl1", "outcome"] == "ttl-exceeded"
+    assert pings.loc["probe-ttl1", "icmp_from"] == "10.0.10.1"
+    assert pings.loc["probe-ttl2", "icmp_from"] == "10.0.99.2"
+    assert (pings.loc["probe-ttl3", "outcome"], pings.loc["probe-ttl3", "ttl"]) == ("reply", 62)
+    # 39.58 us: the handout's sum, link by link, and the two forwarding engines.
+    wire = lambda size, rate: (size + 8) * 8 / rate  # noqa: E731
+    one_way = 2 * wire(102, 100e6) + 2 * wire(106, 1e9) + 2 / 6.5e6 + 1 / (12 * 1e9 / 672)
+    second = res.ping[res.ping["traffic"] == "to-pc2"]["rtt"].iloc[1]
+    assert second == pytest.approx(2 * one_way, abs=NS)
+    assert round(second / US, 2) == 39.58
+    # The time-exceeded messages come from core's router MAC, and carry valid bytes.
+    capture = res.captures["pc1:eth0"]
+    core_mac = int(res.extra["l3_interfaces"].set_index("device").loc["core", "mac"].iloc[0]
+                   .replace(":", ""), 16)  # fmt: skip
+    from_other_subnets = [
+        f
+        for _t, f in capture
+        if f.dst == int(MAC["pc1"].replace(":", ""), 16) and f.ethertype == 0x0800
+    ]
+    assert from_other_subnets and {f.src for f in from_other_subnets} == {core_mac}
+    l3 = res.extra["l3_interfaces"].set_index(["device", "interface"])
+    assert l3.loc[("core", "Vlan10"), "ttl_exceeded"] == 1
+    assert l3.loc[("edge", "Gi0/0"), "ttl_exceeded"] == 1
+    dropped = res.frames[res.frames["outcome"] == "dropped"]
+    assert list(dropped["drop_reason"]) == ["ttl-exceeded", "ttl-exceeded"]
+
+    slow = run("10-inter-vlan-routing", "topology.nodes.edge.processing_delay=1ms").ping
+    slow_rtt = slow.set_index("traffic").loc["to-mail", "rtt"].iloc[1]
+    base_rtt = pings.loc["to-mail", "rtt"].iloc[1]
+    assert slow_rtt - base_rtt == pytest.approx(2 * (1e-3 - 20 * US), abs=NS)
+    assert slow.set_index("traffic").loc["to-pc2", "rtt"].iloc[1] == pytest.approx(second, abs=NS)
+
+    unrouted = run("10-inter-vlan-routing", "topology.nodes.core.routes=[]")
+    outcomes = unrouted.ping.set_index("traffic")["outcome"]
+    assert outcomes["probe-ttl1"] == "ttl-exceeded"
+    assert set(outcomes[["probe-ttl2", "probe-ttl3"]]) == {"unreachable"}
+    assert set(outcomes["to-mail"]) == {"unreachable"}
+    assert set(unrouted.ping["icmp_from"].dropna()) == {"10.0.10.1"}
+    drops = unrouted.frames[unrouted.frames["outcome"] == "dropped"]
+    assert set(drops["drop_device"]) == {"core"}
+    assert list(drops["drop_reason"]).count("no-route") == 4

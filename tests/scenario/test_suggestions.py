@@ -42,7 +42,7 @@ def test_a_key_valid_elsewhere_is_not_suggested_as_itself():
     assert "did you mean 'vlan'" not in message
     assert message == (
         "unknown key 'vlan' here (expected one of kind, name, from, to, count, interval, "
-        "size, start, timeout, dscp)"
+        "size, start, timeout, dscp, ttl)"
     )
 
 

@@ -168,7 +168,6 @@ class FhrpService:
         elif isinstance(event, Forward):
             iface.extra_addresses[event.virtual_ip] = event.virtual_mac
             iface.extra_macs.add(event.virtual_mac)
-            engine.virtual_macs.add(event.virtual_mac)
             # Frames to the virtual MAC are for this router now: frames.csv names it (and
             # keeps naming it after it dies, so frames sent to a dead gateway show where).
             self.names[event.virtual_mac] = self.device
@@ -185,7 +184,6 @@ class FhrpService:
         if iface.extra_addresses.pop(config.virtual_ip, None) is not None:
             self.engine.own_address(config.virtual_ip, None)
         iface.extra_macs.discard(config.virtual_mac)
-        self.engine.virtual_macs.discard(config.virtual_mac)
 
     def _rearm(self) -> None:
         at = self.machine.next_timer()
