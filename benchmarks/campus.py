@@ -26,6 +26,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     scenario = netsim.load(SCENARIO, sets=[f"duration={args.duration}"])
     profiler = cProfile.Profile() if args.profile else None
     if profiler:
@@ -34,9 +35,10 @@ def main() -> None:
     if profiler:
         profiler.disable()
     wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     s = results.summary
     print(
-        f"campus: {s['simulated_time']:.0f} s simulated in {wall:.1f} s wall "
+        f"campus: {s['simulated_time']:.0f} s simulated in {wall:.1f} s wall, {cpu:.1f} s CPU "
         f"({s['events_processed']:,} events, {s['events_processed'] / wall:,.0f} events/s)"
     )
     print(f"IMAP commands: {len(results.imap):,}; frames from hosts: {len(results.frames):,}")

@@ -77,6 +77,7 @@ def run(
         sim.trace.followed = frame_window
     else:
         sim.trace.followed = frozenset(follow)
+    sim.trace.sample = spec.measure.frame_sample
     net = build(
         scenario.topology, sim, _recorded_mac_events(spec.measure), control_until=spec.duration
     )
@@ -104,6 +105,8 @@ def run(
         in_flight = frames_in_flight(sim, (p for d in net.devices.values() for p in d.ports))
     else:
         end = max(sim.now, spec.duration)
+    # Background load generated lazily: what was due by the end is sent now.
+    sim.catch_up(end)
     for device in net.devices.values():
         if isinstance(device, Switch):
             device.table.age(end)
@@ -120,6 +123,10 @@ def run(
         "interrupted": interrupted,
         "frames": summarize_frames(frames),
     }
+    if spec.measure.frames != "all":
+        # frames.csv is a sample (or empty): say so, and how many frames there were.
+        summary["frames"]["recorded"] = spec.measure.frames
+        summary["frames"]["sent_by_hosts"] = sim.trace.frames_sent
     extra = app_tables(sim.trace)
     extra.update(network_tables(net))
     for table_name, table in extra.items():

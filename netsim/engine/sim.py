@@ -9,32 +9,19 @@ switch should cost one scheduled event, not a process polling a queue.
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import zlib
 from collections.abc import Callable, Iterator
+from heapq import heappop as _heappop
 from heapq import heappush as _heappush
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
 import simpy
-from simpy.core import EmptySchedule
 from simpy.events import NORMAL, URGENT
 
 from netsim.engine.trace import Trace
-
-
-class _Call(simpy.Event):
-    """An already-triggered event whose only callback calls ``fn(*args)``."""
-
-    def __init__(self, env: simpy.Environment, fn: Callable[..., None], args: tuple[Any, ...]):
-        self.env = env
-        self.callbacks = [self._fire]
-        self._ok = True
-        self._value = None
-        self.fn = fn
-        self.args = args
-
-    def _fire(self, _event: simpy.Event) -> None:
-        self.fn(*self.args)
 
 
 class Simulation:
@@ -52,6 +39,8 @@ class Simulation:
         self.events_processed = 0
         self._streams: dict[str, random.Random] = {}
         self._frame_ids = itertools.count(1)
+        self._background_ids = itertools.count(-1, -1)
+        self._catch_ups: list[Callable[[float], None]] = []
 
     @property
     def now(self) -> float:
@@ -66,9 +55,30 @@ class Simulation:
             self._streams[stream] = r
         return r
 
+    def generator(self, stream: str) -> np.random.Generator:
+        """A NumPy generator for the stream called ``stream`` (for numbers drawn in
+        blocks), seeded from the run's seed and the name like :meth:`rng`."""
+        return np.random.default_rng([self.seed, zlib.crc32(stream.encode())])
+
     def next_frame_id(self) -> int:
         """A fresh frame id: 1, 2, 3, ... in the order frames are created."""
         return next(self._frame_ids)
+
+    def next_background_id(self) -> int:
+        """A fresh id for a background-load frame: -1, -2, ... (hosts' frames count up
+        from 1, so how much load a run carries never renumbers the frames it reports)."""
+        return next(self._background_ids)
+
+    def add_catch_up(self, catch_up: Callable[[float], None]) -> None:
+        """Register work done lazily (background load): ``catch_up(t)`` does all of it
+        that is due by simulated time ``t``. See :meth:`catch_up`."""
+        self._catch_ups.append(catch_up)
+
+    def catch_up(self, until: float) -> None:
+        """Do all lazy work due by ``until``: before counters are read at that time, and
+        at the end of the run."""
+        for catch_up in self._catch_ups:
+            catch_up(until)
 
     def call_at(self, time: float, fn: Callable[..., None], *args: Any) -> None:
         """Call ``fn(*args)`` at absolute simulated ``time`` (never earlier than now).
@@ -76,16 +86,21 @@ class Simulation:
         Times are pushed as computed, not as ``now + delay``, so arithmetic on frame
         timings stays exact to the last bit of the float. Calls due at the same instant run
         in the order they were scheduled, which keeps runs deterministic.
+
+        A call is a 5-tuple in SimPy's event queue, beside SimPy's own 4-tuple
+        ``(time, priority, id, event)`` entries: ``(time, priority, id, fn, args)``. The
+        ids are unique, so tuples never compare further; :meth:`run` tells them apart by
+        length. No event object is made for a call: the fabric makes millions of them.
         """
         env = self.env
         if time < env._now:
             time = env._now
-        _heappush(env._queue, (time, NORMAL, next(env._eid), _Call(env, fn, args)))
+        _heappush(cast(list[Any], env._queue), (time, NORMAL, next(env._eid), fn, args))
 
     def call_soon(self, fn: Callable[..., None], *args: Any) -> None:
         """Call ``fn(*args)`` at the current instant, before other events due now."""
         env = self.env
-        _heappush(env._queue, (env._now, URGENT, next(env._eid), _Call(env, fn, args)))
+        _heappush(cast(list[Any], env._queue), (env._now, URGENT, next(env._eid), fn, args))
 
     def run(
         self,
@@ -96,33 +111,38 @@ class Simulation:
         """Process events until none are left, or until simulated time ``until``.
 
         ``progress``, if given, is called with the simulated time every ``every`` events.
+        This is SimPy's ``Environment.step`` in a loop, with calls (:meth:`call_at`) made
+        directly. After a hard stop, whatever is due after ``until`` stays in the queue,
+        where :meth:`pending_calls` can still see it (frames in flight at the stop).
         """
         env = self.env
-        step = env.step
-        queue = env._queue
+        queue = cast(list[Any], env._queue)
+        limit = math.inf if until is None else until
         n = 0
+        next_report = every if progress is not None else -1
         try:
-            if until is None:
-                if progress is not None:
-                    while True:
-                        for _ in range(every):
-                            step()
-                            n += 1
-                        progress(env._now)
-                while True:
-                    step()
-                    n += 1
-            else:
-                # A hard stop: whatever is due after ``until`` stays in the queue, where
-                # :meth:`pending_calls` can still see it (frames in flight at the stop).
-                while queue and queue[0][0] <= until:
-                    step()
-                    n += 1
-                    if progress is not None and n % every == 0:
-                        progress(env._now)
+            while queue and queue[0][0] <= limit:
+                entry = _heappop(queue)
+                env._now = entry[0]
+                if len(entry) == 5:
+                    entry[3](*entry[4])
+                else:
+                    event = entry[3]
+                    callbacks, event.callbacks = event.callbacks, None
+                    for callback in callbacks:
+                        callback(event)
+                    if not event._ok and not hasattr(event, "_defused"):
+                        # A failed event nobody handled: crash, as SimPy's step does.
+                        exc = type(event._value)(*event._value.args)
+                        exc.__cause__ = event._value
+                        raise exc
+                n += 1
+                if n == next_report:
+                    assert progress is not None
+                    progress(env._now)
+                    next_report += every
+            if until is not None:
                 env._now = max(env._now, until)
-        except EmptySchedule:
-            pass
         finally:
             self.events_processed += n
 
@@ -132,6 +152,6 @@ class Simulation:
         After a run stopped at a time limit, these are what was still on its way: a frame
         on a wire, a frame waiting for its switch's decision.
         """
-        for time, _priority, _eid, event in self.env._queue:
-            if isinstance(event, _Call):
-                yield time, event.args
+        for entry in cast(list[Any], self.env._queue):
+            if len(entry) == 5:
+                yield entry[0], entry[4]

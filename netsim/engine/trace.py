@@ -44,22 +44,54 @@ class Trace:
     """Rows written by applications (``ping``, ``tcp``, ``imap``): one CSV file each."""
     first_bit_out: dict[int, float] = field(default_factory=dict)
     """frame_id -> when its first bit left the source host (the last attempt, on a hub)."""
+    sample: int = 1
+    """Which frames :attr:`sent`, :attr:`delivered` and :attr:`dropped` record: 1 every
+    frame, N one frame in N (chosen by :meth:`keeps`), 0 none. A run of ten million
+    frames need not hold ten million records."""
+    frames_sent: int = 0
+    """Frames hosts sent, recorded or not."""
+
+    def keeps(self, frame_id: int) -> bool:
+        """Is ``frame_id`` one of the frames recorded?
+
+        A sample takes the frames whose id, scrambled by a multiplicative hash, falls in
+        one residue class: ids of interleaved flows (odd one flow, even the other) would
+        make a plain ``id % N`` pick one flow only.
+        """
+        sample = self.sample
+        if sample == 1:
+            return True
+        return sample != 0 and ((frame_id * 0x9E3779B97F4A7C15) >> 16) % sample == 0
 
     def frame_sent(
         self, frame_id: int, src: str, dst: str, size: int, t_queued: float, traffic: str
     ) -> None:
         """A host handed a new frame to its NIC at ``t_queued``."""
-        self.sent.append((frame_id, src, dst, size, t_queued, traffic))
+        self.frames_sent += 1
+        if self.sample == 1 or self.keeps(frame_id):
+            self.sent.append((frame_id, src, dst, size, t_queued, traffic))
 
     def frame_delivered(self, frame_id: int, host: str, t_last_bit_in: float, hops: int) -> None:
         """A host accepted an intact copy addressed to it."""
-        self.delivered.append((frame_id, host, t_last_bit_in, hops))
+        if self.sample == 1 or self.keeps(frame_id):
+            self.delivered.append((frame_id, host, t_last_bit_in, hops))
 
     def frame_dropped(
         self, frame_id: int, device: str, reason: str, time: float, hops: int
     ) -> None:
         """A copy of a frame was discarded, and why."""
-        self.dropped.append((frame_id, device, reason, time, hops))
+        if self.sample == 1 or self.keeps(frame_id):
+            self.dropped.append((frame_id, device, reason, time, hops))
+
+    def first_bit(self, frame_id: int, time: float) -> None:
+        """The first bit of frame ``frame_id`` left its source host at ``time``."""
+        if self.sample == 1 or self.keeps(frame_id):
+            self.first_bit_out[frame_id] = time
+
+    def receivers_expected(self, frame_id: int, count: int) -> None:
+        """Group-addressed frame ``frame_id`` counts as delivered once ``count`` hosts have it."""
+        if self.sample == 1 or self.keeps(frame_id):
+            self.expected_receivers[frame_id] = count
 
     def row(self, table: str, **columns: object) -> None:
         """Append a row to an application's results table (e.g. one ping, one transfer)."""

@@ -69,10 +69,11 @@ class Host:
                 frame = dataclasses.replace(frame, pcp=self.cos)  # and its priority
         trace.frame_sent(frame.frame_id, self.name, dst_name, frame.size, now, traffic)
         if frame.is_group:
-            trace.expected_receivers[frame.frame_id] = (
+            trace.receivers_expected(
+                frame.frame_id,
                 self.broadcast_audience
                 if frame.vlan == self.vlan
-                else self.tagged_audiences.get(frame.vlan, 0)
+                else self.tagged_audiences.get(frame.vlan, 0),
             )
         if self.port.transmit(frame, 0, now):
             return True

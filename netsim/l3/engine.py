@@ -27,6 +27,9 @@ from netsim.l2.frame import (
     BROADCAST,
     ETHERTYPE_ARP,
     ETHERTYPE_IPV4,
+    FCS_BYTES,
+    HEADER_BYTES,
+    MIN_FRAME_BYTES,
     Frame,
     MacAddress,
     mac_to_str,
@@ -35,7 +38,6 @@ from netsim.l3.interface import L3Interface
 from netsim.l3.routing_table import Route, RouteSource, RoutingTable
 from netsim.net.addressing import LIMITED_BROADCAST, IPv4Address, IPv4Network
 from netsim.net.arp import ArpOp, ArpPacket
-from netsim.net.checksum import internet_checksum
 from netsim.net.errors import DecodeError
 from netsim.net.icmp import (
     TIME_EXCEEDED_IN_TRANSIT,
@@ -47,6 +49,8 @@ from netsim.net.icmp import (
 )
 from netsim.net.ipv4 import IpProtocol, Ipv4Packet
 
+ETHERNET_OVERHEAD = HEADER_BYTES + FCS_BYTES
+"""Bytes an untagged Ethernet frame adds to the packet it carries."""
 ROUTER_TTL = 255
 """The TTL of packets a router originates (ICMP errors, echo replies), as IOS sends."""
 TRAFFIC_LABELS: dict[int, str] = {
@@ -185,7 +189,13 @@ class RoutingEngine:
             return
         header_length = (data[0] & 0x0F) * 4
         total = data[2] << 8 | data[3]
-        if total < header_length or total > len(data) or internet_checksum(data[:header_length]):
+        # RFC 1071 in one step: a correct header's words sum to 0xFFFF (minus zero), i.e.
+        # the header read as one integer is a multiple of 0xFFFF (see netsim.net.checksum).
+        if (
+            total < header_length
+            or total > len(data)
+            or int.from_bytes(data[:header_length], "big") % 0xFFFF
+        ):
             counters.bad_packets += 1
             trace.frame_dropped(frame.frame_id, self.name, "bad-ip-header", self.sim.now, hops)
             return
@@ -221,10 +231,27 @@ class RoutingEngine:
         traffic = TRAFFIC_LABELS.get(data[9], "ip")
         # The fast path: the next hop's MAC, kept with its ARP entry's expiry.
         neighbour = out.neighbours.get(hop_key)
-        if neighbour is not None and neighbour[1] > self.sim.env.now:
-            self._transmit(out, neighbour[0], packet, traffic)
-        else:
+        now = self.sim.env.now
+        if neighbour is None or neighbour[1] <= now:
             self._send(out, next_hop, packet, traffic)
+            return
+        mac = neighbour[0]
+        frame = Frame(
+            self.sim.next_frame_id(),
+            mac,
+            out.mac,
+            max(MIN_FRAME_BYTES, ETHERNET_OVERHEAD + len(packet)),
+            ETHERTYPE_IPV4,
+            packet,
+        )
+        out.counters.tx_packets += 1
+        name = self.names.get(mac)
+        trace.frame_sent(
+            frame.frame_id, self.name, mac_to_str(mac) if name is None else name,
+            frame.size, now, traffic,
+        )  # fmt: skip
+        if not out.transmit(frame):
+            trace.frame_dropped(frame.frame_id, self.name, "queue-full", now, 0)
 
     def _lookup(self, dst: bytes) -> Route_ | None:
         """The route to ``dst`` (4 header bytes), its interface and its next hop."""
@@ -351,7 +378,7 @@ class RoutingEngine:
             dst_name = mac_to_str(dst)
         trace.frame_sent(frame.frame_id, self.name, dst_name, frame.size, sim.env.now, traffic)
         if frame.is_group:
-            trace.expected_receivers[frame.frame_id] = out.broadcast_audience
+            trace.receivers_expected(frame.frame_id, out.broadcast_audience)
         if not out.transmit(frame):
             trace.frame_dropped(frame.frame_id, self.name, "queue-full", sim.now, 0)
 

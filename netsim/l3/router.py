@@ -75,8 +75,10 @@ class Router:
         """``interface PORT`` / ``ip address ADDRESS MASK``: route on this port."""
         port = self.port(port_name)
 
+        env = self.sim.env
+
         def transmit(frame: Frame) -> bool:
-            return port.transmit(frame, 0, self.sim.now)
+            return port.transmit(frame, 0, env.now)
 
         iface = L3Interface(port_name, address, mac, transmit)
         self._interface_of[port] = iface
@@ -101,7 +103,7 @@ class Router:
             return
         if not (frame.is_group or iface.accepts(frame.dst)) or frame.vlan is not None:
             return  # the NIC's address filter (and no sub-interfaces for tagged frames)
-        now = self.sim.now
+        now = self.sim.env.now
         delay = self.processing_delay
         if self._lookup_time:
             start = max(now, self._engine_free)

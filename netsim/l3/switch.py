@@ -157,6 +157,6 @@ class Layer3Switch(Switch):
         for out in targets:
             version = frame_for_egress(frame, vlan, config[out].tags(vlan))
             if out.is_idle(now) and out.station is None and self.stack is None:
-                self.sim.trace.first_bit_out.setdefault(frame.frame_id, now)
+                self.sim.trace.first_bit(frame.frame_id, now)
             sent = self._egress(out, version) or sent
         return sent

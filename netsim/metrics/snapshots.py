@@ -51,6 +51,7 @@ class Snapshots:
         self.net.sim.call_at(time, self._note_changes, time, list(dict.fromkeys(ports)))
 
     def _note_changes(self, time: float, ports: list[Port]) -> None:
+        self.net.sim.catch_up(time)
         for port in ports:
             values = tuple(port.counters.as_dict().values())
             label = port.label
@@ -68,6 +69,7 @@ class Snapshots:
 
     def take(self, now: float) -> None:
         """Copy every port's counters and status, and every switch's MAC table, at ``now``."""
+        self.net.sim.catch_up(now)  # background load due by now is counted first
         for name, device in self.net.devices.items():
             for port in device.ports:
                 link = port.link

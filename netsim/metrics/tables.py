@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection
+from operator import itemgetter
 from typing import Any
 
 import pandas as pd
@@ -105,9 +106,14 @@ def ports_table(net: Network) -> pd.DataFrame:
 
 def mac_events_table(trace: Trace) -> pd.DataFrame:
     """One row per MAC-table event, in time order (ties keep the order they happened)."""
-    events = sorted(trace.mac_events, key=lambda e: e[0])
-    rows = [(t, dev, ev, mac_to_str(mac), port, vlan) for t, dev, ev, mac, port, vlan in events]
-    return pd.DataFrame.from_records(rows, columns=MAC_COLUMNS)
+    events = sorted(trace.mac_events, key=itemgetter(0))
+    if not events:
+        return pd.DataFrame.from_records([], columns=MAC_COLUMNS)
+    times, devices, kinds, macs, ports, vlans = zip(*events, strict=True)
+    # A run floods or learns the same few addresses again and again: format each once.
+    text = {mac: mac_to_str(mac) for mac in set(macs)}
+    columns = (times, devices, kinds, [text[mac] for mac in macs], ports, vlans)
+    return pd.DataFrame(dict(zip(MAC_COLUMNS, columns, strict=True)))
 
 
 def app_tables(trace: Trace) -> dict[str, pd.DataFrame]:

@@ -318,7 +318,7 @@ class CollisionDomain:
         end = now + frame.wire_bytes * 8 / self.rate_bps
         tx = Transmission(sender, frame, hops, now, end, sim.env.event())
         if sender.port.records_first_bit:
-            sim.trace.first_bit_out[frame.frame_id] = now
+            sim.trace.first_bit(frame.frame_id, now)
         for other in self.stations:
             if other is not sender:
                 sim.call_at(now + self.paths[sender, other].delay, other.signal_starts, tx)

@@ -47,6 +47,16 @@ class Link:
     def __repr__(self) -> str:
         return f"<Link {self.a.label} - {self.b.label}>"
 
+    def __setattr__(self, name: str, value: object) -> None:
+        # Background load generated lazily must see the link as it was when each of its
+        # frames was due: catch it up before the link goes down or comes back.
+        if name == "up" and "up" in self.__dict__:
+            now = self.sim.now
+            for port in (self.a, self.b):
+                if port.background is not None:
+                    port.background.catch_up(now)
+        object.__setattr__(self, name, value)
+
     def unplug(self) -> None:
         """Take the cable out: both ports become free (frames on the wire still arrive)."""
         self.up = False
@@ -72,7 +82,7 @@ class Link:
         if self.ber > 0.0:
             frame = self.damage(frame)
         if sender.records_first_bit:
-            self.sim.trace.first_bit_out[frame.frame_id] = start
+            self.sim.trace.first_bit(frame.frame_id, start)
         byte_time = 8.0 / self.rate_bps
         wire = frame.wire_bytes
         t_first = start + self.delay_s

@@ -10,7 +10,8 @@ message that says how to raise the limit when the work is really meant::
 
 - ``events``: simulator events, estimated as every frame or packet a traffic source
   sends times the links it crosses (the fabric costs about one event per frame per link);
-  about 200,000 events take a second.
+  about 200,000 events take a second. A background ``load`` frame counts as one, though
+  on a full-duplex port it is generated lazily, without an event, for much less.
 - ``bytes``: data the run generates and holds in memory: the IMAP mailboxes (messages x
   mean size, attachments included, for every client) and TCP payloads.
 - ``nodes``: devices in the topology once templates, counts and the campus are expanded.

@@ -781,6 +781,16 @@ class Measure(Strict):
     """Host-to-server paths whose outages go to availability.csv: ``[[h1, mail1], ...]``,
     or ``traffic`` for every (host, server) pair of the traffic (the default when the
     scenario has ``failures``)."""
+    frames: Annotated[str, Field(pattern=r"^(all|none|sample [1-9][0-9]{0,8})$")] = "all"
+    """Which frames frames.csv lists: ``all``, ``none``, or ``sample N`` (one in N, the
+    same frames in every run). A long run need not keep a record of every frame."""
+
+    @property
+    def frame_sample(self) -> int:
+        """:attr:`frames` as :attr:`netsim.engine.trace.Trace.sample`: 1 all, 0 none, N."""
+        if self.frames == "all":
+            return 1
+        return 0 if self.frames == "none" else int(self.frames.split()[1])
 
 
 class Limits(Strict):
