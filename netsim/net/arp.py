@@ -36,6 +36,23 @@ class ArpOp(IntEnum):
     REPLY = 2
 
 
+_ETHERNET_IPV4 = struct.pack("!HHBB", HARDWARE_ETHERNET, ETHERTYPE_IPV4, 6, 4)
+_OPCODES = frozenset(op.to_bytes(2, "big") for op in ArpOp)
+
+
+def peek_addresses(data: bytes) -> tuple[bytes, bytes] | None:
+    """The sender's and the target's IPv4 address (4 octets each) of an Ethernet/IPv4 ARP
+    packet, read without decoding it; None if ``data`` is not a well-formed one (decode
+    it with :meth:`ArpPacket.from_bytes` to learn why).
+
+    A host on a big LAN hears every ARP broadcast; most are neither for it nor about an
+    address it knows, and this is how it sets those aside cheaply.
+    """
+    if len(data) < ARP_PACKET_BYTES or data[:6] != _ETHERNET_IPV4 or data[6:8] not in _OPCODES:
+        return None
+    return data[14:18], data[24:28]
+
+
 @dataclass(frozen=True, slots=True)
 class ArpPacket:
     """One Ethernet/IPv4 ARP packet.

@@ -139,6 +139,11 @@ class ArpCache(Generic[P]):
         """The mappings valid at ``now``, as ``arp -a`` would show them."""
         return {ip: e.mac for ip, e in self._entries.items() if e.expires > now}
 
+    def is_known(self, ip: IPv4Address) -> bool:
+        """Has ``ip`` an entry (even an expired one) or a resolution in progress? Then a
+        packet from it updates the entry (RFC 826's merge flag)."""
+        return ip in self._entries or ip in self._pending
+
     def is_pending(self, ip: IPv4Address) -> bool:
         """True while a resolution of ``ip`` is in progress."""
         return ip in self._pending
@@ -202,7 +207,7 @@ class ArpCache(Generic[P]):
         """
         released: list[P] = []
         merged = False
-        if packet.sender_ip in self._entries or packet.sender_ip in self._pending:
+        if self.is_known(packet.sender_ip):
             released = self.learn(packet.sender_ip, packet.sender_mac, now)
             merged = True
         reply = None

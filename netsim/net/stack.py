@@ -31,7 +31,7 @@ from netsim.l2.frame import (
 )
 from netsim.l2.host import Host
 from netsim.net.addressing import IpConfig, IPv4Address, NoRouteError
-from netsim.net.arp import ArpPacket
+from netsim.net.arp import ArpPacket, peek_addresses
 from netsim.net.arp_cache import ArpCache, ArpConfig
 from netsim.net.errors import DecodeError
 from netsim.net.icmp import IcmpEcho, IcmpMessage, IcmpType, decode_icmp, quoted_echo
@@ -202,8 +202,14 @@ class IpStack:
     # Receiving ---------------------------------------------------------------------------
 
     def _on_arp(self, frame: Frame, t: float) -> None:
+        data = frame.payload_bytes()
+        addresses = peek_addresses(data)
+        if addresses is not None:
+            sender, target = addresses
+            if target != self.address.packed and not self.arp.is_known(IPv4Address(sender)):
+                return  # RFC 826: not for us, about no address we know: nothing to do
         try:
-            packet = ArpPacket.from_bytes(frame.payload_bytes())
+            packet = ArpPacket.from_bytes(data)
         except DecodeError:
             self.stats.bad_packets += 1
             return

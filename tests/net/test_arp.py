@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from netsim.l2.frame import BROADCAST, ETHERTYPE_ARP, Frame, fcs_valid
 from netsim.net.addressing import IPv4Address
-from netsim.net.arp import ARP_PACKET_BYTES, ArpOp, ArpPacket
+from netsim.net.arp import ARP_PACKET_BYTES, ArpOp, ArpPacket, peek_addresses
 from netsim.net.errors import DecodeError
 
 macs = st.integers(min_value=0, max_value=(1 << 48) - 1)
@@ -88,3 +88,28 @@ def test_garbage_never_crashes(raw: bytes) -> None:
     """Random bytes decode or raise DecodeError, nothing else."""
     with contextlib.suppress(DecodeError):
         ArpPacket.from_bytes(raw)
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=40),
+        st.builds(
+            lambda head, op, rest: head + op + rest,
+            st.sampled_from([bytes.fromhex("000108000604"), bytes.fromhex("000108000605")]),
+            st.sampled_from([b"\x00\x01", b"\x00\x02", b"\x00\x03"]),
+            st.binary(min_size=18, max_size=30),
+        ),
+    )
+)
+def test_peeking_at_the_addresses_agrees_with_decoding(data: bytes) -> None:
+    """A host sets aside ARP broadcasts that do not concern it by peeking at the two IPv4
+    addresses without decoding: it may peek exactly when the packet decodes, and it reads
+    the very addresses that decoding finds."""
+    peeked = peek_addresses(data)
+    try:
+        packet = ArpPacket.from_bytes(data)
+    except DecodeError:
+        assert peeked is None
+        return
+    assert peeked == (packet.sender_ip.packed, packet.target_ip.packed)
