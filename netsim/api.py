@@ -82,7 +82,9 @@ def run(
     sim.horizon = max(spec.duration, spec.stop or 0.0)
     sim.trace.sample = spec.measure.frame_sample
     sim.horizon = max(spec.duration, spec.stop or 0.0)
-    net = build(scenario.topology, sim, _recorded_mac_events(spec.measure))
+    net = build(
+        scenario.topology, sim, _recorded_mac_events(spec.measure), control_until=spec.duration
+    )
     guard_against_storms(net, spec.limits.floods)
     captured = {text: _capture(net, text) for text in spec.measure.capture}
     snapshot = Snapshots(net)

@@ -542,6 +542,8 @@ def _print_summary(results: object, out: Path) -> None:
         ]
         headers = ["path", "outages", "downtime", "measured A", "analytic A"]
         print("\n".join(format_table(headers, rows)))
+    for warning in s.get("dhcp_pools", {}).get("warnings", []):
+        print(f"warning: DHCP {warning} (dhcp_pools.csv, dhcp.csv)", file=sys.stderr)
     print(f"results in {out}/")
 
 

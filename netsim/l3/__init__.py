@@ -12,6 +12,9 @@ with ICMP (time exceeded, destination unreachable), as RFC 1812 asks.
 - :mod:`~netsim.l3.router`: ``kind: router``, a device whose every port is routed.
 - :mod:`~netsim.l3.switch`: a layer-3 switch (WS-C3750G-12S): SVIs and routed ports
   on a learning switch.
+- :mod:`~netsim.l3.dhcp_server`: a DHCP server with address pools, and the relay agent
+  (``ip helper-address``) that carries DHCP across a router.
+- :mod:`~netsim.l3.fhrp`: first-hop redundancy, HSRP and VRRP (sans-IO state machines).
 
 FHRP (HSRP, VRRP) builds on :class:`~netsim.l3.engine.RoutingEngine` and
 :class:`~netsim.l3.interface.L3Interface`: an extra address and MAC that an interface

@@ -20,7 +20,7 @@ delivered to the router when the router routes it, and dropped there, with the r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from netsim.engine.sim import Simulation
 from netsim.l2.frame import (
@@ -59,6 +59,11 @@ TRAFFIC_LABELS: dict[int, str] = {
     IpProtocol.UDP: "udp",
 }
 """The frames.csv label of a routed packet, by IP protocol (what its sender labelled it)."""
+LINK_LOCAL_MULTICAST = bytes((224, 0, 0))
+"""224.0.0.0/24 (RFC 5771): the local network control block, never routed (HSRP, VRRP)."""
+
+LocalHandler = Callable[["L3Interface", Ipv4Packet], None]
+"""A service of the router (HSRP, VRRP, DHCP) given a packet for it and its interface."""
 
 
 Route_ = tuple[Route, L3Interface, IPv4Address, bytes]
@@ -117,9 +122,24 @@ class RoutingEngine:
         self._ident = 0
         self._timer_at: float | None = None
         self._timer_token = 0
+        self.local_handlers: dict[int, list[LocalHandler]] = {}
+        """IP protocol -> the router's services that take such packets addressed to it
+        (to one of its addresses, a broadcast or link-local multicast), besides ICMP."""
 
     def __repr__(self) -> str:
         return f"<RoutingEngine {self.name}>"
+
+    def on_local(self, protocol: int, handler: LocalHandler) -> None:
+        """Give ``handler`` every packet of ``protocol`` for the router itself."""
+        self.local_handlers.setdefault(protocol, []).append(handler)
+
+    def own_address(self, address: IPv4Address, iface: L3Interface | None) -> None:
+        """Take packets for ``address`` as the router's own (a virtual IP it now owns), or
+        stop (``iface`` None)."""
+        if iface is None:
+            self._own.pop(address.packed, None)
+        else:
+            self._own[address.packed] = iface
 
     # Configuration -----------------------------------------------------------------------
 
@@ -181,7 +201,7 @@ class RoutingEngine:
             return
         data = data[:total]  # without Ethernet padding
         dst = data[16:20]
-        if dst in self._own or dst in self._broadcasts:
+        if dst in self._own or dst in self._broadcasts or dst[:3] == LINK_LOCAL_MULTICAST:
             counters.to_self += 1
             trace.frame_delivered(frame.frame_id, self.name, t_last, hops)
             self._for_me(iface, data)
@@ -247,6 +267,8 @@ class RoutingEngine:
         try:
             packet = Ipv4Packet.from_bytes(data)
             if packet.protocol != IpProtocol.ICMP:
+                for handler in self.local_handlers.get(packet.protocol, ()):
+                    handler(iface, packet)
                 return
             message = decode_icmp(packet.payload)
         except DecodeError:
@@ -320,9 +342,30 @@ class RoutingEngine:
         self._service_arp(now)
         self._rearm()
 
-    def _transmit(self, out: L3Interface, mac: MacAddress, packet: bytes, traffic: str) -> None:
+    def send_on(
+        self,
+        out: L3Interface,
+        mac: MacAddress,
+        packet: Ipv4Packet,
+        traffic: str,
+        src_mac: MacAddress | None = None,
+    ) -> None:
+        """Send ``packet`` out of ``out`` to ``mac`` as it is, no lookup and no ARP: a
+        multicast hello, a broadcast or a DHCP reply to a client that has no address yet.
+        ``src_mac`` replaces the interface's MAC (a virtual MAC) as the frame's source."""
+        self._transmit(out, mac, packet.to_bytes(), traffic, src_mac)
+
+    def _transmit(
+        self,
+        out: L3Interface,
+        mac: MacAddress,
+        packet: bytes,
+        traffic: str,
+        src_mac: MacAddress | None = None,
+    ) -> None:
         sim = self.sim
-        frame = Frame.carrying(sim.next_frame_id(), mac, out.mac, ETHERTYPE_IPV4, packet)
+        src = out.mac if src_mac is None else src_mac
+        frame = Frame.carrying(sim.next_frame_id(), mac, src, ETHERTYPE_IPV4, packet)
         out.counters.tx_packets += 1
         self._put_on_wire(out, frame, traffic)
 

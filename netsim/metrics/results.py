@@ -164,6 +164,10 @@ def summarize_table(name: str, table: pd.DataFrame) -> dict[str, Any]:
             str(cmd): latency_stats(group["latency"].astype(float))
             for cmd, group in table.groupby("command", sort=True)
         }
+    if name == "dhcp" and not table.empty:
+        out["unconfigured"] = int((table["address"].isna()).sum())
+    if name == "dhcp_pools" and not table.empty:
+        out["warnings"] = [w for w in table["warning"] if w]
     if name == "routes" and not table.empty:
         out["table"] = table.to_dict("records")
     if name == "delivery" and not table.empty:

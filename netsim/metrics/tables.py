@@ -359,5 +359,64 @@ def spanning_tree_summary(net: Network) -> dict[str, Any]:
     return {"spanning_tree": {"modes": modes, "instances": out}}
 
 
+FHRP_COLUMNS = ["time", "device", "interface", "protocol", "group", "old", "new", "reason"]
+
+
+@register_table("fhrp")
+def fhrp_table(net: Network) -> pd.DataFrame:
+    """One row per HSRP/VRRP state change: who became active (master) when, and why.
+
+    The failover time is the gap between a router's failure and the row where the
+    standby (backup) moves to active (master).
+    """
+    rows = [
+        (c.time, device, iface, c.protocol, c.group, c.old, c.new, c.reason)
+        for device, iface, c in net.fhrp_log
+    ]
+    return pd.DataFrame(rows, columns=FHRP_COLUMNS)
+
+
+DHCP_COLUMNS = ["host", "state", "address", "gateway", "server", "bound_at", "discovers"]
+DHCP_POOL_COLUMNS = ["router", "pool", "network", "size", "leased", "refused", "warning"]
+
+
+@register_table("dhcp")
+def dhcp_table(net: Network) -> pd.DataFrame:
+    """One row per ``ip: dhcp`` host: the address it got (empty: none), when, from whom."""
+    rows = []
+    for name, dhcp in sorted(net.dhcp_hosts.items()):
+        lease = dhcp.lease
+        rows.append(
+            (
+                name,
+                dhcp.client.state.value,
+                str(lease.interface) if lease else None,
+                str(lease.gateway) if lease and lease.gateway else None,
+                str(lease.server) if lease else None,
+                dhcp.bound_at,
+                dhcp.client.discovers_sent,
+            )
+        )
+    return pd.DataFrame(rows, columns=DHCP_COLUMNS)
+
+
+@register_table("dhcp_pools")
+def dhcp_pools_table(net: Network) -> pd.DataFrame:
+    """One row per DHCP pool: its size, its leases, and a warning if it ran dry."""
+    rows = []
+    for router, server in sorted(net.dhcp_servers.items()):
+        for pool in server.pools:
+            name = pool.config.name
+            refused = sorted({w.client_mac for w in server.warnings if w.pool == name})
+            warning = (
+                f"pool {name} exhausted: {len(refused)} client(s) got no address" if refused else ""
+            )
+            rows.append(
+                (router, name, str(pool.config.network), pool.size(), len(pool.leases()),
+                 len(refused), warning)
+            )  # fmt: skip
+    return pd.DataFrame(rows, columns=DHCP_POOL_COLUMNS)
+
+
 # Modules whose tables register themselves on import (they import this one's registry).
 from netsim.metrics import routing as _routing  # noqa: E402, F401

@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 Queued = tuple[Ipv4Packet, str]
 """A packet waiting for ARP, with the traffic label its frame will carry."""
 
+UdpHandler = Callable[[Ipv4Packet], None]
+"""Given each UDP packet for one local port (a DHCP client on port 68)."""
 EchoHandler = Callable[[IcmpEcho, float, int], None]
 """Called with an echo reply, the time it arrived and the TTL it arrived with."""
 IcmpErrorHandler = Callable[[IcmpEcho, IcmpMessage, IPv4Address, float], None]
@@ -65,6 +67,8 @@ class StackStats:
     packets_lost_to_arp: int = 0
     stuck_timers: int = 0
     """TCP timers that stayed due after firing (a protocol bug; should stay 0)."""
+    unconfigured: int = 0
+    """Packets the host could not send because it has no address (DHCP got none yet)."""
 
 
 class IpStack:
@@ -96,6 +100,9 @@ class IpStack:
         self._deadlines: dict[TcpConnection, float] = {}
         """Each connection's next timer, TIME-WAIT aside (see :meth:`_note_deadline`)."""
         self._echo_handlers: dict[int, EchoHandler] = {}
+        self._udp_handlers: dict[int, UdpHandler] = {}
+        self.configured = True
+        """False while a DHCP host waits for its address: it then sends nothing but DHCP."""
         self._error_handlers: dict[int, IcmpErrorHandler] = {}
         self._dscp_by_port: dict[int, int] = {}
         """TCP port -> the DSCP this host marks that port's segments with (see :meth:`mark`)."""
@@ -119,8 +126,12 @@ class IpStack:
     def send_packet(self, packet: Ipv4Packet, traffic: str) -> bool:
         """Send ``packet``, resolving the next hop's MAC with ARP first if needed.
 
-        ``traffic`` labels the frame in frames.csv. False if there is no route.
+        ``traffic`` labels the frame in frames.csv. False if there is no route, or no
+        address yet.
         """
+        if not self.configured:
+            self.stats.unconfigured += 1
+            return False
         dst = packet.dst
         if self.config.is_local_broadcast(dst):
             self._transmit(BROADCAST, packet, traffic)
@@ -138,6 +149,24 @@ class IpStack:
         else:
             self._transmit(mac, packet, traffic)
         return True
+
+    def broadcast(self, packet: Ipv4Packet, traffic: str) -> None:
+        """Send ``packet`` to the broadcast MAC, with or without an address (DHCP)."""
+        self._transmit(BROADCAST, packet, traffic)
+
+    def configure(self, config: IpConfig) -> None:
+        """Take ``config`` (a DHCP lease) as this host's address from now on."""
+        self.config = config
+        self.tcp.address = config.address
+        self.configured = True
+
+    def unconfigure(self) -> None:
+        """Give up the address (a lease lost): send nothing until configured again."""
+        self.configured = False
+
+    def on_udp(self, port: int, handler: UdpHandler) -> None:
+        """Give ``handler`` every UDP packet for local ``port`` (to us or broadcast)."""
+        self._udp_handlers[port] = handler
 
     def mark(self, tcp_port: int, dscp: int) -> None:
         """Mark every TCP segment to or from ``tcp_port`` with ``dscp`` (RFC 2474).
@@ -203,6 +232,10 @@ class IpStack:
             self._on_icmp(packet)
         elif packet.protocol == IpProtocol.TCP:
             self.pump(self.tcp.receive(packet, self.sim.now))
+        elif packet.protocol == IpProtocol.UDP and self._udp_handlers and len(packet.payload) >= 4:
+            handler = self._udp_handlers.get(int.from_bytes(packet.payload[2:4], "big"))
+            if handler is not None:
+                handler(packet)
 
     def _on_icmp(self, packet: Ipv4Packet) -> None:
         try:

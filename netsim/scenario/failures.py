@@ -21,7 +21,7 @@ from netsim.scenario.resolve import is_endpoint, some
 from netsim.scenario.source import YamlPath
 from netsim.topology.topology import LinkSpec, Topology
 
-FAILING_KINDS = ("host", "switch", "bridge", "hub")
+FAILING_KINDS = ("host", "switch", "bridge", "hub", "router")
 """Kinds of device that can fail (a coax cable is a cable: cut it with link-down)."""
 
 

@@ -204,6 +204,63 @@ class SwitchSettings(Strict):
     """Spanning tree: ``{mode: rapid-pvst, priority: 4096}``; see :class:`SpanningTree`."""
 
 
+class StandbyGroup(Strict):
+    """HSRP on an interface (IOS ``standby GROUP ip ADDRESS``, ``priority``, ``preempt``,
+    ``timers``, ``version``): one router of the group forwards for the virtual ``ip``."""
+
+    group: Annotated[int, Field(ge=0, le=4095)] = 0
+    """0..255 with version 1, 0..4095 with version 2."""
+    ip: str
+    """The virtual IP address, the hosts' gateway: inside the interface's subnet."""
+    priority: Annotated[int, Field(ge=0, le=255)] = 100
+    preempt: bool = False
+    """Take over from a lower-priority active router (off by default, as in IOS)."""
+    version: Literal[1, 2] = 2
+    hello: Time = 3.0
+    hold: Time = 10.0
+
+
+class VrrpGroup(Strict):
+    """VRRP v3 on an interface (IOS ``vrrp GROUP ip ADDRESS``, ``priority``, ``preempt``,
+    ``timers advertise``): a master forwards for the virtual ``ip``, backups wait."""
+
+    group: Annotated[int, Field(ge=1, le=255)]
+    """The virtual router id (VRID)."""
+    ip: str
+    """The virtual IP address: inside the interface's subnet (or the interface's own
+    address, which makes this router the owner, priority 255)."""
+    priority: Annotated[int, Field(ge=1, le=254)] = 100
+    preempt: bool = True
+    """Take over from a lower-priority master (on by default, RFC 5798)."""
+    interval: Time = 1.0
+    """The advertisement interval, 10ms..40.95s."""
+
+
+def _one_or_many(value: Any) -> Any:
+    # ``standby: {group: 1, ...}`` is one group; a list configures several.
+    return [value] if isinstance(value, dict) else value
+
+
+class DhcpPool(Strict):
+    """``ip dhcp pool NAME``: the addresses a router hands out on one subnet."""
+
+    name: str
+    network: str
+    """The subnet, ``10.1.10.0/24``: requests from it (directly, or relayed with a
+    ``giaddr`` in it) take addresses from this pool."""
+    range: Pair | None = None
+    """The first and last address handed out, ``[10.1.10.100, 10.1.10.199]``; default the
+    whole subnet."""
+    exclude: list[str] = []
+    """Addresses never handed out (``ip dhcp excluded-address``): routers, servers."""
+    gateway: str | None = None
+    """``default-router``: the hosts' gateway (option 3)."""
+    dns: list[str] = []
+    """``dns-server`` (option 6)."""
+    lease: Time = 86400.0
+    """``lease``: how long an address is the client's (default one day)."""
+
+
 class Interface(InterfaceQos, InterfaceChannel):
     """One interface's configuration, as under ``interface Gi0/1`` in IOS.
 
@@ -234,6 +291,18 @@ class Interface(InterfaceQos, InterfaceChannel):
     (``Vlan10``), a routed port (``switchport: false``) or a router's port."""
     spanning_tree: InterfaceSpanningTree | None = None
     """``{portfast: true, cost: 4, port_priority: 64}``."""
+    standby: Annotated[
+        list[StandbyGroup],
+        BeforeValidator(_one_or_many, json_schema_input_type=StandbyGroup | list[StandbyGroup]),
+    ] = Field(default_factory=list)
+    """An SVI's HSRP groups (as on a router's port)."""
+    vrrp: Annotated[
+        list[VrrpGroup],
+        BeforeValidator(_one_or_many, json_schema_input_type=VrrpGroup | list[VrrpGroup]),
+    ] = Field(default_factory=list)
+    """An SVI's VRRP groups (as on a router's port)."""
+    helper: str | None = None
+    """An SVI's ``ip helper-address``: relay the VLAN's DHCP requests to this server."""
 
 
 InterfaceKey = Annotated[str, Field(pattern=r"^\S.*$")]
@@ -262,9 +331,22 @@ class StaticRoute(Strict):
 
 
 class RouterInterface(Strict):
-    """One port of a router: its IPv4 address with prefix."""
+    """One port of a router: its IPv4 address with prefix, its first-hop redundancy
+    groups, and the DHCP server it relays to."""
 
     ip: str
+    helper: str | None = None
+    """``ip helper-address``: relay DHCP requests heard on this port to this server."""
+    standby: Annotated[
+        list[StandbyGroup],
+        BeforeValidator(_one_or_many, json_schema_input_type=StandbyGroup | list[StandbyGroup]),
+    ] = []
+    """HSRP groups on this interface: ``{group: 10, ip: 10.1.10.1, priority: 110}``."""
+    vrrp: Annotated[
+        list[VrrpGroup],
+        BeforeValidator(_one_or_many, json_schema_input_type=VrrpGroup | list[VrrpGroup]),
+    ] = []
+    """VRRP groups on this interface: ``{group: 10, ip: 10.1.10.1}``."""
 
 
 class HostSettings(Strict):
@@ -295,7 +377,8 @@ class HostNode(HostSettings):
     kind: Literal["host"]
     mac: str | None = None
     ip: str | None = None
-    """IPv4 address with prefix, like ``10.0.0.25/24``; default: the next free address of
+    """IPv4 address with prefix, like ``10.0.0.25/24``; ``dhcp`` to ask a DHCP server for
+    one (and the gateway) when the run starts; default: the next free address of
     10.0.0.0/24 (10.0.0.0/16 when there are more than 254 hosts)."""
     gateway: str | None = None
     vlan: VlanId | None = None
@@ -336,6 +419,8 @@ class SwitchNode(SwitchSettings):
     for the Catalyst defaults). Off by default: one FIFO per port."""
     monitor: list[MonitorSession] = []
     """SPAN sessions: ``[{source: [Gi0/1], direction: both, destination: Gi0/24}]``."""
+    dhcp: list[DhcpPool] = []
+    """DHCP pools a layer-3 switch serves (``ip dhcp pool``), one per subnet."""
     routes: list[StaticRoute] = []
     """Static routes of a layer-3 switch (``ip route``); a layer-2 one takes only a
     default route (``0.0.0.0/0``: its ``ip default-gateway``)."""
@@ -383,6 +468,8 @@ class RouterNode(Strict):
     interfaces: Annotated[dict[InterfaceKey, RouterInterface], BeforeValidator(_names_as_text)] = {}
     """``{Gi0/0: {ip: 10.0.1.1/24}}``: a port without an address stays shut."""
     routes: list[StaticRoute] = []
+    dhcp: list[DhcpPool] = []
+    """DHCP pools this router serves (``ip dhcp pool``), one per subnet."""
     processing_delay: Time | None = None
     """Store-and-forward delay per packet, from its last bit in to its lookup (default 0)."""
     forwarding_rate: FrameRate | None = None

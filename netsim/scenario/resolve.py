@@ -23,8 +23,15 @@ from netsim.l2.switching import SwitchingMode
 from netsim.net.addressing import DEFAULT_NETWORK, parse_interface
 from netsim.phy.media import AUI_MAX_M, AUI_NS_PER_M, MEDIA, SIGNAL_SPEED_M_PER_S
 from netsim.scenario import model as m
+from netsim.scenario.dhcp import (
+    DHCP,
+    check_dhcp_host,
+    check_traffic_to_dhcp_hosts,
+    resolve_pools,
+)
 from netsim.scenario.errors import Problem, ScenarioError
 from netsim.scenario.etherchannel import bundle_of, check_channel_groups, half_bundled
+from netsim.scenario.fhrp import check_groups as check_fhrp_groups
 from netsim.scenario.interfaces import resolve_interfaces
 from netsim.scenario.qos_resolve import resolve_switch_qos
 from netsim.scenario.routing import (
@@ -195,6 +202,7 @@ def resolve(
                 interfaces=interfaces,
                 routes=routes,
                 routing=True,
+                dhcp_pools=resolve_pools(name, node.dhcp, (*path, "dhcp"), ctx.error),
             )
         elif isinstance(node, m.HubNode):
             topo.nodes[name] = NodeSpec(
@@ -340,6 +348,8 @@ def resolve(
     _check_classic_rules(ctx, scenario, topo, written_at, warnings)
     _check_traffic(ctx, scenario, topo)
     _check_events(ctx, scenario, topo)
+    check_fhrp_groups(scenario, ctx.error)
+    check_traffic_to_dhcp_hosts(scenario, ctx.error)
     if ctx.problems:
         raise ScenarioError(ctx.problems)
     return topo
@@ -436,6 +446,10 @@ def _assign_addresses(ctx: _Ctx, spec: m.Topology, topo: Topology) -> None:
     chosen: dict[str, ipaddress.IPv4Interface] = {}
     for name, node in hosts.items():
         path = ("topology", "nodes", name)
+        if node.ip == DHCP:
+            check_dhcp_host(name, node, ctx.error)
+            topo.nodes[name] = dataclasses.replace(topo.nodes[name], dhcp=True)
+            continue
         if node.ip is not None:
             try:
                 iface = parse_interface(node.ip)

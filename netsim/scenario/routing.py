@@ -20,12 +20,16 @@ from collections.abc import Callable, Iterable
 from netsim.l2.vlan import VlanMap
 from netsim.net.addressing import IPv4Interface, IPv4Network, parse_interface
 from netsim.scenario import model as m
+from netsim.scenario.dhcp import resolve_pools
+from netsim.scenario.fhrp import resolve_groups
 from netsim.scenario.interfaces import SVI_NAME, expand_range
 from netsim.scenario.source import YamlPath
 from netsim.topology.catalog import MODELS
 from netsim.topology.topology import InterfaceSpec, NodeSpec, Topology
 
 ErrorSink = Callable[[YamlPath, str], None]
+_SVI_KEYS = ("ip", "standby", "vrrp", "helper")
+"""What an SVI may set: its address, its FHRP groups and a DHCP helper."""
 
 
 def router_ports(count: int) -> tuple[str, ...]:
@@ -110,7 +114,14 @@ def resolve_router(
         address = _parse_address(settings.ip, (*where, "ip"), error)
         if address is None:
             continue
-        found[names[0]] = InterfaceSpec(ip=str(address))
+        fhrp = resolve_groups(name, names[0], address, settings, where, error)
+        helper = None
+        if settings.helper is not None:
+            try:
+                helper = str(ipaddress.IPv4Address(settings.helper))
+            except ValueError:
+                error((*where, "helper"), f"not an IPv4 address: {settings.helper!r}")
+        found[names[0]] = InterfaceSpec(ip=str(address), fhrp=fhrp, helper=helper)
         addresses.append((names[0], address, (*where, "ip")))
     _check_overlaps(name, addresses, error)
     routes = resolve_routes(
@@ -136,6 +147,7 @@ def resolve_switch_l3(
     model = MODELS.get(node.model or "")
     layer3 = model is not None and model.layer3
     svis: list[tuple[int, str]] = []
+    services: list[tuple[str, InterfaceSpec]] = []
     addresses: list[tuple[str, IPv4Interface, YamlPath]] = []
     for key, settings in node.interfaces.items():
         match = SVI_NAME.match(key)
@@ -143,7 +155,11 @@ def resolve_switch_l3(
         if match is None:
             continue
         vid = int(match["vid"])
-        others = [k for k, v in settings.model_dump(exclude_none=True).items() if k != "ip"]
+        others = [
+            k
+            for k, v in settings.model_dump(exclude_none=True).items()
+            if k not in _SVI_KEYS and v != []
+        ]
         if others:
             error(
                 (*where, others[0]), f"an SVI has an address only; {others[0]!r} is a port setting"
@@ -157,11 +173,36 @@ def resolve_switch_l3(
             continue
         svis.append((vid, str(address)))
         addresses.append((f"Vlan{vid}", address, (*where, "ip")))
+        fhrp = resolve_groups(name, f"Vlan{vid}", address, settings, where, error)
+        helper = None
+        if settings.helper is not None:
+            try:
+                helper = str(ipaddress.IPv4Address(settings.helper))
+            except ValueError:
+                error((*where, "helper"), f"not an IPv4 address: {settings.helper!r}")
+        if fhrp or helper:
+            services.append(
+                (f"Vlan{vid}", InterfaceSpec(ip=str(address), fhrp=fhrp, helper=helper))
+            )
+    for key, settings in node.interfaces.items():
+        if SVI_NAME.match(key) is None:
+            for extra in ("standby", "vrrp", "helper"):
+                if getattr(settings, extra) not in (None, []):
+                    error(
+                        (*path, "interfaces", key, extra),
+                        f"{extra}: goes on an SVI (interface Vlan10) of a layer-3 switch, "
+                        "or on a router's port",
+                    )
     for port, ip in spec.routed_ports.items():
         key = next((k for k in node.interfaces if port in expand_range(k, spec.ports)[0]), port)
         addresses.append((port, parse_interface(ip), (*path, "interfaces", key, "ip")))
     what = f"a {node.model}" if node.model else "a generic switch"
     if not layer3:
+        if node.dhcp:
+            error(
+                (*path, "dhcp"),
+                f"{what} is a layer-2 switch: it serves no DHCP (a WS-C3750G-12S or a router does)",
+            )
         if spec.routed_ports:
             first = next(iter(spec.routed_ports))
             error(
@@ -191,6 +232,8 @@ def resolve_switch_l3(
     return dataclasses.replace(
         spec,
         svis=tuple(svis),
+        svi_services=tuple(services),
+        dhcp_pools=resolve_pools(name, node.dhcp, (*path, "dhcp"), error) if layer3 else (),
         routes=routes,
         routing=layer3 and bool(svis or spec.routed_ports),
     )

@@ -24,7 +24,7 @@ _REGISTRY_NAMES = frozenset({"COMMANDS", "ShowCommand", "ShowError", "register",
 
 def _load_commands() -> None:
     """Import the modules that register the commands (each registers on import)."""
-    from netsim.show import etherchannel, routing, spanning_tree, switching, vlan  # noqa: F401
+    from netsim.show import etherchannel, fhrp, routing, spanning_tree, switching, vlan  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

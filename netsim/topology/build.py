@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -20,10 +21,15 @@ from netsim.l2.span import MonitorSession
 from netsim.l2.storm import StormGuard
 from netsim.l2.stp.config import StpMode
 from netsim.l2.switch import DEFAULT_RECORDED_EVENTS, Bridge, StackRing, Switch
+from netsim.l3.dhcp_server.server import DhcpServer
+from netsim.l3.dhcp_server.service import DhcpService
 from netsim.l3.engine import RoutingEngine
+from netsim.l3.fhrp.common import StateChanged
+from netsim.l3.fhrp.service import FhrpService
 from netsim.l3.router import Router, router_mac
 from netsim.l3.switch import Layer3Switch
 from netsim.net.addressing import IpConfig, IPv4Address, IPv4Interface, IPv4Network
+from netsim.net.dhcp_host import DhcpHost
 from netsim.net.stack import IpStack
 from netsim.net.tcp.config import TcpConfig
 from netsim.phy.csma import CollisionDomain, CsmaCdStation, Path
@@ -36,6 +42,8 @@ from netsim.topology.faults import Faults
 from netsim.topology.topology import LinkSpec, NodeSpec, Topology
 
 Device = Host | Switch | Hub | CoaxBus | Router
+UNCONFIGURED = IPv4Interface("0.0.0.0/32")
+"""The placeholder address of a DHCP host's stack until its lease arrives."""
 
 
 @dataclass
@@ -53,6 +61,14 @@ class Network:
     """Each routing device's layer-3 engine (routers, switches with an SVI), by name."""
     names: dict[MacAddress, str] = field(default_factory=dict)
     """Every station's MAC (hosts' NICs, routers' interfaces) -> its device's name."""
+    fhrp: list[FhrpService] = field(default_factory=list)
+    """Every HSRP group and VRRP instance running on a router interface."""
+    fhrp_log: list[tuple[str, str, StateChanged]] = field(default_factory=list)
+    """(device, interface, state change) of every FHRP group, in time order."""
+    dhcp_hosts: dict[str, DhcpHost] = field(default_factory=dict)
+    """Each ``ip: dhcp`` host's DHCP client, by host name."""
+    dhcp_servers: dict[str, DhcpServer] = field(default_factory=dict)
+    """Each router's DHCP server (routers with pools), by router name."""
     faults: Faults = field(init=False)
     """What is down now: failed devices, stack members and cut cables."""
 
@@ -76,8 +92,13 @@ def build(
     topology: Topology,
     sim: Simulation,
     recorded_events: Iterable[MacEvent] = DEFAULT_RECORDED_EVENTS,
+    control_until: float = math.inf,
 ) -> Network:
-    """Instantiate every device and link of ``topology`` in ``sim``."""
+    """Instantiate every device and link of ``topology`` in ``sim``.
+
+    Periodic control protocols (HSRP hellos, VRRP advertisements) run until
+    ``control_until`` (a scenario's ``duration``), so that the run can then drain.
+    """
     net = Network(sim, topology)
     recorded = frozenset(recorded_events)
     l3_index = 0
@@ -178,26 +199,78 @@ def build(
         _bundle_port_channels(net, device, topology.nodes[name], switch_mac(index + 1))
         _start_spanning_tree(device, topology.nodes[name], index + 1)
     _set_broadcast_audiences(net)
-    _build_ip_stacks(net)
+    _build_ip_stacks(net, control_until)
     for name, engine in net.engines.items():
         for prefix, via in topology.nodes[name].routes:
             engine.add_static_route(IPv4Network(prefix), IPv4Address(via))
+    _start_fhrp(net, control_until)
+    _start_dhcp(net)
     return net
 
 
-def _build_ip_stacks(net: Network) -> None:
-    """Give every host with an address its IPv4 stack (ARP, IPv4, ICMP, TCP)."""
+def _start_dhcp(net: Network) -> None:
+    """A DHCP server on each router with pools, relays on its ports with helpers."""
+    for name, engine in net.engines.items():
+        spec = net.topology.nodes[name]
+        helpers = {
+            p: IPv4Address(i.helper) for p, i in (*spec.interfaces, *spec.svi_services) if i.helper
+        }
+        server = DhcpServer(None, spec.dhcp_pools) if spec.dhcp_pools else None
+        if server is None and not helpers:
+            continue
+        if server is not None:
+            net.dhcp_servers[name] = server
+        DhcpService(net.sim, engine, server, helpers)
+
+
+def _start_fhrp(net: Network, until: float) -> None:
+    """Run each interface's HSRP and VRRP groups from time 0; a failed router's stop, and
+    start afresh when it is repaired (a reboot)."""
+
+    def record(device: str, interface: str, change: StateChanged) -> None:
+        net.fhrp_log.append((device, interface, change))
+
+    for name, engine in net.engines.items():
+        node = net.topology.nodes[name]
+        for port, spec in (*node.interfaces, *node.svi_services):
+            for config in spec.fhrp:
+                iface = engine.interfaces[port]
+                service = FhrpService(
+                    net.sim, name, engine, iface, config, record, until, net.names
+                )
+                net.fhrp.append(service)
+                net.sim.call_at(0.0, service.start)
+    if not net.fhrp:
+        return
+
+    def follow_failures(now: float) -> None:
+        down = net.faults.devices_down
+        for service in net.fhrp:
+            if service.device in down:
+                service.stop()
+            elif not service.running:
+                service.start()
+
+    net.faults.watch(follow_failures)
+
+
+def _build_ip_stacks(net: Network, control_until: float) -> None:
+    """Give every host with an address its IPv4 stack (ARP, IPv4, ICMP, TCP); a DHCP
+    host's stack starts without one, and its DHCP client asks for it at time 0."""
     names = net.names
     for name, host in net.hosts.items():
         spec = net.topology.nodes[name]
-        if spec.ip is None:
+        if spec.ip is None and not spec.dhcp:
             continue
         gateway = IPv4Address(spec.gateway) if spec.gateway else None
-        config = IpConfig(IPv4Interface(spec.ip), gateway)
+        address = IPv4Interface(spec.ip) if spec.ip else UNCONFIGURED
+        config = IpConfig(address, gateway)
         tcp = TcpConfig(
             nagle=spec.nagle, delayed_ack=spec.delayed_ack, receive_buffer=spec.tcp_window
         )
         net.stacks[name] = IpStack(net.sim, host, config, tcp, host_names=names)
+        if spec.dhcp:
+            net.dhcp_hosts[name] = DhcpHost(net.sim, net.stacks[name], control_until)
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,12 @@ from netsim.l2.frame import Frame
 from netsim.l2.host import Host
 from netsim.l2.hub import CoaxBus, Hub
 from netsim.l2.switch import Switch
-from netsim.l3.router import Router
 from netsim.phy.link import Link
 from netsim.phy.port import Port
 from netsim.topology.topology import LinkSpec
 
 if TYPE_CHECKING:
-    from netsim.topology.build import Network
+    from netsim.topology.build import Device, Network
 
 DEVICE_DOWN = "device-down"
 """The drop reason of every frame that reaches (or leaves) a failed device."""
@@ -152,7 +151,7 @@ def _ports_lost_link(link: Link, now: float) -> None:
             port.owner.table.flush_port(port, now)
 
 
-def _kill(device: Host | Switch | Hub | CoaxBus | Router, now: float) -> None:
+def _kill(device: Device, now: float) -> None:
     """Make ``device`` drop everything that reaches it (and, a host, what it sends).
 
     The device's own ``receive`` (and a host's ``send``) is shadowed by a dropping one for
@@ -180,7 +179,7 @@ def _kill(device: Host | Switch | Hub | CoaxBus | Router, now: float) -> None:
         device.send = send  # type: ignore[method-assign]
 
 
-def _revive(device: Host | Switch | Hub | CoaxBus | Router) -> None:
+def _revive(device: Device) -> None:
     """Undo :func:`_kill`: the class's own methods take over again."""
     for name in ("receive", "send"):
         if name in vars(device):

@@ -18,6 +18,9 @@ from netsim.l2.span import MonitorSpec
 from netsim.l2.stp.config import NO_SPANNING_TREE, BridgeSettings, PortSettings
 from netsim.l2.switching import SwitchingMode
 from netsim.l2.vlan import ACCESS_VLAN_1, PortVlan
+from netsim.l3.dhcp_server.pool import PoolConfig
+from netsim.l3.fhrp.hsrp import HsrpConfig
+from netsim.l3.fhrp.vrrp import VrrpConfig
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,10 @@ class InterfaceSpec:
     """The port-channel this port is a member of (``channel-group``), if any."""
     stp: PortSettings | None = None
     """Spanning-tree settings of the port (portfast, cost, port priority), if any."""
+    fhrp: tuple[HsrpConfig | VrrpConfig, ...] = ()
+    """First-hop redundancy groups (HSRP, VRRP) the interface takes part in."""
+    helper: str | None = None
+    """``ip helper-address``: the DHCP server requests heard here are relayed to."""
 
 
 DEFAULT_INTERFACE = InterfaceSpec()
@@ -58,6 +65,12 @@ class NodeSpec:
     ip: str | None = None
     """A host's IPv4 interface, ``10.0.0.5/24``."""
     gateway: str | None = None
+    dhcp: bool = False
+    """A host that asks a DHCP server for its address (``ip: dhcp``)."""
+    dhcp_pools: tuple[PoolConfig, ...] = ()
+    """The DHCP pools a router (or layer-3 switch) serves."""
+    svi_services: tuple[tuple[str, InterfaceSpec], ...] = ()
+    """A layer-3 switch's SVIs (``Vlan10``) with FHRP groups or a DHCP helper."""
     nagle: bool = True
     delayed_ack: bool = True
     tcp_window: int = 65535

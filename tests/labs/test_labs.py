@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 import netsim
+from tests.labs import test_fhrp_lab as fhrp_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 LABS = ROOT / "scenarios" / "labs"
@@ -325,6 +326,22 @@ def test_lab_five_four_three():
     assert (res.frames["outcome"] == "delivered").all()
     with pytest.raises(netsim.ScenarioError, match="strict: true makes this an error"):
         netsim.load(LABS / "09-five-four-three.yaml", sets=["strict=true"])
+
+
+def test_lab_fhrp_hsrp():
+    """Lab 17, HSRP: R1's last hello left at 59 s, so R2 takes over at 59 + hold = 69 s,
+    and the first echo reply after the failure comes back then (more in test_fhrp_lab.py)."""
+    res = fhrp_lab.run("hsrp", 60.05)
+    assert fhrp_lab.takeover(res) == pytest.approx(69.0, abs=1e-5)
+    assert fhrp_lab.resumed(res, 60.05) == pytest.approx(69.0, abs=1e-4)
+
+
+def test_lab_fhrp_vrrp():
+    """Lab 17, VRRP: R1's last advertisement left at 59.5703 s; R2 waits the master down
+    interval, 3.6094 s, and is master at 63.18 s; ping resumes with the 63.2 s echo."""
+    res = fhrp_lab.run("vrrp", 60.05)
+    assert fhrp_lab.takeover(res) == pytest.approx(59.5703125 + fhrp_lab.VRRP_DOWN, abs=1e-5)
+    assert fhrp_lab.resumed(res, 60.05) == pytest.approx(63.2, abs=1e-4)
 
 
 def test_lab_inter_vlan_routing():
