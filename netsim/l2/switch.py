@@ -405,11 +405,13 @@ class Switch:
 
     def _bpdu_in(self, ingress: Port, frame: Frame) -> None:
         """A whole, intact BPDU for this bridge: spanning tree reads it (a SPAN
-        destination takes no part in spanning tree)."""
-        if self.stp is not None and not (
-            self.monitor_sessions and ingress in self._span_destinations
-        ):
-            self.stp.receive(ingress, frame)
+        destination takes no part in spanning tree). One that arrived on a bundle's
+        member is the port-channel's; on a suspended member it is ignored."""
+        if self.stp is None or (self.monitor_sessions and ingress in self._span_destinations):
+            return
+        port = ingress if self.channels is None else self.channels.ingress(ingress)
+        if port is not None:
+            self.stp.receive(port, frame)
 
     def gate_ports(self, gated: bool) -> None:
         """Check port states on every frame (some port is not forwarding), or stop checking
@@ -433,12 +435,13 @@ class Switch:
         assert stp is not None
         vlan = self.vlans.config[ingress].classify(frame.vlan)
         is_data = not (frame.is_group and (is_link_local(frame.dst) or frame.dst == PVST_ADDRESS))
-        if vlan is not None and is_data:
-            state = stp.blocked.get((ingress, stp.key(vlan)))
+        logical = ingress if self.channels is None else self.channels.ingress(ingress)
+        if vlan is not None and is_data and logical is not None:
+            state = stp.blocked.get((logical, stp.key(vlan)))
             if state is not None:
                 now = self.sim.now
                 if state.learns and now >= t_last and frame.fcs_ok:
-                    self.table.learn(frame.src, ingress, now, vlan)
+                    self.table.learn(frame.src, logical, now, vlan)
                 self.sim.trace.frame_dropped(
                     frame.frame_id, self.name, "stp-" + state.value, now, hops
                 )

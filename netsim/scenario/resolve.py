@@ -383,14 +383,8 @@ def _place_spanning_tree(
         spec = topo.nodes[name]
         stp = effective(mode, settings, spec.model, name in component_of)
         topo.nodes[name] = dataclasses.replace(spec, spanning_tree=stp)
-        bundled = [port for port, iface in spec.interfaces if iface.channel is not None]
-        if bundled and stp.mode is not StpMode.NONE:
-            ctx.error(
-                ("topology", "nodes", name),
-                f"{name} would run spanning tree ({stp.mode}) and has port-channel members "
-                f"({', '.join(bundled[:4])}); spanning tree over an EtherChannel is not "
-                "modelled yet: set spanning_tree: {mode: none} on it, or unbundle the ports",
-            )
+        if stp.mode is not StpMode.NONE:
+            _check_bundle_stp_settings(ctx, name, spec)
     for path, a, b in closers:
         loop = component_of.get(a, frozenset({a, b}))
         switches = sorted(n for n in loop if n in written)
@@ -410,6 +404,22 @@ def _place_spanning_tree(
                     f"on {', '.join(off)}: expect a broadcast storm (the run stops at "
                     "limits.floods)",
                 )
+            )
+
+
+def _check_bundle_stp_settings(ctx: _Ctx, name: str, spec: NodeSpec) -> None:
+    """Spanning tree sees a port-channel as one port, with one cost, priority and
+    PortFast: the ``spanning_tree:`` settings of its members must agree."""
+    by_group: dict[int, dict[str, object]] = {}
+    for port, iface in spec.interfaces:
+        if iface.channel is not None:
+            by_group.setdefault(iface.channel.group, {})[port] = iface.stp
+    for group, settings in sorted(by_group.items()):
+        if len(set(settings.values())) > 1:
+            ctx.error(
+                ("topology", "nodes", name, "interfaces"),
+                f"{name} Port-channel{group} is one port for spanning tree, so its members "
+                f"({', '.join(settings)}) must have the same spanning_tree settings",
             )
 
 

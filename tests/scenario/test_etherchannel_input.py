@@ -82,15 +82,41 @@ def test_parallel_links_without_a_bundle_are_a_loop_that_spanning_tree_breaks():
     assert states.count("blocking") == 1 and states.count("forwarding") == 3
 
 
-def test_a_switch_may_not_run_spanning_tree_over_a_port_channel_yet():
-    """Spanning tree over an EtherChannel is not modelled: one clear message says so."""
+def test_a_switch_runs_spanning_tree_over_a_port_channel():
+    """A bundle is one port for spanning tree: a switch with port-channel members may run
+    it (the tree itself is tested in tests/l2/stp/test_etherchannel_stp.py)."""
     text = scenario(
         "{channel_group: 1, channel_mode: on}",
         "{channel_group: 1, channel_mode: on}",
         sw1_extra="\n      spanning_tree: {mode: rstp}",
     )
+    assert str(netsim.loads(text).topology.nodes["sw1"].spanning_tree.mode) == "rstp"
+
+
+def test_the_members_of_a_bundle_must_agree_on_their_spanning_tree_settings():
+    """The bundle has one cost and one port priority: members that differ are refused."""
+    text = """\
+name: bundle
+duration: 1ms
+topology:
+  defaults: {switch: {spanning_tree: {mode: rstp}}}
+  nodes:
+    sw1:
+      kind: switch
+      ports: 4
+      interfaces:
+        1: {channel_group: 1, channel_mode: on}
+        2: {channel_group: 1, channel_mode: on, spanning_tree: {cost: 100}}
+    sw2: {kind: switch, ports: 4, interfaces: {1-2: {channel_group: 1, channel_mode: on}}}
+  links:
+    - {endpoints: ["sw1:1", "sw2:1"]}
+    - {endpoints: ["sw1:2", "sw2:2"]}
+"""
     message = problems(text)
-    assert "spanning tree over an EtherChannel is not modelled yet" in message
+    assert "topology.nodes.sw1.interfaces: sw1 Port-channel1 is one port for spanning tree" in (
+        message
+    )
+    assert "(1, 2) must have the same spanning_tree settings" in message
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,10 @@ module is the I/O around them for one :class:`~netsim.l2.switch.Switch`:
 * **The gate.** :attr:`SpanningTree.blocked` holds every (port, instance) that is not
   forwarding, with its state. The switch consults it only while it is non-empty: a
   switch whose ports all forward pays nothing per data frame.
+* **EtherChannel.** Spanning tree numbers :attr:`Switch.logical_ports`: a port-channel is
+  one port, in place of its members. A BPDU that arrives on a member is the port-channel's;
+  one sent on it leaves on one member (the bundle's hash picks it). The bundle is up while
+  any member distributes: a member failing is no topology change, the last one is.
 * **Records.** Every role and state change (and link change, flush, short aging) is a
   row of stp.csv.
 """
@@ -25,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from netsim.l2.etherchannel import PortChannel
 from netsim.l2.frame import Frame, MacAddress
 from netsim.l2.stp.bpdu import (
     PVST_ADDRESS,
@@ -38,6 +43,7 @@ from netsim.l2.stp.bpdu import (
 )
 from netsim.l2.stp.config import BridgeSettings, PortSettings
 from netsim.l2.stp.engine import (
+    SHORT_PATH_COSTS,
     PortConfig,
     PortRole,
     PortState,
@@ -70,6 +76,31 @@ STP_COLUMNS = [
 ``root_cost`` are what the bridge believes at that moment."""
 
 StpRow = tuple[float, str, int, str, str, str, str, str, str, int]
+
+SHORT_BUNDLE_COSTS: tuple[tuple[float, int], ...] = (
+    (200e6, 12),
+    (300e6, 9),
+    (400e6, 8),
+    (2e9, 3),
+    (20e9, 1),
+)
+"""Short (16-bit) costs a Catalyst gives a port-channel, by aggregate speed: FastEtherChannel
+of 2, 3, 4 members 12, 9, 8; Gigabit EtherChannel 3; 10-Gigabit EtherChannel 1. Each lies in
+the range 802.1D-1998 table 8-5 allows for its member speed (100M 10-60, 1G 3-10, 10G 1-5)."""
+
+
+def bundle_path_cost(member_bps: float, members: int, method: str = "short") -> int:
+    """The path cost of a bundle of ``members`` links of ``member_bps`` each: the cost of
+    its aggregate speed. Long (802.1t): 20 Tb/s / aggregate (2 x 1G: 10,000). Short: the
+    802.1D-1998 table extended with :data:`SHORT_BUNDLE_COSTS` (2 x 1G: 3)."""
+    aggregate = member_bps * max(1, members)
+    if method != "short" or members <= 1:
+        return path_cost(aggregate, method)
+    cost = path_cost(aggregate, method)
+    for speed, bundle_cost in sorted((*SHORT_PATH_COSTS, *SHORT_BUNDLE_COSTS)):
+        if aggregate >= speed:
+            cost = bundle_cost
+    return cost
 
 
 class Instance:
@@ -122,7 +153,9 @@ class SpanningTree:
     """The spanning-tree process of ``switch``, configured by ``settings`` (bridge) and
     ``port_settings`` (by port name), identified by ``bridge_mac``.
 
-    Only ports with a cable take part; a SPAN destination port does not.
+    Only ports with a cable take part (a port-channel always does); a SPAN destination
+    port does not. The ports are :attr:`Switch.logical_ports`: a port-channel once, in
+    place of its members.
     """
 
     def __init__(
@@ -143,9 +176,12 @@ class SpanningTree:
         """BPDUs received that did not decode (counted, and recorded in stp.csv)."""
         self._normal_aging = switch.table.aging_time
         self.number: dict[Port, int] = {}
-        for index, port in enumerate(switch.ports, start=1):
-            if port.link is not None and port not in switch.span_destinations:
+        for index, port in enumerate(switch.logical_ports, start=1):
+            bundle = isinstance(port, PortChannel)
+            if (bundle or port.link is not None) and port not in switch.span_destinations:
                 self.number[port] = index
+        if switch.channels is not None:
+            switch.channels.listeners.append(self._bundle_changed)
         per_vlan = self.mode.per_vlan
         vlans = sorted(switch.vlans.known) if per_vlan else [0]
         self.instances: list[Instance] = []
@@ -155,7 +191,9 @@ class SpanningTree:
                 for p, n in self.number.items()
                 if not per_vlan or switch.vlans.config[p].carries(vlan)
             }
-            configs = {n: self._port_config(p, port_settings.get(p.name)) for n, p in ports.items()}
+            configs = {
+                n: self._port_config(p, _settings_of(p, port_settings)) for n, p in ports.items()
+            }
             engine_class = RstpBridge if self.mode.rapid else StpBridge
             engine: SpanningTreeEngine = engine_class(
                 bridge_mac,
@@ -176,8 +214,13 @@ class SpanningTree:
         s = settings or PortSettings()
         access = not self.switch.vlans.config[port].is_trunk
         edge = s.portfast if s.portfast is not None else self.settings.portfast_default and access
+        method = self.settings.cost_method
+        if isinstance(port, PortChannel):
+            cost = bundle_path_cost(port.rate, len(port.members), method)
+        else:
+            cost = path_cost(port.rate, method)
         return PortConfig(
-            cost=s.cost if s.cost is not None else path_cost(port.rate, self.settings.cost_method),
+            cost=s.cost if s.cost is not None else cost,
             priority=s.port_priority if s.port_priority is not None else 128,
             edge=edge,
             point_to_point=port.duplex is Duplex.FULL,
@@ -195,12 +238,20 @@ class SpanningTree:
             self._rearm(inst)
 
     def link_changed(self, port: Port) -> None:
-        """The link on ``port`` went up or down: tell every instance it belongs to."""
+        """The link on ``port`` went up or down: tell every instance it belongs to. (A
+        bundle's member is not a port of spanning tree: :meth:`_bundle_changed` is.)"""
+        self._port_changed(port, port.link is not None and port.link.up)
+
+    def _bundle_changed(self, channel: PortChannel, up: bool) -> None:
+        """A port-channel came up (its first member distributes) or went down (its last
+        stopped): for spanning tree, the link of that one port changed."""
+        self._port_changed(channel, up)
+
+    def _port_changed(self, port: Port, up: bool) -> None:
         n = self.number.get(port)
         if n is None:
             return
         now = self.switch.sim.now
-        up = port.link is not None and port.link.up
         for inst in self.instances:
             if n in inst.ports:
                 self.record(inst, port, "link-up" if up else "link-down")
@@ -338,3 +389,11 @@ class SpanningTree:
     def bridge_id(self, inst: Instance) -> BridgeId:
         """This bridge's ID in ``inst``."""
         return inst.engine.bridge_id
+
+
+def _settings_of(port: Port, settings: Mapping[str, PortSettings]) -> PortSettings | None:
+    """A port's ``spanning_tree:`` settings; a port-channel takes its members' (the
+    scenario checks that they agree)."""
+    if isinstance(port, PortChannel):
+        return next((settings[m.name] for m in port.members if m.name in settings), None)
+    return settings.get(port.name)
