@@ -14,10 +14,11 @@ from typing import Any
 import pandas as pd
 
 from netsim.l2.stp.config import StpMode
-from netsim.l2.stp.engine import path_cost
+from netsim.l2.stp.engine import bundle_path_cost, path_cost
 from netsim.show.registry import ShowError, register
 from netsim.show.state import DeviceAt
 from netsim.show.switching import FORWARDING_KINDS
+from netsim.topology.topology import NodeSpec
 
 ROLE = {
     "root": "Root",
@@ -103,7 +104,29 @@ def _port_details(device: DeviceAt) -> dict[str, tuple[int, str, str]]:
             cost = path_cost(speed, node.spanning_tree.cost_method) if speed > 0 else 0
         kind = ("P2p" if duplex == "full" else "Shr") + (" Edge" if edge else "")
         out[name] = (cost, f"{priority}.{number}", kind)
+    _add_port_channels(node, speeds, out)
     return out
+
+
+def _add_port_channels(
+    node: NodeSpec, speeds: dict[str, tuple[float, str]], out: dict[str, tuple[int, str, str]]
+) -> None:
+    """A port-channel's row: the cost of its members' aggregate speed (or their configured
+    cost), numbered after the physical ports as spanning tree numbers it."""
+    groups: dict[int, list[str]] = {}
+    for name in node.ports:
+        channel = node.interface(name).channel
+        if channel is not None:
+            groups.setdefault(channel.group, []).append(name)
+    for group, members in groups.items():
+        stp = node.interface(members[0]).stp
+        speed = max((speeds[m][0] for m in members if m in speeds), default=0.0)
+        cost = stp.cost if stp is not None and stp.cost is not None else None
+        if cost is None:
+            method = node.spanning_tree.cost_method
+            cost = bundle_path_cost(speed, len(members), method) if speed > 0 else 0
+        priority = stp.port_priority if stp is not None and stp.port_priority else 128
+        out[f"Po{group}"] = (cost, f"{priority}.{len(node.ports) + group}", "P2p")
 
 
 def _instance_name(mode: StpMode, instance: int) -> str:

@@ -43,12 +43,12 @@ from netsim.l2.stp.bpdu import (
 )
 from netsim.l2.stp.config import BridgeSettings, PortSettings
 from netsim.l2.stp.engine import (
-    SHORT_PATH_COSTS,
     PortConfig,
     PortRole,
     PortState,
     SpanningTreeEngine,
     apply,
+    bundle_path_cost,
     path_cost,
 )
 from netsim.l2.stp.rstp import RstpBridge
@@ -76,31 +76,6 @@ STP_COLUMNS = [
 ``root_cost`` are what the bridge believes at that moment."""
 
 StpRow = tuple[float, str, int, str, str, str, str, str, str, int]
-
-SHORT_BUNDLE_COSTS: tuple[tuple[float, int], ...] = (
-    (200e6, 12),
-    (300e6, 9),
-    (400e6, 8),
-    (2e9, 3),
-    (20e9, 1),
-)
-"""Short (16-bit) costs a Catalyst gives a port-channel, by aggregate speed: FastEtherChannel
-of 2, 3, 4 members 12, 9, 8; Gigabit EtherChannel 3; 10-Gigabit EtherChannel 1. Each lies in
-the range 802.1D-1998 table 8-5 allows for its member speed (100M 10-60, 1G 3-10, 10G 1-5)."""
-
-
-def bundle_path_cost(member_bps: float, members: int, method: str = "short") -> int:
-    """The path cost of a bundle of ``members`` links of ``member_bps`` each: the cost of
-    its aggregate speed. Long (802.1t): 20 Tb/s / aggregate (2 x 1G: 10,000). Short: the
-    802.1D-1998 table extended with :data:`SHORT_BUNDLE_COSTS` (2 x 1G: 3)."""
-    aggregate = member_bps * max(1, members)
-    if method != "short" or members <= 1:
-        return path_cost(aggregate, method)
-    cost = path_cost(aggregate, method)
-    for speed, bundle_cost in sorted((*SHORT_PATH_COSTS, *SHORT_BUNDLE_COSTS)):
-        if aggregate >= speed:
-            cost = bundle_cost
-    return cost
 
 
 class Instance:
@@ -176,10 +151,14 @@ class SpanningTree:
         """BPDUs received that did not decode (counted, and recorded in stp.csv)."""
         self._normal_aging = switch.table.aging_time
         self.number: dict[Port, int] = {}
-        for index, port in enumerate(switch.logical_ports, start=1):
-            bundle = isinstance(port, PortChannel)
-            if (bundle or port.link is not None) and port not in switch.span_destinations:
-                self.number[port] = index
+        physical = {port: index for index, port in enumerate(switch.ports, start=1)}
+        for port in switch.logical_ports:
+            if isinstance(port, PortChannel):
+                # Numbered after the physical ports (as IOS numbers its port-channels), so
+                # a plain port keeps its number, and its port ID, whatever is bundled.
+                self.number[port] = len(switch.ports) + port.group
+            elif port.link is not None and port not in switch.span_destinations:
+                self.number[port] = physical[port]
         if switch.channels is not None:
             switch.channels.listeners.append(self._bundle_changed)
         per_vlan = self.mode.per_vlan

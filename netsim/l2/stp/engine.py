@@ -135,6 +135,32 @@ def path_cost(speed_bps: float, method: str = "short") -> int:
     return cost
 
 
+SHORT_BUNDLE_COSTS: tuple[tuple[float, int], ...] = (
+    (200e6, 12),
+    (300e6, 9),
+    (400e6, 8),
+    (2e9, 3),
+    (20e9, 1),
+)
+"""Short (16-bit) costs a Catalyst gives a port-channel, by aggregate speed: FastEtherChannel
+of 2, 3, 4 members 12, 9, 8; Gigabit EtherChannel 3; 10-Gigabit EtherChannel 1. Each lies in
+the range 802.1D-1998 table 8-5 allows for its member speed (100M 10-60, 1G 3-10, 10G 1-5)."""
+
+
+def bundle_path_cost(member_bps: float, members: int, method: str = "short") -> int:
+    """The path cost of a bundle of ``members`` links of ``member_bps`` each: the cost of
+    its aggregate speed. Long (802.1t): 20 Tb/s / aggregate (2 x 1G: 10,000). Short: the
+    802.1D-1998 table extended with :data:`SHORT_BUNDLE_COSTS` (2 x 1G: 3)."""
+    aggregate = member_bps * max(1, members)
+    cost = path_cost(aggregate, method)
+    if method != "short" or members <= 1:
+        return cost
+    for speed, bundle_cost in sorted((*SHORT_PATH_COSTS, *SHORT_BUNDLE_COSTS)):
+        if aggregate >= speed:
+            cost = bundle_cost
+    return cost
+
+
 @dataclass(frozen=True, slots=True)
 class Transmit:
     """Send ``bpdu`` out of ``port``."""

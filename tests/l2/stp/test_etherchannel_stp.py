@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 
 import netsim
-from netsim.l2.stp.agent import bundle_path_cost
+from netsim.l2.stp.engine import bundle_path_cost
 from tests.l2.stp.test_agent import roles, scenario
 
 LINKS = [
@@ -106,6 +106,10 @@ def test_the_tree_counts_the_bundle_once_at_its_aggregate_cost(channel_mode, mod
     assert int(stp[stp.bridge == "C"].root_cost.iloc[-1]) == 7
     assert int(stp[stp.bridge == "B"].root_cost.iloc[-1]) == 3
     assert (res.frames.outcome == "delivered").all()
+    # IOS numbers a port-channel after the physical ports: Po1 on a 4-port switch is 5.
+    assert "Po1                 Root FWD 3         128.5    P2p" in res.show(
+        "B", "show spanning-tree"
+    )
 
 
 def _rows_after(stp: pd.DataFrame, t: float) -> pd.DataFrame:
