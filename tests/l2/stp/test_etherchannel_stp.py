@@ -82,14 +82,15 @@ def test_a_bundle_costs_what_its_aggregate_speed_costs():
     assert bundle_path_cost(100e6, 4, "long") == 50_000
 
 
-@pytest.mark.parametrize("mode", ["stp", "rstp"])
+@pytest.mark.parametrize("mode", ["stp", "rstp", "pvst", "rapid-pvst"])
 @pytest.mark.parametrize("channel_mode", ["on", "active"])
 def test_the_tree_counts_the_bundle_once_at_its_aggregate_cost(channel_mode, mode):
     """The hand-worked triangle: Po1 is root port at B and designated at A, C's root path
-    cost is 3 + 4 = 7, and the one blocked port is C:2, outside the bundle."""
+    cost is 3 + 4 = 7, and the one blocked port is C:2, outside the bundle (under PVST+
+    in VLAN 1's tree)."""
     res = triangle(channel_mode, mode)
-    blocked = "blocking" if mode == "stp" else "discarding"
-    got = roles(res)
+    blocked = "discarding" if mode in ("rstp", "rapid-pvst") else "blocking"
+    got = roles(res, "1" if "pvst" in mode else "0")
     assert got == {
         "A:Po1": ("designated", "forwarding"),
         "A:3": ("designated", "forwarding"),
