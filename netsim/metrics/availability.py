@@ -20,7 +20,8 @@ which any one part may fail without cutting the path: the redundant, parallel pa
 block exactly (by factoring: each uncertain part either works or not).
 
 :class:`PathMonitor` measures the same thing in a run: it is told whenever parts go down
-or come back, checks every path, and records each outage.
+or come back, or spanning tree changes a port's state, checks every path, and records
+each outage (so an outage lasts until spanning tree forwards on the way round).
 """
 
 from __future__ import annotations
@@ -230,8 +231,8 @@ class Outage:
 class Forwarding(Protocol):
     """Whether a cable carries data now: spanning tree may block a port that is up.
 
-    The default (:class:`AllForwarding`) forwards on every cable that is up; a spanning
-    tree implementation plugs in its port states here.
+    The default (:class:`AllForwarding`) forwards on every cable that is up;
+    :class:`SpanningTreeForwarding` plugs in the switches' spanning-tree port states.
     """
 
     def forwards(self, link: LinkSpec) -> bool:
