@@ -9,7 +9,7 @@ included, which is what a results row reports.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 
@@ -21,6 +21,13 @@ from netsim.net.tls import Role
 from netsim.net.tls.socket import TlsSocket
 
 Process = Generator[simpy.Event, Any, Any]
+
+
+class ReplyReader(Protocol):
+    """A sans-IO client (SMTP's, POP3's) as :meth:`MailConnection.reply` uses it."""
+
+    def next_event(self) -> object: ...
+    def receive_data(self, data: bytes) -> None: ...
 
 
 class SessionEnded(Exception):
@@ -70,6 +77,22 @@ class MailConnection:
         if self._tls is None:
             self._clear_in += len(data)
         return data
+
+    def reply(self, client: ReplyReader, need_data: object, reply_type: type[Any]) -> Process:
+        """The next reply of the sans-IO ``client``, reading from the server as it needs
+        (``client.next_event()`` answers ``need_data`` until a whole reply is in).
+
+        Anything but a ``reply_type`` (the connection closed) raises :class:`SessionEnded`.
+        """
+        while True:
+            event = client.next_event()
+            if event is need_data:
+                data = yield from self.recv()
+                client.receive_data(data)
+                continue
+            if not isinstance(event, reply_type):
+                raise SessionEnded("the server closed the connection")
+            return event
 
     def octets(self) -> tuple[int, int]:
         """Octets sent and received so far on the wire (TLS records included)."""

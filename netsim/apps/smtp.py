@@ -250,15 +250,8 @@ class _Session:
         return got
 
     def _reply(self) -> Process:
-        while True:
-            event = self.client.next_event()
-            if event is NEED_DATA:
-                data = yield from self.conn.recv()
-                self.client.receive_data(data)
-                continue
-            if not isinstance(event, Reply):
-                raise SessionEnded("the server closed the connection")
-            return event
+        reply: Reply = yield from self.conn.reply(self.client, NEED_DATA, Reply)
+        return reply
 
     def _row(
         self, command: str, t0: float, out: int, got: int, reply: Reply | None, status: str = ""
