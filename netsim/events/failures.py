@@ -32,9 +32,11 @@ from typing import Any
 import pandas as pd
 
 from netsim.events.registry import EventContext, handles
+from netsim.l2.switch import Switch
 from netsim.metrics.availability import (
     AvailabilityGraph,
     PathMonitor,
+    SpanningTreeForwarding,
     link_element,
     measured,
     member_element,
@@ -105,11 +107,30 @@ class AvailabilityMeasurement:
         self.paths = paths
         self.graph = AvailabilityGraph.of(context.net.topology)
         self.parts = failing_parts(context.scenario, context.net.topology)
-        self.monitor = PathMonitor(self.graph, paths)
+        trees = {
+            name: device.stp
+            for name, device in context.net.devices.items()
+            if isinstance(device, Switch) and device.stp is not None
+        }
+        self.monitor = PathMonitor(self.graph, paths, SpanningTreeForwarding(trees))
+        self._recheck_due = False
         context.net.faults.watch(self._changed)
+        for tree in trees.values():
+            tree.state_watchers.append(self._port_state_changed)
 
     def _changed(self, now: float) -> None:
         self.monitor.observe(now, self.down())
+
+    def _port_state_changed(self, now: float) -> None:
+        # One spanning-tree event changes many ports at one instant: check the paths once,
+        # when it is over.
+        if not self._recheck_due:
+            self._recheck_due = True
+            self.context.sim.call_soon(self._recheck)
+
+    def _recheck(self) -> None:
+        self._recheck_due = False
+        self.monitor.check(self.context.sim.now)
 
     def down(self) -> list[str]:
         """The availability elements that are down now."""

@@ -274,10 +274,9 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
                 new_nodes[server]["ip"] = spec.ip
             new_links.append(_link(server, sr.name, links_as_written["server"]))
 
-    if campus.vlans != "none":
-        _configure_vlans(campus, new_nodes, new_links)
-        if building.layer3:
-            _configure_subnets(campus, new_nodes)
+    _configure_interfaces(campus, new_nodes, new_links)
+    if campus.vlans != "none" and building.layer3:
+        _configure_subnets(campus, new_nodes)
     for name in new_nodes:
         if name in nodes:
             raise CampusError(
@@ -340,9 +339,102 @@ def _room_vlan(campus: Campus, floor: int, room: int) -> int:
     return 10 * floor if campus.vlans == "per-floor" else 100 * floor + room
 
 
-def _configure_vlans(campus: Campus, nodes: dict[str, Any], links: list[dict[str, Any]]) -> None:
-    """Give every campus switch its ``interfaces``: hosts' access ports in their room's
-    VLAN, trunks on the uplinks allowing the VLANs below them."""
+PortSettings = dict[str, dict[str, Any]]
+"""Switch -> port -> that port's ``interfaces`` settings (``vlan``, ``spanning_tree``...)."""
+
+CableEnd = tuple[str, str]
+"""(node, port): the port is empty for a host or a hub, which take any."""
+
+
+def _configure_interfaces(
+    campus: Campus, nodes: dict[str, Any], links: list[dict[str, Any]]
+) -> None:
+    """Give every campus switch its ``interfaces``: VLANs (:func:`_vlan_settings`) and, with
+    redundant uplinks, PortFast (:func:`_portfast_settings`), ports with equal settings
+    grouped into one range as a configuration would write them."""
+    if campus.vlans == "none" and not campus.redundant_uplinks:
+        return
+    ends = _cable_ends(nodes, links)
+    settings: dict[str, PortSettings] = {}
+    if campus.vlans != "none":
+        _vlan_settings(campus, nodes, ends, settings)
+    if campus.redundant_uplinks:
+        _portfast_settings(campus, nodes, ends, settings)
+    for node, config in settings.items():
+        groups: dict[str, tuple[dict[str, Any], list[str]]] = {}
+        for port, setting in config.items():
+            groups.setdefault(repr(setting), (setting, []))[1].append(port)
+        order = MODELS[nodes[node]["model"]].port_names(nodes[node].get("members", 1))
+        interfaces: list[tuple[int, str, dict[str, Any]]] = []
+        for setting, members in groups.values():
+            in_order = [p for p in order if p in members]
+            interfaces.append((order.index(in_order[0]), describe_ports(in_order), setting))
+        nodes[node]["interfaces"] = {key: setting for _, key, setting in sorted(interfaces)}
+
+
+def _cable_ends(
+    nodes: dict[str, Any], links: list[dict[str, Any]]
+) -> list[tuple[CableEnd, CableEnd]]:
+    """Both ends of every campus cable, a switch's bare end given the next free port, as
+    the resolver will assign it."""
+    taken: dict[str, set[str]] = {}
+    for link in links:
+        for end in link["endpoints"]:
+            node, sep, port = end.partition(":")
+            if sep:
+                taken.setdefault(node, set()).add(port)
+
+    def port_of(end: str) -> CableEnd:
+        node, sep, port = end.partition(":")
+        if not sep and nodes[node]["kind"] == "switch":
+            model = MODELS[nodes[node]["model"]]
+            members = nodes[node].get("members", 1)
+            port = next(p for p in model.port_names(members) if p not in taken.get(node, set()))
+            taken.setdefault(node, set()).add(port)
+        return node, port
+
+    out: list[tuple[CableEnd, CableEnd]] = []
+    for link in links:
+        a, b = (port_of(end) for end in link["endpoints"])
+        out.append((a, b))
+    return out
+
+
+def _portfast_settings(
+    campus: Campus,
+    nodes: dict[str, Any],
+    ends: list[tuple[CableEnd, CableEnd]],
+    settings: dict[str, PortSettings],
+) -> None:
+    """``spanning-tree portfast`` on every switch port at the edge of the tree, as Cisco
+    designs do: ports to hosts (PCs and servers) and hubs, and a floor's ports to its room
+    switches, which hang from one uplink each and so close no loop (netsim runs no
+    spanning tree on them). An edge port forwards as soon as its link is up, instead of
+    listening and learning for 30 s; if a BPDU ever arrives on it, spanning tree treats
+    it as a bridge port after all (RSTP drops its edge status)."""
+    rooms = {
+        f"f{f}r{r}"
+        for f in range(1, campus.floors.count + 1)
+        for r in range(1, campus.floors.rooms + 1)
+    }
+    for (a, pa), (b, pb) in ends:
+        for (here, port), there in (((a, pa), b), ((b, pb), a)):
+            if nodes[here]["kind"] != "switch":
+                continue
+            leaf = nodes[there]["kind"] in ("host", "hub") or (there in rooms and here not in rooms)
+            if leaf:
+                setting = settings.setdefault(here, {}).setdefault(port, {})
+                setting["spanning_tree"] = {"portfast": True}
+
+
+def _vlan_settings(
+    campus: Campus,
+    nodes: dict[str, Any],
+    ends: list[tuple[CableEnd, CableEnd]],
+    settings: dict[str, PortSettings],
+) -> None:
+    """Hosts' access ports in their room's VLAN, trunks on the uplinks allowing the VLANs
+    below them."""
     floors = campus.floors
     highest = _room_vlan(campus, floors.count, floors.rooms)
     if highest > MAX_VLAN:
@@ -351,8 +443,6 @@ def _configure_vlans(campus: Campus, nodes: dict[str, Any], links: list[dict[str
             f"VLAN {highest} for f{floors.count}r{floors.rooms} is over {MAX_VLAN}: "
             "use per-floor VLANs for this many floors",
         )
-    # What each cable end carries: an access VLAN, or a trunk's allowed VLANs.
-    ports: dict[str, dict[str, int | frozenset[int]]] = {}
     below: dict[str, set[int]] = {}
     """The VLANs of every host behind each device (its own hosts included)."""
     servers = campus.server_room
@@ -373,55 +463,23 @@ def _configure_vlans(campus: Campus, nodes: dict[str, Any], links: list[dict[str
         for name, server in servers.servers.items():
             host_vlan[name] = server.vlan if server.vlan is not None else DEFAULT_VLAN
 
-    # Bare endpoints take a switch's next free port, as the resolver will assign them.
-    taken: dict[str, set[str]] = {}
-    for link in links:
-        for end in link["endpoints"]:
-            node, sep, port = end.partition(":")
-            if sep:
-                taken.setdefault(node, set()).add(port)
-
-    def port_of(end: str) -> tuple[str, str]:
-        node, sep, port = end.partition(":")
-        if not sep and nodes[node]["kind"] == "switch":
-            model = MODELS[nodes[node]["model"]]
-            members = nodes[node].get("members", 1)
-            port = next(p for p in model.port_names(members) if p not in taken.get(node, set()))
-            taken.setdefault(node, set()).add(port)
-        return node, port
-
     def depth(node: str) -> int:
         """0 for the building node, 1 for floors and the server room, 2 for rooms."""
         if node == campus.building.name:
             return 0
         return 2 if node in below and "r" in node[1:] and node.startswith("f") else 1
 
-    for link in links:
-        (a, pa), (b, pb) = (port_of(end) for end in link["endpoints"])
+    for (a, pa), (b, pb) in ends:
         for (here, port), (there, _) in (((a, pa), (b, pb)), ((b, pb), (a, pa))):
             if nodes[here]["kind"] != "switch":
                 continue
             if there in host_vlan:
-                ports.setdefault(here, {})[port] = host_vlan[there]
+                settings.setdefault(here, {})[port] = {"vlan": host_vlan[there]}
             elif nodes[there]["kind"] == "hub":
                 (vlan,) = below[there] or {DEFAULT_VLAN}
-                ports.setdefault(here, {})[port] = vlan
+                settings.setdefault(here, {})[port] = {"vlan": vlan}
             else:
                 # An uplink: a trunk for the VLANs of the hosts below it, on both ends.
                 lower = here if depth(here) > depth(there) else there
-                ports.setdefault(here, {})[port] = frozenset(below[lower])
-    for node, config in ports.items():
-        groups: dict[int | frozenset[int], list[str]] = {}
-        for port, what in config.items():
-            groups.setdefault(what, []).append(port)
-        order = MODELS[nodes[node]["model"]].port_names(nodes[node].get("members", 1))
-        interfaces: list[tuple[int, str, dict[str, Any]]] = []
-        for what, members in groups.items():
-            in_order = [p for p in order if p in members]
-            setting: dict[str, Any] = (
-                {"vlan": what}
-                if isinstance(what, int)
-                else {"mode": "trunk", "allowed": sorted(what)}
-            )
-            interfaces.append((order.index(in_order[0]), describe_ports(in_order), setting))
-        nodes[node]["interfaces"] = {key: setting for _, key, setting in sorted(interfaces)}
+                trunk = {"mode": "trunk", "allowed": sorted(below[lower])}
+                settings.setdefault(here, {})[port] = trunk

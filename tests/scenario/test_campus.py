@@ -221,3 +221,25 @@ def test_redundant_uplinks_go_to_two_different_stack_members():
         assert [a for a, _ in up] == [f"{switch}:Gi0/24", f"{switch}:Gi0/23"]
         members = {b.split(":")[1][2] for _, b in up}
         assert len(members) == 2, up
+
+
+def test_redundant_uplinks_put_portfast_on_the_edge_of_the_tree_only():
+    """``spanning-tree portfast`` goes where no loop can close: the ports to PCs and
+    servers, and a floor's ports to its rooms (each hangs from one uplink). The uplinks to
+    the building carry the loops spanning tree breaks: they must never be edge ports."""
+    sc = netsim.load(CAMPUS, sets=["campus.redundant_uplinks=true"])
+    topo = sc.topology
+
+    def edge(node: str, port: str) -> bool:
+        stp = topo.nodes[node].interface(port).stp
+        return stp is not None and bool(stp.portfast)
+
+    assert all(edge("f1r1", f"Fa0/{n}") for n in range(1, 13))  # the PCs
+    assert not edge("f1r1", "Gi0/1")  # the room's uplink
+    assert edge("f1", "Gi0/1") and edge("f1", "Gi0/2")  # to the rooms
+    assert not edge("f1", "Gi0/23") and not edge("f1", "Gi0/24")  # to the building
+    assert edge("serverroom", "Gi0/1")  # the mail server
+    assert not any(edge("building", port) for port, _ in topo.nodes["building"].interfaces)
+    assert topo.nodes["f1"].interface("Gi0/1").vlan.allowed == {10}  # VLANs kept
+    single = netsim.load(CAMPUS).topology  # one uplink: no loop, no spanning tree
+    assert single.nodes["f1r1"].interface("Fa0/1").stp is None

@@ -26,7 +26,7 @@ module is the I/O around them for one :class:`~netsim.l2.switch.Switch`:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from netsim.l2.etherchannel import PortChannel
@@ -149,6 +149,8 @@ class SpanningTree:
         self.rows: list[StpRow] = []
         self.malformed = 0
         """BPDUs received that did not decode (counted, and recorded in stp.csv)."""
+        self.state_watchers: list[Callable[[float], None]] = []
+        """Called with the time after every port state change (the availability monitor)."""
         self._normal_aging = switch.table.aging_time
         self.number: dict[Port, int] = {}
         physical = {port: index for index, port in enumerate(switch.ports, start=1)}
@@ -306,6 +308,8 @@ class SpanningTree:
         if bool(self.blocked) != was_gated:
             self.switch.gate_ports(bool(self.blocked))
         self.record(inst, port, "state", state=state)
+        for watcher in self.state_watchers:
+            watcher(self.switch.sim.now)
 
     def apply_aging(self) -> None:
         """The shortest aging any instance asks for, or the configured one."""
