@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
@@ -96,6 +97,9 @@ WHOLE_FRAME = 1 << 30
 """A ``bytes_needed`` answer meaning: call ``receive`` when the last bit is in."""
 INTERFRAME_GAP_BYTES = 12
 """96 bit times of silence between two frames from one transmitter."""
+SHORT_CUT_FROM = 16
+"""Background bursts of this many frames or more are computed with NumPy (see
+:meth:`Port.send_consumed_burst`); shorter ones go frame by frame."""
 
 
 @dataclass
@@ -254,7 +258,10 @@ class Port:
         return True
 
     def send_consumed_burst(
-        self, times: np.ndarray, lengths: np.ndarray, wire_overhead: int
+        self,
+        times: np.ndarray | Sequence[float],
+        lengths: np.ndarray | Sequence[int],
+        wire_overhead: int,
     ) -> None:
         """Send background frames to a link-local group address, as :meth:`send_consumed`
         would one by one: frame ``i`` is due at ``times[i]`` (in time order) and is
@@ -273,18 +280,25 @@ class Port:
             return  # the link's state cannot change within a burst (see Link.__setattr__)
         c = self.counters
         byte_time = 8.0 / self.rate
-        ends_at = times + (lengths + wire_overhead) * byte_time
-        free_at = ends_at + INTERFRAME_GAP_BYTES * byte_time
-        # Frame i+1 waits for frame i (when i started at once) where i's gap outlasts it.
-        waits = (np.flatnonzero(free_at[:-1] > times[1:]) + 1).tolist()
-        time_list, length_list = times.tolist(), lengths.tolist()
-        ends, frees = ends_at.tolist(), free_at.tolist()
+        time_list = times.tolist() if isinstance(times, np.ndarray) else list(times)
+        length_list = lengths.tolist() if isinstance(lengths, np.ndarray) else list(lengths)
+        buffer_bytes = self.buffer_bytes
+        # A frame longer than the whole buffer is dropped even on an idle port: no short cut.
+        # A short burst goes frame by frame: NumPy's cost per call would outweigh the gain.
+        short_cut = count >= SHORT_CUT_FROM and max(length_list) <= buffer_bytes
+        waits: list[int] = []
+        ends: list[float] = []
+        frees: list[float] = []
+        if short_cut:
+            t = np.asarray(time_list, dtype=np.float64)
+            ends_at = t + (np.asarray(length_list, dtype=np.int64) + wire_overhead) * byte_time
+            free_at = ends_at + INTERFRAME_GAP_BYTES * byte_time
+            # Frame i+1 waits for frame i (when i started at once) where i's gap outlasts it.
+            waits = (np.flatnonzero(free_at[:-1] > t[1:]) + 1).tolist()
+            ends, frees = ends_at.tolist(), free_at.tolist()
         backlog = self._backlog
         queued = self._backlog_bytes
         tx_free = self._tx_free
-        buffer_bytes = self.buffer_bytes
-        # A frame longer than the whole buffer is dropped even on an idle port: no short cut.
-        short_cut = int(lengths.max()) <= buffer_bytes
         most = c.max_queue_bytes
         sent = octets = 0
         i = 0
