@@ -38,7 +38,7 @@ from typing import Any
 import simpy
 
 from netsim.apps.mailgen import SENDERS, TOPICS
-from netsim.apps.mailhost import PASSWORD, DeliveryLog, MailHost, message_id
+from netsim.apps.mailhost import PASSWORD, DeliveryLog, MailHost, command_row, message_id
 from netsim.apps.mailservice import MailService, Transport
 from netsim.engine.sim import Simulation
 from netsim.mail.imap.client import ClientConnection
@@ -450,22 +450,7 @@ class ImapClient:
         return now[0] - mark[0], now[1] - mark[1]
 
     def _row(self, tag: str, command: str, t0: float, out: int, got: int, status: str) -> None:
-        now = self.sim.now
-        self.sim.trace.row(
-            "imap",
-            traffic=self.traffic,
-            client=self.user,
-            server=self.server_name,
-            session=self.session_id,
-            tag=tag,
-            command=command,
-            t_start=t0,
-            t_end=now,
-            latency=now - t0,
-            bytes_out=out,
-            bytes_in=got,
-            status=status,
-        )
+        command_row(self.sim, "imap", self, self.session_id, command, t0, out, got, status, tag)
 
 
 def _is_tagged(event: object, tag: str, result: list[Tagged]) -> bool:

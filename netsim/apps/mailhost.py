@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from netsim.apps.mailgen import Composed, MailboxSpec, compose_messages, generate_mailbox
 from netsim.apps.server_cost import ServerCost
@@ -167,3 +168,48 @@ class MailHost:
         """The announcements held since :meth:`defer_announcements`; stop holding."""
         held, self._deferred = self._deferred or [], None
         return held
+
+
+class MailUser(Protocol):
+    """A simulated mail client as its results rows name it."""
+
+    traffic: str
+    user: str
+    server_name: str
+
+
+def command_row(
+    sim: Simulation,
+    table: str,
+    who: MailUser,
+    session: str,
+    command: str,
+    t0: float,
+    out: int,
+    got: int,
+    status: str,
+    tag: str | None = None,
+    **extra: object,
+) -> None:
+    """One row of a mail protocol's table (imap.csv, smtp.csv, pop3.csv): a command of
+    ``session``, from ``t0`` to now, with the octets it cost each way and its status."""
+    now = sim.now
+    row: dict[str, object] = {
+        "traffic": who.traffic,
+        "client": who.user,
+        "server": who.server_name,
+        "session": session,
+    }
+    if tag is not None:
+        row["tag"] = tag
+    row.update(
+        command=command,
+        t_start=t0,
+        t_end=now,
+        latency=now - t0,
+        bytes_out=out,
+        bytes_in=got,
+        status=status,
+        **extra,
+    )
+    sim.trace.row(table, **row)

@@ -22,7 +22,7 @@ from typing import Any
 import simpy
 
 from netsim.apps.mailclient import MailConnection, SessionEnded
-from netsim.apps.mailhost import PASSWORD, DeliveryLog, MailHost, message_id
+from netsim.apps.mailhost import PASSWORD, DeliveryLog, MailHost, command_row, message_id
 from netsim.apps.mailservice import MailService
 from netsim.engine.sim import Simulation
 from netsim.mail.pop3.client import NEED_DATA, Pop3Client
@@ -196,23 +196,10 @@ class _Poll:
     def _row(
         self, command: str, t0: float, out: int, got: int, reply: Reply | None, status: str = ""
     ) -> None:
-        now = self.sim.now
-        r = self.reader
-        self.sim.trace.row(
-            "pop3",
-            traffic=r.traffic,
-            client=r.user,
-            server=r.server_name,
-            session=self.session_id,
-            command=command,
-            t_start=t0,
-            t_end=now,
-            latency=now - t0,
-            bytes_out=out,
-            bytes_in=got,
-            status=("+OK" if reply.ok else "-ERR") if reply is not None else (status or "OK"),
-            reply=reply.text[:80] if reply is not None else "",
-        )
+        status = ("+OK" if reply.ok else "-ERR") if reply is not None else (status or "OK")
+        text = reply.text[:80] if reply is not None else ""
+        r, session = self.reader, self.session_id
+        command_row(self.sim, "pop3", r, session, command, t0, out, got, status, reply=text)
 
 
 def _uidl(reply: Reply) -> list[tuple[int, str]]:

@@ -27,7 +27,7 @@ import simpy
 
 from netsim.apps.mailclient import MailConnection, SessionEnded
 from netsim.apps.mailgen import WORDS
-from netsim.apps.mailhost import EPOCH, PASSWORD, DeliveryLog, MailHost
+from netsim.apps.mailhost import EPOCH, PASSWORD, DeliveryLog, MailHost, command_row
 from netsim.apps.mailservice import MailService
 from netsim.engine.sim import Simulation
 from netsim.mail.smtp import SmtpConfig, SmtpServer, SmtpSession
@@ -256,22 +256,8 @@ class _Session:
     def _row(
         self, command: str, t0: float, out: int, got: int, reply: Reply | None, status: str = ""
     ) -> None:
-        now = self.sim.now
-        s = self.sender
-        self.sim.trace.row(
-            "smtp",
-            traffic=s.traffic,
-            client=s.user,
-            server=s.server_name,
-            session=self.session_id,
-            command=command,
-            t_start=t0,
-            t_end=now,
-            latency=now - t0,
-            bytes_out=out,
-            bytes_in=got,
-            status=str(reply.code) if reply is not None else (status or "OK"),
-        )
+        status = str(reply.code) if reply is not None else (status or "OK")
+        command_row(self.sim, "smtp", self.sender, self.session_id, command, t0, out, got, status)
 
 
 def _verb(command: str | bytes, message: bool) -> str:
