@@ -237,38 +237,6 @@ def test_hostile_bytes_do_not_hurt_the_server(server: BackgroundServer) -> None:
 # -- TLS ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1, made with the openssl command."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl command not available")
-    directory = tmp_path_factory.mktemp("tls")
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    result = subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        capture_output=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.skip(f"openssl failed: {result.stderr.decode(errors='replace')[:200]}")
-    return cert, key
-
-
 def test_starttls_and_imaps(certificate: tuple[Path, Path]) -> None:
     """STARTTLS upgrades a plain connection; IMAPS is TLS from the first byte."""
     cert, key = certificate

@@ -233,38 +233,6 @@ def test_poplib_dele_only_at_quit_and_a_dropped_connection_deletes_nothing(
     pop.quit()
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1, made with the openssl command."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl command not available")
-    directory = tmp_path_factory.mktemp("tls")
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    result = subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        capture_output=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.skip(f"openssl failed: {result.stderr.decode(errors='replace')[:200]}")
-    return cert, key
-
-
 def test_starttls_stls_and_the_implicit_tls_ports(certificate: tuple[Path, Path]) -> None:
     """STARTTLS on submission (AUTH only after it), SMTPS on 465's role, STLS and POP3S."""
     cert, key = certificate
