@@ -79,12 +79,10 @@ def run(
         sim.trace.followed = frame_window
     else:
         sim.trace.followed = frozenset(follow)
-    sim.horizon = max(spec.duration, spec.stop or 0.0)
     sim.trace.sample = spec.measure.frame_sample
+    # Control protocols (spanning tree, LACP, HSRP/VRRP, DHCP) run while the run does.
     sim.horizon = max(spec.duration, spec.stop or 0.0)
-    net = build(
-        scenario.topology, sim, _recorded_mac_events(spec.measure), control_until=spec.duration
-    )
+    net = build(scenario.topology, sim, _recorded_mac_events(spec.measure))
     guard_against_storms(net, spec.limits.floods)
     captured = {text: _capture(net, text) for text in spec.measure.capture}
     snapshot = Snapshots(net)

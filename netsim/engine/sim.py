@@ -42,8 +42,8 @@ class Simulation:
         self._background_ids = itertools.count(-1, -1)
         self._catch_ups: list[Callable[[float], None]] = []
         self.horizon = math.inf
-        """The scenario's end: periodic control traffic (spanning-tree hellos) is not
-        scheduled beyond it, so that a run whose traffic is over comes to an end."""
+        """The scenario's end (the later of its duration and its hard stop): control
+        protocols' timers are not scheduled beyond it (:meth:`call_timer_at`)."""
 
     @property
     def now(self) -> float:
@@ -99,6 +99,20 @@ class Simulation:
         if time < env._now:
             time = env._now
         _heappush(cast(list[Any], env._queue), (time, NORMAL, next(env._eid), fn, args))
+
+    def call_timer_at(self, time: float, fn: Callable[..., None], *args: Any) -> bool:
+        """Schedule a control protocol's timer (a spanning-tree or LACP deadline, an HSRP
+        hello, a DHCP renewal) like :meth:`call_at`, unless it falls after :attr:`horizon`;
+        True if it was scheduled.
+
+        Control protocols talk for ever; traffic does not. Without this one rule a run
+        whose traffic is over would never end: every protocol schedules its timers here,
+        so all of them fall silent at the same moment, the scenario's end.
+        """
+        if time > self.horizon:
+            return False
+        self.call_at(time, fn, *args)
+        return True
 
     def call_soon(self, fn: Callable[..., None], *args: Any) -> None:
         """Call ``fn(*args)`` at the current instant, before other events due now."""

@@ -278,16 +278,15 @@ class LacpAgent:
 
     def _schedule(self) -> None:
         """One pending call at the engine's next deadline: a new deadline cancels the
-        call already scheduled (by the generation counter), an unchanged one keeps it."""
+        call already scheduled (by the generation counter), an unchanged one keeps it; none
+        is scheduled past the simulation's horizon."""
         deadline = self.engine.next_deadline()
-        if deadline is not None and deadline > self.sim.horizon:
-            deadline = None
         if deadline == self._deadline:
             return
         self._generation += 1
-        self._deadline = deadline
-        if deadline is not None:
-            self.sim.call_at(deadline, self._tick, self._generation)
+        self._deadline = None
+        if deadline is not None and self.sim.call_timer_at(deadline, self._tick, self._generation):
+            self._deadline = deadline
 
     def _tick(self, generation: int) -> None:
         if generation != self._generation:

@@ -26,12 +26,11 @@ TRAFFIC = "dhcp"
 
 
 class DhcpHost:
-    """Runs a DHCP client on ``stack``'s host until ``until`` (no timers after it)."""
+    """Runs a DHCP client on ``stack``'s host (its timers up to the simulation's horizon)."""
 
-    def __init__(self, sim: Simulation, stack: IpStack, until: float = float("inf")) -> None:
+    def __init__(self, sim: Simulation, stack: IpStack) -> None:
         self.sim = sim
         self.stack = stack
-        self.until = until
         rng = sim.rng(f"dhcp:{stack.host.name}")
         self.client = DhcpClient(
             stack.host.mac,
@@ -93,10 +92,10 @@ class DhcpHost:
 
     def _rearm(self) -> None:
         at = self.client.next_timer()
-        if at is None or at > self.until:
+        if at is None:
             return
         self._token += 1
-        self.sim.call_at(at, self._on_timer, self._token)
+        self.sim.call_timer_at(at, self._on_timer, self._token)
 
     def _on_timer(self, token: int) -> None:
         if token != self._token:

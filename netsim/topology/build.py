@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -92,12 +91,11 @@ def build(
     topology: Topology,
     sim: Simulation,
     recorded_events: Iterable[MacEvent] = DEFAULT_RECORDED_EVENTS,
-    control_until: float = math.inf,
 ) -> Network:
     """Instantiate every device and link of ``topology`` in ``sim``.
 
-    Periodic control protocols (HSRP hellos, VRRP advertisements) run until
-    ``control_until`` (a scenario's ``duration``), so that the run can then drain.
+    Control protocols (spanning tree, LACP, HSRP/VRRP, DHCP) schedule their timers up to
+    ``sim.horizon`` (:meth:`Simulation.call_timer_at`), so that the run can end.
     """
     net = Network(sim, topology)
     recorded = frozenset(recorded_events)
@@ -199,11 +197,11 @@ def build(
         _bundle_port_channels(net, device, topology.nodes[name], switch_mac(index + 1))
         _start_spanning_tree(device, topology.nodes[name], index + 1)
     _set_broadcast_audiences(net)
-    _build_ip_stacks(net, control_until)
+    _build_ip_stacks(net)
     for name, engine in net.engines.items():
         for prefix, via in topology.nodes[name].routes:
             engine.add_static_route(IPv4Network(prefix), IPv4Address(via))
-    _start_fhrp(net, control_until)
+    _start_fhrp(net)
     _start_dhcp(net)
     return net
 
@@ -223,7 +221,7 @@ def _start_dhcp(net: Network) -> None:
         DhcpService(net.sim, engine, server, helpers)
 
 
-def _start_fhrp(net: Network, until: float) -> None:
+def _start_fhrp(net: Network) -> None:
     """Run each interface's HSRP and VRRP groups from time 0; a failed router's stop, and
     start afresh when it is repaired (a reboot)."""
 
@@ -235,9 +233,7 @@ def _start_fhrp(net: Network, until: float) -> None:
         for port, spec in (*node.interfaces, *node.svi_services):
             for config in spec.fhrp:
                 iface = engine.interfaces[port]
-                service = FhrpService(
-                    net.sim, name, engine, iface, config, record, until, net.names
-                )
+                service = FhrpService(net.sim, name, engine, iface, config, record, net.names)
                 net.fhrp.append(service)
                 net.sim.call_at(0.0, service.start)
     if not net.fhrp:
@@ -254,7 +250,7 @@ def _start_fhrp(net: Network, until: float) -> None:
     net.faults.watch(follow_failures)
 
 
-def _build_ip_stacks(net: Network, control_until: float) -> None:
+def _build_ip_stacks(net: Network) -> None:
     """Give every host with an address its IPv4 stack (ARP, IPv4, ICMP, TCP); a DHCP
     host's stack starts without one, and its DHCP client asks for it at time 0."""
     names = net.names
@@ -270,7 +266,7 @@ def _build_ip_stacks(net: Network, control_until: float) -> None:
         )
         net.stacks[name] = IpStack(net.sim, host, config, tcp, host_names=names)
         if spec.dhcp:
-            net.dhcp_hosts[name] = DhcpHost(net.sim, net.stacks[name], control_until)
+            net.dhcp_hosts[name] = DhcpHost(net.sim, net.stacks[name])
 
 
 @dataclass(frozen=True)

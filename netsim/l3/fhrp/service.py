@@ -19,7 +19,6 @@ hear anything. When it comes back they start afresh, as after a reboot.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, MutableMapping
 
 from netsim.engine.sim import Simulation
@@ -51,7 +50,8 @@ def multicast_mac(group: IPv4Address) -> MacAddress:
 
 class FhrpService:
     """One group on ``iface`` of ``engine``; its state changes go to ``record``; its timers
-    stop after ``until``; ``names`` (MAC -> device) learns who owns the virtual MAC."""
+    run up to the simulation's horizon; ``names`` (MAC -> device) learns who owns the
+    virtual MAC."""
 
     def __init__(
         self,
@@ -61,7 +61,6 @@ class FhrpService:
         iface: L3Interface,
         config: FhrpConfig,
         record: Callable[[str, str, StateChanged], None],
-        until: float = math.inf,
         names: MutableMapping[MacAddress, str] | None = None,
     ) -> None:
         self.sim = sim
@@ -70,10 +69,8 @@ class FhrpService:
         self.iface = iface
         self.config = config
         self.record = record
-        self.until = until
         self.names = names if names is not None else {}
         """MAC -> device name (frames.csv's ``dst``): the virtual MAC names its owner."""
-        """No timer runs after this time (the scenario's duration), so a run can end."""
         self.machine = self._fresh()
         self.bad_packets = 0
         """Hellos or advertisements that did not decode (a checksum, a field)."""
@@ -187,13 +184,13 @@ class FhrpService:
 
     def _rearm(self) -> None:
         at = self.machine.next_timer()
-        if at is None or not self.running or at > self.until:
+        if at is None or not self.running:
             return
         if self._timer_at is not None and self._timer_at <= at:
             return
-        self._timer_at = at
-        self._token += 1
-        self.sim.call_at(at, self._on_timer, self._token)
+        if self.sim.call_timer_at(at, self._on_timer, self._token + 1):
+            self._timer_at = at
+            self._token += 1
 
     def _on_timer(self, token: int) -> None:
         if token != self._token or not self.running:
