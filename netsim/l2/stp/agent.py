@@ -11,8 +11,11 @@ module is the I/O around them for one :class:`~netsim.l2.switch.Switch`:
   01:00:0C:CC:CC:CD with the VLAN's tag), queued and serialized like any frame, so it
   shows in captures and port counters. The switch hands every BPDU it receives to
   :meth:`SpanningTree.receive` once the whole frame is in; it is never forwarded.
-* **Timers.** Each engine says when it next needs :meth:`tick`; one simulator call is
-  scheduled for that instant (a call made stale by a newer deadline does nothing).
+* **Timers.** Each engine says when it next needs ticking. The switch keeps one simulator
+  call, at the earliest of its instances' deadlines, and ticks there every instance that
+  is due, in VLAN order: with all instances' hellos in step (they start together), one
+  call sends every hello of the bridge, as 802.1D's one hello time per bridge has it.
+  A call made stale by a newer deadline does nothing.
 * **The gate.** :attr:`SpanningTree.blocked` holds every (port, instance) that is not
   forwarding, with its state. The switch consults it only while it is non-empty: a
   switch whose ports all forward pays nothing per data frame.
@@ -93,15 +96,26 @@ class Instance:
         self.engine = engine
         self.ports = ports
         """Port number -> port, for the ports this instance runs on."""
-        self.armed: float | None = None
-        """When the simulator will next call :meth:`SpanningTree._tick` for us."""
+        self.deadline: float | None = None
+        """When the engine next needs ticking (what it said after its last call)."""
         self.short_aging: float | None = None
+        self.frames: dict[int, tuple[Bpdu, Frame]] = {}
+        """Port number -> the last BPDU sent there and its frame. An engine hands over
+        the same BPDU object while nothing in it changes (every hello, mostly), and then
+        the same frame goes out again: it is neither rebuilt nor re-encoded."""
 
     # BridgeControl ----------------------------------------------------------------------
 
     def transmit(self, port: int, bpdu: Bpdu) -> None:
         """Send a BPDU frame out of ``port`` (whatever its state)."""
-        self.tree.send(self, self.ports[port], bpdu)
+        out = self.ports[port]
+        sent = self.frames.get(port)
+        if sent is not None and sent[0] is bpdu:
+            frame = sent[1]
+        else:
+            frame = self.tree.frame(self, out, bpdu)
+            self.frames[port] = (bpdu, frame)
+        out.transmit(frame, 0, self.tree.switch.sim.now)
 
     def set_port_state(self, port: int, state: PortState) -> None:
         """Open or close the port's gate for data frames of this instance."""
@@ -152,6 +166,11 @@ class SpanningTree:
         self.state_watchers: list[Callable[[float], None]] = []
         """Called with the time after every port state change (the availability monitor)."""
         self._normal_aging = switch.table.aging_time
+        self._heard: dict[Port, tuple[Frame, Bpdu, Instance | None]] = {}
+        """Port -> the last BPDU frame that decoded there, its BPDU and its instance."""
+        self._id_text: dict[BridgeId, str] = {}
+        self._armed: float | None = None
+        """When the simulator will next call :meth:`_tick` (the earliest deadline)."""
         self.number: dict[Port, int] = {}
         physical = {port: index for index, port in enumerate(switch.ports, start=1)}
         for port in switch.logical_ports:
@@ -216,7 +235,8 @@ class SpanningTree:
                 if port.link is not None and port.link.up:
                     self.record(inst, port, "link-up")
                     apply(inst.engine.enable_port(n, self.switch.sim.now), inst)
-            self._rearm(inst)
+            inst.deadline = inst.engine.next_deadline()
+        self._rearm()
 
     def link_changed(self, port: Port) -> None:
         """The link on ``port`` went up or down: tell every instance it belongs to. (A
@@ -239,29 +259,39 @@ class SpanningTree:
                 engine = inst.engine
                 actions = engine.enable_port(n, now) if up else engine.disable_port(n, now)
                 apply(actions, inst)
-                self._rearm(inst)
+                inst.deadline = engine.next_deadline()
+        self._rearm()
 
     def receive(self, port: Port, frame: Frame) -> None:
         """A whole BPDU frame arrived on ``port``: decode it and feed the right engine."""
         n = self.number.get(port)
         if n is None:
             return
-        inst: Instance | None
-        try:
-            if frame.dst == PVST_ADDRESS:
-                bpdu, vlan = decode_pvst_bpdu_frame(frame.to_bytes())
-                inst = self._by_vlan.get(vlan if self.mode.per_vlan else 0)
-            else:
-                bpdu = decode_bpdu_frame(frame.to_bytes())
-                inst = self._untagged_instance(port)
-        except BpduError:
-            self.malformed += 1
-            self.record(self.instances[0], port, "malformed-bpdu")
-            return
+        heard = self._heard.get(port)
+        if heard is not None and _same_octets(heard[0], frame):
+            # The neighbour's hello, as last time: the same bytes decode the same way.
+            bpdu, inst = heard[1], heard[2]
+        else:
+            try:
+                if frame.dst == PVST_ADDRESS:
+                    bpdu, vlan = decode_pvst_bpdu_frame(frame.to_bytes())
+                    inst = self._by_vlan.get(vlan if self.mode.per_vlan else 0)
+                else:
+                    bpdu = decode_bpdu_frame(frame.to_bytes())
+                    inst = self._untagged_instance(port)
+            except BpduError:
+                self.malformed += 1
+                self.record(self.instances[0], port, "malformed-bpdu")
+                return
+            self._heard[port] = (frame, bpdu, inst)
         if inst is None or n not in inst.ports:
             return  # a VLAN this switch does not run, or a port outside it
-        apply(inst.engine.receive(n, bpdu, self.switch.sim.now), inst)
-        self._rearm(inst)
+        engine = inst.engine
+        apply(engine.receive(n, bpdu, self.switch.sim.now), inst)
+        deadline = engine.next_deadline()
+        if deadline != inst.deadline:
+            inst.deadline = deadline
+            self._rearm()
 
     def _untagged_instance(self, port: Port) -> Instance | None:
         """Where an IEEE BPDU belongs: the single tree, or under PVST+ the VLAN the port
@@ -271,31 +301,41 @@ class SpanningTree:
         cfg = self.switch.vlans.config[port]
         return self._by_vlan.get(cfg.native if cfg.is_trunk else cfg.access_vlan)
 
-    def _tick(self, inst: Instance, when: float) -> None:
-        if inst.armed != when:
-            return  # superseded by an earlier deadline
-        inst.armed = None
-        apply(inst.engine.tick(self.switch.sim.now), inst)
-        self._rearm(inst)
+    def _tick(self, when: float) -> None:
+        """The earliest deadline is here: tick every instance that is due."""
+        if self._armed != when:
+            return  # superseded by another deadline
+        self._armed = None
+        now = self.switch.sim.now
+        for inst in self.instances:
+            if inst.deadline is not None and inst.deadline <= now:
+                engine = inst.engine
+                apply(engine.tick(now), inst)
+                inst.deadline = engine.next_deadline()
+        self._rearm()
 
-    def _rearm(self, inst: Instance) -> None:
-        deadline = inst.engine.next_deadline()
-        if deadline is not None and deadline != inst.armed and deadline <= self.switch.sim.horizon:
-            inst.armed = deadline
-            self.switch.sim.call_at(deadline, self._tick, inst, deadline)
+    def _rearm(self) -> None:
+        """Have the simulator call :meth:`_tick` at the earliest deadline (none beyond the
+        horizon)."""
+        deadlines = [i.deadline for i in self.instances if i.deadline is not None]
+        if not deadlines:
+            return
+        deadline = min(deadlines)
+        if deadline != self._armed and self.switch.sim.call_timer_at(
+            deadline, self._tick, deadline
+        ):
+            self._armed = deadline
 
     # What the engines ask for --------------------------------------------------------------
 
-    def send(self, inst: Instance, port: Port, bpdu: Bpdu) -> None:
-        """Put ``bpdu`` on the wire from ``port``."""
+    def frame(self, inst: Instance, port: Port, bpdu: Bpdu) -> Frame:
+        """The frame that carries ``bpdu`` of ``inst`` out of ``port``: Cisco's SSTP
+        frame for a PVST+ VLAN the port tags, else the IEEE one."""
         src = self.bridge_mac + self.number[port]
-        frame: Frame
         cfg = self.switch.vlans.config[port]
         if self.mode.per_vlan and cfg.tags(inst.vlan):
-            frame = pvst_bpdu_frame(bpdu, src, inst.vlan)
-        else:
-            frame = bpdu_frame(bpdu, src)
-        port.transmit(frame, 0, self.switch.sim.now)
+            return pvst_bpdu_frame(bpdu, src, inst.vlan)
+        return bpdu_frame(bpdu, src)
 
     def set_state(self, inst: Instance, port: Port, state: PortState) -> None:
         """Open or close the gate of ``port`` in ``inst``, and tell the switch whether any
@@ -351,11 +391,18 @@ class SpanningTree:
                 role_text,
                 state_text,
                 event,
-                str(engine.bridge_id),
-                str(engine.root_id),
+                self._text(engine.bridge_id),
+                self._text(engine.root_id),
                 engine.root_path_cost,
             )
         )
+
+    def _text(self, bridge: BridgeId) -> str:
+        """``str(bridge)``, formatted once per bridge ID."""
+        text = self._id_text.get(bridge)
+        if text is None:
+            text = self._id_text[bridge] = str(bridge)
+        return text
 
     def state_of(self, inst: Instance) -> dict[str, tuple[PortRole, PortState]]:
         """Each port's role and state in ``inst`` now, by port name."""
@@ -372,6 +419,19 @@ class SpanningTree:
     def bridge_id(self, inst: Instance) -> BridgeId:
         """This bridge's ID in ``inst``."""
         return inst.engine.bridge_id
+
+
+def _same_octets(a: Frame, b: Frame) -> bool:
+    """Do two intact frames carry the same octets, as far as a BPDU decoder reads them
+    (everything but the source address and the priority bits of a tag)?"""
+    return a is b or (
+        a.payload is not None  # a frame without one sends its id as payload
+        and a.payload == b.payload
+        and a.dst == b.dst
+        and a.ethertype == b.ethertype
+        and a.vlan == b.vlan
+        and a.size == b.size
+    )
 
 
 def _settings_of(port: Port, settings: Mapping[str, PortSettings]) -> PortSettings | None:

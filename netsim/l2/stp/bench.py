@@ -16,6 +16,11 @@ hand-worked 802.1D examples, and how a lesson can watch a tree converge in a not
 
 Events that fall at the same instant run in the order they were scheduled; engines whose
 timers expire at the same instant run in the order they were added. Same calls, same run.
+
+An engine is ticked when its :meth:`~netsim.l2.stp.engine.SpanningTreeEngine.next_deadline`
+says so; timers that only count down (RSTP's transmit credit, 802.1D's hold timer) are
+caught up at the next call instead. ``Bench(every_timer=True)`` ticks at those too, which
+must change nothing but :attr:`Bench.ticks`.
 """
 
 from __future__ import annotations
@@ -80,9 +85,13 @@ class _Event:
 class Bench:
     """Bridges, links between their ports, and a clock."""
 
-    def __init__(self, delay: float = 1e-6) -> None:
+    def __init__(self, delay: float = 1e-6, *, every_timer: bool = False) -> None:
         self.delay = delay
         """Default one-way delay of a link, in seconds."""
+        self.every_timer = every_timer
+        """Tick engines at every timer, even one that needs no call of its own."""
+        self.ticks = 0
+        """How many times an engine's timers were run."""
         self.now = 0.0
         """The bench's clock."""
         self.records: list[Record] = []
@@ -101,7 +110,7 @@ class Bench:
         """Add a bridge; its engine starts running at the current time."""
         self.bridges[name] = engine
         self._controls[name] = _Recorder(self, name)
-        self._deadlines[name] = engine.next_deadline()
+        self._deadlines[name] = engine.next_deadline(self.every_timer)
 
     def link(
         self,
@@ -156,6 +165,7 @@ class Bench:
                 event.run()
             elif tick_at is not None and ticking is not None and tick_at <= until:
                 self.now = max(self.now, tick_at)
+                self.ticks += 1
                 self._apply(ticking, self.bridges[ticking].tick(self.now))
             else:
                 break
@@ -202,7 +212,7 @@ class Bench:
         self.records.append(Record(self.now, bridge, port, event, value))
 
     def _apply(self, bridge: str, actions: list[Action]) -> None:
-        self._deadlines[bridge] = self.bridges[bridge].next_deadline()
+        self._deadlines[bridge] = self.bridges[bridge].next_deadline(self.every_timer)
         apply(actions, self._controls[bridge])
 
     def _send(self, end: Endpoint, bpdu: Bpdu) -> None:

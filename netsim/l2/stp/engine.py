@@ -16,6 +16,8 @@ spanning-tree instance (one for plain STP/RSTP; one per VLAN for PVST+, built wi
    consumed, never forwarded, whatever the port's state.
 3. Calls ``tick(now)`` when the simulated clock reaches ``next_deadline()`` (schedule one
    SimPy timeout for it, and reschedule after every call, since any call can move it).
+   Timers that only count down (RSTP's transmit credit, 802.1D's hold timer) need no
+   call of their own unless a BPDU waits for them: every call first catches them up.
 4. Carries out the actions every call returns, in order, by implementing
    :class:`BridgeControl` and passing the list to :func:`apply`:
 
@@ -259,8 +261,9 @@ class SpanningTreeEngine(Protocol):
         """Run every timer that has expired by ``now``."""
         ...
 
-    def next_deadline(self) -> float | None:
-        """When the next timer expires (call :meth:`tick` then), or ``None``."""
+    def next_deadline(self, every_timer: bool = False) -> float | None:
+        """When :meth:`tick` must next be called, or ``None``; ``every_timer=True``:
+        when the next timer expires, even one that the next call would catch up."""
         ...
 
     @property

@@ -114,6 +114,10 @@ class _Port:
     tc_ack: bool = False
     new_info: bool = False
     tx_count: int = 0
+    sent: ConfigBpdu | None = None
+    """The last RST BPDU built for this port, reused while nothing in it changes ..."""
+    sent_from: tuple[object, ...] = ()
+    """... which is what it was built from."""
     fd_while: float | None = None
     rcvd_info_while: float | None = None
     tc_while: float | None = None
@@ -172,6 +176,7 @@ class RstpBridge(EngineBase[_Port]):
 
     def enable_port(self, port: int, now: float) -> list[Action]:
         """The link on ``port`` came up."""
+        self._credit(now)
         p = self._ports[port]
         if self._hello_when is None:
             self._hello_when = now + self.timers.hello_time
@@ -187,6 +192,7 @@ class RstpBridge(EngineBase[_Port]):
 
     def disable_port(self, port: int, now: float) -> list[Action]:
         """The link on ``port`` went down."""
+        self._credit(now)
         p = self._ports[port]
         p.enabled = False
         p.info_is = InfoIs.DISABLED
@@ -198,12 +204,14 @@ class RstpBridge(EngineBase[_Port]):
 
     def mcheck(self, port: int, now: float) -> list[Action]:
         """Try RSTP again on a port that fell back to 802.1D."""
+        self._credit(now)
         self._ports[port].send_rstp = True
         self._ports[port].new_info = True
         return self._run(now)
 
     def receive(self, port: int, bpdu: Bpdu, now: float) -> list[Action]:
         """A BPDU arrived on ``port``."""
+        self._credit(now)
         p = self._ports[port]
         if not p.enabled:
             return []
@@ -231,11 +239,11 @@ class RstpBridge(EngineBase[_Port]):
             budget -= 1
             if budget < 0:
                 raise RuntimeError(f"{due[1]} timer keeps expiring at t = {now} s")
-            _, name, p = due
+            when, name, p = due
             if p is None and name == "hello":
                 self._hello(now)
             elif p is None:
-                self._tx_credit(now)
+                self._tx_credit(when)  # on its own schedule, even when caught up late
             elif name == "fd_while":
                 p.fd_while = None
                 self._advance_state(p, now)
@@ -248,19 +256,29 @@ class RstpBridge(EngineBase[_Port]):
             self._settle(now)
         return self._flush_actions()
 
-    def next_deadline(self) -> float | None:
-        """When :meth:`tick` next has work, or ``None`` if no timer runs."""
-        due = self._next_due()
+    def next_deadline(self, every_timer: bool = False) -> float | None:
+        """When :meth:`tick` next has work, or ``None`` if no timer runs.
+
+        The transmit credit counts down once a second while a port has sent BPDUs, but
+        it needs a call of its own only when a BPDU is being held back for it. Otherwise
+        it is caught up at the next call, whatever that is, exactly as if it had been
+        ticked on time; ``every_timer=True`` names its deadline anyway (ticking there
+        changes nothing, which a test checks).
+        """
+        due = self._next_due(every_timer or self._news_held())
         return None if due is None else due[0]
 
     # -- timers ------------------------------------------------------------------------
 
-    def _next_due(self) -> tuple[float, str, _Port | None] | None:
+    def _next_due(self, credit: bool = True) -> tuple[float, str, _Port | None] | None:
+        """The earliest timer (ties: hello, then the credit, then ports in order);
+        ``credit=False`` leaves the transmit credit out."""
         best: tuple[float, str, _Port | None] | None = None
         if self._hello_when is not None:
             best = (self._hello_when, "hello", None)
-        if self._tx_credit_when is not None and (best is None or self._tx_credit_when < best[0]):
-            best = (self._tx_credit_when, "tx_credit", None)
+        credit_when = self._tx_credit_when if credit else None
+        if credit_when is not None and (best is None or credit_when < best[0]):
+            best = (credit_when, "tx_credit", None)
         for p in self._ports.values():
             if p.rcvd_info_while is not None and (best is None or p.rcvd_info_while < best[0]):
                 best = (p.rcvd_info_while, "rcvd_info_while", p)
@@ -280,13 +298,24 @@ class RstpBridge(EngineBase[_Port]):
             ):
                 p.new_info = True
 
-    def _tx_credit(self, now: float) -> None:
-        """Once a second every port may send one more BPDU; held-back news goes out."""
+    def _tx_credit(self, when: float) -> None:
+        """Once a second (at ``when``) every port may send one more BPDU; held-back news
+        goes out with the settling that follows in :meth:`tick`."""
         busy = False
         for p in self._ports.values():
             p.tx_count = max(0, p.tx_count - 1)
             busy = busy or p.tx_count > 0
-        self._tx_credit_when = now + TX_CREDIT_INTERVAL if busy else None
+        self._tx_credit_when = when + TX_CREDIT_INTERVAL if busy else None
+
+    def _credit(self, now: float) -> None:
+        """Catch up the credit due by ``now`` before an input is handled (see
+        :meth:`next_deadline`: no news waited for it, so there is nothing to send)."""
+        while self._tx_credit_when is not None and self._tx_credit_when <= now:
+            self._tx_credit(self._tx_credit_when)
+
+    def _news_held(self) -> bool:
+        """Is a port holding back a BPDU until its transmit count comes down?"""
+        return any(p.new_info and p.enabled for p in self._ports.values())
 
     # -- receiving ---------------------------------------------------------------------
 
@@ -300,11 +329,7 @@ class RstpBridge(EngineBase[_Port]):
             changed = message != p.priority or p.info_is is not InfoIs.RECEIVED
             p.priority = message
             p.message_age = bpdu.message_age
-            p.received_timers = (
-                Timers(bpdu.hello_time, bpdu.max_age, bpdu.forward_delay)
-                if _timers_valid(bpdu)
-                else DEFAULT_TIMERS
-            )
+            p.received_timers = _received_timers(bpdu, p.received_timers)
             p.info_is = InfoIs.RECEIVED
             if bpdu.message_age + MESSAGE_AGE_INCREMENT <= bpdu.max_age:
                 p.rcvd_info_while = now + INFO_LIFETIME_HELLOS * p.received_timers.hello_time
@@ -507,32 +532,43 @@ class RstpBridge(EngineBase[_Port]):
     def _transmit(self, p: _Port, now: float) -> None:
         if p.tx_count >= TX_HOLD_COUNT:
             return  # rate limit: the news stays pending until the count comes down
-        if not p.send_rstp:
-            bpdu: Bpdu | None = self._legacy_bpdu(p)
-        else:
-            bpdu = ConfigBpdu(
-                root=self.root_id,
-                root_path_cost=self.root_path_cost,
-                bridge=self.bridge_id,
-                port=p.port_id,
-                message_age=self._root_message_age,
-                max_age=self._root_times.max_age,
-                hello_time=self._root_times.hello_time,
-                forward_delay=self._root_times.forward_delay,
-                topology_change=p.tc_while is not None,
-                version=ProtocolVersion.RSTP,
-                proposal=p.proposing and p.role is PortRole.DESIGNATED,
-                role=_ROLE_FLAGS[p.role],
-                learning=p.state.learns,
-                forwarding=p.state.forwards,
-                agreement=p.agree,
-            )
+        bpdu = self._rst_bpdu(p) if p.send_rstp else self._legacy_bpdu(p)
         p.new_info = False
         if bpdu is not None:
             p.tx_count += 1
             if self._tx_credit_when is None:
                 self._tx_credit_when = now + TX_CREDIT_INTERVAL
             self._actions.append(Transmit(p.number, bpdu))
+
+    def _rst_bpdu(self, p: _Port) -> ConfigBpdu:
+        """The RST BPDU ``p`` sends now: the one it sent last if nothing in it changed
+        (a hello repeats itself), so the switch can send the same frame again."""
+        root, cost = self._root_vector[0], self._root_vector[1]
+        times, age = self._root_times, self._root_message_age
+        tc = p.tc_while is not None
+        proposal = p.proposing and p.role is PortRole.DESIGNATED
+        made_from = (root, cost, age, times, tc, proposal, p.role, p.state, p.agree)
+        if p.sent is not None and made_from == p.sent_from:
+            return p.sent
+        p.sent_from = made_from
+        p.sent = ConfigBpdu(
+            root=root,
+            root_path_cost=cost,
+            bridge=self.bridge_id,
+            port=p.port_id,
+            message_age=age,
+            max_age=times.max_age,
+            hello_time=times.hello_time,
+            forward_delay=times.forward_delay,
+            topology_change=tc,
+            version=ProtocolVersion.RSTP,
+            proposal=proposal,
+            role=_ROLE_FLAGS[p.role],
+            learning=p.state.learns,
+            forwarding=p.state.forwards,
+            agreement=p.agree,
+        )
+        return p.sent
 
     def _legacy_bpdu(self, p: _Port) -> Bpdu | None:
         """What an 802.1D neighbour understands: configuration BPDUs on designated ports,
@@ -557,9 +593,13 @@ class RstpBridge(EngineBase[_Port]):
         return bpdu
 
 
-def _timers_valid(bpdu: ConfigBpdu) -> bool:
+def _received_timers(bpdu: ConfigBpdu, last: Timers) -> Timers:
+    """The times ``bpdu`` announces (the defaults if they break 802.1D's rules); ``last``,
+    what the port heard before, is kept when they are the same (the usual case)."""
+    hello, max_age, delay = bpdu.hello_time, bpdu.max_age, bpdu.forward_delay
+    if (hello, max_age, delay) == (last.hello_time, last.max_age, last.forward_delay):
+        return last
     try:
-        Timers(bpdu.hello_time, bpdu.max_age, bpdu.forward_delay)
+        return Timers(hello, max_age, delay)
     except ValueError:
-        return False
-    return True
+        return DEFAULT_TIMERS
