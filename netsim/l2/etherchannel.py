@@ -393,6 +393,9 @@ class EtherChannels:
         """Called with ``(channel, up)`` when a port-channel comes up (its first member
         distributes) or goes down (its last one stops): spanning tree enables or
         disables the bundle's one port there."""
+        self.resized: list[Callable[[PortChannel], None]] = []
+        """Called with the channel when a member starts or stops distributing and the
+        bundle stays up: spanning tree's cost for it follows the number of members."""
         self.agent = (
             LacpAgent(sim, system, lacp_ports, self._member_distributes, self._record)
             if lacp_ports
@@ -464,7 +467,11 @@ class EtherChannels:
     def _member_distributes(self, port: Port, on: bool) -> None:
         channel = self._channel_of[port]
         was_up = bool(channel.distributing)
-        if not channel.set_distributing(port, on) or bool(channel.distributing) == was_up:
+        if not channel.set_distributing(port, on):
+            return
+        if bool(channel.distributing) == was_up:
+            for resized in self.resized:
+                resized(channel)
             return
         if not channel.distributing:
             # The bundle is down: like any port that goes down, it loses its addresses.

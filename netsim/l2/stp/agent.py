@@ -22,7 +22,9 @@ module is the I/O around them for one :class:`~netsim.l2.switch.Switch`:
 * **EtherChannel.** Spanning tree numbers :attr:`Switch.logical_ports`: a port-channel is
   one port, in place of its members. A BPDU that arrives on a member is the port-channel's;
   one sent on it leaves on one member (the bundle's hash picks it). The bundle is up while
-  any member distributes: a member failing is no topology change, the last one is.
+  any member distributes: a member failing is no link change, the last one is. Its path
+  cost is that of the members distributing now (as IOS recomputes it), so a member
+  coming or going may move the tree.
 * **Records.** Every role and state change (and link change, flush, short aging) is a
   row of stp.csv.
 """
@@ -180,8 +182,16 @@ class SpanningTree:
                 self.number[port] = len(switch.ports) + port.group
             elif port.link is not None and port not in switch.span_destinations:
                 self.number[port] = physical[port]
+        self._cost_follows: set[PortChannel] = {
+            p
+            for p in self.number
+            if isinstance(p, PortChannel)
+            and (_settings_of(p, port_settings) or PortSettings()).cost is None
+        }
+        """Port-channels whose cost follows their members (none set in the scenario)."""
         if switch.channels is not None:
             switch.channels.listeners.append(self._bundle_changed)
+            switch.channels.resized.append(self._follow_cost)
         per_vlan = self.mode.per_vlan
         vlans = sorted(switch.vlans.known) if per_vlan else [0]
         self.instances: list[Instance] = []
@@ -216,7 +226,7 @@ class SpanningTree:
         edge = s.portfast if s.portfast is not None else self.settings.portfast_default and access
         method = self.settings.cost_method
         if isinstance(port, PortChannel):
-            cost = bundle_path_cost(port.rate, len(port.members), method)
+            cost = self._bundle_cost(port)
         else:
             cost = path_cost(port.rate, method)
         return PortConfig(
@@ -246,7 +256,27 @@ class SpanningTree:
     def _bundle_changed(self, channel: PortChannel, up: bool) -> None:
         """A port-channel came up (its first member distributes) or went down (its last
         stopped): for spanning tree, the link of that one port changed."""
+        if up:
+            self._follow_cost(channel)
         self._port_changed(channel, up)
+
+    def _bundle_cost(self, channel: PortChannel) -> int:
+        """A bundle's cost by its aggregate speed: of the members distributing now (all
+        configured ones before any does)."""
+        members = len(channel.distributing) or len(channel.members)
+        return bundle_path_cost(channel.rate, members, self.settings.cost_method)
+
+    def _follow_cost(self, channel: PortChannel) -> None:
+        """A member of ``channel`` joined or left: its cost is the new aggregate's."""
+        n = self.number.get(channel)
+        if n is None or channel not in self._cost_follows:
+            return
+        cost, now = self._bundle_cost(channel), self.switch.sim.now
+        for inst in self.instances:
+            if n in inst.ports:
+                apply(inst.engine.set_port_cost(n, cost, now), inst)
+                inst.deadline = inst.engine.next_deadline()
+        self._rearm()
 
     def _port_changed(self, port: Port, up: bool) -> None:
         n = self.number.get(port)

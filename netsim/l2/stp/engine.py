@@ -253,6 +253,10 @@ class SpanningTreeEngine(Protocol):
         """The port's link went down."""
         ...
 
+    def set_port_cost(self, port: int, cost: int, now: float) -> list[Action]:
+        """A port's path cost changed (an EtherChannel gained or lost a member)."""
+        ...
+
     def receive(self, port: int, bpdu: Bpdu, now: float) -> list[Action]:
         """A BPDU arrived on a port."""
         ...

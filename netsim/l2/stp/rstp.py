@@ -34,7 +34,7 @@ function a reader can follow. See :mod:`netsim.l2.stp.engine` for the interface.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from netsim.l2.frame import MacAddress
@@ -207,6 +207,16 @@ class RstpBridge(EngineBase[_Port]):
         self._credit(now)
         self._ports[port].send_rstp = True
         self._ports[port].new_info = True
+        return self._run(now)
+
+    def set_port_cost(self, port: int, cost: int, now: float) -> list[Action]:
+        """The path cost of ``port`` changed: roles are chosen again (17.13)."""
+        self._credit(now)
+        p = self._ports[port]
+        if p.config.cost == cost:
+            return []
+        p.config = replace(p.config, cost=cost)
+        self._reselect = True
         return self._run(now)
 
     def receive(self, port: int, bpdu: Bpdu, now: float) -> list[Action]:

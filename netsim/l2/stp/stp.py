@@ -29,7 +29,7 @@ fixed order, so a run is deterministic. See :mod:`netsim.l2.stp.engine` for the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from netsim.l2.frame import MacAddress
 from netsim.l2.stp.bpdu import TICKS_PER_SECOND, Bpdu, BridgeId, ConfigBpdu, TcnBpdu, port_id
@@ -159,6 +159,16 @@ class StpBridge(EngineBase[_Port]):
         elif was_active and not p.config.edge:
             # A forwarding port lost: tell the root, on the root port we have now.
             self._topology_change_detection(now)
+        return self._flush_actions()
+
+    def set_port_cost(self, port: int, cost: int, now: float) -> list[Action]:
+        """The path cost of ``port`` changed (8.8.6: the tree is worked out again)."""
+        p = self._ports[port]
+        if p.config.cost == cost:
+            return []
+        p.config = replace(p.config, cost=cost)
+        self._configuration_update()
+        self._port_state_selection(now)
         return self._flush_actions()
 
     def receive(self, port: int, bpdu: Bpdu, now: float) -> list[Action]:

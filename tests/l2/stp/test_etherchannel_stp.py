@@ -5,8 +5,9 @@ in place of its members. Its path cost is that of its aggregate speed: two gigab
 members make 2 Gb/s, cost 3 by the short method (a Catalyst's value, within the range
 802.1D-1998 table 8-5 allows a gigabit port), 20 Tb/s / 2 Gb/s = 10,000 by the long
 (802.1t) method. A BPDU that arrives on a member is the port-channel's; the bundle is up
-while any member carries frames. So one member failing is no news to spanning tree, and
-only the last one failing is a link change that makes the tree reconverge.
+while any member carries frames. So only the last member failing is a link change that
+makes the tree reconverge; one member failing changes the bundle's cost (IOS counts the
+members that carry frames), which may move the tree elsewhere.
 
 The triangle used below, worked by hand from the 802.1D rules:
 
@@ -117,17 +118,39 @@ def _rows_after(stp: pd.DataFrame, t: float) -> pd.DataFrame:
     return stp[stp.time >= t]
 
 
-@pytest.mark.parametrize("channel_mode", ["on", "active"])
-def test_one_member_failing_is_no_topology_change(channel_mode):
-    """A-B member 1 fails at 40 s: the bundle is still up, so stp.csv has no row after it,
-    and h1's frames keep arriving over member 2 (none lost: the failure caught no frame
-    on the wire)."""
-    res = triangle(channel_mode, events=fail(1))
-    assert _rows_after(res.extra["stp"], FAIL_TIME).empty
-    lacp = res.extra["lacp"]
-    assert "link-down" in lacp[(lacp.device == "A") & (lacp.port == "1")].event.tolist()
+REJOIN_TIME = 90.0
+
+
+@pytest.mark.parametrize(
+    ("mode", "channel_mode", "within"),
+    [("stp", "on", 20.0), ("stp", "active", 20.0), ("rstp", "on", 1.0)],
+)
+def test_the_bundle_costs_what_its_members_carrying_frames_cost(mode, channel_mode, within):
+    """IOS recomputes a port-channel's cost from the members that carry frames. A-B member
+    1 fails at 40 s: the bundle stays up (Po1 has no link-down, and h1's frames keep
+    arriving over member 2, none lost), but it now costs what one gigabit link costs, 4.
+    C's path through B costs 4 + 4 = 8, as much as its direct link, and the tie goes to
+    the lower designated bridge ID, A's: C:2 becomes root port and C:1 blocks. (Under
+    802.1D, C believes B's worse offer only when what it stored from B ages out, up to
+    max age later; RSTP believes the same sender at once.) Member 1 comes back at 90 s:
+    the cost is 3 again, and C:1 is root port again."""
+    events = fail(1) + f'  - {{at: {REJOIN_TIME}s, action: link-up, link: ["A:1", "B:1"]}}\n'
+    res = triangle(channel_mode, mode, events=events, duration="150s")
+    stp = res.extra["stp"]
+    after = _rows_after(stp, FAIL_TIME)
+    assert after[(after.port == "Po1") & after.event.isin(["link-down", "link-up"])].empty
+    c_roles = after[(after.bridge == "C") & (after.event == "role")]
+    moved = c_roles[(c_roles.port == "2") & (c_roles.role == "root")].time.tolist()
+    assert len(moved) == 1 and FAIL_TIME < moved[0] <= FAIL_TIME + within
+    between = stp[(stp.bridge == "C") & (stp.time >= moved[0]) & (stp.time < REJOIN_TIME)]
+    assert set(between.root_cost) == {8}
+    back = c_roles[(c_roles.port == "1") & (c_roles.role == "root")].time.tolist()
+    assert len(back) == 1 and REJOIN_TIME <= back[0] <= REJOIN_TIME + 5.0  # LACP: ~2 s
+    got = roles(res, "0")
+    assert (got["C:1"][0], got["C:2"][0]) == ("root", "alternate")
+    assert int(stp[stp.bridge == "C"].root_cost.iloc[-1]) == 7
     sent = res.frames[res.frames.src == "h1"]
-    assert len(sent) > 2000
+    assert len(sent) > 10_000
     assert (sent.outcome == "delivered").all()
 
 
