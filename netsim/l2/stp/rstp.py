@@ -254,6 +254,8 @@ class RstpBridge(EngineBase[_Port]):
                 self._hello(now)
             elif p is None:
                 self._tx_credit(when)  # on its own schedule, even when caught up late
+                if not self._news_held():
+                    continue  # nothing waited for the credit: nothing to settle
             elif name == "fd_while":
                 p.fd_while = None
                 self._advance_state(p, now)
@@ -275,18 +277,26 @@ class RstpBridge(EngineBase[_Port]):
         ticked on time; ``every_timer=True`` names its deadline anyway (ticking there
         changes nothing, which a test checks).
         """
-        due = self._next_due(every_timer or self._news_held())
-        return None if due is None else due[0]
+        best = self._hello_when
+        held = every_timer
+        for p in self._ports.values():
+            held = held or (p.new_info and p.enabled)
+            for when in (p.rcvd_info_while, p.fd_while, p.tc_while):
+                if when is not None and (best is None or when < best):
+                    best = when
+        credit = self._tx_credit_when
+        if held and credit is not None and (best is None or credit < best):
+            best = credit
+        return best
 
     # -- timers ------------------------------------------------------------------------
 
-    def _next_due(self, credit: bool = True) -> tuple[float, str, _Port | None] | None:
-        """The earliest timer (ties: hello, then the credit, then ports in order);
-        ``credit=False`` leaves the transmit credit out."""
+    def _next_due(self) -> tuple[float, str, _Port | None] | None:
+        """The earliest timer (ties: hello, then the credit, then ports in order)."""
         best: tuple[float, str, _Port | None] | None = None
         if self._hello_when is not None:
             best = (self._hello_when, "hello", None)
-        credit_when = self._tx_credit_when if credit else None
+        credit_when = self._tx_credit_when
         if credit_when is not None and (best is None or credit_when < best[0]):
             best = (credit_when, "tx_credit", None)
         for p in self._ports.values():
