@@ -95,7 +95,7 @@ def grid(scenario: LoadedScenario) -> list[SweepPoint]:
 
 
 def _load_point(scenario: LoadedScenario, point: SweepPoint) -> LoadedScenario:
-    data = {k: v for k, v in scenario.data.items() if k != "sweep"}
+    data = {k: v for k, v in scenario.written.items() if k != "sweep"}
     try:
         return from_data(data, scenario.source, overrides=point.values)
     except ScenarioError as e:

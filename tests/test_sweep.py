@@ -81,3 +81,36 @@ def test_a_scenario_without_a_sweep_is_told_so(tmp_path, capsys):
     path.write_text(SCENARIO.split("sweep:")[0])
     assert main(["sweep", str(path)]) == 2
     assert "no sweep: block" in capsys.readouterr().err
+
+
+def test_a_sweep_can_vary_a_campus_key(tmp_path):
+    """A campus block is expanded into nodes and links when the scenario loads; each point
+    of a sweep over a campus key expands it again, with its own value, from the scenario
+    as written: here one floor, then two."""
+    from netsim.sweep import grid, run_sweep
+
+    path = tmp_path / "campus.yaml"
+    path.write_text(
+        """
+name: campus-sweep
+duration: 1ms
+campus:
+  building: {model: WS-C3750G-12S}
+  floors: {count: 1, model: WS-C2960G-24TC-L, rooms: 1, room: {kind: switch, hosts: 1}}
+  server_room: {model: WS-C2960G-24TC-L, servers: {mail: {ip: 10.0.0.25/24}}}
+traffic:
+  - {kind: frames, name: hello, from: f1r1h01, to: mail, count: 1}
+sweep:
+  campus.floors.count: [1, 2]
+"""
+    )
+    scenario = netsim.load(path)
+    assert [p.values for p in grid(scenario)] == [
+        {"campus.floors.count": 1},
+        {"campus.floors.count": 2},
+    ]
+    run_sweep(scenario, workers=1, out=tmp_path / "out")
+    points = sorted((tmp_path / "out").glob("*/ports.csv"))
+    devices = [set(pd.read_csv(ports)["device"]) for ports in points]
+    assert [("f2" in d, "f2r1h01" in d) for d in devices] == [(False, False), (True, True)]
+    assert devices[0] < devices[1]
