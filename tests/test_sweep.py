@@ -114,3 +114,47 @@ sweep:
     devices = [set(pd.read_csv(ports)["device"]) for ports in points]
     assert [("f2" in d, "f2r1h01" in d) for d in devices] == [(False, False), (True, True)]
     assert devices[0] < devices[1]
+
+
+def test_a_sweep_of_random_failures_tabulates_availability(tmp_path, capsys):
+    """A scenario with random failures and no traffic: each point's row is its path's
+    availability, measured and analytic (the same for every seed: it depends on the
+    rates only, while the failures, and so the measured figure, follow the seed), and
+    sweep.png plots the measured one."""
+    path = tmp_path / "failures.yaml"
+    path.write_text(
+        """
+name: failures-sweep
+duration: 20000s
+topology:
+  nodes:
+    h1: {kind: host}
+    sw1: {kind: switch}
+    sw2: {kind: switch}
+    h2: {kind: host}
+  links:
+    - endpoints: [h1, sw1]
+    - endpoints: [sw1, sw2]
+    - endpoints: [sw2, h2]
+failures:
+  - {link: [sw1, sw2], mtbf: 900s, mttr: 100s}
+measure:
+  availability: [[h1, h2]]
+sweep:
+  seed: [1, 2]
+"""
+    )
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(out)]) == 0
+    assert "availability h1 -> h2" in capsys.readouterr().out
+    table = pd.read_csv(out / "sweep.csv")
+    assert table["traffic"].tolist() == ["availability h1 -> h2"] * 2
+    assert table["availability_analytic"].tolist() == pytest.approx([0.9, 0.9])
+    assert table["availability_measured"].nunique() == 2
+    for seed, row in table.set_index("seed").iterrows():
+        folder = next(out.glob(f"*seed={seed}"))
+        outages = pd.read_csv(folder / "availability.csv")
+        assert row["outages"] == len(outages)
+        assert row["availability_measured"] == pytest.approx(1 - outages["duration"].sum() / 20000)
+        assert row["availability_measured"] == pytest.approx(0.9, abs=0.05)
+    assert (out / "sweep.png").is_file()
