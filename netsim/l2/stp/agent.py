@@ -140,6 +140,10 @@ class Instance:
         self.tree.record(self, None, "age-fast" if aging_time is not None else "age-normal")
 
 
+Heard = tuple[Frame, Bpdu, Instance | None]
+"""A BPDU frame that decoded, what it decoded to, and the instance it is for."""
+
+
 class SpanningTree:
     """The spanning-tree process of ``switch``, configured by ``settings`` (bridge) and
     ``port_settings`` (by port name), identified by ``bridge_mac``.
@@ -168,8 +172,9 @@ class SpanningTree:
         self.state_watchers: list[Callable[[float], None]] = []
         """Called with the time after every port state change (the availability monitor)."""
         self._normal_aging = switch.table.aging_time
-        self._heard: dict[Port, tuple[Frame, Bpdu, Instance | None]] = {}
-        """Port -> the last BPDU frame that decoded there, its BPDU and its instance."""
+        self._heard: dict[tuple[Port, MacAddress, int | None], Heard] = {}
+        """(port, destination, tag) -> the last BPDU frame that decoded there (a trunk
+        hears one per VLAN), its BPDU and its instance."""
         self._id_text: dict[BridgeId, str] = {}
         self._armed: float | None = None
         """When the simulator will next call :meth:`_tick` (the earliest deadline)."""
@@ -297,7 +302,8 @@ class SpanningTree:
         n = self.number.get(port)
         if n is None:
             return
-        heard = self._heard.get(port)
+        key = (port, frame.dst, frame.vlan)
+        heard = self._heard.get(key)
         if heard is not None and _same_octets(heard[0], frame):
             # The neighbour's hello, as last time: the same bytes decode the same way.
             bpdu, inst = heard[1], heard[2]
@@ -313,7 +319,7 @@ class SpanningTree:
                 self.malformed += 1
                 self.record(self.instances[0], port, "malformed-bpdu")
                 return
-            self._heard[port] = (frame, bpdu, inst)
+            self._heard[key] = (frame, bpdu, inst)
         if inst is None or n not in inst.ports:
             return  # a VLAN this switch does not run, or a port outside it
         engine = inst.engine
