@@ -186,7 +186,15 @@ class OfflineImapClient(ImapClient):
         self.method = method = self.choose_method()
         cache = self.cache
         if method == "qresync":
-            yield from self._ask(Request("ENABLE", (Atom("QRESYNC"),)))
+            enabled: list[bytes] = []
+
+            def note_enabled(event: object) -> None:
+                if isinstance(event, Untagged) and event.payload[:8].upper() == b"ENABLED ":
+                    enabled.extend(event.payload[8:].upper().split())
+
+            yield from self._ask(Request("ENABLE", (Atom("QRESYNC"),)), note_enabled)
+            if b"QRESYNC" not in enabled:
+                self.method = method = "condstore"  # refused after all: the next one down
         # What the SELECT itself says changed (QRESYNC): applied once UIDVALIDITY is known
         # to be the cache's (the server ignores a QRESYNC of another UIDVALIDITY).
         fetched: list[FetchedState] = []
