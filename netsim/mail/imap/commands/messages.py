@@ -240,8 +240,11 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
         messages_done += 1
         msg = live.get(uid)
         if msg is None:
-            missing = True
-            continue
+            # Expunged by another session, not yet told to this one (RFC 2180 4.1.1).
+            msg = view.ghost(uid)
+            if msg is None:
+                missing = True
+                continue
         flags = msg.flags | _RECENT if uid in recent else msg.flags
         rendered = [render(msg, flags, uid) for render in renderers]
         if uid in changed and not wants_flags:
