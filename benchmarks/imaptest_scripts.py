@@ -526,6 +526,25 @@ class Matcher:
         self.seqmap: list[int] = []
         #: Variables captured since the last :meth:`forget_added`/:meth:`keep_added`.
         self.added: list[str] = []
+        #: The highest ``$modseqN`` captured so far: its N and its value.
+        self.modseq_index = 0
+        self.modseq_value = 0
+
+    def _next_modseq(self, index: int, value: str) -> str:
+        """``$modseqN`` must grow with N: at least the last one seen plus the gap.
+
+        A value that breaks the rule is replaced by a note that matches nothing.
+        """
+        if not value.isdigit():
+            return "$modseq-not-number"
+        if index < self.modseq_index:
+            return "$modseq-order-mismatch"
+        least = self.modseq_value + (index - self.modseq_index)
+        number = int(value)
+        if number < least:
+            value, number = f"$modseq-at-least-{least}", least
+        self.modseq_index, self.modseq_value = index, number
+        return value
 
     def forget_added(self) -> None:
         """Undo the captures of a comparison that failed."""
@@ -639,7 +658,12 @@ class Matcher:
                     while stop < len(text) and (not stop_at or text[stop].upper() != stop_at):
                         stop += 1
                     value = text[j:stop]
-                    if name:
+                    modseq = re.fullmatch(r"modseq(\d+)", name)
+                    if modseq is not None:
+                        # Kept even if the comparison fails, so the message can tell.
+                        value = self._next_modseq(int(modseq.group(1)), value)
+                        self.variables[name] = value
+                    elif name:
                         self.variables[name] = value
                         self.added.append(name)
             out.append(value)
@@ -985,6 +1009,9 @@ class Target:
     users: tuple[tuple[str, str], ...] = (("imaptest1", "pass1"), ("imaptest2", "pass2"))
     mailbox: str = "imaptest"
     timeout: float = 30.0
+    #: Run tests even when the server lacks the capabilities they name (a diagnosis:
+    #: imaptest itself always skips them).
+    ignore_capabilities: bool = False
 
     def open(self, server: ImapServer | None, index: int) -> Connection:
         if server is not None:
@@ -1115,6 +1142,8 @@ class TestRun:
                 self._init(connection, f"SELECT {quote(target.mailbox)}")
 
     def _check_capabilities(self, connection: Connection) -> bool:
+        if self.target.ignore_capabilities:
+            return True
         have = {c.upper() for c in connection.capabilities}
         missing = [c for c in self.script.capabilities if c.upper() not in have]
         if missing:
@@ -1449,6 +1478,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--user2", default="imaptest2")
     parser.add_argument("--password2", default="pass2")
     parser.add_argument("--mailbox", default="imaptest", help="the mailbox tests use")
+    parser.add_argument(
+        "--ignore-capabilities",
+        action="store_true",
+        help="run tests whose capabilities the server lacks (imaptest skips them)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     options = parser.parse_args(argv)
     if options.dir is None or not Path(options.dir).is_dir():
@@ -1459,7 +1493,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     users = ((options.user, options.password), (options.user2, options.password2))
-    target = Target(users=users, mailbox=options.mailbox)
+    target = Target(
+        users=users, mailbox=options.mailbox, ignore_capabilities=options.ignore_capabilities
+    )
     proc = None
     with tempfile.TemporaryDirectory() as lab:
         if options.serve_mail:

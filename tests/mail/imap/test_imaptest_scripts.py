@@ -109,6 +109,15 @@ def test_a_variable_captures_once_and_must_agree_after() -> None:
     assert matcher.expand("uid fetch $uid:* ($$flag)") == "uid fetch 42:* ($flag)"
 
 
+def test_modseq_variables_must_grow_with_their_number() -> None:
+    """``$modseq2`` then ``$modseq5``: the second must be at least the first plus 3."""
+    matcher = Matcher({})
+    want2, want5 = tokenize("$modseq2"), tokenize("$modseq5")
+    assert matcher.match_args(want2, tokenize("10")) == FULL
+    assert matcher.match_args(want5, tokenize("12")) != FULL
+    assert matcher.variables["modseq5"] == "$modseq-at-least-13"
+
+
 def test_relative_numbers_follow_expunges() -> None:
     """``$3`` is the message that was number 3 when the group began."""
     matcher = Matcher({})
