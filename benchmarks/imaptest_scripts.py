@@ -861,16 +861,35 @@ class Reply:
 
 
 class Connection:
-    """One IMAP client connection: sends commands, parses responses, counts messages."""
+    """One IMAP client connection: sends commands, parses responses, follows the mailbox.
 
-    def __init__(self, wire: Wire, name: int) -> None:
+    Like imaptest's state tracking, it checks what every untagged reply implies about
+    the selected mailbox, whatever the script expects: EXISTS never shrinks (only
+    EXPUNGE removes), FETCH and EXPUNGE name existing messages, a message keeps its UID,
+    and a message is ``\\Recent`` in one session only (RFC 3501 2.3.2).  What breaks a
+    rule goes to :attr:`errors`.
+    """
+
+    def __init__(self, wire: Wire, name: int, recent: dict[tuple[str, str, str], int]) -> None:
         self.wire = wire
         self.name = name  # tags are "name.n", as imaptest writes them
         self.buffer = bytearray()
         self.counter = 0
-        self.exists = 0
         self.closed = False
         self.capabilities: list[str] = []
+        #: The UID of each message of the selected mailbox by position (None: not seen).
+        self.uids: list[str | None] = []
+        self.mailbox = ""
+        self.uidvalidity = ""
+        #: Which connection saw each (mailbox, UIDVALIDITY, UID) as \Recent; shared.
+        self.recent = recent
+        #: Replies that broke a rule of the protocol, not yet reported.
+        self.errors: list[str] = []
+
+    @property
+    def exists(self) -> int:
+        """How many messages the selected mailbox holds, as the server has told."""
+        return len(self.uids)
 
     def next_tag(self) -> str:
         self.counter += 1
@@ -914,16 +933,60 @@ class Connection:
         return Reply("tagged", head, tokenize(rest), raw)
 
     def _track(self, args: list[Arg]) -> None:
-        """Keep the message count and the announced capabilities."""
+        """Follow the mailbox and the announced capabilities."""
         if len(args) >= 2 and args[0].kind is Kind.ATOM and args[0].text.isdigit():
+            number = int(args[0].text)
             what = args[1].text.upper() if args[1].kind is Kind.ATOM else ""
             if what == "EXISTS":
-                self.exists = int(args[0].text)
+                if number < self.exists:
+                    self.errors.append(f"EXISTS went down from {self.exists} to {number}")
+                    del self.uids[number:]
+                self.uids += [None] * (number - self.exists)
             elif what == "EXPUNGE":
-                self.exists -= 1
+                if not 0 < number <= self.exists:
+                    self.errors.append(f"EXPUNGE {number}, but {self.exists} messages exist")
+                else:
+                    del self.uids[number - 1]
+            elif what == "FETCH" and len(args) >= 3 and args[2].kind is Kind.LIST:
+                self._fetched(number, args[2].items)
+        if len(args) >= 2 and args[1].text.upper() == "[UIDVALIDITY":
+            self.uidvalidity = args[2].text.rstrip("]") if len(args) > 2 else ""
         if args and args[0].kind is Kind.ATOM and args[0].text.upper() == "CAPABILITY":
             self.capabilities = [a.text for a in args[1:] if a.kind is Kind.ATOM]
         self.capability_code(args)
+
+    def _fetched(self, number: int, items: list[Arg]) -> None:
+        if not 0 < number <= self.exists:
+            self.errors.append(f"FETCH for message {number}, but {self.exists} messages exist")
+            return
+        pairs = dict(zip((a.text.upper() for a in items[::2]), items[1::2], strict=False))
+        uid = pairs.get("UID")
+        if uid is not None:
+            known = self.uids[number - 1]
+            if known is not None and known != uid.text:
+                self.errors.append(f"message {number} was UID {known}, now UID {uid.text}")
+            self.uids[number - 1] = uid.text
+        flags = pairs.get("FLAGS")
+        uid_text = self.uids[number - 1]
+        if flags is None or uid_text is None:
+            return
+        if any(f.text.lower() == "\\recent" for f in flags.items):
+            key = (self.mailbox.lower(), self.uidvalidity, uid_text)
+            owner = self.recent.setdefault(key, self.name)
+            if owner != self.name:
+                self.errors.append(
+                    f"UID {uid_text} is \\Recent in connection {self.name} and in {owner}"
+                )
+
+    def selecting(self, text: str) -> None:
+        """Note a command that changes the selected mailbox, before it is sent."""
+        words = tokenize(text)
+        verb = words[0].text.upper() if words and words[0].kind is Kind.ATOM else ""
+        if verb in ("SELECT", "EXAMINE", "CLOSE", "UNSELECT"):
+            self.uids = []
+            self.uidvalidity = ""
+            name = words[1].astring() if len(words) > 1 else None
+            self.mailbox = name or "" if verb in ("SELECT", "EXAMINE") else ""
 
     def capability_code(self, args: list[Arg]) -> None:
         """``OK [CAPABILITY ...]`` in a greeting or a tagged reply."""
@@ -942,6 +1005,7 @@ class Connection:
         server answers the command instead of asking for the literal, the rest of the
         command is not sent.
         """
+        self.selecting(text)
         data = f"{tag} {text}\r\n".encode("latin-1")
         seen: list[Reply] = []
         pos = 0
@@ -1013,11 +1077,13 @@ class Target:
     #: imaptest itself always skips them).
     ignore_capabilities: bool = False
 
-    def open(self, server: ImapServer | None, index: int) -> Connection:
+    def open(
+        self, server: ImapServer | None, index: int, recent: dict[tuple[str, str, str], int]
+    ) -> Connection:
         if server is not None:
-            return Connection(SessionWire(server.open_session()), index)
+            return Connection(SessionWire(server.open_session()), index, recent)
         assert self.host is not None
-        return Connection(SocketWire(self.host, self.port, self.timeout), index)
+        return Connection(SocketWire(self.host, self.port, self.timeout), index, recent)
 
     def fresh_server(self) -> ImapServer | None:
         """A new in-process server for one test, or ``None`` to use host and port."""
@@ -1083,9 +1149,13 @@ class TestRun:
     def run(self) -> TestResult:
         server = self.target.fresh_server()
         try:
+            recent: dict[tuple[str, str, str], int] = {}
             for index in range(self.script.connections):
-                self.connections.append(self.target.open(server, index + 1))
+                self.connections.append(self.target.open(server, index + 1, recent))
             self._setup()
+            errors = self._state_errors()
+            if errors:
+                self.result.groups.append(GroupResult(0, "(setup)", errors))
             if not self.result.skipped:
                 for group in self.script.groups[1 if self.script.banner_check else 0 :]:
                     self._run_group(group)
@@ -1140,6 +1210,13 @@ class TestRun:
         if script.state >= State.SELECTED:
             for connection in self.connections:
                 self._init(connection, f"SELECT {quote(target.mailbox)}")
+
+    def _state_errors(self) -> list[str]:
+        """What the replies so far broke of the protocol's rules (then forgotten)."""
+        errors = [f"connection {c.name}: {e}" for c in self.connections for e in c.errors]
+        for connection in self.connections:
+            connection.errors.clear()
+        return errors
 
     def _check_capabilities(self, connection: Connection) -> bool:
         if self.target.ignore_capabilities:
@@ -1240,6 +1317,7 @@ class TestRun:
             answered = {}
         untagged = [r for r in replies if r.kind == "*"]
         failures += self._check_untagged(group, untagged, connection, tags)
+        failures += self._state_errors()
         for tag, reply in answered.items():
             want = tags[tag].reply or []
             self.variables["tag"] = tag

@@ -152,7 +152,7 @@ def test_replies_read_one_octet_at_a_time() -> None:
         b"* 2 EXISTS\r\n* 1 FETCH (BODY[] {9}\r\n(a)\r\nb) c UID 5)\r\n"
         b"* 1 EXPUNGE\r\nt1 OK done\r\n"
     )
-    connection = Connection(_Trickle(data), 1)
+    connection = Connection(_Trickle(data), 1, {})
     replies = [connection.read() for _ in range(4)]
     assert replies[1].args[2].items == [
         Arg(Kind.ATOM, "BODY[]"),
@@ -162,6 +162,28 @@ def test_replies_read_one_octet_at_a_time() -> None:
     ]
     assert (replies[3].kind, replies[3].tag) == ("tagged", "t1")
     assert connection.exists == 1
+
+
+def test_replies_that_break_the_protocol_are_caught() -> None:
+    """Whatever the script expects, some replies are wrong in themselves: a message
+    ``\\Recent`` in two sessions, an EXPUNGE or FETCH of a message that is not there,
+    a message changing its UID, EXISTS shrinking."""
+    recent: dict[tuple[str, str, str], int] = {}
+    told = b"* 2 EXISTS\r\n* OK [UIDVALIDITY 9] x\r\n* 1 FETCH (UID 4 FLAGS (\\Recent))\r\n"
+    first = Connection(_Trickle(told), 1, recent)
+    second = Connection(_Trickle(told + b"* 1 FETCH (UID 5)\r\n* 3 EXPUNGE\r\n"), 2, recent)
+    for connection in (first, second):
+        connection.selecting("SELECT box")
+    for _ in range(3):
+        first.read()
+    for _ in range(5):
+        second.read()
+    assert first.errors == []
+    assert second.errors == [
+        "UID 4 is \\Recent in connection 2 and in 1",
+        "message 1 was UID 4, now UID 5",
+        "EXPUNGE 3, but 2 messages exist",
+    ]
 
 
 _ATOMS = st.text(alphabet="abcXYZ019\\$.-", min_size=1, max_size=6).filter(
