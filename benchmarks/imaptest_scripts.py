@@ -866,8 +866,9 @@ class Connection:
     Like imaptest's state tracking, it checks what every untagged reply implies about
     the selected mailbox, whatever the script expects: EXISTS never shrinks (only
     EXPUNGE removes), FETCH and EXPUNGE name existing messages, a message keeps its UID,
-    and a message is ``\\Recent`` in one session only (RFC 3501 2.3.2).  What breaks a
-    rule goes to :attr:`errors`.
+    a keyword appears in FETCH only after ``* FLAGS`` announced it (RFC 3501 7.2.6), and
+    a message is ``\\Recent`` in one session only (RFC 3501 2.3.2).  What breaks a rule
+    goes to :attr:`errors`.
     """
 
     def __init__(self, wire: Wire, name: int, recent: dict[tuple[str, str, str], int]) -> None:
@@ -881,6 +882,8 @@ class Connection:
         self.uids: list[str | None] = []
         self.mailbox = ""
         self.uidvalidity = ""
+        #: The flags and keywords the last ``* FLAGS`` announced, in lower case.
+        self.keywords: set[str] = set()
         #: Which connection saw each (mailbox, UIDVALIDITY, UID) as \Recent; shared.
         self.recent = recent
         #: Replies that broke a rule of the protocol, not yet reported.
@@ -949,6 +952,8 @@ class Connection:
                     del self.uids[number - 1]
             elif what == "FETCH" and len(args) >= 3 and args[2].kind is Kind.LIST:
                 self._fetched(number, args[2].items)
+        if len(args) >= 2 and args[0].text.upper() == "FLAGS" and args[1].kind is Kind.LIST:
+            self.keywords = {f.text.lower() for f in args[1].items}
         if len(args) >= 2 and args[1].text.upper() == "[UIDVALIDITY":
             self.uidvalidity = args[2].text.rstrip("]") if len(args) > 2 else ""
         if args and args[0].kind is Kind.ATOM and args[0].text.upper() == "CAPABILITY":
@@ -967,6 +972,14 @@ class Connection:
                 self.errors.append(f"message {number} was UID {known}, now UID {uid.text}")
             self.uids[number - 1] = uid.text
         flags = pairs.get("FLAGS")
+        if flags is not None and self.mailbox:
+            unknown = [
+                f.text
+                for f in flags.items
+                if not f.text.startswith("\\") and f.text.lower() not in self.keywords
+            ]
+            if unknown:
+                self.errors.append(f"keyword {unknown[0]} in FETCH before FLAGS announced it")
         uid_text = self.uids[number - 1]
         if flags is None or uid_text is None:
             return
@@ -985,6 +998,7 @@ class Connection:
         if verb in ("SELECT", "EXAMINE", "CLOSE", "UNSELECT"):
             self.uids = []
             self.uidvalidity = ""
+            self.keywords = set()
             name = words[1].astring() if len(words) > 1 else None
             self.mailbox = name or "" if verb in ("SELECT", "EXAMINE") else ""
 

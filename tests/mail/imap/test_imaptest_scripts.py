@@ -90,13 +90,13 @@ def test_pipelined_commands_take_their_replies_by_tag(tmp_path: Path) -> None:
 def test_fetch_lists_compare_by_pairs_and_flags_ignore_recent() -> None:
     """A FETCH reply may list its items in any order; FLAGS may add ``\\Recent`` but no
     other flag the script did not name."""
-    path_args = tokenize("1 fetch (uid 7 flags (\\seen))")
-    add_default_directives(path_args, "fetch")
+    expected = tokenize("1 fetch (uid 7 flags (\\seen))")
+    add_default_directives(expected, "fetch")
     matcher = Matcher({})
     good = tokenize("1 FETCH (FLAGS (\\Recent \\Seen) UID 7)")
     extra = tokenize("1 FETCH (FLAGS (\\Seen \\Draft) UID 7)")
-    assert matcher.match_args(path_args, good) == FULL
-    assert matcher.match_args(path_args, extra) != FULL
+    assert matcher.match_args(expected, good) == FULL
+    assert matcher.match_args(expected, extra) != FULL
 
 
 def test_a_variable_captures_once_and_must_agree_after() -> None:
@@ -166,22 +166,27 @@ def test_replies_read_one_octet_at_a_time() -> None:
 
 def test_replies_that_break_the_protocol_are_caught() -> None:
     """Whatever the script expects, some replies are wrong in themselves: a message
-    ``\\Recent`` in two sessions, an EXPUNGE or FETCH of a message that is not there,
-    a message changing its UID, EXISTS shrinking."""
+    ``\\Recent`` in two sessions, a message changing its UID, a keyword shown before
+    FLAGS announced it, an EXPUNGE of a message that is not there."""
     recent: dict[tuple[str, str, str], int] = {}
-    told = b"* 2 EXISTS\r\n* OK [UIDVALIDITY 9] x\r\n* 1 FETCH (UID 4 FLAGS (\\Recent))\r\n"
+    told = (
+        b"* FLAGS (\\Seen $Known)\r\n* 2 EXISTS\r\n* OK [UIDVALIDITY 9] x\r\n"
+        b"* 1 FETCH (UID 4 FLAGS (\\Recent $Known))\r\n"
+    )
+    wrong = b"* 1 FETCH (UID 5)\r\n* 2 FETCH (FLAGS ($Junk))\r\n* 3 EXPUNGE\r\n"
     first = Connection(_Trickle(told), 1, recent)
-    second = Connection(_Trickle(told + b"* 1 FETCH (UID 5)\r\n* 3 EXPUNGE\r\n"), 2, recent)
+    second = Connection(_Trickle(told + wrong), 2, recent)
     for connection in (first, second):
         connection.selecting("SELECT box")
-    for _ in range(3):
+    for _ in range(4):
         first.read()
-    for _ in range(5):
+    for _ in range(7):
         second.read()
     assert first.errors == []
     assert second.errors == [
         "UID 4 is \\Recent in connection 2 and in 1",
         "message 1 was UID 4, now UID 5",
+        "keyword $Junk in FETCH before FLAGS announced it",
         "EXPUNGE 3, but 2 messages exist",
     ]
 
