@@ -194,13 +194,19 @@ def test_replies_that_break_the_protocol_are_caught() -> None:
 _ATOMS = st.text(alphabet="abcXYZ019\\$.-", min_size=1, max_size=6).filter(
     lambda s: s.upper() != "NIL"
 )
+
+
+def _lists_of(inner: st.SearchStrategy[Arg]) -> st.SearchStrategy[Arg]:
+    return st.builds(lambda items: Arg(Kind.LIST, items=items), st.lists(inner, max_size=4))
+
+
 _ARGS = st.recursive(
     st.one_of(
         _ATOMS.map(lambda s: Arg(Kind.ATOM, s)),
         st.text(alphabet='ab "\\()', max_size=6).map(lambda s: Arg(Kind.STRING, s)),
         st.just(Arg(Kind.NIL)),
     ),
-    lambda inner: st.lists(inner, max_size=4).map(lambda items: Arg(Kind.LIST, items=items)),
+    _lists_of,
     max_leaves=12,
 )
 
