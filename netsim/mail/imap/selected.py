@@ -108,11 +108,6 @@ class SelectedView:
         """The message, or ``None`` if it was expunged meanwhile (a ghost)."""
         return self.box.by_uid.get(uid)
 
-    def ghost(self, uid: int) -> Message | None:
-        """A message another session expunged that this one has not been told of yet."""
-        seq = self.seq_of(uid)
-        return None if seq is None else self.messages[seq - 1]
-
     def flags(self, msg: Message) -> set[str]:
         """The message's flags as this session shows them, ``\\Recent`` included."""
         if msg.uid in self.recent:
