@@ -138,6 +138,7 @@ class Simulation:
         # in the queue at the start or pushed since, and pushes take consecutive ids.
         queued_before = len(queue)
         first_id = next(self._ids)
+        failed = True
         try:
             if progress is None:
                 while queue and queue[0][0] <= limit:
@@ -161,9 +162,12 @@ class Simulation:
                         progress(env._now)
             if until is not None:
                 env._now = max(env._now, until)
+            failed = False
         finally:
             pushed = next(self._ids) - first_id - 1
-            self.events_processed += queued_before + pushed - len(queue)
+            # An event whose callback raised (a broadcast storm stops the run) was popped
+            # but is not counted as processed.
+            self.events_processed += queued_before + pushed - len(queue) - failed
 
     def pending_calls(self) -> Iterator[tuple[float, tuple[Any, ...]]]:
         """The time and arguments of every :meth:`call_at` call not made yet.
