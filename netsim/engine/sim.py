@@ -159,7 +159,9 @@ class Simulation:
                         _fire(entry[3])
                     n += 1
                     if n % every == 0:
+                        failed = False  # the event is done: progress may stop the run (Ctrl-C)
                         progress(env._now)
+                        failed = True
             if until is not None:
                 env._now = max(env._now, until)
             failed = False
