@@ -349,6 +349,9 @@ class _Connection(asyncio.Protocol):
         self.admitted = False
         self._tls_task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
+        #: When the armed timer fires (loop time), and when the client last spoke.
+        self._timer_due = 0.0
+        self._last_heard = 0.0
         self._write_paused = False
         self._held = False
         self._reading = True
@@ -431,11 +434,13 @@ class _Connection(asyncio.Protocol):
         """Handle buffered commands for one time slice, then let others have the loop."""
         session = self.session
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + TIME_SLICE
-        chunks = [out]
-        while session.backlog and not session.hold and loop.time() < deadline:
-            chunks.append(session.resume(max_commands=1))
-        out = b"".join(chunks)
+        now = loop.time()
+        if session.backlog:
+            deadline = now + TIME_SLICE
+            chunks = [out]
+            while session.backlog and not session.hold and loop.time() < deadline:
+                chunks.append(session.resume(max_commands=1))
+            out = b"".join(chunks)
         if session.hold:
             # A failed login: its NO, and everything after it, waits out the delay.
             self._held = True
@@ -447,8 +452,9 @@ class _Connection(asyncio.Protocol):
         self._write(out)
         if session.starttls_requested:
             self._tls_task = asyncio.ensure_future(self._start_tls())
-        self._arm_timer()
-        self._schedule_turn()
+        self._arm_timer(now)
+        if session.backlog:
+            self._schedule_turn()
         self._update_reading()
 
     def _schedule_turn(self) -> None:
@@ -481,21 +487,43 @@ class _Connection(asyncio.Protocol):
             else:
                 transport.pause_reading()
 
-    def _arm_timer(self) -> None:
+    def _arm_timer(self, now: float | None = None) -> None:
         # RFC 3501 5.4: an inactivity autologout timer of at least 30 minutes once
         # logged in; before that a short one, so idle sockets cannot pile up.  An IDLE
         # session counts as silent too: clients re-issue IDLE within 29 minutes.
+        # Every command would move the deadline, but re-arming a timer per command
+        # costs more than the command itself: the timer stays, and when it fires it
+        # looks at when the client last spoke (:meth:`_timer_fired`).  It is only
+        # re-armed when the deadline comes sooner than the armed one.
+        loop = asyncio.get_running_loop()
+        self._last_heard = now = loop.time() if now is None else now
+        delay = self._silence_allowed()
+        if delay <= 0 or self.session.closed:
+            return
+        due = now + delay
         if self._timer is not None:
+            if self._timer_due <= due:
+                return  # fires first and then looks again
             self._timer.cancel()
-            self._timer = None
+        self._timer_due = due
+        self._timer = loop.call_at(due, self._timer_fired)
+
+    def _silence_allowed(self) -> float:
+        """Seconds of silence allowed now: before login, after it (0: forever)."""
         limits = self.hub.limits
-        if self.session.user is None:
-            delay, reason = limits.login_timeout, "Autologout: no login in time"
+        return limits.login_timeout if self.session.user is None else limits.autologout
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        delay = self._silence_allowed()
+        if delay <= 0 or self.session.closed:
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self._last_heard >= delay:
+            reason = "Autologout: no login in time" if self.session.user is None else "Autologout"
+            self.say_bye(reason)
         else:
-            delay, reason = limits.autologout, "Autologout"
-        if delay > 0 and not self.session.closed:
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(delay, self.say_bye, reason)
+            self._arm_timer(self._last_heard)  # the client spoke meanwhile
 
     def _ack_now(self) -> None:
         # Half a command arrived and we have nothing to say yet.  A client that wrote

@@ -891,3 +891,26 @@ def test_running_out_of_file_descriptors_is_survived(tmp_path: Path) -> None:
     err = proc.stderr.read().decode()
     assert "Traceback" not in err, err
     assert err.count("cannot accept connections") == 1, err
+
+
+def test_autologout_counts_silence_not_age() -> None:
+    """The inactivity timer measures silence: a client that keeps talking outlives
+    the autologout delay many times over, and one that logs in and falls silent is
+    logged out after the (here shorter) post-login delay, not the pre-login one."""
+    limits = ConnectionLimits(login_timeout=30.0, autologout=0.6)
+    background = BackgroundServer(plain_server(), limits=limits, allow_plaintext_login=True).start()
+    try:
+        with socket.create_connection((HOST, background.port)) as sock:
+            sock.settimeout(5)
+            reader = sock.makefile("rb")
+            reader.readline()
+            sock.sendall(b"a LOGIN alice wonderland\r\n")
+            assert reader.readline().startswith(b"a OK")
+            for i in range(12):  # 1.2 s of talk, 0.1 s apart: never 0.6 s of silence
+                time.sleep(0.1)
+                sock.sendall(b"n%d NOOP\r\n" % i)
+                assert reader.readline() == b"n%d OK NOOP completed\r\n" % i
+            assert reader.readline() == b"* BYE Autologout\r\n"  # now silent
+            assert reader.readline() == b""
+    finally:
+        background.stop()
