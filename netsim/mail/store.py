@@ -86,6 +86,9 @@ class MessageLost(StoreError):
     code = "CORRUPTION"
 
 
+_RECENT_FLAG = frozenset({"\\Recent"})
+
+
 @dataclass(eq=False)
 class Message:
     """One message in one mailbox: immutable bytes plus mutable flags.
@@ -109,6 +112,20 @@ class Message:
         if self.content is None:
             raise MessageLost(f"message UID {self.uid} cannot be read: {self.lost}")
         return self.content
+
+    def flag_snapshots(self) -> tuple[set[str], frozenset[str], frozenset[str]]:
+        """``flags``, and it frozen without and with ``\\Recent``, built once per change.
+
+        The store replaces ``flags`` with a new set on every change and never edits it
+        in place, so the snapshots stay valid while ``flags`` is the same object.  A
+        FETCH of a whole mailbox then renders and compares flags without building sets.
+        """
+        cached: tuple[set[str], frozenset[str], frozenset[str]] | None
+        cached = self.__dict__.get("_frozen")
+        if cached is None or cached[0] is not self.flags:
+            frozen = frozenset(self.flags)
+            cached = self.__dict__["_frozen"] = (self.flags, frozen, frozen | _RECENT_FLAG)
+        return cached
 
     @property
     def size(self) -> int:
