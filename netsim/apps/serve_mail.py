@@ -563,6 +563,9 @@ class _Connection(asyncio.Protocol):
 
 #: Seconds between two log lines about accept() failing.
 ACCEPT_LOG_INTERVAL = 60.0
+#: Seconds after which asyncio tries accept() again when it failed for lack of
+#: resources (``asyncio.constants.ACCEPT_RETRY_DELAY``), with a margin.
+ACCEPT_RETRY_DELAY = 1.2
 #: errno values of accept() that mean "out of resources", not "this client failed".
 _RESOURCE_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
@@ -582,6 +585,10 @@ class _Hub:
         #: Failed accept() calls not logged yet (one line a minute at most).
         self.accept_failures = 0
         self._accept_logged: float | None = None
+        #: Loop time of the last failed accept(); asyncio retries a second later.
+        self.accept_failed_at: float | None = None
+        #: Set once the listeners are closed (see :meth:`loop_exception`).
+        self.listeners_closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def admit(self, conn: _Connection) -> str | None:
@@ -621,10 +628,16 @@ class _Hub:
         Other errors go to the default handler.
         """
         exc = context.get("exception")
+        if self.listeners_closed and "_start_serving" in str(context.get("message", "")):
+            # One of asyncio's accept() retries, scheduled when accept() failed, came
+            # after we closed the listener, and has no socket left to watch.  (asyncio
+            # schedules one per connection it failed to accept, up to 100 a second,
+            # so not a traceback each.)
+            return
         if not (isinstance(exc, OSError) and exc.errno in _RESOURCE_ERRORS):
             loop.default_exception_handler(context)
             return
-        now = loop.time()
+        now = self.accept_failed_at = loop.time()
         if self._accept_logged is not None and now - self._accept_logged < ACCEPT_LOG_INTERVAL:
             self.accept_failures += 1
             return
@@ -751,10 +764,16 @@ async def serve(
         hub.detach()
         for server in servers:
             server.close()
+        hub.listeners_closed = True
         for conn in list(hub.connections):
             conn.say_bye("Server shutting down")
         for server in servers:
             await server.wait_closed()
+        if hub.accept_failed_at is not None:
+            # accept() failed (out of file descriptors) less than a retry delay ago:
+            # asyncio's retries are still due, and must meet our handler, not the
+            # default one, which would log a traceback for each of them.
+            await asyncio.sleep(max(0.0, hub.accept_failed_at + ACCEPT_RETRY_DELAY - loop.time()))
         loop.set_exception_handler(previous_handler)
 
 
