@@ -385,7 +385,22 @@ class _Connection(asyncio.Protocol):
             # Bytes already on their way when reading paused: keep them for later.
             self.session.receive_data(data, max_commands=0)
             return
-        out = self.session.receive_data(data, max_commands=1)
+        session = self.session
+        out = session.receive_data(data, max_commands=1)
+        transport = self.transport
+        if (
+            out
+            and transport is not None
+            and not (session.backlog or session.hold or session.closed)
+            and not (session.starttls_requested or transport.is_closing())
+        ):
+            # The commonest turn by far: one command in, its whole answer out, and
+            # nothing else to arrange (reading goes on as it did).
+            transport.write(out)
+            now = self._last_heard = asyncio.get_running_loop().time()
+            if self._timer is None or self._timer_due > now + self._silence_allowed():
+                self._arm_timer(now)
+            return
         self._take_turn(out, incomplete=not out)
 
     def eof_received(self) -> bool | None:
