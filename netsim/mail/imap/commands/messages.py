@@ -316,12 +316,12 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
     else:
         changed = set()
     modseq_too = session.condstore and not plan.has_modseq
-    missing = False
     # This loop runs once per message of e.g. "UID FETCH 1:* FLAGS": keep it lean.
     out = session.out
     live = box.by_uid
     recent = view.recent
     known = view.known_flags
+    ghosts = view.messages
     renderers = plan.renderers
     memoizable = plan.memoizable
     octets = messages_done = 0
@@ -331,10 +331,9 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
             octets = messages_done = 0
             yield
         messages_done += 1
-        msg = live.get(uid)
-        if msg is None:
-            missing = True
-            continue
+        # A message another session expunged is still this one's until it is told
+        # (RFC 2180 4.1.1): the view keeps it.
+        msg = live.get(uid) or ghosts[seq - 1]
         _, current, with_recent = msg.flag_snapshots()
         flags = with_recent if uid in recent else current
         # "UID FETCH 1:* (FLAGS)" on every sync of an unchanged mailbox renders the
@@ -355,8 +354,6 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
         line = b"* %d FETCH (%s)\r\n" % (seq, body)
         octets += len(line)
         out.append(line)
-    if missing:
-        return "FETCH completed; some messages were expunged meanwhile"
     return "FETCH completed"
 
 
