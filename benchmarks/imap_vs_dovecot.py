@@ -11,13 +11,14 @@ Debian's Dovecot (``dovecot-imapd``), configured from ``/work/shared/anchors/dov
 (or ``--anchors DIR``), and the client is that directory's ``imaplib_bench.py``: one
 stock-imaplib connection with TCP_NODELAY, N operations of each kind.  Dovecot and
 ``netsim serve-mail`` are started here, measured in alternation ``--rounds`` times, and
-the best rate of each is kept (other load only ever slows a round down).  A ratio of
-1.0 or more means serve-mail is at least as fast as Dovecot for that operation.
+the median rate of each is kept.  A ratio of 1.0 or more means serve-mail is at least
+as fast as Dovecot for that operation.
 
-Rates on a loaded machine say as much about the scheduler as about the servers, so a
-second table gives the server side's CPU time per operation (user + system, from
-/proc, Dovecot's whole process tree), measured with the same operations, which other
-load hardly moves.
+Rates on a loaded machine say as much about the scheduler as about the servers, so the
+table also gives the server side's CPU time per operation (Dovecot's whole process
+tree; nanoseconds on the CPU from /proc schedstat, see ``server_cpu.py``), measured
+with the same operations, which other load moves less.  The load average is printed
+with the figures.
 
 Like for like: Dovecot keeps mail in a maildir with its default ``mail_fsync =
 optimized`` (new mail is fsync'ed, flag changes are not), so serve-mail runs with a
@@ -34,6 +35,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,6 +44,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.server_cpu import Meter, load_average, tree_cpu  # noqa: E402
+
 DEFAULT_ANCHORS = Path("/work/shared/anchors/dovecot")
 #: One result line of imaplib_bench.py: operation, ops/s, p50, p99.
 _LINE = re.compile(r"^(.*?)\s+(\d+) ops/s\s+p50\s+([\d.]+) ms\s+p99\s+([\d.]+) ms$")
@@ -105,43 +111,6 @@ def start_serve_mail(
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, env=env)
     wait_for_port(port, proc, "serve-mail")
     return proc, port
-
-
-Meter = Callable[[], float]
-"""CPU seconds a server has used so far."""
-
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text.rsplit(")", 1)[1].split()
-
-
-def tree_cpu(root: int) -> Meter:
-    """A meter of ``root`` and all its descendants, the reaped ones included."""
-
-    def meter() -> float:
-        parents: dict[int, int] = {}
-        fields: dict[int, list[str]] = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit() and (found := _stat(int(entry))) is not None:
-                fields[int(entry)] = found
-                parents[int(entry)] = int(found[1])
-        total = 0
-        for pid, found in fields.items():
-            ancestor = pid
-            while ancestor not in (root, 0, 1) and ancestor in parents:
-                ancestor = parents[ancestor]
-            if ancestor == root:
-                # utime, stime, and the children's that were waited for
-                total += sum(int(v) for v in found[11:15])
-        return total / _TICKS
-
-    return meter
 
 
 MESSAGE = (
@@ -223,7 +192,7 @@ def main() -> int:
     parser.add_argument("--event-loop", choices=("auto", "uvloop", "asyncio"), default="auto")
     parser.add_argument("--anchors", type=Path, default=DEFAULT_ANCHORS)
     parser.add_argument(
-        "--cpu-repeat", type=int, default=10, help="the CPU table runs N x this many of each"
+        "--cpu-repeat", type=int, default=4, help="the CPU figures run N x this many of each"
     )
     args = parser.parse_args()
     bench = args.anchors / "imaplib_bench.py"
@@ -237,42 +206,51 @@ def main() -> int:
         lab = Path(tmp)
         dovecot, dovecot_port = start_dovecot(args.anchors, lab)
         netsim, netsim_port = start_serve_mail(lab, args.memory, args.fsync, args.event_loop)
-        best: dict[str, dict[str, float]] = {"dovecot": {}, "netsim": {}}
-        cpu: dict[str, dict[str, float]] = {"dovecot": {}, "netsim": {}}
+        rates: dict[str, dict[str, list[float]]] = {"dovecot": {}, "netsim": {}}
+        cpu: dict[str, dict[str, list[float]]] = {"dovecot": {}, "netsim": {}}
         meters = {"dovecot": tree_cpu(dovecot.pid), "netsim": tree_cpu(netsim.pid)}
+        load_before = load_average()
         try:
             for _ in range(args.rounds):
                 for who, port in (("dovecot", dovecot_port), ("netsim", netsim_port)):
                     for op, value in measure(bench, port, args.n).items():
-                        best[who][op] = max(best[who].get(op, 0.0), value)
+                        rates[who].setdefault(op, []).append(value)
                     used = cpu_per_operation(port, meters[who], args.n, args.cpu_repeat)
                     for op, value in used.items():
-                        cpu[who][op] = min(cpu[who].get(op, float("inf")), value)
+                        cpu[who].setdefault(op, []).append(value)
         finally:
             for proc in (netsim, dovecot):
                 proc.terminate()
                 proc.wait(10)
     store = "in memory" if args.memory else f"--store --fsync {args.fsync}"
     print(
-        f"N={args.n}, best of {args.rounds} alternating rounds;"
-        f" serve-mail {store} --event-loop {args.event_loop}; load average"
-        f" {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+        f"N={args.n}, median of {args.rounds} alternating rounds; serve-mail {store}"
+        f" --event-loop {args.event_loop}; {load_before} before, {load_average()} after"
     )
-    print(f"{'operation':34} {'dovecot':>9} {'netsim':>9} {'ratio':>7}")
+    print("rate: ops/s of imaplib_bench.py; CPU: the server's microseconds per operation")
+    print("(all its processes and threads, from /proc schedstat); a ratio of 1.0 or more")
+    print("means serve-mail is as fast as Dovecot (a higher rate, or less CPU)")
+    print(
+        f"{'operation':34} {'dovecot':>8} {'netsim':>8} {'rate':>6}"
+        f"   {'dovecot':>8} {'netsim':>8} {'CPU':>6}"
+    )
+    print(
+        f"{'':34} {'ops/s':>8} {'ops/s':>8} {'ratio':>6}   {'us/op':>8} {'us/op':>8} {'ratio':>6}"
+    )
     worst = float("inf")
-    for op, reference in best["dovecot"].items():
-        ours = best["netsim"].get(op, 0.0)
+    for op, reference_rates in rates["dovecot"].items():
+        reference = statistics.median(reference_rates)
+        ours = statistics.median(rates["netsim"].get(op, [0.0]))
         ratio = ours / reference if reference else float("nan")
         worst = min(worst, ratio)
-        print(f"{op:34} {reference:9.0f} {ours:9.0f} {ratio:6.2f}x")
-    print(f"lowest ratio: {worst:.2f}x")
-    print()
-    print("server CPU per operation (us; the lowest of the rounds; 10 ms clock ticks)")
-    print(f"{'operation':34} {'dovecot':>9} {'netsim':>9} {'ratio':>7}")
-    for op, reference in cpu["dovecot"].items():
-        ours = cpu["netsim"].get(op, float("nan"))
-        ratio = reference / ours if ours else float("inf")
-        print(f"{op:34} {reference:9.0f} {ours:9.0f} {ratio:6.2f}x")
+        their_cpu = statistics.median(cpu["dovecot"].get(op, [float("nan")]))
+        our_cpu = statistics.median(cpu["netsim"].get(op, [float("nan")]))
+        cpu_ratio = their_cpu / our_cpu if our_cpu else float("inf")
+        print(
+            f"{op:34} {reference:8.0f} {ours:8.0f} {ratio:5.2f}x"
+            f"   {their_cpu:8.1f} {our_cpu:8.1f} {cpu_ratio:5.2f}x"
+        )
+    print(f"lowest rate ratio: {worst:.2f}x")
     return 0
 
 

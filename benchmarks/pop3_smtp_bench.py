@@ -19,7 +19,7 @@ and every operation is one round trip (or, for a message, MAIL, RCPT and DATA).
   (uvloop when installed; ``--event-loop asyncio`` to compare).
 
 Absolute rates swing by ±30 % on a shared machine, so the two servers are measured in
-alternating rounds and the best round of each is kept; the ratio is the figure.  A last
+alternating rounds and the median round of each is kept; the ratio is the figure.  A last
 line measures poplib's NOOP against a bare server on the same event loop that answers
 every line with ``+OK`` and does nothing else: no server on that loop can answer one
 client faster here, so it is the ceiling for one-round-trip commands such as STAT.
@@ -34,6 +34,7 @@ import os
 import poplib
 import re
 import smtplib
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.server_cpu import Meter, load_average, tree_cpu  # noqa: E402
 from tests.mail import dovecot_lab  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -64,10 +66,6 @@ def message(size: int) -> bytes:
     return head + line * max(1, (size - len(head)) // len(line))
 
 
-Meter = Callable[[], float]
-"""Seconds of CPU a server has used so far."""
-
-
 def one_round(operation: Callable[[], object], seconds: float) -> tuple[float, int]:
     """Operations per second of ``operation`` run back to back for ``seconds``, and
     how many ran."""
@@ -80,41 +78,6 @@ def one_round(operation: Callable[[], object], seconds: float) -> tuple[float, i
         now = time.perf_counter()
         if now >= deadline:
             return count / (now - start), count
-
-
-def _cpu_of(pid: int, children_too: bool = False) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    used = int(fields[11]) + int(fields[12])  # utime, stime
-    if children_too:
-        used += int(fields[13]) + int(fields[14])  # of children that exited
-    return used / ticks
-
-
-def process_cpu(pid: int) -> Meter:
-    """CPU seconds of process ``pid`` (Linux /proc)."""
-    return lambda: _cpu_of(pid)
-
-
-def process_tree_cpu(pid: int) -> Meter:
-    """CPU seconds of ``pid``, its live children and the children it has reaped: all
-    of Dovecot, whose master forks a process per login and per service."""
-
-    def meter() -> float:
-        total = _cpu_of(pid, children_too=True)
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            if parent == pid:
-                total += _cpu_of(int(stat.parent.name), children_too=True)
-        return total
-
-    return meter
 
 
 class Target:
@@ -233,31 +196,31 @@ def event_loop_ceiling(seconds: float, event_loop: str) -> float:
 
 
 Results = dict[str, dict[str, tuple[float, float]]]
-"""Operation -> target -> (best ops/s, server CPU microseconds per operation)."""
+"""Operation -> target -> (median ops/s, median server CPU microseconds per operation)."""
 
 
 def measure(targets: list[Target], seconds: float) -> Results:
-    """Best ops/s per operation and target, the targets taking turns round by round,
-    and the server's CPU time per operation over all rounds."""
+    """Median ops/s per operation and target, the targets taking turns round by round,
+    and the median of the server's CPU time per operation in each round."""
     body = message(2048)
     for target in targets:
         target.fill(100, body)
     operations = {t.name: t.operations(body) for t in targets}
     results: Results = {}
     for name in operations[targets[0].name]:
-        best = dict.fromkeys(operations, 0.0)
-        cpu = dict.fromkeys(operations, 0.0)
-        count = dict.fromkeys(operations, 0)
+        rates: dict[str, list[float]] = {t: [] for t in operations}
+        cpu: dict[str, list[float]] = {t: [] for t in operations}
         for target in targets:
             operations[target.name][name]()  # warm up
         for _ in range(ROUNDS):
             for target in targets:
                 before = target.cpu()
                 value, done = one_round(operations[target.name][name], seconds / ROUNDS)
-                cpu[target.name] += target.cpu() - before
-                count[target.name] += done
-                best[target.name] = max(best[target.name], value)
-        results[name] = {t: (best[t], cpu[t] / count[t] * 1e6) for t in operations}
+                cpu[target.name].append((target.cpu() - before) / done * 1e6)
+                rates[target.name].append(value)
+        results[name] = {
+            t: (statistics.median(rates[t]), statistics.median(cpu[t])) for t in operations
+        }
     return results
 
 
@@ -302,7 +265,7 @@ def profile(seconds: float) -> None:
             ports["pop3"],
             ports["smtp"],
             smtplib.SMTP,
-            process_cpu(os.getpid()),
+            tree_cpu(os.getpid()),
         )
         for name, by_target in measure([target], seconds).items():
             print(name, by_target)
@@ -345,11 +308,10 @@ def main() -> int:
                 ports["pop3"],
                 ports["smtp"],
                 smtplib.SMTP,
-                process_cpu(proc.pid),
+                tree_cpu(proc.pid),
             )
-            theirs = Target(
-                "dovecot", dove.imap, dove.pop3, dove.lmtp, _Lmtp, process_tree_cpu(dove.pid)
-            )
+            theirs = Target("dovecot", dove.imap, dove.pop3, dove.lmtp, _Lmtp, tree_cpu(dove.pid))
+            load_before = load_average()
             results = measure([ours, theirs], args.seconds)
         finally:
             proc.terminate()
@@ -358,11 +320,13 @@ def main() -> int:
     store = "in memory" if args.memory else "--store --fsync optimized"
     print(
         f"serve-mail ({store}, event loop {args.event_loop}) against Dovecot,"
-        f" best of {ROUNDS} alternating rounds"
+        f" median of {ROUNDS} alternating rounds; {load_before} before, {load_average()} after"
     )
-    print("ops/s, and the server's CPU microseconds per operation (all its processes)")
+    print("ops/s, and the server's CPU microseconds per operation (all its processes and")
+    print("threads, from /proc schedstat); a ratio of 1.0 or more: serve-mail is as fast")
     print(
-        f"{'operation':30} {'serve-mail':>11} {'dovecot':>9} {'ratio':>7}       {'CPU us/op':>17}"
+        f"{'operation':30} {'serve-mail':>10} {'dovecot':>8} {'rate':>6}"
+        f"   {'serve-mail':>10} {'dovecot':>8} {'CPU':>6}"
     )
     for name, by_target in results.items():
         (ours_rate, ours_cpu), (their_rate, their_cpu) = (
@@ -370,10 +334,10 @@ def main() -> int:
             by_target["dovecot"],
         )
         ratio = ours_rate / their_rate
-        mark = "ok" if ratio >= 1.0 else "below"
+        cpu_ratio = their_cpu / ours_cpu if ours_cpu else float("inf")
         print(
-            f"{name:30} {ours_rate:11.0f} {their_rate:9.0f} {ratio:6.2f}x {mark:5} "
-            f"{ours_cpu:8.0f} {their_cpu:8.0f}"
+            f"{name:30} {ours_rate:10.0f} {their_rate:8.0f} {ratio:5.2f}x"
+            f"   {ours_cpu:10.1f} {their_cpu:8.1f} {cpu_ratio:5.2f}x"
         )
     print(f"{'(bare +OK server, ceiling)':30} {ceiling:11.0f}")
     return 0

@@ -349,6 +349,9 @@ class _Connection(asyncio.Protocol):
         self.admitted = False
         self._tls_task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
+        #: When the armed timer fires (loop time), and when the client last spoke.
+        self._timer_due = 0.0
+        self._last_heard = 0.0
         self._write_paused = False
         self._held = False
         self._reading = True
@@ -382,7 +385,22 @@ class _Connection(asyncio.Protocol):
             # Bytes already on their way when reading paused: keep them for later.
             self.session.receive_data(data, max_commands=0)
             return
-        out = self.session.receive_data(data, max_commands=1)
+        session = self.session
+        out = session.receive_data(data, max_commands=1)
+        transport = self.transport
+        if (
+            out
+            and transport is not None
+            and not (session.backlog or session.hold or session.closed)
+            and not (session.starttls_requested or transport.is_closing())
+        ):
+            # The commonest turn by far: one command in, its whole answer out, and
+            # nothing else to arrange (reading goes on as it did).
+            transport.write(out)
+            now = self._last_heard = asyncio.get_running_loop().time()
+            if self._timer is None or self._timer_due > now + self._silence_allowed():
+                self._arm_timer(now)
+            return
         self._take_turn(out, incomplete=not out)
 
     def eof_received(self) -> bool | None:
@@ -431,11 +449,13 @@ class _Connection(asyncio.Protocol):
         """Handle buffered commands for one time slice, then let others have the loop."""
         session = self.session
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + TIME_SLICE
-        chunks = [out]
-        while session.backlog and not session.hold and loop.time() < deadline:
-            chunks.append(session.resume(max_commands=1))
-        out = b"".join(chunks)
+        now = loop.time()
+        if session.backlog:
+            deadline = now + TIME_SLICE
+            chunks = [out]
+            while session.backlog and not session.hold and loop.time() < deadline:
+                chunks.append(session.resume(max_commands=1))
+            out = b"".join(chunks)
         if session.hold:
             # A failed login: its NO, and everything after it, waits out the delay.
             self._held = True
@@ -447,8 +467,9 @@ class _Connection(asyncio.Protocol):
         self._write(out)
         if session.starttls_requested:
             self._tls_task = asyncio.ensure_future(self._start_tls())
-        self._arm_timer()
-        self._schedule_turn()
+        self._arm_timer(now)
+        if session.backlog:
+            self._schedule_turn()
         self._update_reading()
 
     def _schedule_turn(self) -> None:
@@ -481,21 +502,43 @@ class _Connection(asyncio.Protocol):
             else:
                 transport.pause_reading()
 
-    def _arm_timer(self) -> None:
+    def _arm_timer(self, now: float | None = None) -> None:
         # RFC 3501 5.4: an inactivity autologout timer of at least 30 minutes once
         # logged in; before that a short one, so idle sockets cannot pile up.  An IDLE
         # session counts as silent too: clients re-issue IDLE within 29 minutes.
+        # Every command would move the deadline, but re-arming a timer per command
+        # costs more than the command itself: the timer stays, and when it fires it
+        # looks at when the client last spoke (:meth:`_timer_fired`).  It is only
+        # re-armed when the deadline comes sooner than the armed one.
+        loop = asyncio.get_running_loop()
+        self._last_heard = now = loop.time() if now is None else now
+        delay = self._silence_allowed()
+        if delay <= 0 or self.session.closed:
+            return
+        due = now + delay
         if self._timer is not None:
+            if self._timer_due <= due:
+                return  # fires first and then looks again
             self._timer.cancel()
-            self._timer = None
+        self._timer_due = due
+        self._timer = loop.call_at(due, self._timer_fired)
+
+    def _silence_allowed(self) -> float:
+        """Seconds of silence allowed now: before login, after it (0: forever)."""
         limits = self.hub.limits
-        if self.session.user is None:
-            delay, reason = limits.login_timeout, "Autologout: no login in time"
+        return limits.login_timeout if self.session.user is None else limits.autologout
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        delay = self._silence_allowed()
+        if delay <= 0 or self.session.closed:
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self._last_heard >= delay:
+            reason = "Autologout: no login in time" if self.session.user is None else "Autologout"
+            self.say_bye(reason)
         else:
-            delay, reason = limits.autologout, "Autologout"
-        if delay > 0 and not self.session.closed:
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(delay, self.say_bye, reason)
+            self._arm_timer(self._last_heard)  # the client spoke meanwhile
 
     def _ack_now(self) -> None:
         # Half a command arrived and we have nothing to say yet.  A client that wrote
@@ -535,6 +578,9 @@ class _Connection(asyncio.Protocol):
 
 #: Seconds between two log lines about accept() failing.
 ACCEPT_LOG_INTERVAL = 60.0
+#: Seconds after which asyncio tries accept() again when it failed for lack of
+#: resources (``asyncio.constants.ACCEPT_RETRY_DELAY``), with a margin.
+ACCEPT_RETRY_DELAY = 1.2
 #: errno values of accept() that mean "out of resources", not "this client failed".
 _RESOURCE_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
@@ -554,6 +600,10 @@ class _Hub:
         #: Failed accept() calls not logged yet (one line a minute at most).
         self.accept_failures = 0
         self._accept_logged: float | None = None
+        #: Loop time of the last failed accept(); asyncio retries a second later.
+        self.accept_failed_at: float | None = None
+        #: Set once the listeners are closed (see :meth:`loop_exception`).
+        self.listeners_closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def admit(self, conn: _Connection) -> str | None:
@@ -593,10 +643,16 @@ class _Hub:
         Other errors go to the default handler.
         """
         exc = context.get("exception")
+        if self.listeners_closed and "_start_serving" in str(context.get("message", "")):
+            # One of asyncio's accept() retries, scheduled when accept() failed, came
+            # after we closed the listener, and has no socket left to watch.  (asyncio
+            # schedules one per connection it failed to accept, up to 100 a second,
+            # so not a traceback each.)
+            return
         if not (isinstance(exc, OSError) and exc.errno in _RESOURCE_ERRORS):
             loop.default_exception_handler(context)
             return
-        now = loop.time()
+        now = self.accept_failed_at = loop.time()
         if self._accept_logged is not None and now - self._accept_logged < ACCEPT_LOG_INTERVAL:
             self.accept_failures += 1
             return
@@ -723,10 +779,16 @@ async def serve(
         hub.detach()
         for server in servers:
             server.close()
+        hub.listeners_closed = True
         for conn in list(hub.connections):
             conn.say_bye("Server shutting down")
         for server in servers:
             await server.wait_closed()
+        if hub.accept_failed_at is not None:
+            # accept() failed (out of file descriptors) less than a retry delay ago:
+            # asyncio's retries are still due, and must meet our handler, not the
+            # default one, which would log a traceback for each of them.
+            await asyncio.sleep(max(0.0, hub.accept_failed_at + ACCEPT_RETRY_DELAY - loop.time()))
         loop.set_exception_handler(previous_handler)
 
 

@@ -86,6 +86,9 @@ class MessageLost(StoreError):
     code = "CORRUPTION"
 
 
+_RECENT_FLAG = frozenset({"\\Recent"})
+
+
 @dataclass(eq=False)
 class Message:
     """One message in one mailbox: immutable bytes plus mutable flags.
@@ -109,6 +112,20 @@ class Message:
         if self.content is None:
             raise MessageLost(f"message UID {self.uid} cannot be read: {self.lost}")
         return self.content
+
+    def flag_snapshots(self) -> tuple[set[str], frozenset[str], frozenset[str]]:
+        """``flags``, and it frozen without and with ``\\Recent``, built once per change.
+
+        The store replaces ``flags`` with a new set on every change and never edits it
+        in place, so the snapshots stay valid while ``flags`` is the same object.  A
+        FETCH of a whole mailbox then renders and compares flags without building sets.
+        """
+        cached: tuple[set[str], frozenset[str], frozenset[str]] | None
+        cached = self.__dict__.get("_frozen")
+        if cached is None or cached[0] is not self.flags:
+            frozen = frozenset(self.flags)
+            cached = self.__dict__["_frozen"] = (self.flags, frozen, frozen | _RECENT_FLAG)
+        return cached
 
     @property
     def size(self) -> int:
@@ -148,6 +165,9 @@ class Mailbox:
     expunged: dict[int, int] = field(default_factory=dict)
     #: Messages with a UID at or above this mark are recent and not yet claimed.
     recent_mark: int = 1
+    #: UIDs of the messages without ``\\Seen``, kept up to date by every change, so
+    #: that STATUS UNSEEN and SEARCH UNSEEN need not look at every message.
+    unseen: set[int] = field(default_factory=set)
 
     def rights_of(self, user: str) -> str:
         """The ACL rights ``user`` holds on this mailbox."""
@@ -158,7 +178,7 @@ class Mailbox:
 
     def unseen_count(self) -> int:
         """Number of messages without ``\\Seen``."""
-        return sum(1 for m in self.messages if "\\Seen" not in m.flags)
+        return len(self.unseen)
 
     def unclaimed_recent(self) -> int:
         """Number of recent messages no session has claimed yet."""
@@ -699,6 +719,7 @@ class MailStore:
             box.modseq += 1
             box.messages.clear()
             box.by_uid.clear()
+            box.unseen.clear()
             if record["keep"]:
                 box.noselect = True
             else:
@@ -734,12 +755,18 @@ class MailStore:
                 )
                 box.messages.append(msg)
                 box.by_uid[uid] = msg
+                if "\\Seen" not in msg.flags:
+                    box.unseen.add(uid)
                 box.uidnext = max(box.uidnext, uid + 1)
                 self._note_keywords(box, msg.flags)
         elif op == "flags":
             for uid, flags in record["changes"]:
                 msg = box.by_uid[uid]
                 msg.flags = set(flags)
+                if "\\Seen" in msg.flags:
+                    box.unseen.discard(uid)
+                else:
+                    box.unseen.add(uid)
                 msg.modseq = box.modseq
                 self._note_keywords(box, msg.flags)
         elif op == "expunge":
@@ -747,6 +774,7 @@ class MailStore:
             box.messages = [m for m in box.messages if m.uid not in gone]
             for uid in gone:
                 box.by_uid.pop(uid, None)
+                box.unseen.discard(uid)
                 box.expunged[uid] = box.modseq
         elif op == "acl":
             if record["rights"] is None:

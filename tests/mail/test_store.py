@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from netsim.mail.store import MailStore, StoreError
 
@@ -173,3 +176,49 @@ def test_fsync_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: s
     store.close()
     with pytest.raises(ValueError, match="fsync must be one of"):
         MailStore(fsync="sometimes")
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@example([("append", 1), ("expunge", 1)])
+@example([("append", 1), ("append", 2), ("move", 1), ("unseen", 2), ("set", 1)])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["append", "seen", "unseen", "set", "expunge", "move"]),
+            st.integers(min_value=1, max_value=12),
+        ),
+        max_size=40,
+    )
+)
+def test_the_unseen_index_always_matches_the_flags(operations: list[tuple[str, int]]) -> None:
+    """Each mailbox keeps the UIDs of its messages without \\Seen (STATUS and SEARCH
+    UNSEEN read it instead of every message): whatever happens to the messages, and
+    after a restart from the journal, it equals what the flags say."""
+    with tempfile.TemporaryDirectory() as directory:
+        store = MailStore(directory)
+        box = store.create_mailbox("u", "x")
+        other = store.create_mailbox("u", "y")
+        for op, uid in operations:
+            if op == "append":
+                store.append(box, [(b"m%d" % uid, [] if uid % 2 else ["\\Seen"], WHEN)])
+            elif op == "seen":
+                store.store_flags(box, [uid], ["\\Seen"], "add")
+            elif op == "unseen":
+                store.store_flags(box, [uid], ["\\Seen"], "remove")
+            elif op == "set":
+                store.store_flags(box, [uid], ["\\Flagged"], "set")
+            elif op == "expunge":
+                store.expunge(box, [uid])
+            else:
+                store.move(box, [uid], other)
+        for mailbox in (box, other):
+            expected = {m.uid for m in mailbox.messages if "\\Seen" not in m.flags}
+            assert mailbox.unseen == expected
+            assert mailbox.unseen_count() == len(expected)
+        store.close()
+        reopened = MailStore(directory)
+        for name in ("x", "y"):
+            again = reopened.mailbox("u", name)
+            assert again is not None
+            assert again.unseen == {m.uid for m in again.messages if "\\Seen" not in m.flags}
+        reopened.close()

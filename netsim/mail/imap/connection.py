@@ -72,6 +72,10 @@ class ServerConnection:
         else:
             self._eof = True
 
+    def input_waiting(self) -> bool:
+        """True if :meth:`next_event` may have an event without more bytes."""
+        return self._eof or self._framer.buffered > 0
+
     def next_event(self) -> ServerInput | Sentinel:
         """The next event, or :data:`NEED_DATA` / :data:`PAUSED`."""
         if self.mode is Mode.CLOSED:

@@ -86,6 +86,10 @@ class Criteria:
     keys: int = 0
     #: True if it used MODSEQ (so the answer carries the highest MODSEQ found).
     modseq: bool = False
+    #: When the whole criterion is one flag key (``UNSEEN``, ``DELETED`` ...): the
+    #: flag, and whether it must be set.  The commonest searches of all, which the
+    #: server answers from the flags alone without a predicate call per message.
+    flag: tuple[str, bool] | None = None
 
 
 def parse_search(args: list[Value]) -> Criteria:
@@ -98,6 +102,8 @@ def parse_search(args: list[Value]) -> Criteria:
     while not parser.done():
         keys.append(parser.key(0))
     criteria.predicate = _all(keys)
+    if len(args) == 1 and isinstance(args[0], Atom) and args[0].upper() in _FLAG_KEYS:
+        criteria.flag = _FLAG_KEYS[args[0].upper()]
     return criteria
 
 

@@ -40,6 +40,11 @@ class SequenceSet:
         """Parse ``text``; raise :class:`SequenceSetError` if it is malformed."""
         if not text:
             raise SequenceSetError("empty sequence set")
+        if text.isdigit() and text.isascii():
+            # One message ("FETCH 7", "UID STORE 42"), the commonest set of all.
+            number = int(text)
+            if 0 < number <= _MAX_NUMBER:
+                return cls(((number, number),))
         if _WELL_FORMED.match(text):
             # The common case, fast: a client may send thousands of ranges at once.
             found = [

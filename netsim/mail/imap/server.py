@@ -193,7 +193,8 @@ class ServerSession:
                 self.backlog = not self.starttls_requested
                 break
             if max_commands is not None and handled >= max_commands:
-                self.backlog = True
+                # Only if there is more to do: a needless call back costs a turn.
+                self.backlog = self._ongoing is not None or self.connection.input_waiting()
                 break
             if self._ongoing is not None:
                 self._advance()

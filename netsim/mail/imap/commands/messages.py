@@ -6,6 +6,10 @@ MODSEQ; see :mod:`netsim.mail.imap.condstore`).
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Generator
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from netsim.mail.imap import condstore, fetch, search
@@ -20,7 +24,6 @@ if TYPE_CHECKING:
     from netsim.mail.imap.commands import Steps
     from netsim.mail.imap.server import ServerSession
 
-_RECENT = frozenset({"\\Recent"})
 _MODSEQ_ITEM = fetch.FetchItem("MODSEQ")
 #: Work in one step of SEARCH, in key evaluations (a key tested on one message).
 SEARCH_STEP = 2000
@@ -103,13 +106,72 @@ def _search(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
         raise Bad(str(exc)) from exc
     if criteria.modseq:
         session.enable_condstore()  # a CONDSTORE-enabling command (RFC 7162 3.1)
+    found: list[int] = []
+    lost: list[int] = []
+    highest = 0
+    if criteria.flag == ("\\Seen", False) and len(view.box.unseen) * 4 <= len(view.uids):
+        _search_unseen(view, by_uid, found)  # few unseen: the store's index is quicker
+    elif criteria.flag is not None:
+        yield from _search_flag(view, criteria.flag, by_uid, found)
+    else:
+        highest = yield from _search_messages(view, criteria, by_uid, found, lost)
+    if lost:
+        session.untagged(
+            b"NO [CORRUPTION] UID %s cannot be read (store damage) and was not searched"
+            % format_set(lost).encode()
+        )
+    answer = b"SEARCH " + " ".join(map(str, found)).encode() if found else b"SEARCH"
+    if criteria.modseq and found:
+        answer += b" (MODSEQ %d)" % highest
+    session.untagged(answer)
+    return "SEARCH completed"
+
+
+def _search_unseen(view: SelectedView, by_uid: bool, found: list[int]) -> None:
+    """Add to ``found`` the messages without \\Seen, from the mailbox's index of them:
+    a binary search in the session's UIDs per unseen message, none per seen one."""
+    uids = view.uids
+    for uid in sorted(view.box.unseen):
+        i = bisect_left(uids, uid)
+        # Not told to this session yet (appended meanwhile): not in its answer.
+        if i < len(uids) and uids[i] == uid:
+            found.append(uid if by_uid else i + 1)
+
+
+def _search_flag(
+    view: SelectedView, flag: tuple[str, bool], by_uid: bool, found: list[int]
+) -> Generator[None, None, None]:
+    """Add to ``found`` the messages with (or without) one flag, in steps of
+    :data:`SEARCH_STEP` messages: a flag test needs neither a predicate nor the bytes."""
+    name, wanted = flag
+    uids = list(view.uids)
+    for start in range(0, len(uids), SEARCH_STEP):
+        if start:
+            yield  # a big mailbox is searched in steps: other clients go in between
+        live = view.box.by_uid  # looked up afresh after each step
+        chunk = enumerate(uids[start : start + SEARCH_STEP], start=start + 1)
+        found += [
+            uid if by_uid else seq
+            for seq, uid in chunk
+            # a message expunged meanwhile (a ghost) matches nothing
+            if (msg := live.get(uid)) is not None and (name in msg.flags) is wanted
+        ]
+
+
+def _search_messages(
+    view: SelectedView,
+    criteria: search.Criteria,
+    by_uid: bool,
+    found: list[int],
+    lost: list[int],
+) -> Generator[None, None, int]:
+    """Add to ``found`` the messages ``criteria`` matches, and to ``lost`` those whose
+    bytes are gone; returns the highest mod-sequence among the matches."""
     matches = criteria.predicate
     max_seq = view.exists
     max_uid = view.uids[-1] if view.uids else 0
     batch = max(1, SEARCH_STEP // criteria.keys)
-    found = []
     highest = 0
-    lost: list[int] = []
     live = view.box.by_uid
     recent = view.recent
     candidate: search.Candidate | None = None
@@ -134,17 +196,9 @@ def _search(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
             continue
         if matched:
             found.append(uid if by_uid else seq)
-            highest = max(highest, msg.modseq)
-    if lost:
-        session.untagged(
-            b"NO [CORRUPTION] UID %s cannot be read (store damage) and was not searched"
-            % format_set(lost).encode()
-        )
-    answer = b"SEARCH" + b"".join(b" %d" % n for n in found)
-    if criteria.modseq and found:
-        answer += b" (MODSEQ %d)" % highest
-    session.untagged(answer)
-    return "SEARCH completed"
+            if msg.modseq > highest:
+                highest = msg.modseq
+    return highest
 
 
 def do_fetch(session: ServerSession, tag: str, args: Arguments) -> Steps:
@@ -166,6 +220,57 @@ def _pick(
         raise Bad(str(exc)) from exc
 
 
+@dataclass(frozen=True, slots=True)
+class _FetchPlan:
+    """What one FETCH item list asks for, worked out once: clients send the same few
+    lists again and again, so plans are kept (:func:`_fetch_plan`)."""
+
+    items: tuple[fetch.FetchItem, ...]
+    renderers: tuple[fetch.Renderer, ...]
+    #: FLAGS is among the items.
+    wants_flags: bool
+    #: MODSEQ is among the items (asked for, or added because CONDSTORE is on).
+    has_modseq: bool
+    #: Some item marks the message \Seen (BODY[], RFC822 ...).
+    sets_seen: bool
+    #: The command turns CONDSTORE on (RFC 7162 3.1): MODSEQ asked, or CHANGEDSINCE.
+    enables_condstore: bool
+    #: Every item is short and a function of the message's UID, flags and MODSEQ (or
+    #: of its bytes, which never change): a message's rendering can be kept and
+    #: reused while those stay the same (see :func:`_memo`).
+    memoizable: bool
+
+
+#: Items whose renderings are kept per message (short, and see ``memoizable``).
+_MEMOIZABLE = frozenset({"UID", "FLAGS", "MODSEQ", "RFC822.SIZE", "INTERNALDATE"})
+
+
+@lru_cache(maxsize=128)
+def _fetch_plan(
+    values: tuple[Value, ...], by_uid: bool, condstore_on: bool, changed_since: bool
+) -> _FetchPlan:
+    """The plan for FETCH items ``values``; raises :class:`Bad` if they are malformed."""
+    try:
+        items = fetch.parse_items(list(values))
+    except fetch.FetchError as exc:
+        raise Bad(str(exc)) from exc
+    if by_uid and not any(i.name == "UID" for i in items):
+        items.insert(0, fetch.FetchItem("UID"))
+    asks_modseq = any(i.name == "MODSEQ" for i in items)
+    wants_flags = any(i.name == "FLAGS" for i in items)
+    if condstore_on and (wants_flags or changed_since) and not asks_modseq:
+        items.append(_MODSEQ_ITEM)  # flags always come with their MODSEQ
+    return _FetchPlan(
+        items=tuple(items),
+        renderers=tuple(fetch.renderer(item) for item in items),
+        wants_flags=wants_flags,
+        has_modseq=any(i.name == "MODSEQ" for i in items),
+        sets_seen=any(i.sets_seen for i in items),
+        enables_condstore=changed_since or asks_modseq,
+        memoizable=all(i.name in _MEMOIZABLE and i.section is None for i in items),
+    )
+
+
 def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
     view = session.require_view()
     seqset = args.sequence()
@@ -174,24 +279,15 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
     if len(values) == 2 and isinstance(values[1], tuple):
         modifiers = condstore.fetch_modifiers(values[1])
         values = values[:1]
-    try:
-        items = fetch.parse_items(values)
-    except fetch.FetchError as exc:
-        raise Bad(str(exc)) from exc
+    changed_since = modifiers.changed_since
+    key = tuple(values)
+    plan = _fetch_plan(key, by_uid, session.condstore, changed_since is not None)
     if modifiers.vanished and not (by_uid and session.qresync):
         raise Bad("VANISHED needs UID FETCH and QRESYNC enabled")
-    if by_uid and not any(i.name == "UID" for i in items):
-        items.insert(0, fetch.FetchItem("UID"))
-    changed_since = modifiers.changed_since
-    if changed_since is not None or any(i.name == "MODSEQ" for i in items):
+    if plan.enables_condstore and not session.condstore:
         session.enable_condstore()  # a CONDSTORE-enabling command (RFC 7162 3.1)
-    wants_flags = any(i.name == "FLAGS" for i in items)
-    if (
-        session.condstore
-        and (wants_flags or changed_since is not None)
-        and not any(i.name == "MODSEQ" for i in items)
-    ):
-        items.append(_MODSEQ_ITEM)  # flags always come with their MODSEQ
+        plan = _fetch_plan(key, by_uid, True, changed_since is not None)
+    wants_flags = plan.wants_flags
     picked = _pick(session, view, seqset, by_uid)
     box = view.box
     if changed_since is not None:
@@ -206,11 +302,7 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
             for seq, uid in picked
             if uid in live_now and live_now[uid].modseq > changed_since
         ]
-    if (
-        not view.readonly
-        and any(i.sets_seen for i in items)
-        and "s" in box.rights_of(session.require_user())
-    ):
+    if plan.sets_seen and not view.readonly and "s" in box.rights_of(session.require_user()):
         # A message whose bytes are lost (store damage) cannot be read, so it is not
         # marked read either: its FETCH answers NO [CORRUPTION] and it stays unseen.
         unseen = [
@@ -223,14 +315,15 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
         changed = {m.uid for m in session.store.store_flags(box, unseen, ["\\Seen"], "add")}
     else:
         changed = set()
-    modseq_too = session.condstore and not any(i.name == "MODSEQ" for i in items)
+    modseq_too = session.condstore and not plan.has_modseq
     # This loop runs once per message of e.g. "UID FETCH 1:* FLAGS": keep it lean.
     out = session.out
     live = box.by_uid
     recent = view.recent
     known = view.known_flags
     ghosts = view.messages
-    renderers = [fetch.renderer(item) for item in items]
+    renderers = plan.renderers
+    memoizable = plan.memoizable
     octets = messages_done = 0
     for seq, uid in picked:
         if octets >= FETCH_STEP_OCTETS or messages_done >= FETCH_STEP_MESSAGES:
@@ -241,17 +334,24 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
         # A message another session expunged is still this one's until it is told
         # (RFC 2180 4.1.1): the view keeps it.
         msg = live.get(uid) or ghosts[seq - 1]
-        flags = msg.flags | _RECENT if uid in recent else msg.flags
-        rendered = [render(msg, flags, uid) for render in renderers]
+        _, current, with_recent = msg.flag_snapshots()
+        flags = with_recent if uid in recent else current
+        # "UID FETCH 1:* (FLAGS)" on every sync of an unchanged mailbox renders the
+        # same bytes again: a memoizable plan keeps each message's last rendering.
+        memo = msg.__dict__.get("_fetch_memo") if memoizable else None
+        if memo is not None and memo[0] is plan and memo[1] is flags and memo[2] == msg.modseq:
+            body: bytes = memo[3]
+        else:
+            body = b" ".join([render(msg, flags, uid) for render in renderers])
+            if memoizable:
+                msg.__dict__["_fetch_memo"] = (plan, flags, msg.modseq, body)
         if uid in changed and not wants_flags:
-            rendered.append(b"FLAGS " + flag_list(flags))
+            body += b" FLAGS " + flag_list(flags)
             if modseq_too:
-                rendered.append(b"MODSEQ (%d)" % msg.modseq)
-        if wants_flags or uid in changed:
-            told = known.get(uid)
-            if told is None or told ^ msg.flags:
-                known[uid] = frozenset(msg.flags)  # now the client knows these flags
-        line = b"* %d FETCH (%s)\r\n" % (seq, b" ".join(rendered))
+                body += b" MODSEQ (%d)" % msg.modseq
+        if (wants_flags or uid in changed) and known.get(uid) is not current:
+            known[uid] = current  # now the client knows these flags
+        line = b"* %d FETCH (%s)\r\n" % (seq, body)
         octets += len(line)
         out.append(line)
     return "FETCH completed"
