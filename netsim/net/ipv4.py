@@ -20,7 +20,7 @@ import struct
 from dataclasses import dataclass
 from enum import IntEnum
 
-from netsim.net.addressing import IPv4Address
+from netsim.net.addressing import IPv4Address, address_from_packed
 from netsim.net.checksum import internet_checksum
 from netsim.net.errors import DecodeError
 
@@ -154,8 +154,8 @@ class Ipv4Packet:
         if verify_checksum and internet_checksum(data[:header_len]) != 0:
             raise DecodeError("IPv4: header checksum mismatch")
         return cls(
-            src=IPv4Address(src),
-            dst=IPv4Address(dst),
+            src=address_from_packed(src),
+            dst=address_from_packed(dst),
             protocol=proto,
             payload=bytes(data[header_len:total]),
             ttl=ttl,

@@ -30,7 +30,7 @@ from netsim.l2.frame import (
     mac_to_str,
 )
 from netsim.l2.host import Host
-from netsim.net.addressing import IpConfig, IPv4Address, NoRouteError
+from netsim.net.addressing import IpConfig, IPv4Address, NoRouteError, address_from_packed
 from netsim.net.arp import ArpPacket, peek_addresses
 from netsim.net.arp_cache import ArpCache, ArpConfig
 from netsim.net.errors import DecodeError
@@ -206,7 +206,7 @@ class IpStack:
         addresses = peek_addresses(data)
         if addresses is not None:
             sender, target = addresses
-            if target != self.address.packed and not self.arp.is_known(IPv4Address(sender)):
+            if target != self.address.packed and not self.arp.is_known(address_from_packed(sender)):
                 return  # RFC 826: not for us, about no address we know: nothing to do
         try:
             packet = ArpPacket.from_bytes(data)
