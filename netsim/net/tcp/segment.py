@@ -124,16 +124,24 @@ class TcpSegment:
 
     def to_bytes(self, src_ip: IPv4Address, dst_ip: IPv4Address) -> bytes:
         """The segment's octets, checksummed with the pseudo-header for these addresses."""
-        for name, value, bits in (
-            ("src_port", self.src_port, 16),
-            ("dst_port", self.dst_port, 16),
-            ("seq", self.seq, 32),
-            ("ack", self.ack, 32),
-            ("window", self.window, 16),
-            ("urgent", self.urgent, 16),
-        ):
-            if not 0 <= value < 1 << bits:
-                raise ValueError(f"TCP {name} {value} does not fit in {bits} bits")
+        if not (
+            0 <= self.src_port <= 0xFFFF
+            and 0 <= self.dst_port <= 0xFFFF
+            and 0 <= self.seq <= 0xFFFF_FFFF
+            and 0 <= self.ack <= 0xFFFF_FFFF
+            and 0 <= self.window <= 0xFFFF
+            and 0 <= self.urgent <= 0xFFFF
+        ):  # one test per segment; which field is wrong is found only when one is
+            for name, value, bits in (
+                ("src_port", self.src_port, 16),
+                ("dst_port", self.dst_port, 16),
+                ("seq", self.seq, 32),
+                ("ack", self.ack, 32),
+                ("window", self.window, 16),
+                ("urgent", self.urgent, 16),
+            ):
+                if not 0 <= value < 1 << bits:
+                    raise ValueError(f"TCP {name} {value} does not fit in {bits} bits")
         options = self.options_bytes()
         header_len = HEADER_BYTES + len(options)
         unsummed = (
