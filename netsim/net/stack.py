@@ -333,13 +333,14 @@ class IpStack:
             self._deadlines[conn] = deadline
 
     def _rearm(self) -> None:
-        deadlines = list(self._deadlines.values())
+        # min() straight over the dict's values: a mail server re-arms after every
+        # packet, with a deadline for each of its hundreds of connections.
+        at = min(self._deadlines.values(), default=None)
         arp = self.arp.next_timer()
-        if arp is not None:
-            deadlines.append(arp)
-        if not deadlines:
+        if arp is not None and (at is None or arp < at):
+            at = arp
+        if at is None:
             return
-        at = min(deadlines)
         if self._timer_at is not None and self._timer_at <= at:
             return  # an earlier wake-up is already set; it will re-arm for this one
         self._timer_at = at
