@@ -32,6 +32,7 @@ import hashlib
 import logging
 import re
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,12 +118,24 @@ class Message:
 
     @property
     def mime(self) -> mime.MimePart:
-        """The parsed MIME tree, computed on first use and kept."""
+        """The parsed MIME tree, computed on first use and kept.
+
+        Messages with the same blob (a message copied or moved, or one delivered to
+        many users) share one tree: it holds copies of the message's parts, as large
+        as the message itself.
+        """
         cached: mime.MimePart | None = self.__dict__.get("_mime")
         if cached is None:
-            cached = mime.parse(self.data)
+            cached = _PARSED.get(self.blob)
+            if cached is None:
+                cached = _PARSED[self.blob] = mime.parse(self.data)
             self.__dict__["_mime"] = cached
         return cached
+
+
+_PARSED: weakref.WeakValueDictionary[str, mime.MimePart] = weakref.WeakValueDictionary()
+"""Blob name -> its parsed MIME tree, while some message keeps that tree (see
+:attr:`Message.mime`); trees are only read once parsed."""
 
 
 @dataclass(eq=False)

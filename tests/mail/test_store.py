@@ -49,6 +49,21 @@ def test_the_same_message_bytes_in_many_mailboxes_share_one_blob() -> None:
     assert second.blob == hashlib.sha256(b"later version").hexdigest()
 
 
+def test_messages_with_the_same_bytes_share_one_parsed_mime_tree() -> None:
+    """A parsed MIME tree holds copies of the message's parts: a message delivered to a
+    thousand users is parsed once and its tree shared, not kept once per mailbox."""
+    from netsim.mail import mime
+
+    store = MailStore()
+    data = b"Subject: s\r\nContent-Type: text/plain\r\n\r\nbody\r\n"
+    first = store.append(store.create_mailbox("u", "a"), [(data, [], WHEN)])[0]
+    copy = store.append(store.create_mailbox("u", "b"), [(bytes(data), [], WHEN)])[0]
+    other = store.append(store.create_mailbox("u", "c"), [(data + b"x", [], WHEN)])[0]
+    assert first.mime is copy.mime
+    assert (first.mime.header, first.mime.body) == (mime.parse(data).header, b"body\r\n")
+    assert other.mime is not first.mime and other.mime.body == b"body\r\nx"
+
+
 def test_recreated_mailbox_gets_a_new_uidvalidity() -> None:
     """DELETE then CREATE of one name must not let clients mix up old and new UIDs."""
     store = MailStore()
