@@ -9,6 +9,7 @@ res.save("results/two-switches")
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -96,72 +97,87 @@ def run(
     availability = start_failures(events)
     interrupted = False
     storm_report: dict[str, Any] | None = None
+    # The network, the mail stores and the scheduled traffic live for the whole run:
+    # the garbage collector need not walk them at every full collection (on a
+    # thousand-host campus, millions of objects).
+    gc.freeze()
+    collecting = gc.isenabled()
     try:
-        if on_start is not None:
-            on_start()
-        sim.run(until=spec.stop, progress=progress)
-    except KeyboardInterrupt:
-        interrupted = True
-    except BroadcastStorm as storm:
-        storm_report = storm.report  # stopped where the flood budget ran out
-    in_flight: set[int] = set()
-    cut_short = interrupted or storm_report is not None
-    if cut_short or spec.stop is not None:
-        # Ctrl-C, a storm or a hard stop: what is still on its way is in flight, not lost.
-        end = sim.now if cut_short or spec.stop is None else spec.stop
-        in_flight = frames_in_flight(sim, (p for d in net.devices.values() for p in d.ports))
-    else:
-        end = max(sim.now, spec.duration)
-    # Background load generated lazily: what was due by the end is sent now.
-    sim.catch_up(end)
-    for device in net.devices.values():
-        if isinstance(device, Switch):
-            device.table.age(end)
-    frames = frames_table(sim.trace, in_flight)
-    summary: dict[str, Any] = {
-        "scenario": spec.name,
-        "scenario_sha256": scenario.digest,
-        "seed": sim.seed,
-        "netsim_version": __version__,
-        "duration": spec.duration,
-        "stop": spec.stop,
-        "simulated_time": float(f"{end:.12g}"),
-        "events_processed": sim.events_processed,
-        "interrupted": interrupted,
-        "frames": summarize_frames(frames),
-    }
-    if storm_report is not None:
-        summary["storm"] = storm_report
-    summary.update(network_summaries(net))
-    if spec.measure.frames != "all":
-        # frames.csv is a sample (or empty): say so, and how many frames there were.
-        summary["frames"]["recorded"] = spec.measure.frames
-        summary["frames"]["sent_by_hosts"] = sim.trace.frames_sent
-    summary.update(network_summaries(net))
-    extra = app_tables(sim.trace)
-    extra.update(network_tables(net))
-    for table_name, table in extra.items():
-        summary[table_name] = summarize_table(table_name, table)
-    if availability is not None:
-        # Measured up to the end of the failures (duration), or where the run stopped.
-        outages, summary["availability"] = availability.results(min(end, spec.duration))
-        extra["availability"] = outages
-    return Results(
-        frames=frames,
-        ports=ports_table(net),
-        mac_events=mac_events_table(sim.trace),
-        summary=json_safe(summary),
-        wall_seconds=time.perf_counter() - started,
-        extra=extra,
-        captures={text: sorted(frames_, key=lambda r: r[0]) for text, frames_ in captured.items()},
-        topology=scenario.topology,
-        hops=hops_table(sim.trace),
-        counters=snapshot.counters,
-        mac_tables=snapshot.mac_tables,
-        counter_changes=snapshot.changes,
-        frame_bytes={i: _octets(f) for i, f in sim.trace.carried.items()},
-        window_cut=frame_window.cut_at if frame_window is not None else None,
-    )
+        try:
+            if on_start is not None:
+                on_start()
+            sim.run(until=spec.stop, progress=progress)
+        except KeyboardInterrupt:
+            interrupted = True
+        except BroadcastStorm as storm:
+            storm_report = storm.report  # stopped where the flood budget ran out
+        in_flight: set[int] = set()
+        cut_short = interrupted or storm_report is not None
+        if cut_short or spec.stop is not None:
+            # Ctrl-C, a storm or a hard stop: what is still on its way is in flight, not lost.
+            end = sim.now if cut_short or spec.stop is None else spec.stop
+            in_flight = frames_in_flight(sim, (p for d in net.devices.values() for p in d.ports))
+        else:
+            end = max(sim.now, spec.duration)
+        # Background load generated lazily: what was due by the end is sent now.
+        sim.catch_up(end)
+        for device in net.devices.values():
+            if isinstance(device, Switch):
+                device.table.age(end)
+        # The tables are rows kept to the end, never cyclic garbage: building them, a
+        # collector would only walk the growing heap again and again.
+        gc.disable()
+        frames = frames_table(sim.trace, in_flight)
+        summary: dict[str, Any] = {
+            "scenario": spec.name,
+            "scenario_sha256": scenario.digest,
+            "seed": sim.seed,
+            "netsim_version": __version__,
+            "duration": spec.duration,
+            "stop": spec.stop,
+            "simulated_time": float(f"{end:.12g}"),
+            "events_processed": sim.events_processed,
+            "interrupted": interrupted,
+            "frames": summarize_frames(frames),
+        }
+        if storm_report is not None:
+            summary["storm"] = storm_report
+        summary.update(network_summaries(net))
+        if spec.measure.frames != "all":
+            # frames.csv is a sample (or empty): say so, and how many frames there were.
+            summary["frames"]["recorded"] = spec.measure.frames
+            summary["frames"]["sent_by_hosts"] = sim.trace.frames_sent
+        summary.update(network_summaries(net))
+        extra = app_tables(sim.trace)
+        extra.update(network_tables(net))
+        for table_name, table in extra.items():
+            summary[table_name] = summarize_table(table_name, table)
+        if availability is not None:
+            # Measured up to the end of the failures (duration), or where the run stopped.
+            outages, summary["availability"] = availability.results(min(end, spec.duration))
+            extra["availability"] = outages
+        return Results(
+            frames=frames,
+            ports=ports_table(net),
+            mac_events=mac_events_table(sim.trace),
+            summary=json_safe(summary),
+            wall_seconds=time.perf_counter() - started,
+            extra=extra,
+            captures={
+                text: sorted(frames_, key=lambda r: r[0]) for text, frames_ in captured.items()
+            },
+            topology=scenario.topology,
+            hops=hops_table(sim.trace),
+            counters=snapshot.counters,
+            mac_tables=snapshot.mac_tables,
+            counter_changes=snapshot.changes,
+            frame_bytes={i: _octets(f) for i, f in sim.trace.carried.items()},
+            window_cut=frame_window.cut_at if frame_window is not None else None,
+        )
+    finally:
+        gc.unfreeze()
+        if collecting:
+            gc.enable()
 
 
 def json_safe(value: Any) -> Any:

@@ -79,6 +79,10 @@ class MailService:
         self.implicit_tls = implicit_tls
         self.model = measured(protocol) if host.cost is not None else None
         self._open: dict[Session, Transport] = {}
+        self._idle: dict[Session, int] = {}
+        """The open sessions in IDLE, each with its place among all opened (see
+        :meth:`_note_idle`): a change to the store is pushed to these alone."""
+        self._opened = 0
         self._unbilled: dict[Session, int] = {}
         host.store.add_listener(self._mailbox_changed)
         self._listener = listen(host.stack, port)
@@ -100,31 +104,38 @@ class MailService:
                 transport = TlsSocket(sock, Role.SERVER)
                 yield transport.handshake()
             self._open[session] = transport
+            self._opened += 1
+            place = self._opened
             yield transport.send(session.greeting())
             while not session.closed:
                 data = yield transport.recv()
-                yield from self._process(session, transport, data)
+                yield from self._process(session, transport, data, place)
                 if session.starttls_requested and not session.closed:
                     transport = TlsSocket(sock, Role.SERVER)
                     yield transport.handshake()
                     session.tls_started()
                     self._open[session] = transport
-                    yield from self._process(session, transport, b"", resume=True)
+                    yield from self._process(session, transport, b"", place, resume=True)
                 if not data:
                     break
         except OSError:
             pass  # the client went away; the store keeps what was acknowledged
         finally:
             self._open.pop(session, None)
+            self._idle.pop(session, None)
             self._unbilled.pop(session, None)
             transport.close()
 
     def _process(
-        self, session: Session, transport: Transport, data: bytes, resume: bool = False
+        self, session: Session, transport: Transport, data: bytes, place: int, resume: bool = False
     ) -> Process:
-        """Handle what arrived: at once without a cost model, else command by command."""
+        """Handle what arrived: at once without a cost model, else command by command.
+
+        ``place`` is the session's rank among those opened (the order IDLE news goes out).
+        """
         if self.model is None or self.host.cost is None:
             out = session.resume() if resume else session.receive_data(data)
+            self._note_idle(session, place)
             session.dispatched.clear()
             if out:
                 yield transport.send(out)
@@ -139,6 +150,7 @@ class MailService:
                 out = session.receive_data(data, max_commands=1)
             else:
                 out = session.resume(max_commands=1)
+            self._note_idle(session, place)
             first = False
             held = self.host.release_announcements()
             for verb in session.dispatched:
@@ -157,9 +169,16 @@ class MailService:
         # command that changed the mailbox has paid its cost, with a cost model).
         self.host.announce(self._push_idle_updates)
 
+    def _note_idle(self, session: Session, place: int) -> None:
+        # A session enters or leaves IDLE only while it handles what it received: here.
+        if session.idling:
+            self._idle[session] = place
+        else:
+            self._idle.pop(session, None)
+
     def _push_idle_updates(self) -> None:
-        for session, transport in list(self._open.items()):
-            if session.idling:
-                out = session.idle_updates()
-                if out:
-                    transport.send(out)
+        # In the order the sessions were opened, as a walk over all of them would go.
+        for session in sorted(self._idle, key=self._idle.__getitem__):
+            out = session.idle_updates()
+            if out:
+                self._open[session].send(out)

@@ -32,6 +32,7 @@ import hashlib
 import logging
 import re
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,12 +135,24 @@ class Message:
 
     @property
     def mime(self) -> mime.MimePart:
-        """The parsed MIME tree, computed on first use and kept."""
+        """The parsed MIME tree, computed on first use and kept.
+
+        Messages with the same blob (a message copied or moved, or one delivered to
+        many users) share one tree: it holds copies of the message's parts, as large
+        as the message itself.
+        """
         cached: mime.MimePart | None = self.__dict__.get("_mime")
         if cached is None:
-            cached = mime.parse(self.data)
+            cached = _PARSED.get(self.blob)
+            if cached is None:
+                cached = _PARSED[self.blob] = mime.parse(self.data)
             self.__dict__["_mime"] = cached
         return cached
+
+
+_PARSED: weakref.WeakValueDictionary[str, mime.MimePart] = weakref.WeakValueDictionary()
+"""Blob name -> its parsed MIME tree, while some message keeps that tree (see
+:attr:`Message.mime`); trees are only read once parsed."""
 
 
 @dataclass(eq=False)
@@ -232,6 +245,10 @@ class MailStore:
         self._blobs: dict[str, bytes] = {}
         #: Blobs that could not be used, with the reason (``missing``, ``corrupt: ...``).
         self._lost_blobs: dict[str, str] = {}
+        #: id() of each bytes object stored as a blob -> (that object, its key). A
+        #: simulated campus appends the same few generated messages to every user's
+        #: INBOX: these very bytes need no second SHA-256 (see :meth:`_put_blob`).
+        self._stored_objects: dict[int, tuple[bytes, str]] = {}
         self._journal: Journal | None = None
         if directory is not None:
             self._journal = Journal(Path(directory), read_only)
@@ -631,6 +648,9 @@ class MailStore:
 
     def _put_blob(self, data: bytes) -> str:
         self._check_writable()
+        stored = self._stored_objects.get(id(data))
+        if stored is not None and stored[0] is data:
+            return stored[1]  # the very object stored before: its key is known
         key = hashlib.sha256(data).hexdigest()
         if key not in self._blobs:
             if self._journal is not None:
@@ -639,6 +659,9 @@ class MailStore:
                 except OSError as exc:
                     raise StoreError(f"cannot write the message: {exc.strerror or exc}") from exc
             self._blobs[key] = data
+            if type(data) is bytes:  # immutable, so its key stays true
+                # Kept with the object, which also keeps its id from being reused.
+                self._stored_objects[id(data)] = (data, key)
             if self._lost_blobs.pop(key, None) is not None:
                 # The same bytes arrived again, so every message that lost them is whole.
                 for box in self._boxes.values():

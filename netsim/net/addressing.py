@@ -9,7 +9,8 @@ otherwise (RFC 1122 §3.3.1.1); with no gateway, an off-link destination is unre
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 IPv4Address = ipaddress.IPv4Address
 IPv4Interface = ipaddress.IPv4Interface
@@ -52,17 +53,28 @@ def auto_interface(index: int, network: IPv4Network = DEFAULT_NETWORK) -> IPv4In
     return IPv4Interface(f"{network.network_address + 1 + index}/{network.prefixlen}")
 
 
+@lru_cache(maxsize=1 << 16)
+def address_from_packed(packed: bytes) -> IPv4Address:
+    """The address whose 4 header bytes are ``packed``, one shared object per address.
+
+    A decoder calls this for every packet; the few addresses of a network are built
+    once rather than for each packet (addresses are immutable, so sharing is safe).
+    """
+    return IPv4Address(packed)
+
+
 @dataclass(frozen=True, slots=True)
 class IpConfig:
     """A host's IPv4 configuration: its interface and, optionally, a default gateway."""
 
     interface: IPv4Interface
     gateway: IPv4Address | None = None
+    address: IPv4Address = field(init=False, compare=False, repr=False)
+    """This host's own address (the interface's, kept: ``interface.ip`` builds a new
+    object at every call, and the stack asks for it with every packet)."""
 
-    @property
-    def address(self) -> IPv4Address:
-        """This host's own address."""
-        return self.interface.ip
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "address", self.interface.ip)
 
     @property
     def network(self) -> IPv4Network:

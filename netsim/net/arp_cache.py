@@ -187,7 +187,9 @@ class ArpCache(Generic[P]):
 
     def next_timer(self) -> float | None:
         """The earliest time :meth:`poll` has something to do, or None if nothing is pending."""
-        return min((p.next_action for p in self._pending.values()), default=None)
+        if not self._pending:
+            return None  # the usual case, asked after every packet: answer it first
+        return min(p.next_action for p in self._pending.values())
 
     def learn(self, ip: IPv4Address, mac: MacAddress, now: float) -> list[P]:
         """Record that ``ip`` is at ``mac`` until the entry times out; return released packets."""

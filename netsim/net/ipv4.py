@@ -20,7 +20,7 @@ import struct
 from dataclasses import dataclass
 from enum import IntEnum
 
-from netsim.net.addressing import IPv4Address
+from netsim.net.addressing import IPv4Address, address_from_packed
 from netsim.net.checksum import internet_checksum
 from netsim.net.errors import DecodeError
 
@@ -99,15 +99,22 @@ class Ipv4Packet:
             raise ValueError("IPv4 options are at most 40 bytes")
         if self.total_length > MAX_PACKET_BYTES:
             raise ValueError(f"IPv4 packet of {self.total_length} bytes exceeds 65535")
-        for name, value, limit in (
-            ("TTL", self.ttl, 0xFF),
-            ("protocol", self.protocol, 0xFF),
-            ("TOS", self.tos, 0xFF),
-            ("identification", self.identification, 0xFFFF),
-            ("fragment offset", self.fragment_offset, 0x1FFF),
-        ):
-            if not 0 <= value <= limit:
-                raise ValueError(f"IPv4 {name} {value} does not fit its field (max {limit})")
+        if not (
+            0 <= self.ttl <= 0xFF
+            and 0 <= self.protocol <= 0xFF
+            and 0 <= self.tos <= 0xFF
+            and 0 <= self.identification <= 0xFFFF
+            and 0 <= self.fragment_offset <= 0x1FFF
+        ):  # one test per packet; which field is wrong is found only when one is
+            for name, value, limit in (
+                ("TTL", self.ttl, 0xFF),
+                ("protocol", self.protocol, 0xFF),
+                ("TOS", self.tos, 0xFF),
+                ("identification", self.identification, 0xFFFF),
+                ("fragment offset", self.fragment_offset, 0x1FFF),
+            ):
+                if not 0 <= value <= limit:
+                    raise ValueError(f"IPv4 {name} {value} does not fit its field (max {limit})")
         options = self.options + bytes(self.header_length - HEADER_BYTES - len(self.options))
         flags = (_FLAG_DF if self.dont_fragment else 0) | (_FLAG_MF if self.more_fragments else 0)
         header = (
@@ -154,8 +161,8 @@ class Ipv4Packet:
         if verify_checksum and internet_checksum(data[:header_len]) != 0:
             raise DecodeError("IPv4: header checksum mismatch")
         return cls(
-            src=IPv4Address(src),
-            dst=IPv4Address(dst),
+            src=address_from_packed(src),
+            dst=address_from_packed(dst),
             protocol=proto,
             payload=bytes(data[header_len:total]),
             ttl=ttl,

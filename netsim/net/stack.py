@@ -30,7 +30,7 @@ from netsim.l2.frame import (
     mac_to_str,
 )
 from netsim.l2.host import Host
-from netsim.net.addressing import IpConfig, IPv4Address, NoRouteError
+from netsim.net.addressing import IpConfig, IPv4Address, NoRouteError, address_from_packed
 from netsim.net.arp import ArpPacket, peek_addresses
 from netsim.net.arp_cache import ArpCache, ArpConfig
 from netsim.net.errors import DecodeError
@@ -206,7 +206,7 @@ class IpStack:
         addresses = peek_addresses(data)
         if addresses is not None:
             sender, target = addresses
-            if target != self.address.packed and not self.arp.is_known(IPv4Address(sender)):
+            if target != self.address.packed and not self.arp.is_known(address_from_packed(sender)):
                 return  # RFC 826: not for us, about no address we know: nothing to do
         try:
             packet = ArpPacket.from_bytes(data)
@@ -333,13 +333,14 @@ class IpStack:
             self._deadlines[conn] = deadline
 
     def _rearm(self) -> None:
-        deadlines = list(self._deadlines.values())
+        # min() straight over the dict's values: a mail server re-arms after every
+        # packet, with a deadline for each of its hundreds of connections.
+        at = min(self._deadlines.values(), default=None)
         arp = self.arp.next_timer()
-        if arp is not None:
-            deadlines.append(arp)
-        if not deadlines:
+        if arp is not None and (at is None or arp < at):
+            at = arp
+        if at is None:
             return
-        at = min(deadlines)
         if self._timer_at is not None and self._timer_at <= at:
             return  # an earlier wake-up is already set; it will re-arm for this one
         self._timer_at = at

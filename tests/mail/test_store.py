@@ -27,6 +27,46 @@ def test_uids_increase_and_are_never_reused() -> None:
     assert store.append(box, [(b"c", [], None)])[0].uid == 3
 
 
+def test_the_same_message_bytes_in_many_mailboxes_share_one_blob() -> None:
+    """A blob is named by the SHA-256 of its bytes. A generated campus appends the same
+    message objects to every user's INBOX, and the store names them without hashing
+    again; the name must still be the digest, and bytes that can change after the
+    append (a bytearray) must be hashed afresh each time."""
+    import hashlib
+
+    store = MailStore()
+    data = b"Subject: hello\r\n\r\nthe same message for everyone\r\n"
+    boxes = []
+    for user in ("a", "b", "c"):
+        store.ensure_user(user)
+        box = store.mailbox(user, "INBOX")
+        assert box is not None
+        boxes.append(box)
+    names = [store.append(box, [(data, [], WHEN)])[0].blob for box in boxes]
+    assert names == [hashlib.sha256(data).hexdigest()] * 3
+    changing = bytearray(b"first version")
+    first = store.append(boxes[0], [(changing, [], WHEN)])[0]
+    changing[:5] = b"later"
+    second = store.append(boxes[0], [(changing, [], WHEN)])[0]
+    assert first.blob == hashlib.sha256(b"first version").hexdigest()
+    assert second.blob == hashlib.sha256(b"later version").hexdigest()
+
+
+def test_messages_with_the_same_bytes_share_one_parsed_mime_tree() -> None:
+    """A parsed MIME tree holds copies of the message's parts: a message delivered to a
+    thousand users is parsed once and its tree shared, not kept once per mailbox."""
+    from netsim.mail import mime
+
+    store = MailStore()
+    data = b"Subject: s\r\nContent-Type: text/plain\r\n\r\nbody\r\n"
+    first = store.append(store.create_mailbox("u", "a"), [(data, [], WHEN)])[0]
+    copy = store.append(store.create_mailbox("u", "b"), [(bytes(data), [], WHEN)])[0]
+    other = store.append(store.create_mailbox("u", "c"), [(data + b"x", [], WHEN)])[0]
+    assert first.mime is copy.mime
+    assert (first.mime.header, first.mime.body) == (mime.parse(data).header, b"body\r\n")
+    assert other.mime is not first.mime and other.mime.body == b"body\r\nx"
+
+
 def test_recreated_mailbox_gets_a_new_uidvalidity() -> None:
     """DELETE then CREATE of one name must not let clients mix up old and new UIDs."""
     store = MailStore()

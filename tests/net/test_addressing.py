@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from netsim.net.addressing import (
@@ -10,6 +12,7 @@ from netsim.net.addressing import (
     IPv4Address,
     IPv4Network,
     NoRouteError,
+    address_from_packed,
     auto_interface,
     parse_interface,
 )
@@ -50,3 +53,20 @@ def test_off_link_without_gateway_is_no_route() -> None:
     cfg = IpConfig(parse_interface("10.0.0.5/24"))
     with pytest.raises(NoRouteError, match=r"no route to 10\.1\.0\.1"):
         cfg.next_hop(IPv4Address("10.1.0.1"))
+
+
+def test_the_kept_address_is_the_interface_address_and_survives_replace() -> None:
+    """A configuration keeps its address (the stack reads it for every packet); it is the
+    interface's, also in a copy made with another interface (a new DHCP lease)."""
+    cfg = IpConfig(parse_interface("10.0.0.5/24"))
+    assert cfg.address == IPv4Address("10.0.0.5")
+    renewed = dataclasses.replace(cfg, interface=parse_interface("10.0.1.7/24"))
+    assert renewed.address == IPv4Address("10.0.1.7")
+    assert renewed == IpConfig(parse_interface("10.0.1.7/24"))
+
+
+def test_addresses_decoded_from_headers_are_shared_and_equal() -> None:
+    """A decoder builds each address once: the same 4 bytes give the same object."""
+    packed = bytes((192, 168, 1, 20))
+    assert address_from_packed(packed) == IPv4Address("192.168.1.20")
+    assert address_from_packed(bytes(packed)) is address_from_packed(packed)

@@ -47,7 +47,7 @@ from netsim.net.tcp.events import (
     Writable,
 )
 from netsim.net.tcp.rto import RtoEstimator
-from netsim.net.tcp.segment import MAX_WINDOW, TcpFlags, TcpSegment
+from netsim.net.tcp.segment import FLAGS_BY_VALUE, MAX_WINDOW, TcpFlags, TcpSegment
 from netsim.net.tcp.seqnum import SEQ_MODULUS, unwrap, wrap
 from netsim.net.tcp.states import (
     CAN_RECEIVE,
@@ -61,6 +61,8 @@ from netsim.net.tcp.states import (
 
 S = TcpState
 """Short alias of :class:`TcpState`: the state names recur on every other line."""
+_SYN, _FIN, _PSH, _ACK = (int(f) for f in (TcpFlags.SYN, TcpFlags.FIN, TcpFlags.PSH, TcpFlags.ACK))
+"""The control bits as plain ints, for building a segment's flags (see FLAGS_BY_VALUE)."""
 
 
 @dataclass(slots=True)
@@ -339,13 +341,18 @@ class TcpConnection:
 
     def next_timer(self) -> float | None:
         """When :meth:`on_timer` must next be called, or None if no timer runs."""
-        deadlines = (
+        # A plain loop rather than min() over a generator: a stack asks this of every
+        # connection after each packet, and a mail server has hundreds of them.
+        earliest = None
+        for deadline in (
             self._rtx_deadline,
             self._delack_deadline,
             self._persist_deadline,
             self._time_wait_deadline,
-        )
-        return min((d for d in deadlines if d is not None), default=None)
+        ):
+            if deadline is not None and (earliest is None or deadline < earliest):
+                earliest = deadline
+        return earliest
 
     def on_timer(self, now: float) -> None:
         """Run every timer that is due at ``now``; call :meth:`segments_to_send` after."""
@@ -491,11 +498,12 @@ class TcpConnection:
         ):
             self.cc.on_idle_restart()  # RFC 5681 §4.1
         self._last_send = now
-        flags = TcpFlags(0)
+        # The flags are summed as plain ints (IntFlag's | and & run enum code each time).
+        bits = 0
         payload = b""
         mss = None
         if seq == self.iss:
-            flags = TcpFlags.SYN
+            bits = _SYN
             mss = self.config.mss
         else:
             offset = seq - self._send_base
@@ -503,12 +511,12 @@ class TcpConnection:
             data_end = self._send_base + len(self._send_buf)
             if seq + len(payload) == data_end:
                 if payload:
-                    flags |= TcpFlags.PSH  # the segment empties the send queue (BSD)
+                    bits |= _PSH  # the segment empties the send queue (BSD)
                 if self._fin_queued:
-                    flags |= TcpFlags.FIN
+                    bits |= _FIN
         if self.state is not S.SYN_SENT:
-            flags |= TcpFlags.ACK
-        end = seq + len(payload) + bool(flags & TcpFlags.SYN) + bool(flags & TcpFlags.FIN)
+            bits |= _ACK
+        end = seq + len(payload) + bool(bits & _SYN) + bool(bits & _FIN)
         if seq < self.snd_max:
             self.stats.retransmissions += 1
             self.stats.bytes_retransmitted += len(payload)
@@ -524,7 +532,7 @@ class TcpConnection:
             self.snd_nxt = end
         if self._rtx_deadline is None:
             self._rtx_deadline = now + self.rto.rto  # RFC 6298 §5.1
-        return self._segment(seq, flags, payload, mss)
+        return self._segment(seq, FLAGS_BY_VALUE[bits], payload, mss)
 
     def _segment(
         self, seq: int, flags: TcpFlags, payload: bytes = b"", mss: int | None = None
@@ -532,7 +540,7 @@ class TcpConnection:
         """A segment from this connection; any ACK it carries settles what we owed."""
         ack = 0
         window = min(self.config.receive_buffer, MAX_WINDOW)
-        if flags & TcpFlags.ACK:
+        if int.__and__(flags, _ACK):
             ack = wrap(self.rcv_nxt)
             window = self._advertised_window()
             self._ack_now = False

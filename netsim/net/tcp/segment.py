@@ -55,6 +55,16 @@ class TcpFlags(IntFlag):
     CWR = 0x80
 
 
+FLAGS_BY_VALUE: tuple[TcpFlags, ...] = tuple(TcpFlags(bits) for bits in range(256))
+"""Every combination of the eight control bits, built once: a decoder looks its byte up
+here rather than call ``TcpFlags(bits)``, which runs enum code for every segment.
+
+The hot paths below also test bits with ``int``'s own ``&``: ``IntFlag``'s builds a new
+flag object for each test, several times per segment."""
+_SYN = int(TcpFlags.SYN)
+_FIN = int(TcpFlags.FIN)
+
+
 def flags_str(flags: TcpFlags) -> str:
     """The flags the way tcpdump prints them: ``S``, ``S.``, ``P.``, ``F.``, ``R``, ``.``."""
     text = "".join(c for f, c in _FLAG_LETTERS if flags & f)
@@ -96,11 +106,12 @@ class TcpSegment:
     @property
     def seg_len(self) -> int:
         """SEG.LEN of RFC 9293: payload bytes plus one each for SYN and FIN."""
-        return len(self.payload) + bool(self.flags & TcpFlags.SYN) + bool(self.flags & TcpFlags.FIN)
+        flags = int(self.flags)
+        return len(self.payload) + bool(flags & _SYN) + bool(flags & _FIN)
 
     def has(self, flag: TcpFlags) -> bool:
-        """True if ``flag`` is set."""
-        return bool(self.flags & flag)
+        """True if any bit of ``flag`` is set."""
+        return int.__and__(self.flags, flag) != 0
 
     def with_payload(self, payload: bytes) -> TcpSegment:
         """A copy carrying ``payload`` instead (used by tests and by retransmission)."""
@@ -113,16 +124,24 @@ class TcpSegment:
 
     def to_bytes(self, src_ip: IPv4Address, dst_ip: IPv4Address) -> bytes:
         """The segment's octets, checksummed with the pseudo-header for these addresses."""
-        for name, value, bits in (
-            ("src_port", self.src_port, 16),
-            ("dst_port", self.dst_port, 16),
-            ("seq", self.seq, 32),
-            ("ack", self.ack, 32),
-            ("window", self.window, 16),
-            ("urgent", self.urgent, 16),
-        ):
-            if not 0 <= value < 1 << bits:
-                raise ValueError(f"TCP {name} {value} does not fit in {bits} bits")
+        if not (
+            0 <= self.src_port <= 0xFFFF
+            and 0 <= self.dst_port <= 0xFFFF
+            and 0 <= self.seq <= 0xFFFF_FFFF
+            and 0 <= self.ack <= 0xFFFF_FFFF
+            and 0 <= self.window <= 0xFFFF
+            and 0 <= self.urgent <= 0xFFFF
+        ):  # one test per segment; which field is wrong is found only when one is
+            for name, value, bits in (
+                ("src_port", self.src_port, 16),
+                ("dst_port", self.dst_port, 16),
+                ("seq", self.seq, 32),
+                ("ack", self.ack, 32),
+                ("window", self.window, 16),
+                ("urgent", self.urgent, 16),
+            ):
+                if not 0 <= value < 1 << bits:
+                    raise ValueError(f"TCP {name} {value} does not fit in {bits} bits")
         options = self.options_bytes()
         header_len = HEADER_BYTES + len(options)
         unsummed = (
@@ -177,7 +196,7 @@ class TcpSegment:
             dst_port,
             seq,
             ack,
-            TcpFlags(flags),
+            FLAGS_BY_VALUE[flags],
             window,
             bytes(data[header_len:]),
             mss,

@@ -81,6 +81,24 @@ def test_seg_len_counts_syn_and_fin() -> None:
     assert TcpSegment(1, 2, 0, 0, TcpFlags.FIN | TcpFlags.ACK, 0, b"abc").seg_len == 4
 
 
+@settings(derandomize=True, max_examples=200, deadline=None)
+@given(st.integers(0, 255), st.integers(0, 255), st.binary(max_size=20))
+def test_the_fast_flag_tests_agree_with_intflag(bits: int, probe: int, payload: bytes) -> None:
+    """The hot path tests flags with int arithmetic and decodes them from a table built
+    once; every combination must mean exactly what ``IntFlag`` says."""
+    from netsim.net.tcp.segment import FLAGS_BY_VALUE
+
+    flags = TcpFlags(bits)
+    assert FLAGS_BY_VALUE[bits] == flags
+    assert type(FLAGS_BY_VALUE[bits]) is TcpFlags
+    segment = TcpSegment(1, 2, 0, 0, flags, 0, payload)
+    assert segment.has(TcpFlags(probe)) == bool(flags & TcpFlags(probe))
+    expected = len(payload) + bool(flags & TcpFlags.SYN) + bool(flags & TcpFlags.FIN)
+    assert segment.seg_len == expected
+    decoded = TcpSegment.from_bytes(segment.to_bytes(SRC, DST), SRC, DST)
+    assert type(decoded.flags) is TcpFlags and decoded.flags == flags
+
+
 def test_summary_reads_like_tcpdump() -> None:
     """str() gives tcpdump's one-line form, useful in traces."""
     syn = TcpSegment(49152, 143, 100, 0, TcpFlags.SYN, 65535, mss=1460)
