@@ -365,9 +365,11 @@ def _sweep(args: argparse.Namespace) -> int:
     _write(out / "sweep.csv", lambda path: table.to_csv(path, index=False, float_format="%.12g"))
     parquet = _write_parquet(table, out / "sweep.parquet")
     parameters = list(scenario.model.sweep_grid)
-    _write(out, lambda folder: _plot_sweep(table, parameters, folder))
-    with_latency = table.dropna(subset=["latency_mean"])
-    print(with_latency.to_string(index=False, max_colwidth=24, float_format=lambda x: f"{x:.6g}"))
+    metric = _sweep_metric(table)
+    if metric is not None:
+        _write(out, lambda folder: _plot_sweep(table, parameters, metric, folder))
+        shown = table.dropna(subset=[metric[0]]).dropna(axis="columns", how="all")
+        print(shown.to_string(index=False, max_colwidth=24, float_format=lambda x: f"{x:.6g}"))
     print(f"results in {out}/ (sweep.csv{parquet}, one folder per run)")
     return 0
 
@@ -384,7 +386,23 @@ def _write_parquet(table: Any, path: Path) -> str:
     return f", {path.name}"
 
 
-def _plot_sweep(table: object, parameters: list[str], out: Path) -> None:
+SWEEP_METRICS = (
+    ("latency_mean", "mean latency (s)"),
+    ("availability_measured", "measured availability"),
+)
+"""What sweep.png plots and the terminal shows: the first column of these with values
+(a sweep of random failures and no traffic has availabilities, no latencies)."""
+
+
+def _sweep_metric(table: Any) -> tuple[str, str] | None:
+    """The sweep table's column to show, with its axis label; None if it has none."""
+    for column, label in SWEEP_METRICS:
+        if column in table.columns and table[column].notna().any():
+            return column, label
+    return None
+
+
+def _plot_sweep(table: object, parameters: list[str], metric: tuple[str, str], out: Path) -> None:
     try:
         from netsim.plots.sweep import plot_sweep
     except ImportError:
@@ -392,7 +410,8 @@ def _plot_sweep(table: object, parameters: list[str], out: Path) -> None:
     import pandas as pd
 
     assert isinstance(table, pd.DataFrame)
-    plot_sweep(table, parameters, "latency_mean", out / "sweep.png", ylabel="mean latency (s)")
+    column, label = metric
+    plot_sweep(table, parameters, column, out / "sweep.png", ylabel=label)
 
 
 def _draw(args: argparse.Namespace) -> int:

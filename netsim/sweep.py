@@ -95,7 +95,7 @@ def grid(scenario: LoadedScenario) -> list[SweepPoint]:
 
 
 def _load_point(scenario: LoadedScenario, point: SweepPoint) -> LoadedScenario:
-    data = {k: v for k, v in scenario.data.items() if k != "sweep"}
+    data = {k: v for k, v in scenario.written.items() if k != "sweep"}
     try:
         return from_data(data, scenario.source, overrides=point.values)
     except ScenarioError as e:
@@ -156,7 +156,8 @@ def _run_point_remotely(job: Job) -> tuple[pd.DataFrame, PointFiles]:
 
 
 def summary_rows(point: SweepPoint, summary: dict[str, Any]) -> pd.DataFrame:
-    """A point's rows: one per traffic source, and one per IMAP command."""
+    """A point's rows: one per traffic source, one per IMAP command, and one per path whose
+    availability was measured (``availability f1r1h01 -> mail``)."""
     rows: list[dict[str, Any]] = []
     for traffic, t in summary["frames"]["by_traffic"].items():
         rows.append(
@@ -169,6 +170,16 @@ def summary_rows(point: SweepPoint, summary: dict[str, Any]) -> pd.DataFrame:
         )
     for command, stats in summary.get("imap", {}).get("by_command", {}).items():
         rows.append({"traffic": f"imap {command}", **{f"latency_{k}": v for k, v in stats.items()}})
+    for path, measured in summary.get("availability", {}).get("paths", {}).items():
+        rows.append(
+            {
+                "traffic": f"availability {path}",
+                "availability_measured": measured["measured"],
+                "availability_analytic": measured["analytic"],
+                "outages": measured["outages"],
+                "downtime": measured["downtime"],
+            }
+        )
     table = pd.DataFrame(rows)
     for i, (path, value) in enumerate(point.values.items()):
         table.insert(i, path, str(value) if isinstance(value, list | dict) else value)

@@ -81,3 +81,80 @@ def test_a_scenario_without_a_sweep_is_told_so(tmp_path, capsys):
     path.write_text(SCENARIO.split("sweep:")[0])
     assert main(["sweep", str(path)]) == 2
     assert "no sweep: block" in capsys.readouterr().err
+
+
+def test_a_sweep_can_vary_a_campus_key(tmp_path):
+    """A campus block is expanded into nodes and links when the scenario loads; each point
+    of a sweep over a campus key expands it again, with its own value, from the scenario
+    as written: here one floor, then two."""
+    from netsim.sweep import grid, run_sweep
+
+    path = tmp_path / "campus.yaml"
+    path.write_text(
+        """
+name: campus-sweep
+duration: 1ms
+campus:
+  building: {model: WS-C3750G-12S}
+  floors: {count: 1, model: WS-C2960G-24TC-L, rooms: 1, room: {kind: switch, hosts: 1}}
+  server_room: {model: WS-C2960G-24TC-L, servers: {mail: {ip: 10.0.0.25/24}}}
+traffic:
+  - {kind: frames, name: hello, from: f1r1h01, to: mail, count: 1}
+sweep:
+  campus.floors.count: [1, 2]
+"""
+    )
+    scenario = netsim.load(path)
+    assert [p.values for p in grid(scenario)] == [
+        {"campus.floors.count": 1},
+        {"campus.floors.count": 2},
+    ]
+    run_sweep(scenario, workers=1, out=tmp_path / "out")
+    points = sorted((tmp_path / "out").glob("*/ports.csv"))
+    devices = [set(pd.read_csv(ports)["device"]) for ports in points]
+    assert [("f2" in d, "f2r1h01" in d) for d in devices] == [(False, False), (True, True)]
+    assert devices[0] < devices[1]
+
+
+def test_a_sweep_of_random_failures_tabulates_availability(tmp_path, capsys):
+    """A scenario with random failures and no traffic: each point's row is its path's
+    availability, measured and analytic (the same for every seed: it depends on the
+    rates only, while the failures, and so the measured figure, follow the seed), and
+    sweep.png plots the measured one."""
+    path = tmp_path / "failures.yaml"
+    path.write_text(
+        """
+name: failures-sweep
+duration: 20000s
+topology:
+  nodes:
+    h1: {kind: host}
+    sw1: {kind: switch}
+    sw2: {kind: switch}
+    h2: {kind: host}
+  links:
+    - endpoints: [h1, sw1]
+    - endpoints: [sw1, sw2]
+    - endpoints: [sw2, h2]
+failures:
+  - {link: [sw1, sw2], mtbf: 900s, mttr: 100s}
+measure:
+  availability: [[h1, h2]]
+sweep:
+  seed: [1, 2]
+"""
+    )
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(out)]) == 0
+    assert "availability h1 -> h2" in capsys.readouterr().out
+    table = pd.read_csv(out / "sweep.csv")
+    assert table["traffic"].tolist() == ["availability h1 -> h2"] * 2
+    assert table["availability_analytic"].tolist() == pytest.approx([0.9, 0.9])
+    assert table["availability_measured"].nunique() == 2
+    for seed, row in table.set_index("seed").iterrows():
+        folder = next(out.glob(f"*seed={seed}"))
+        outages = pd.read_csv(folder / "availability.csv")
+        assert row["outages"] == len(outages)
+        assert row["availability_measured"] == pytest.approx(1 - outages["duration"].sum() / 20000)
+        assert row["availability_measured"] == pytest.approx(0.9, abs=0.05)
+    assert (out / "sweep.png").is_file()

@@ -47,6 +47,10 @@ class LoadedScenario:
     source: SourceMap
     warnings: list[Problem] = field(default_factory=list)
     """Classic Ethernet rules the scenario breaks (errors instead under ``strict: true``)."""
+    written: dict[str, Any] = field(default_factory=dict)
+    """The data as written, overrides applied, before templates and ``campus:`` blocks are
+    expanded (``data`` is after): what a sweep point overrides again, so that a sweep can
+    vary a campus key (``campus.redundant_uplinks``) as well as a node's."""
 
     @property
     def name(self) -> str:
@@ -125,6 +129,7 @@ def from_data(
     if problems:
         raise ScenarioError(problems)
     _check_shapes(data, source)
+    written = copy.deepcopy(data)
     try:
         scenario_limits = m.Limits.model_validate(data.get("limits") or {})
     except pydantic.ValidationError as e:
@@ -166,7 +171,7 @@ def from_data(
     too_much = limits.check_work(scenario, topology, source)
     if too_much:
         raise ScenarioError(too_much)
-    return LoadedScenario(data, scenario, topology, source, warnings)
+    return LoadedScenario(data, scenario, topology, source, warnings, written)
 
 
 _SHAPES: tuple[tuple[YamlPath, type, str], ...] = (

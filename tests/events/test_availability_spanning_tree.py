@@ -130,3 +130,64 @@ def test_portfast_lets_the_first_imap_command_through_at_power_on(pvst, rapid):
     ]
     assert mail_port["state"].iloc[0] == "forwarding"
     assert mail_port["time"].iloc[0] == 0.0
+
+
+# --- repairs: what a link coming back costs ----------------------------------------------
+
+LAB13 = CAMPUS.parent / "labs" / "13-availability.yaml"
+F1_UPLINK = "[f1:Gi0/24, building:Gi1/0/1]"
+ROOM_UPLINK = "[f1r1:Gi0/1, f1:Gi0/1]"
+
+
+def cut_and_repair(mode: str, link: str, down: float, up: float) -> pd.DataFrame:
+    """Lab 13's campus with redundant uplinks and no random failures: ``link`` is cut at
+    ``down`` and repaired at ``up``. The outages of f1r1h01 -> mail."""
+    sets = [
+        "campus.redundant_uplinks=true",
+        "duration=150s",
+        "failures=[]",
+        f"topology.defaults.switch.spanning_tree.mode={mode}",
+        f"events=[{{at: {down}s, action: link-down, link: {link}}},"
+        f" {{at: {up}s, action: link-up, link: {link}}}]",
+    ]
+    outages = netsim.run(netsim.load(LAB13, sets=sets)).extra["availability"]
+    return outages[outages["end"] > 35.0]  # after the tree formed at power-on
+
+
+def spans(outages: pd.DataFrame) -> list[float]:
+    """Each outage's start and end, in a row: [start1, end1, start2, end2, ...]."""
+    return [float(t) for t in outages[["start", "end"]].to_numpy().ravel()]
+
+
+def test_with_pvst_the_repaired_root_uplink_listens_and_learns_again():
+    """802.1D: when the cut uplink comes back it is the better way to the root again, so
+    it becomes the root port and the alternate blocks at once; the new root port listens
+    and learns for 30 s before it forwards. A failure of the forwarding uplink costs
+    30 s at the cut and 30 s more at the repair (what UplinkFast was invented for)."""
+    outages = cut_and_repair("pvst", F1_UPLINK, 40.0, 100.0)
+    assert spans(outages) == pytest.approx([40, 70, 100, 130], abs=1.0)  # timers tick each 1 s
+
+
+def test_with_pvst_a_repair_before_the_alternate_forwards_costs_the_repair_plus_30s():
+    """Repaired after 10 s, while the alternate still listens: the repaired uplink takes
+    the root port back and starts its own 30 s. One outage, 10 s + 30 s."""
+    outages = cut_and_repair("pvst", F1_UPLINK, 40.0, 50.0)
+    assert spans(outages) == pytest.approx([40, 80], abs=1.0)
+
+
+def test_with_pvst_a_repaired_single_point_of_failure_costs_30s_more():
+    """The room's uplink has no alternate: the path is down while it is cut, as the
+    analytic figure counts. But f1r1's end is no edge port: coming back, it listens and
+    learns 30 s before it forwards, an outage 30 s longer than the repair."""
+    outages = cut_and_repair("pvst", ROOM_UPLINK, 40.0, 50.0)
+    assert spans(outages) == pytest.approx([40, 80], abs=1.0)
+
+
+def test_with_rapid_pvst_repairs_cost_nothing_beyond_the_cut():
+    """RSTP brings a repaired link back with a proposal and an agreement, in microseconds:
+    the root uplink's failure costs under a millisecond in all, the room uplink's the time
+    it was cut."""
+    assert cut_and_repair("rapid-pvst", F1_UPLINK, 40.0, 100.0)["duration"].sum() < 1e-3
+    outages = cut_and_repair("rapid-pvst", ROOM_UPLINK, 40.0, 50.0)
+    assert outages["start"].min() == pytest.approx(40.0)
+    assert outages["end"].max() == pytest.approx(50.0, abs=1e-3)

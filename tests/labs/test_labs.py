@@ -9,6 +9,7 @@ suggests, and asserts the handout's claims on the tables a student would open.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -17,6 +18,7 @@ import pytest
 import yaml
 
 import netsim
+from netsim.cli import main
 from tests.labs import test_fhrp_lab as fhrp_lab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +53,32 @@ def test_every_lab_is_a_handout_and_is_tested():
         for part in ("Question", "What to change", "What to look for", "--set"):
             assert part in text, (lab, part)
         assert lab[3:].replace("-", "_") in tested, f"no test_lab_{lab[3:]} for {lab}"
+
+
+SHOW = re.compile(r'netsim show (scenarios/labs/\S+\.yaml)((?: --at \S+)?) (\S+) "([^"]+)"')
+"""A whole ``netsim show`` command line in a handout (``netsim show ... sw1`` is short for
+one and is left out)."""
+
+SHOWN = [
+    (path.stem, match.groups())
+    for path in sorted(LABS.glob("*.yaml"))
+    for match in SHOW.finditer(" ".join(path.read_text().split()))
+]
+
+
+def test_the_handouts_show_commands_are_found():
+    assert {lab for lab, _ in SHOWN} >= {"14-stp-root-election", "15-stp-vs-rstp"}
+
+
+@pytest.mark.parametrize(("lab", "command"), SHOWN, ids=[lab for lab, _ in SHOWN])
+def test_every_show_command_of_a_handout_runs_as_written(lab, command, monkeypatch, capsys):
+    """A student copies the command from the handout into a shell at the repository's
+    root: it must run as written (a time with its unit, a known device and command)."""
+    scenario, at, device, show = command
+    monkeypatch.chdir(ROOT)
+    argv = ["show", scenario, *at.split(), device, show]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.startswith(f"{device}#show {show}")
 
 
 @pytest.mark.parametrize("path", sorted(LABS.glob("*.yaml")), ids=lambda p: p.name)

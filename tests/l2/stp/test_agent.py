@@ -257,6 +257,33 @@ def test_rstp_root_port_failure_with_an_alternate_heals_in_well_under_a_second()
     assert roles(res)["C:1"] == ("root", "forwarding")
 
 
+def test_frames_inside_the_processing_delay_when_the_gate_lifts_are_forwarded():
+    """A switch checks port states on every frame only while some port is not forwarding.
+    Cutting A-B opens the triangle's loop: every port forwards again and the check is
+    lifted, while frames (and BPDUs) are still waiting out a 5 ms processing delay. They
+    go on through the open pipeline: none is lost to the change, and the run goes on."""
+    delayed = "{kind: switch, ports: 4, processing_delay: 5ms"
+    edge = "interfaces: {4: {spanning_tree: {portfast: true}}}"
+    nodes = {
+        "A": f"{delayed}, {edge}}}",
+        "B": f"{delayed}}}",
+        "C": f"{delayed}, {edge}}}",
+        "h1": "{kind: host}",
+        "h2": "{kind: host}",
+    }
+    links = [*TRIANGLE, 'endpoints: [h1, "A:4"]', 'endpoints: [h2, "C:4"]']
+    extra = """traffic:
+  - {kind: frames, from: h2, to: h1, size: 64, count: 1, start: 35s}
+  - {kind: frames, from: h1, to: h2, size: 64, start: 36s, interval: 1ms}
+events:
+  - {at: 40s, action: link-down, link: ["A:1", "B:1"]}"""
+    res = netsim.run(scenario(nodes, links, mode="rstp", extra=extra, duration="45s"))
+    up = {port: state for port, (_, state) in roles(res).items() if port not in ("A:1", "B:1")}
+    assert set(up.values()) == {"forwarding"}
+    assert (res.frames.outcome == "delivered").all()
+    assert len(res.frames) > 9000
+
+
 # --- BPDUs on the wire -----------------------------------------------------------------
 
 
