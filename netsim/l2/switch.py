@@ -439,9 +439,9 @@ class Switch:
                     frame.frame_id, self.name, "stp-" + state.value, now, hops
                 )
                 return
-        # A frame that waited out the processing delay may find the gate lifted meanwhile
-        # (every port forwards again): the open pipeline is then back in self._decide.
-        self.__dict__.get("_open_decide", self._decide)(ingress, frame, hops, t_last)
+        # (A frame that waited out the processing delay may find the gate lifted meanwhile:
+        # it goes on through the open pipeline all the same, which is always kept.)
+        self._open_decide(ingress, frame, hops, t_last)
 
     def _egress_blocked(self, out: Port, frame: Frame) -> bool:
         """The egress gate: nothing goes out of a port that is not forwarding."""
