@@ -8,6 +8,7 @@ A change to the hot path shows up here exactly, function by function.
 
     python benchmarks/opcodes_per_frame.py [--vlans] [--stp MODE] [--top N]
     python benchmarks/opcodes_per_frame.py --ping|--routed [--top N]
+    python benchmarks/opcodes_per_frame.py --flood [--top N]
 
 With ``--ping`` the frames are pings across the switched chain, with ``--routed`` the
 same pings across a chain of four routers (see ``fabric_chain.py``): bytecodes per ping
@@ -30,16 +31,23 @@ import netsim
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fabric_chain import ping_scenario_text, scenario_text
+from ns3_chain import scenario_text as flood_scenario_text
 
 Counts = collections.Counter[str]
 
 
 def count_opcodes(
-    frames: int, vlans: bool, pings: str | None = None, stp: str | None = None
+    frames: int,
+    vlans: bool,
+    pings: str | None = None,
+    stp: str | None = None,
+    flood: bool = False,
 ) -> Counts:
     """Bytecodes run by ``netsim.run`` of the chain with ``frames`` frames (or pings, when
-    ``pings`` is ``switched`` or ``routed``), by function."""
-    if pings is None:
+    ``pings`` is ``switched`` or ``routed``; or flooded frames, with ``flood``), by function."""
+    if flood:
+        scenario = netsim.loads(flood_scenario_text(frames, None))
+    elif pings is None:
         scenario = netsim.loads(scenario_text(frames, 4, vlans, stp=stp))
     else:
         scenario = netsim.loads(ping_scenario_text(frames, 4, routed=pings == "routed"))
@@ -67,11 +75,12 @@ def main() -> None:
     parser.add_argument("--ping", action="store_true", help="pings across the switches")
     parser.add_argument("--routed", action="store_true", help="pings across four routers")
     parser.add_argument("--stp", default=None, help="spanning-tree mode on every switch")
+    parser.add_argument("--flood", action="store_true", help="ns3_chain.py's flooding chain")
     parser.add_argument("--top", type=int, default=12)
     args = parser.parse_args()
     pings = "routed" if args.routed else "switched" if args.ping else None
-    small = count_opcodes(args.small, args.vlans, pings, args.stp)
-    large = count_opcodes(args.large, args.vlans, pings, args.stp)
+    small = count_opcodes(args.small, args.vlans, pings, args.stp, args.flood)
+    large = count_opcodes(args.large, args.vlans, pings, args.stp, args.flood)
     extra = args.large - args.small
     per_frame = {name: (large[name] - small.get(name, 0)) / extra for name in large}
     total = sum(per_frame.values())
@@ -81,6 +90,7 @@ def main() -> None:
     else:
         path = " (VLAN 10, trunks)" if args.vlans else ""
         path += f" (spanning tree: {args.stp})" if args.stp else ""
+        path += " (every frame flooded, 100 Mb/s)" if args.flood else ""
         print(f"4-switch chain{path}: {total:,.0f} bytecodes per frame (4 switch forwards)")
     for name, count in sorted(per_frame.items(), key=lambda kv: -kv[1])[: args.top]:
         print(f"{count:9.1f}  {name}")

@@ -37,9 +37,10 @@ from typing import Any
 
 import simpy
 
+from netsim.apps.mailclient import MailConnection, SessionEnded
 from netsim.apps.mailgen import SENDERS, TOPICS
 from netsim.apps.mailhost import PASSWORD, DeliveryLog, MailHost, command_row, message_id
-from netsim.apps.mailservice import MailService, Transport
+from netsim.apps.mailservice import MailService
 from netsim.engine.sim import Simulation
 from netsim.mail.imap.client import ClientConnection
 from netsim.mail.imap.events import (
@@ -56,10 +57,7 @@ from netsim.mail.imap.events import (
 )
 from netsim.mail.imap.parser import Atom
 from netsim.mail.imap.server import ImapServer, ServerConfig, ServerSession
-from netsim.net.sockets import TcpSocket, connect
 from netsim.net.stack import IpStack
-from netsim.net.tls import Role
-from netsim.net.tls.socket import TlsSocket
 
 WORKLOADS = (
     "check-new-mail",
@@ -74,10 +72,6 @@ _UID = re.compile(rb"\bUID (\d+)")
 _MESSAGE_ID_FIELD = Atom("BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]")
 
 Process = Generator[simpy.Event, Any, Any]
-
-
-class SessionEnded(Exception):
-    """The server closed the connection in the middle of a session."""
 
 
 class _CountedSession(ServerSession):
@@ -161,14 +155,8 @@ class ImapClient:
         self.rng: random.Random = sim.rng(f"imap:{traffic}:{self.user}")
         self.exists = 0
         self.conn = ClientConnection()
-        self.sock: Transport | None = None
-        self._tcp: TcpSocket | None = None
-        self._tls: TlsSocket | None = None
-        # Octets through the clear-text socket (all of them without TLS, the part
-        # before STARTTLS with it); a TLS socket counts its own.
-        self._clear_out = 0
-        self._clear_in = 0
-        self._pending_read: simpy.Event | None = None
+        #: The session's TCP (or TLS) connection, which counts the octets it carries.
+        self.channel: MailConnection | None = None
         # Delivery tracking: the highest UID whose Message-ID the client has looked at,
         # and when it first learned that there is more.
         self._tracking = False
@@ -183,18 +171,7 @@ class ImapClient:
         yield env.timeout(max(0.0, start - env.now))
         t0 = env.now
         try:
-            self._tcp = yield connect(self.stack, self.server.address, self.port)
-            self.sock = self._tcp
-            if self.tls_mode == "implicit":
-                yield from self._start_tls()
-            yield from self._until(lambda ev: not isinstance(ev, Untagged))
-            self._row("", "CONNECT", t0, *self._octets(), "OK")
-            if self.tls_mode == "starttls":
-                reply = yield from self.command(Request("STARTTLS"))
-                if reply.status == "OK":
-                    t1, before = env.now, self._octets()
-                    yield from self._start_tls()
-                    self._row("", "TLS", t1, *self._since(before), "OK")
+            yield from self._connect(t0)
             yield from self.command(Request("LOGIN", (self.user, PASSWORD)))
             yield from self.command(Request("SELECT", ("INBOX",)))
             self._tracking = self.deliveries is not None
@@ -209,15 +186,26 @@ class ImapClient:
         except (OSError, SessionEnded) as e:
             self._row("", "SESSION", t0, 0, 0, f"failed: {e}")
         finally:
-            if self.sock is not None:
-                self.sock.close()
+            if self.channel is not None:
+                self.channel.close()
 
-    def _start_tls(self) -> Process:
-        assert self._tcp is not None
-        self._tcp.set_nodelay(True)  # the handshake's flights must not wait for Nagle
-        self._tls = TlsSocket(self._tcp, Role.CLIENT, self.tls_version)
-        self.sock = self._tls
-        yield self._tls.handshake()
+    def _connect(self, t0: float) -> Process:
+        """Open a fresh connection, read the greeting, and STARTTLS if asked (rows
+        CONNECT and TLS, the handshake's octets in them)."""
+        env = self.sim.env
+        self.conn = ClientConnection()
+        self.channel = MailConnection(self.stack, self.tls_version)
+        yield from self.channel.open(
+            self.server.address, self.port, self.tls_mode == "implicit", nodelay=False
+        )
+        yield from self._until(lambda ev: not isinstance(ev, Untagged))
+        self._row("", "CONNECT", t0, *self._octets(), "OK")
+        if self.tls_mode == "starttls":
+            reply = yield from self.command(Request("STARTTLS"))
+            if reply.status == "OK":
+                t1, before = env.now, self._octets()
+                yield from self.channel.start_tls()
+                self._row("", "TLS", t1, *self._since(before), "OK")
 
     def _step(self, step: str) -> Process:
         seq = self.rng.randint(1, self.exists) if self.exists else 1
@@ -269,7 +257,6 @@ class ImapClient:
     def _idle(self, until_mail: bool) -> Process:
         """IDLE for ``idle`` seconds, or (``until_mail``) until new mail is pushed first."""
         env = self.sim.env
-        assert self.sock is not None
         data = self.conn.send(Request("IDLE"))
         tag = self.conn.last_tag
         t0, mark = env.now, self._octets()
@@ -338,7 +325,6 @@ class ImapClient:
 
     def _exchange(self, requests: list[Request], watch: Callable[[object], None] | None) -> Process:
         env = self.sim.env
-        assert self.sock is not None
         sent: dict[str, tuple[str, float, int]] = {}
         # One write for the lot, as a pipelining client does: written one by one,
         # Nagle would hold the later commands until the first is acknowledged.
@@ -389,9 +375,8 @@ class ImapClient:
         while True:
             event = self.conn.next_event()
             if event is NEED_DATA:
-                assert self.sock is not None
-                reading = self._pending_read or self.sock.recv()
-                self._pending_read = None
+                assert self.channel is not None
+                reading = self.channel.reading()
                 if deadline is not None:
                     if isinstance(deadline, simpy.Event):
                         timer = deadline
@@ -399,11 +384,9 @@ class ImapClient:
                         timer = env.timeout(max(0.0, deadline - env.now))
                     happened = yield env.any_of([reading, timer])
                     if reading not in happened:
-                        self._pending_read = reading  # its bytes are for the next reader
-                        return
-                data = yield reading
-                self._count_clear_in(data)
-                self.conn.receive_data(data)
+                        return  # the read stays in progress: its bytes are for the next reader
+                yield reading
+                self.conn.receive_data(self.channel.received(reading))
                 continue
             if isinstance(event, ConnectionClosed):
                 raise SessionEnded("the server closed the connection")
@@ -427,30 +410,24 @@ class ImapClient:
     # Octets on the wire ------------------------------------------------------------------
 
     def _send(self, data: bytes) -> simpy.Event:
-        assert self.sock is not None
-        if self._tls is None:
-            self._clear_out += len(data)
-        return self.sock.send(data)
-
-    def _count_clear_in(self, data: bytes) -> None:
-        if self._tls is None:
-            self._clear_in += len(data)
+        assert self.channel is not None
+        return self.channel.send(data)
 
     def _octets(self) -> tuple[int, int]:
         """Octets sent and received so far on the wire (TLS records included)."""
-        if self._tls is None:
-            return self._clear_out, self._clear_in
-        return (
-            self._clear_out + self._tls.octets_sent,
-            self._clear_in + self._tls.octets_received,
-        )
+        assert self.channel is not None
+        return self.channel.octets()
 
     def _since(self, mark: tuple[int, int]) -> tuple[int, int]:
         now = self._octets()
         return now[0] - mark[0], now[1] - mark[1]
 
-    def _row(self, tag: str, command: str, t0: float, out: int, got: int, status: str) -> None:
-        command_row(self.sim, "imap", self, self.session_id, command, t0, out, got, status, tag)
+    def _row(
+        self, tag: str, command: str, t0: float, out: int, got: int, status: str, **extra: object
+    ) -> None:
+        command_row(
+            self.sim, "imap", self, self.session_id, command, t0, out, got, status, tag, **extra
+        )
 
 
 def _is_tagged(event: object, tag: str, result: list[Tagged]) -> bool:

@@ -1,35 +1,53 @@
 """``session: [disconnected]``: an IMAP client for disconnected use (RFC 4549).
 
-A laptop's mail program keeps a local cache of the INBOX (each message's UID and flags).
-Online, it holds a connection open in IDLE. When the user goes offline (the scenario
-event ``mail-offline``) it logs out, and what the user does meanwhile is queued: every
-``think`` seconds a message is marked read, and the first thing done offline is a note
-filed in Archive (an APPEND). Back online (``mail-online``) it reconnects and
-resynchronises as RFC 4549 describes:
+A laptop's mail program keeps a local cache of the INBOX (:mod:`netsim.apps.imap_cache`:
+each message's UID and flags, and with CONDSTORE its mod-sequence). Online, it holds a
+connection open in IDLE. When the user goes offline (the scenario event ``mail-offline``)
+it logs out, and what the user does meanwhile is queued: every ``think`` seconds a
+message is marked read, and the first thing done offline is a note filed in Archive (an
+APPEND). Back online (``mail-online``) it reconnects and resynchronises as RFC 4549
+describes, by the best method the server offers (or the one ``resync`` asks for):
 
-1. SELECT, and compare the mailbox's UIDVALIDITY with the cache's. Different (or no
-   cache yet): the cached UIDs mean nothing now, so fetch every message's UID and flags.
-2. Same: fetch only the messages at or above the cached UIDNEXT (new mail, with their
-   Message-IDs for the ``delivery`` table, ``via: imap-resync``), and the flags of the
-   ones it knew, which other clients may have changed.
-3. Replay the queue: each flag change as a UID STORE, each note as an APPEND.
+- ``qresync`` (RFC 7162 3.2.5): ``ENABLE QRESYNC``, then
+  ``SELECT INBOX (QRESYNC (uidvalidity highestmodseq known-uids))``: the SELECT's own
+  answer lists what was expunged (``VANISHED (EARLIER)``) and the flags that changed
+  since the cached HIGHESTMODSEQ. One round trip more than a plain SELECT, whatever the
+  mailbox's size.
+- ``condstore`` (RFC 7162 3.1): ``SELECT INBOX (CONDSTORE)``; if HIGHESTMODSEQ moved,
+  ``UID FETCH 1:n (FLAGS) (CHANGEDSINCE m)`` for the changed flags and ``UID SEARCH UID
+  1:n`` to learn, from the UIDs still there, which messages were expunged.
+- ``plain`` (RFC 4549 4.3): SELECT, and ``UID FETCH 1:n (FLAGS)`` of every known message.
 
-Every command is a row in imap.csv, so the cost of coming back online (and of each
-queued change) is measured like any other.
+Each method starts by comparing UIDVALIDITY with the cache's: a different one means the
+cached UIDs name nothing any more, so the cache is dropped and everything fetched. Then
+all fetch the messages from the cached UIDNEXT on (new mail, with their Message-IDs for
+the ``delivery`` table, ``via: imap-resync``).
+
+The queue is replayed next: each note as an APPEND, each flag change as a UID STORE,
+guarded with ``(UNCHANGEDSINCE modseq)`` (the mod-sequence the message had when the user
+changed it) if the server has CONDSTORE. A message another client changed meanwhile
+comes back in ``OK [MODIFIED uid]``: the server's state wins (RFC 7162 3.1.3: the
+client fetches the message's flags again, and its change is dropped), and a
+``CONFLICT`` row records it.
+
+Every command is a row in imap.csv, so the cost of coming back online is measured like
+any other; one ``RESYNC`` row adds it up (the method, bytes each way, round trips).
 """
 
 from __future__ import annotations
 
-import re
 import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import simpy
 
-from netsim.apps.imap import ImapClient, Process, SessionEnded, _is_tagged
+from netsim.apps.imap import ImapClient, Process, _is_tagged
+from netsim.apps.imap_cache import FetchedState, MailboxCache, parse_fetch, parse_vanished
+from netsim.apps.mailclient import SessionEnded
 from netsim.apps.mailhost import PASSWORD, message_id
 from netsim.engine.sim import Simulation
-from netsim.mail.imap.client import ClientConnection
 from netsim.mail.imap.events import (
     Continuation,
     Literal,
@@ -40,11 +58,12 @@ from netsim.mail.imap.events import (
     UntaggedStatus,
 )
 from netsim.mail.imap.parser import Atom
-from netsim.net.sockets import connect
+from netsim.mail.imap.sequence import format_set
 
-_FETCH = re.compile(rb"^\d+ FETCH \(.*?UID (\d+).*?FLAGS \(([^)]*)\)", re.IGNORECASE)
-_FETCH_FLAGS_FIRST = re.compile(rb"^\d+ FETCH \(.*?FLAGS \(([^)]*)\).*?UID (\d+)", re.IGNORECASE)
+#: The resynchronisation methods, best first (a server offering none gets ``plain``).
+METHODS = ("qresync", "condstore", "plain")
 _RESYNC_ITEMS = (Atom("UID"), Atom("FLAGS"), Atom("BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"))
+_SEEN = (Atom("\\Seen"),)
 
 _CLIENTS: weakref.WeakKeyDictionary[Simulation, dict[str, OfflineImapClient]] = (
     weakref.WeakKeyDictionary()
@@ -56,20 +75,35 @@ def client_on(sim: Simulation, host: str) -> OfflineImapClient | None:
     return _CLIENTS.get(sim, {}).get(host)
 
 
+@dataclass(frozen=True, slots=True)
+class FlagChange:
+    """A message marked read offline, with the mod-sequence it had then (if known).
+
+    The UID means something only under the UIDVALIDITY it was cached with.
+    """
+
+    uid: int
+    modseq: int | None
+    uidvalidity: int | None
+
+
 class OfflineImapClient(ImapClient):
     """A disconnected-use IMAP client: a cache, a queue, and a resynchronisation."""
 
-    def __init__(self, sim: Simulation, *args: Any, **kwargs: Any) -> None:
-        #: The local cache: UID -> flags, and the mailbox's UIDVALIDITY and UIDNEXT.
-        self.cache: dict[int, frozenset[str]] = {}
-        self.uidvalidity: int | None = None
-        self.uidnext = 1
+    def __init__(self, sim: Simulation, *args: Any, resync: str = "auto", **kwargs: Any) -> None:
+        #: The local copy of the INBOX.
+        self.cache = MailboxCache()
+        #: ``auto`` (the best the server offers) or one of :data:`METHODS`.
+        self.resync = resync
+        #: The method the last resynchronisation used.
+        self.method = "plain"
         #: Changes made offline, waiting to be sent.
-        self.queue: list[Request] = []
+        self.queue: list[Request | FlagChange] = []
         self.online = True
         self._went_offline: simpy.Event = sim.env.event()
         self._came_online: simpy.Event = sim.env.event()
         self._mailbox: dict[str, int] = {}
+        self._round_trips = 0
         super().__init__(sim, *args, **kwargs)
         _CLIENTS.setdefault(sim, {})[self.user] = self
 
@@ -104,23 +138,16 @@ class OfflineImapClient(ImapClient):
         """Connect, resynchronise, replay the queue, IDLE until the user goes offline."""
         env = self.sim.env
         t0 = env.now
-        self.conn = ClientConnection()
-        self._tls = None
-        self._pending_read = None
-        self._clear_out = self._clear_in = 0
         try:
-            self._tcp = yield connect(self.stack, self.server.address, self.port)
-            self.sock = self._tcp
-            if self.tls_mode == "implicit":
-                yield from self._start_tls()
-            yield from self._until(lambda ev: not isinstance(ev, Untagged))
-            self._row("", "CONNECT", t0, *self._octets(), "OK")
+            yield from self._connect(t0)
             yield from self.command(Request("LOGIN", (self.user, PASSWORD)))
-            self._mailbox = {}
-            yield from self.command(Request("SELECT", ("INBOX",)), self._note_status)
             yield from self._resync()
             while self.queue and self.online:
-                yield from self.command(self.queue.pop(0))
+                change = self.queue.pop(0)
+                if isinstance(change, FlagChange):
+                    yield from self._replay(change)
+                else:
+                    yield from self.command(change)
             while self.online and env.now < self.stop_at:
                 yield from self._idle_until(self._went_offline)
             yield from self.command(Request("LOGOUT"))
@@ -128,30 +155,134 @@ class OfflineImapClient(ImapClient):
             self._row("", "SESSION", t0, 0, 0, f"failed: {e}")
             yield env.any_of([self._went_offline, env.timeout(max(0.0, self.stop_at - env.now))])
         finally:
-            if self.sock is not None:
-                self.sock.close()
-                self.sock = None
+            if self.channel is not None:
+                self.channel.close()
+                self.channel = None
+
+    # Resynchronisation -------------------------------------------------------------------
+
+    def choose_method(self) -> str:
+        """The method to use: the one asked for (``auto``: the best) if the server
+        offers it (its CAPABILITY, as the LOGIN reply told it), else the next one down."""
+        offered = self.conn.capabilities
+        first = 0 if self.resync == "auto" else METHODS.index(self.resync)
+        for method in METHODS[first:]:
+            if method == "qresync" and {"QRESYNC", "ENABLE"} <= offered:
+                return method
+            if method == "condstore" and "CONDSTORE" in offered:
+                return method
+        return "plain"
+
+    def _ask(self, request: Request, watch: Callable[[object], None] | None = None) -> Process:
+        """One command of the resynchronisation (counted as one round trip)."""
+        self._round_trips += 1
+        return (yield from self.command(request, watch))
 
     def _resync(self) -> Process:
-        """RFC 4549 4.3: check UIDVALIDITY, refresh the known flags, fetch what is new."""
+        """RFC 4549 4.3 by the chosen method; one RESYNC row sums up its cost."""
+        env = self.sim.env
+        t0, mark = env.now, self._octets()
+        self._round_trips = 0
+        self.method = method = self.choose_method()
+        cache = self.cache
+        if method == "qresync":
+            enabled: list[bytes] = []
+
+            def note_enabled(event: object) -> None:
+                if isinstance(event, Untagged) and event.payload[:8].upper() == b"ENABLED ":
+                    enabled.extend(event.payload[8:].upper().split())
+
+            yield from self._ask(Request("ENABLE", (Atom("QRESYNC"),)), note_enabled)
+            if b"QRESYNC" not in enabled:
+                self.method = method = "condstore"  # refused after all: the next one down
+        # What the SELECT itself says changed (QRESYNC): applied once UIDVALIDITY is known
+        # to be the cache's (the server ignores a QRESYNC of another UIDVALIDITY).
+        fetched: list[FetchedState] = []
+        vanished: list[int] = []
+
+        def note(event: object) -> None:
+            self._note_status(event)
+            state = parse_fetch(event)
+            if state is not None:
+                fetched.append(state)
+            gone = parse_vanished(event)
+            if gone is not None:
+                vanished.extend(gone)
+
+        args: tuple[Any, ...] = ("INBOX",)
+        quick = cache.highestmodseq is not None and cache.uidvalidity is not None
+        if method == "qresync" and quick:
+            assert cache.uidvalidity is not None and cache.highestmodseq is not None
+            known: tuple[Any, ...] = (cache.uidvalidity, cache.highestmodseq)
+            if cache.flags:
+                known += (Atom(format_set(cache.flags)),)
+            args = ("INBOX", (Atom("QRESYNC"), known))
+        elif method == "condstore":
+            args = ("INBOX", (Atom("CONDSTORE"),))
+        self._mailbox = {}
+        yield from self._ask(Request("SELECT", args), note)
         validity = self._mailbox.get("UIDVALIDITY")
-        if validity != self.uidvalidity:
-            self.cache.clear()  # the cached UIDs name nothing any more: start over
-            self.uidnext = 1
-        self.uidvalidity = validity
-        if self.cache:
-            seen: dict[int, frozenset[str]] = {}
-            known = (Atom("UID"), Atom("FLAGS"))
-            last = Atom(f"1:{self.uidnext - 1}")
-
-            def note(event: object) -> None:
-                _collect(event, seen)
-
-            yield from self.command(Request("UID", (Atom("FETCH"), last, known)), note)
-            for uid in [u for u in self.cache if u not in seen]:
-                del self.cache[uid]  # expunged elsewhere meanwhile
-            self.cache.update(seen)
+        if validity != cache.uidvalidity:
+            cache.reset(validity)  # the cached UIDs name nothing any more: start over
+        elif cache.flags:
+            if method == "qresync" and quick:
+                cache.forget(vanished)
+                for state in fetched:
+                    if state.uid in cache.flags:
+                        cache.apply(state)
+            elif method == "condstore" and quick:
+                if self._mailbox.get("HIGHESTMODSEQ") != cache.highestmodseq:
+                    yield from self._changed_since()
+            else:
+                yield from self._refresh_flags()
+        cache.highestmodseq = self._mailbox.get("HIGHESTMODSEQ") if method != "plain" else None
         yield from self._fetch_new("imap-resync")
+        out, got = self._since(mark)
+        self._row("", "RESYNC", t0, out, got, "OK", resync=method, round_trips=self._round_trips)
+
+    def _refresh_flags(self) -> Process:
+        """RFC 4549's way: the flags of every known message; one not listed is gone."""
+        cache = self.cache
+        seen: dict[int, FetchedState] = {}
+
+        def note(event: object) -> None:
+            state = parse_fetch(event)
+            if state is not None and state.flags is not None:
+                seen[state.uid] = state
+
+        fetch = (Atom("FETCH"), Atom(cache.known_range()), (Atom("UID"), Atom("FLAGS")))
+        yield from self._ask(Request("UID", fetch), note)
+        cache.forget([uid for uid in cache.flags if uid not in seen])  # expunged meanwhile
+        for state in seen.values():
+            if state.uid in cache.flags:
+                cache.apply(state)
+
+    def _changed_since(self) -> Process:
+        """CONDSTORE's way: the flags changed since HIGHESTMODSEQ, and the UIDs still
+        there (what is not among them was expunged)."""
+        cache = self.cache
+        assert cache.highestmodseq is not None
+        changed: list[FetchedState] = []
+        present: set[int] = set()
+
+        def note_fetch(event: object) -> None:
+            state = parse_fetch(event)
+            if state is not None:
+                changed.append(state)
+
+        def note_search(event: object) -> None:
+            if isinstance(event, Untagged) and event.payload[:7].upper() == b"SEARCH ":
+                present.update(int(n) for n in event.payload[7:].split() if n.isdigit())
+
+        since = (Atom("CHANGEDSINCE"), cache.highestmodseq)
+        uids = Atom(cache.known_range())
+        fetch = (Atom("FETCH"), uids, (Atom("FLAGS"),), since)
+        yield from self._ask(Request("UID", fetch), note_fetch)
+        yield from self._ask(Request("UID", (Atom("SEARCH"), Atom("UID"), uids)), note_search)
+        cache.forget([uid for uid in cache.flags if uid not in present])
+        for state in changed:
+            if state.uid in cache.flags:
+                cache.apply(state)
 
     def _fetch_new(self, via: str, seen_at: float | None = None) -> Process:
         """Fetch UID, flags and Message-ID of the messages at or above the cached UIDNEXT.
@@ -159,31 +290,71 @@ class OfflineImapClient(ImapClient):
         They were seen at ``seen_at`` (a push's arrival), or, after a resynchronisation,
         when this fetch has told the client about them.
         """
-        first = self.uidnext
-        found: dict[int, frozenset[str]] = {}
+        cache = self.cache
+        first = cache.uidnext
+        found: dict[int, FetchedState] = {}
         ids: dict[int, str] = {}
 
         def note(event: object) -> None:
-            if _collect(event, found) is not None:
+            state = parse_fetch(event)
+            if state is not None and state.flags is not None:
+                found[state.uid] = state
                 assert isinstance(event, Untagged)
                 mid = message_id(event.payload.split(b"\r\n", 1)[-1])
                 if mid is not None:
-                    ids[max(found)] = mid
+                    ids[state.uid] = mid
 
-        yield from self.command(
-            Request("UID", (Atom("FETCH"), Atom(f"{first}:*"), _RESYNC_ITEMS)), note
-        )
-        fresh = {uid: flags for uid, flags in found.items() if uid >= first}
-        self.cache.update(fresh)
-        self.uidnext = max(self._mailbox.get("UIDNEXT", 1), max(self.cache, default=0) + 1)
+        request = Request("UID", (Atom("FETCH"), Atom(f"{first}:*"), _RESYNC_ITEMS))
+        if via == "imap-resync":
+            yield from self._ask(request, note)
+        else:
+            yield from self.command(request, note)
+        fresh = sorted(uid for uid in found if uid >= first)
+        for uid in fresh:
+            cache.apply(found[uid])
+        cache.uidnext = max(self._mailbox.get("UIDNEXT", 1), max(cache.flags, default=0) + 1)
         if self.deliveries is not None and first > 1:
-            for uid in sorted(fresh):
+            extra = {"resync": self.method} if via == "imap-resync" else {}
+            for uid in fresh:
                 if uid in ids:
-                    self.deliveries.seen(ids[uid], self.user, via, at=seen_at)
+                    self.deliveries.seen(ids[uid], self.user, via, at=seen_at, **extra)
+
+    # The queue ---------------------------------------------------------------------------
+
+    def _replay(self, change: FlagChange) -> Process:
+        """Mark a message read as the user did offline, unless someone else changed it
+        meanwhile (CONDSTORE): then the server's state wins, and a CONFLICT row says so."""
+        cache = self.cache
+        if change.uidvalidity != cache.uidvalidity or change.uid not in cache.flags:
+            # The UID names another message now (RFC 4549 4.1), or none: expunged.
+            return
+        guard: tuple[Any, ...] = ()
+        if self.method != "plain" and change.modseq is not None:
+            guard = ((Atom("UNCHANGEDSINCE"), change.modseq),)
+        store = (Atom("STORE"), Atom(str(change.uid)), *guard, Atom("+FLAGS.SILENT"), _SEEN)
+        reply = yield from self.command(Request("UID", store), self._note_fetch)
+        code = (reply.code or "").split()
+        if reply.status != "OK":
+            return
+        if code and code[0].upper() == "MODIFIED":
+            t0, mark = self.sim.env.now, self._octets()
+            items = (Atom("UID"), Atom("FLAGS"))
+            fetch = Request("UID", (Atom("FETCH"), Atom(code[1]), items))
+            yield from self.command(fetch, self._note_fetch)
+            out, got = self._since(mark)
+            self._row("", "CONFLICT", t0, out, got, "server-wins", uids=code[1])
+        else:
+            cache.flags[change.uid] = cache.flags[change.uid] | {"\\Seen"}
+
+    def _note_fetch(self, event: object) -> None:
+        state = parse_fetch(event)
+        if state is not None and state.uid in self.cache.flags:
+            self.cache.apply(state)
+
+    # Online, waiting ---------------------------------------------------------------------
 
     def _idle_until(self, offline: simpy.Event) -> Process:
         """IDLE until the user goes offline (or the run ends); then fetch what was pushed."""
-        assert self.sock is not None
         data = self.conn.send(Request("IDLE"))
         tag = self.conn.last_tag
         t0, mark = self.sim.env.now, self._octets()
@@ -222,23 +393,19 @@ class OfflineImapClient(ImapClient):
     def _work_offline(self) -> Process:
         """Queue the user's changes until the network is back."""
         env = self.sim.env
-        if not any(r.name == "APPEND" for r in self.queue):
+        cache = self.cache
+        if not any(isinstance(r, Request) and r.name == "APPEND" for r in self.queue):
             note = (
                 f"From: {self.user}\r\nSubject: written offline\r\n\r\n"
                 f"Filed at {env.now:.3f} s while offline.\r\n"
             ).encode()
             self.queue.append(Request("APPEND", ("Archive", Literal(note))))
         while not self.online and env.now < self.stop_at:
-            unread = sorted(u for u, f in self.cache.items() if "\\Seen" not in f)
+            unread = sorted(u for u, f in cache.flags.items() if "\\Seen" not in f)
             if unread:
                 uid = unread[0]
-                self.cache[uid] = self.cache[uid] | {"\\Seen"}
-                self.queue.append(
-                    Request(
-                        "UID",
-                        (Atom("STORE"), Atom(str(uid)), Atom("+FLAGS.SILENT"), (Atom("\\Seen"),)),
-                    )
-                )
+                cache.flags[uid] = cache.flags[uid] | {"\\Seen"}
+                self.queue.append(FlagChange(uid, cache.modseqs.get(uid), cache.uidvalidity))
             pause = env.timeout(self.think if self.think > 0 else self.stop_at - env.now)
             yield env.any_of([self._came_online, pause])
 
@@ -247,20 +414,3 @@ class OfflineImapClient(ImapClient):
             parts = event.code.split()
             if len(parts) == 2 and parts[1].isdigit():
                 self._mailbox[parts[0].upper()] = int(parts[1])
-
-
-def _collect(event: object, into: dict[int, frozenset[str]]) -> int | None:
-    """Put the UID and FLAGS of an untagged FETCH response in ``into``; return the UID."""
-    if not isinstance(event, Untagged):
-        return None
-    first_line = event.payload.split(b"\r\n", 1)[0]
-    match = _FETCH.match(first_line)
-    if match is not None:
-        uid, flags = match.group(1), match.group(2)
-    else:
-        match = _FETCH_FLAGS_FIRST.match(first_line)
-        if match is None:
-            return None
-        flags, uid = match.group(1), match.group(2)
-    into[int(uid)] = frozenset(flags.decode("ascii", "replace").split())
-    return int(uid)

@@ -1,6 +1,6 @@
 """A simulated mail client's connection: TCP, TLS when asked, and the octets it carried.
 
-SMTP and POP3 clients in the simulation open one of these per session. It hides whether
+IMAP, SMTP and POP3 clients in the simulation open one of these per session. It hides whether
 the bytes go in clear text or inside TLS records (from the first byte, or after
 STARTTLS/STLS), and counts the octets TCP carried each way, TLS records and handshake
 included, which is what a results row reports.
@@ -43,22 +43,37 @@ class MailConnection:
         self._tcp: TcpSocket | None = None
         self._tls: TlsSocket | None = None
         self._transport: Transport | None = None
+        self._nodelay = False
+        self._reading: simpy.Event | None = None
         self._clear_out = 0
         self._clear_in = 0
 
-    def open(self, address: IPv4Address, port: int, implicit_tls: bool) -> Process:
-        """Connect (and, with ``implicit_tls``, do the TLS handshake first)."""
+    def open(
+        self, address: IPv4Address, port: int, implicit_tls: bool, nodelay: bool = True
+    ) -> Process:
+        """Connect (and, with ``implicit_tls``, do the TLS handshake first).
+
+        ``nodelay`` (TCP_NODELAY, as the servers): a message's last, short segment must
+        not wait for the ACK of the previous ones, which the server delays (lab 5's
+        40 ms). The IMAP client, like imaplib, leaves Nagle on in clear text.
+        """
         self._tcp = yield connect(self.stack, address, port)
-        # TCP_NODELAY, as the servers: a message's last, short segment must not wait for
-        # the ACK of the previous ones, which the server delays (lab 5's 40 ms).
-        self._tcp.set_nodelay(True)
+        if nodelay:
+            self._set_nodelay()
         self._transport = self._tcp
         if implicit_tls:
             yield from self.start_tls()
 
+    def _set_nodelay(self) -> None:
+        assert self._tcp is not None
+        self._tcp.set_nodelay(True)
+        self._nodelay = True
+
     def start_tls(self) -> Process:
         """The TLS handshake, on a connection open in clear text until now."""
         assert self._tcp is not None
+        if not self._nodelay:
+            self._set_nodelay()  # the handshake's flights must not wait for Nagle
         self._tls = TlsSocket(self._tcp, Role.CLIENT, self.tls_version)
         self._transport = self._tls
         yield self._tls.handshake()
@@ -72,8 +87,27 @@ class MailConnection:
 
     def recv(self) -> Process:
         """Bytes from the server (``b""`` once it has closed)."""
-        assert self._transport is not None
-        data: bytes = yield self._transport.recv()
+        reading = self.reading()
+        yield reading
+        return self.received(reading)
+
+    def reading(self) -> simpy.Event:
+        """The read in progress: an event whose value is the server's next bytes.
+
+        A client may stop waiting for it (a deadline came first); the read stays in
+        progress, and the next call returns it, so that no byte is lost.
+        """
+        if self._reading is None:
+            assert self._transport is not None
+            self._reading = self._transport.recv()
+        return self._reading
+
+    def received(self, reading: simpy.Event) -> bytes:
+        """The bytes of a finished :meth:`reading`, now counted and consumed."""
+        assert reading is self._reading and reading.triggered
+        self._reading = None
+        data = reading.value
+        assert isinstance(data, bytes)
         if self._tls is None:
             self._clear_in += len(data)
         return data

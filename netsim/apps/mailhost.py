@@ -76,10 +76,13 @@ class DeliveryLog:
         if sub is not None and sub.t_stored is None:
             sub.t_stored = self.sim.now
 
-    def seen(self, mid: str, client: str, via: str, at: float | None = None) -> None:
+    def seen(
+        self, mid: str, client: str, via: str, at: float | None = None, **extra: object
+    ) -> None:
         """``client`` learned of ``mid`` at time ``at`` (now), by ``via``.
 
-        ``via`` says how: ``imap-idle`` (pushed), ``imap-poll`` or ``pop3`` (polled).
+        ``via`` says how: ``imap-idle`` (pushed), ``imap-poll`` or ``pop3`` (polled), or
+        ``imap-resync`` (coming back online; ``extra`` then names the ``resync`` method).
         """
         sub = self.messages.get(mid)
         if sub is None:
@@ -98,6 +101,7 @@ class DeliveryLog:
             t_seen=now,
             latency=now - sub.t_submitted,
             push_latency=now - sub.t_stored if sub.t_stored is not None else None,
+            **extra,
         )
 
 

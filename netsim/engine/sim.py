@@ -24,6 +24,18 @@ from simpy.events import NORMAL, URGENT
 from netsim.engine.trace import Trace
 
 
+def _fire(event: Any) -> None:
+    """Run a SimPy event's callbacks, as SimPy's ``Environment.step`` does."""
+    callbacks, event.callbacks = event.callbacks, None
+    for callback in callbacks:
+        callback(event)
+    if not event._ok and not hasattr(event, "_defused"):
+        # A failed event nobody handled: crash, as SimPy's step does.
+        exc = type(event._value)(*event._value.args)
+        exc.__cause__ = event._value
+        raise exc
+
+
 class Simulation:
     """One run: a SimPy environment, a master seed, and the trace that devices write to.
 
@@ -34,6 +46,10 @@ class Simulation:
 
     def __init__(self, seed: int = 1) -> None:
         self.env = simpy.Environment()
+        self._queue = cast(list[Any], self.env._queue)
+        """SimPy's event queue, which :meth:`call_at` shares (the same list, for good)."""
+        self._ids = self.env._eid
+        """SimPy's event ids: calls take theirs from the same counter."""
         self.seed = seed
         self.trace = Trace()
         self.events_processed = 0
@@ -48,7 +64,7 @@ class Simulation:
     @property
     def now(self) -> float:
         """Simulated time in seconds."""
-        return float(self.env.now)
+        return float(self.env._now)
 
     def rng(self, stream: str) -> random.Random:
         """The random stream called ``stream``, seeded from the run's seed and the name."""
@@ -95,15 +111,12 @@ class Simulation:
         ids are unique, so tuples never compare further; :meth:`run` tells them apart by
         length. No event object is made for a call: the fabric makes millions of them.
         """
-        env = self.env
-        if time < env._now:
-            time = env._now
-        _heappush(cast(list[Any], env._queue), (time, NORMAL, next(env._eid), fn, args))
+        now = self.env._now
+        _heappush(self._queue, (now if time < now else time, NORMAL, next(self._ids), fn, args))
 
     def call_soon(self, fn: Callable[..., None], *args: Any) -> None:
         """Call ``fn(*args)`` at the current instant, before other events due now."""
-        env = self.env
-        _heappush(cast(list[Any], env._queue), (env._now, URGENT, next(env._eid), fn, args))
+        _heappush(self._queue, (self.env._now, URGENT, next(self._ids), fn, args))
 
     def run(
         self,
@@ -119,35 +132,44 @@ class Simulation:
         where :meth:`pending_calls` can still see it (frames in flight at the stop).
         """
         env = self.env
-        queue = cast(list[Any], env._queue)
+        queue = self._queue
         limit = math.inf if until is None else until
-        n = 0
-        next_report = every if progress is not None else -1
+        # Events are counted without a counter in the loop: every entry the loop pops was
+        # in the queue at the start or pushed since, and pushes take consecutive ids.
+        queued_before = len(queue)
+        first_id = next(self._ids)
+        failed = True
         try:
-            while queue and queue[0][0] <= limit:
-                entry = _heappop(queue)
-                env._now = entry[0]
-                if len(entry) == 5:
-                    entry[3](*entry[4])
-                else:
-                    event = entry[3]
-                    callbacks, event.callbacks = event.callbacks, None
-                    for callback in callbacks:
-                        callback(event)
-                    if not event._ok and not hasattr(event, "_defused"):
-                        # A failed event nobody handled: crash, as SimPy's step does.
-                        exc = type(event._value)(*event._value.args)
-                        exc.__cause__ = event._value
-                        raise exc
-                n += 1
-                if n == next_report:
-                    assert progress is not None
-                    progress(env._now)
-                    next_report += every
+            if progress is None:
+                while queue and queue[0][0] <= limit:
+                    entry = _heappop(queue)
+                    env._now = entry[0]
+                    if len(entry) == 5:
+                        entry[3](*entry[4])
+                    else:
+                        _fire(entry[3])
+            else:
+                n = 0
+                while queue and queue[0][0] <= limit:
+                    entry = _heappop(queue)
+                    env._now = entry[0]
+                    if len(entry) == 5:
+                        entry[3](*entry[4])
+                    else:
+                        _fire(entry[3])
+                    n += 1
+                    if n % every == 0:
+                        failed = False  # the event is done: progress may stop the run (Ctrl-C)
+                        progress(env._now)
+                        failed = True
             if until is not None:
                 env._now = max(env._now, until)
+            failed = False
         finally:
-            self.events_processed += n
+            pushed = next(self._ids) - first_id - 1
+            # An event whose callback raised (a broadcast storm stops the run) was popped
+            # but is not counted as processed.
+            self.events_processed += queued_before + pushed - len(queue) - failed
 
     def pending_calls(self) -> Iterator[tuple[float, tuple[Any, ...]]]:
         """The time and arguments of every :meth:`call_at` call not made yet.
@@ -155,6 +177,6 @@ class Simulation:
         After a run stopped at a time limit, these are what was still on its way: a frame
         on a wire, a frame waiting for its switch's decision.
         """
-        for entry in cast(list[Any], self.env._queue):
+        for entry in self._queue:
             if len(entry) == 5:
                 yield entry[0], entry[4]

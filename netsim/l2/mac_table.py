@@ -22,7 +22,7 @@ instant each one expired, not the instant the removal was noticed.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from enum import StrEnum
 from typing import Generic, TypeVar
 
@@ -67,7 +67,9 @@ class MacTable(Generic[P]):
     """(VLAN, address) -> port bindings with aging, a capacity, and static entries.
 
     ``aging_time`` of 0 means entries never age (as ``mac address-table aging-time 0``).
-    ``capacity`` counts dynamic entries; ``None`` is unlimited.
+    ``capacity`` counts dynamic entries; ``None`` is unlimited. The ``listener`` hears of
+    every event, or only of those in ``reported``: a refresh happens on every frame, and
+    a listener that ignores refreshes should not be called for each one.
     """
 
     def __init__(
@@ -75,10 +77,12 @@ class MacTable(Generic[P]):
         aging_time: float = 300.0,
         capacity: int | None = None,
         listener: Listener[P] | None = None,
+        reported: Collection[MacEvent] = frozenset(MacEvent),
     ) -> None:
         self.aging_time = aging_time
         self.capacity = capacity
         self.listener = listener
+        self._report_refresh = MacEvent.REFRESH in reported
         self._dynamic: OrderedDict[int, tuple[P, float]] = OrderedDict()
         """(VLAN, address) key -> (port, last seen), least recently seen first."""
         self._static: dict[int, P] = {}
@@ -105,22 +109,34 @@ class MacTable(Generic[P]):
 
     def learn(self, mac: MacAddress, port: P, now: float, vlan: int = DEFAULT_VLAN) -> None:
         """Record that a frame from ``mac`` in ``vlan`` arrived on ``port`` at ``now``."""
-        self.age(now)
+        if now >= self._check_at:
+            self.age(now)
         key = mac if vlan == 1 else ((vlan - 1) << 48) | mac  # _key, inlined: every frame
-        if key in self._static:
+        if self._static and key in self._static:
             return
-        entry = self._dynamic.get(key)
+        dynamic = self._dynamic
+        entry = dynamic.get(key)
         listener = self.listener
+        if entry is not None and entry[0] == port:
+            # A refresh, the common case (every frame from a known station): no event
+            # unless the listener asked for refreshes.
+            dynamic.move_to_end(key)
+            dynamic[key] = (port, now)
+            if self.aging_time > 0 and now + self.aging_time < self._check_at:
+                self._check_at = now + self.aging_time
+            if self._report_refresh and listener is not None:
+                listener(now, MacEvent.REFRESH, mac, port, vlan)
+            return
         if entry is None:
-            if self.capacity is not None and len(self._dynamic) >= self.capacity:
+            if self.capacity is not None and len(dynamic) >= self.capacity:
                 if listener is not None:
                     listener(now, MacEvent.FULL, mac, port, vlan)
                 return
             event = MacEvent.LEARN
         else:
-            event = MacEvent.REFRESH if entry[0] == port else MacEvent.MOVE
-            self._dynamic.move_to_end(key)
-        self._dynamic[key] = (port, now)
+            event = MacEvent.MOVE
+            dynamic.move_to_end(key)
+        dynamic[key] = (port, now)
         if self.aging_time > 0 and now + self.aging_time < self._check_at:
             self._check_at = now + self.aging_time
         if listener is not None:
@@ -129,10 +145,12 @@ class MacTable(Generic[P]):
     def lookup(self, mac: MacAddress, now: float, vlan: int = DEFAULT_VLAN) -> P | None:
         """The port ``mac`` was last seen on in ``vlan``, or None if unknown (flood)."""
         key = mac if vlan == 1 else ((vlan - 1) << 48) | mac  # _key, inlined: every frame
-        port = self._static.get(key)
-        if port is not None:
-            return port
-        self.age(now)
+        if self._static:
+            port = self._static.get(key)
+            if port is not None:
+                return port
+        if now >= self._check_at:
+            self.age(now)
         entry = self._dynamic.get(key)
         return None if entry is None else entry[0]
 

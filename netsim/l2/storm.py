@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from netsim.phy.port import Port
+
 DEFAULT_FLOOD_LIMIT = 10_000
 """Times one frame may be flooded, by all switches together, before it counts as a storm."""
 REMEMBERED_FRAMES = 65_536
@@ -41,17 +43,17 @@ class StormGuard:
 
     def __init__(self, limit: int = DEFAULT_FLOOD_LIMIT) -> None:
         self.limit = limit
-        self.by_port: Counter[str] = Counter()
-        """``device:port`` -> floods of frames that came in there (the storm counters)."""
+        self.by_port: Counter[Port] = Counter()
+        """Ingress port -> floods of frames that came in there (the storm counters)."""
         self._by_frame: dict[int, int] = {}
 
-    def flooded(self, frame_id: int, port_label: str, now: float) -> None:
-        """A switch flooded frame ``frame_id``, which came in on ``port_label``."""
-        self.by_port[port_label] += 1
+    def flooded(self, frame_id: int, port: Port, now: float) -> None:
+        """A switch flooded frame ``frame_id``, which came in on ``port``."""
+        self.by_port[port] += 1
         by_frame = self._by_frame
         count = by_frame.get(frame_id, 0) + 1
         if count > self.limit:
-            worst = self.by_port.most_common(5)
+            worst = [(p.label, n) for p, n in self.by_port.most_common(5)]
             ports = ", ".join(f"{label} ({n})" for label, n in worst)
             message = (
                 f"broadcast storm: frame {frame_id} was flooded {self.limit} times by "

@@ -80,7 +80,12 @@ class Switch:
         self.processing_delay = processing_delay
         self.ports = [Port(self, p, buffer_bytes) for p in port_names]
         self._recorded = frozenset(recorded_events)
-        self.table: MacTable[Port] = MacTable(aging_time, mac_table_size, self._mac_event)
+        self._records_floods = MacEvent.FLOOD in self._recorded
+        self._mac_events = sim.trace.mac_events
+        """The trace's list of MAC events: a flood is appended here, on every flood."""
+        self.table: MacTable[Port] = MacTable(
+            aging_time, mac_table_size, self._mac_event, self._recorded
+        )
         decisive = mode.decisive_bytes
         self._decisive = WHOLE_FRAME if decisive is None else decisive
         # Cut-through needs the VLAN to look the destination up: a tag adds its 4 bytes.
@@ -235,6 +240,9 @@ class Switch:
         With a forwarding-rate limit the (per stack member) forwarding engine handles one
         frame every ``1/forwarding_rate`` seconds; frames wait their turn for it.
         """
+        if not self._lookup_time and not self.processing_delay > 0.0:
+            self._decide(port, frame, hops, t_last)  # the common case: decided at once
+            return
         delay = self.processing_delay
         if self._lookup_time:
             now = self.sim.now
@@ -254,7 +262,13 @@ class Switch:
         # Every port in VLAN 1 and the frame untagged: one VLAN, no tags to touch.
         now = self.sim.now
         complete = now >= t_last
-        if complete and not self._admit(ingress, frame, hops):
+        store_and_forward = self.mode is SwitchingMode.STORE_AND_FORWARD
+        # (An intact frame passes store-and-forward's check: _admit is not called for it.)
+        if (
+            complete
+            and not (store_and_forward and frame.fcs_ok)
+            and not self._admit(ingress, frame, hops)
+        ):
             return
         if frame.is_group and (
             is_link_local(frame.dst) or (frame.dst == PVST_ADDRESS and self.stp is not None)
@@ -280,14 +294,16 @@ class Switch:
         if egress is ingress:
             return  # filtered: the destination is on the segment the frame came from
         if egress is None:
-            if self.storm_guard is not None:
-                self.storm_guard.flooded(frame.frame_id, ingress.label, now)
-            if MacEvent.FLOOD in self._recorded:
-                self.sim.trace.mac_event(now, self.name, MacEvent.FLOOD, dst, ingress.name)
+            guard = self.storm_guard
+            if guard is not None:
+                guard.flooded(frame.frame_id, ingress, now)
+            if self._records_floods:
+                # Trace.mac_event's record, appended in line: this runs on every flood.
+                self._mac_events.append((now, self.name, MacEvent.FLOOD, dst, ingress.name, 1))
             targets = [
                 p
                 for p in self._switching_ports
-                if p is not ingress and p.link is not None and p.link.up
+                if p is not ingress and (link := p.link) is not None and link.up
             ]
             if not targets:
                 # Nowhere to flood: every other port is down or unplugged.
@@ -298,7 +314,7 @@ class Switch:
         if self.stack is not None:
             self._across_stack(ingress, targets, frame, hops, now)
             return
-        if complete or self.mode is SwitchingMode.STORE_AND_FORWARD:
+        if complete or store_and_forward:
             for out in targets:
                 self._enqueue(out, frame, hops, now)
             return
@@ -351,9 +367,9 @@ class Switch:
             return
         if egress is None:
             if self.storm_guard is not None:
-                self.storm_guard.flooded(frame.frame_id, ingress.label, now)
-            if MacEvent.FLOOD in self._recorded:
-                self.sim.trace.mac_event(now, self.name, MacEvent.FLOOD, dst, ingress.name, vlan)
+                self.storm_guard.flooded(frame.frame_id, ingress, now)
+            if self._records_floods:
+                self._mac_events.append((now, self.name, MacEvent.FLOOD, dst, ingress.name, vlan))
             span = self._not_flooded
             targets = [
                 p

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from netsim.metrics.csv_file import write_csv
 from netsim.metrics.pcap import write_pcap
 from netsim.topology.topology import Topology
 
@@ -76,11 +77,11 @@ class Results:
         """Write frames.csv, ports.csv, mac_events.csv and summary.json into ``directory``."""
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        self.frames.to_csv(out / "frames.csv", index=False, float_format="%.12g")
-        self.ports.to_csv(out / "ports.csv", index=False, float_format="%.12g")
-        self.mac_events.to_csv(out / "mac_events.csv", index=False, float_format="%.12g")
+        write_csv(self.frames, out / "frames.csv")
+        write_csv(self.ports, out / "ports.csv")
+        write_csv(self.mac_events, out / "mac_events.csv")
         for name, table in self.extra.items():
-            table.to_csv(out / f"{name}.csv", index=False, float_format="%.12g")
+            write_csv(table, out / f"{name}.csv")
         routes = self.extra.get("routes")
         if routes is not None and not routes.empty:
             from netsim.metrics.routing import routes_text

@@ -63,6 +63,14 @@ def frames_table(trace: Trace, in_flight: Collection[int] = ()) -> pd.DataFrame:
     for frame_id, src, dst, size, t_queued, traffic in trace.sent:
         got = deliveries.get(frame_id, [])
         t_out = first_out.get(frame_id, nan)
+        if len(got) == 1 and got[0][0] == dst != "broadcast" and frame_id not in expected:
+            # The common case, in short: a unicast frame delivered once, to its destination.
+            t_in, hops = got[0][1], got[0][2]
+            rows.append(
+                (frame_id, traffic, src, dst, size, t_queued, t_out,
+                 t_in, t_in - t_out, hops, 1, "delivered", "", "")
+            )  # fmt: skip
+            continue
         if dst == "broadcast" or frame_id in expected:
             need = expected.get(frame_id, 0)
             ok = len(got) >= need and need > 0
@@ -111,10 +119,11 @@ def mac_events_table(trace: Trace) -> pd.DataFrame:
     events = sorted(trace.mac_events, key=itemgetter(0))
     if not events:
         return pd.DataFrame.from_records([], columns=MAC_COLUMNS)
-    times, devices, kinds, macs, ports, vlans = zip(*events, strict=True)
+    # Columns one at a time (``zip(*events)`` would take 400,000 arguments).
+    columns: list[list[Any]] = [[e[i] for e in events] for i in range(len(MAC_COLUMNS))]
     # A run floods or learns the same few addresses again and again: format each once.
-    text = {mac: mac_to_str(mac) for mac in set(macs)}
-    columns = (times, devices, kinds, [text[mac] for mac in macs], ports, vlans)
+    text = {mac: mac_to_str(mac) for mac in set(columns[3])}
+    columns[3] = [text[mac] for mac in columns[3]]
     return pd.DataFrame(dict(zip(MAC_COLUMNS, columns, strict=True)))
 
 

@@ -83,21 +83,23 @@ class Link:
         receiver = self.b if sender is self.a else self.a
         if self.ber > 0.0:
             frame = self.damage(frame)
+        sim = self.sim
+        trace = sim.trace
+        frame_id = frame.frame_id
         if sender.records_first_bit:
-            self.sim.trace.first_bit(frame.frame_id, start)
+            trace.first_bit(frame_id, start)
         byte_time = 8.0 / self.rate_bps
         wire = frame.wire_bytes
         t_first = start + self.delay_s
         t_last = t_first + wire * byte_time
         needed = receiver.owner.bytes_needed(receiver, frame)
         t_decide = t_last if needed >= wire else t_first + needed * byte_time
-        self.sim.call_at(t_decide, receiver.deliver, frame, hops + 1, t_first, t_last)
-        trace = self.sim.trace
-        if frame.frame_id in trace.followed:
-            trace.carried.setdefault(frame.frame_id, frame)
+        sim.call_at(t_decide, receiver.deliver, frame, hops + 1, t_first, t_last)
+        if frame_id in trace.followed:
+            trace.carried.setdefault(frame_id, frame)
             trace.hops.append(
                 (
-                    frame.frame_id,
+                    frame_id,
                     sender.label,
                     receiver.label,
                     start,

@@ -102,7 +102,7 @@ SHORT_CUT_FROM = 16
 :meth:`Port.send_consumed_burst`); shorter ones go frame by frame."""
 
 
-@dataclass
+@dataclass(slots=True)
 class PortCounters:
     """Interface counters, named after IF-MIB / EtherLike-MIB's."""
 
@@ -359,23 +359,45 @@ class Port:
             peer.span.received(peer, frame, 0, t_last)
 
     def _occupy(self, frame: WireFrame, now: float) -> float | None:
-        """Take buffer and transmitter time for ``frame``: its first bit's time, or None."""
+        """Take buffer and transmitter time for ``frame``: its first bit's time, or None.
+
+        Every frame at every hop comes through here: state is read into locals once, and
+        the counting of :meth:`count_tx` is done in line.
+        """
         size = frame.length
         backlog = self._backlog
-        while backlog and backlog[0][0] <= now:
-            self._backlog_bytes -= backlog.popleft()[1]
-        if self._backlog_bytes + size > self.buffer_bytes:
-            self.counters.discards += 1
+        tx_free = self._tx_free
+        if tx_free <= now:
+            # The transmitter is free, gap included: every frame before has left.
+            backlog.clear()
+            queued = 0
+            start = now
+        else:
+            queued = self._backlog_bytes
+            while backlog and backlog[0][0] <= now:
+                queued -= backlog.popleft()[1]
+            start = tx_free
+        c = self.counters
+        if queued + size > self.buffer_bytes:
+            self._backlog_bytes = queued
+            c.discards += 1
             return None
-        start = now if self._tx_free <= now else self._tx_free
         byte_time = 8.0 / self.rate
         end = start + frame.wire_bytes * byte_time
         self._tx_free = end + INTERFRAME_GAP_BYTES * byte_time
         backlog.append((end, size))
-        self._backlog_bytes += size
-        if self._backlog_bytes > self.counters.max_queue_bytes:
-            self.counters.max_queue_bytes = self._backlog_bytes
-        self.count_tx(frame)
+        queued += size
+        self._backlog_bytes = queued
+        if queued > c.max_queue_bytes:
+            c.max_queue_bytes = queued
+        c.tx_frames += 1
+        c.tx_octets += size
+        if frame.dst == BROADCAST_MAC:
+            c.tx_broadcast += 1
+        elif frame.is_group:
+            c.tx_multicast += 1
+        else:
+            c.tx_unicast += 1
         return start
 
     def count_tx(self, frame: WireFrame) -> None:
@@ -396,8 +418,7 @@ class Port:
         c = self.counters
         c.rx_frames += 1
         c.rx_octets += frame.length
-        dst = frame.dst
-        if dst == BROADCAST_MAC:
+        if frame.dst == BROADCAST_MAC:
             c.rx_broadcast += 1
         elif frame.is_group:
             c.rx_multicast += 1

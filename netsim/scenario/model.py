@@ -717,6 +717,10 @@ class ImapTraffic(Strict):
     dscp: Dscp | None = None
     """Clients and server mark IMAP packets (to and from the server's port) with this
     DSCP, as a host QoS policy by port does; ``AF21`` is RFC 4594's low-latency data."""
+    resync: Literal["auto", "qresync", "condstore", "plain"] = "auto"
+    """How a ``disconnected`` client resynchronises back online: ``auto`` takes the best
+    the server offers (QRESYNC, then CONDSTORE, RFC 7162), ``plain`` refetches every
+    known message's flags (RFC 4549); forcing one lets a lab compare them."""
 
     @model_validator(mode="after")
     def _known_workloads(self) -> ImapTraffic:
@@ -755,6 +759,11 @@ class ImapTraffic(Strict):
             raise ValueError(
                 "the disconnected workload is a whole session (a cache, IDLE while online, "
                 "a queue while offline): list it alone"
+            )
+        if self.resync != "auto" and self.steps != ["disconnected"]:
+            raise ValueError(
+                "resync says how a disconnected client comes back online: it needs "
+                "session: [disconnected]"
             )
         return self
 

@@ -6,6 +6,7 @@ The IMAP code loads only when a scenario has IMAP traffic (start-up stays light)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from netsim.scenario import model as m
 from netsim.traffic.mail_hosts import delivers_to, mail_host
@@ -35,7 +36,7 @@ def start_imap(context: RunContext, entry: m.ImapTraffic, index: int, name: str)
     from netsim.apps.imap import ImapClient
     from netsim.apps.imap_offline import OfflineImapClient
 
-    kind = OfflineImapClient if entry.steps == ["disconnected"] else ImapClient
+    offline = entry.steps == ["disconnected"]
     stacks = context.net.stacks
     if entry.dscp is not None:
         for marker in (entry.server, *entry.clients):
@@ -43,6 +44,7 @@ def start_imap(context: RunContext, entry: m.ImapTraffic, index: int, name: str)
     tracked = delivers_to(context.scenario, entry.server)
     host = mail_host(context, entry.server)
     for k, client in enumerate(entry.clients):
+        kind = partial(OfflineImapClient, resync=entry.resync) if offline else ImapClient
         kind(
             context.sim,
             name,

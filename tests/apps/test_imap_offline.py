@@ -6,6 +6,9 @@ INBOX: the same UIDVALIDITY means its cached UIDs still name the same messages, 
 only asks for the flags of those it knows and for the messages from its cached UIDNEXT
 on, then replays the queue. Mail that arrived meanwhile is seen at the resync, not
 pushed; mail that arrives while it idles online is pushed.
+
+This module pins ``resync: plain``, RFC 4549's own way, which works with any server;
+test_imap_resync.py compares it with CONDSTORE and QRESYNC (RFC 7162).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ traffic:
     server: mail1
     clients: [laptop]
     session: [disconnected]
+    resync: plain
     think: 500ms
     mailbox: {messages: 40}
   - kind: smtp

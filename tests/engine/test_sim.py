@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from netsim.engine.sim import Simulation
 
 
@@ -47,3 +49,36 @@ def test_run_until_stops_the_clock_there():
     assert seen == [1] and sim.now == 2.0
     sim.run()
     assert seen == [1, 3]
+
+
+def test_events_processed_counts_every_call_made_across_runs():
+    """summary.json's events_processed: each call made once, whether it was scheduled
+    before the run or by another call, and none still pending at a stop."""
+    sim = Simulation()
+
+    def chain(k: int) -> None:
+        if k:
+            sim.call_at(sim.now + 1.0, chain, k - 1)
+
+    chain(5)  # calls at 1, 2, 3, 4, 5
+    sim.call_at(2.5, lambda: None)
+    sim.run(until=3.0)
+    assert sim.events_processed == 4  # 1, 2, 2.5, 3
+    sim.run()
+    assert sim.events_processed == 6
+
+
+def test_a_call_that_raises_is_not_counted_and_later_ones_stay_pending():
+    """A run stopped by an exception (a broadcast storm) counts the calls it finished."""
+    sim = Simulation()
+
+    def fail() -> None:
+        raise RuntimeError("storm")
+
+    sim.call_at(1.0, lambda: None)
+    sim.call_at(2.0, fail)
+    sim.call_at(3.0, lambda: None)
+    with pytest.raises(RuntimeError, match="storm"):
+        sim.run()
+    assert sim.events_processed == 1
+    assert [t for t, _ in sim.pending_calls()] == [3.0]

@@ -112,3 +112,24 @@ def test_agrees_with_a_naive_model(steps, aging, capacity):
         for m in range(6):
             expected = model[m][0] if m in model else None
             assert table.lookup(m, now) == expected
+
+
+def test_a_listener_that_ignores_refreshes_is_not_called_for_them():
+    """Every frame refreshes its source's entry: a listener that records no refreshes
+    (a switch's default) is spared one call per frame, and hears everything else."""
+    heard: list[MacEvent] = []
+    table: MacTable[str] = MacTable(
+        10.0,
+        1,
+        lambda t, e, m, p, vlan: heard.append(e),
+        reported=frozenset(MacEvent) - {MacEvent.REFRESH},
+    )
+    table.learn(0xA, "1", 0.0)
+    table.learn(0xA, "1", 1.0)  # refresh: not reported, but the entry is renewed
+    table.learn(0xB, "1", 2.0)  # the table (capacity 1) is full
+    table.learn(0xA, "2", 3.0)
+    assert heard == [MacEvent.LEARN, MacEvent.FULL, MacEvent.MOVE]
+    table.age(12.5)
+    assert table.lookup(0xA, 12.5) == "2"  # aged from 3.0, not from 0.0 or 1.0
+    table.age(13.0)
+    assert heard[-1] is MacEvent.AGE_OUT and table.lookup(0xA, 13.0) is None

@@ -6,8 +6,11 @@ them with the shared mailbox to produce the untagged ``EXPUNGE``, ``EXISTS``,
 ``RECENT`` and ``FETCH (FLAGS ..)`` responses other sessions' changes call for
 (RFC 3501 section 5.2).  An expunge cannot be announced while answering FETCH, STORE
 or SEARCH (section 7.4.1; the UID forms may), so then the message lingers as a ghost
-until a later command.  With CONDSTORE on, flag news carries the message's MODSEQ;
-with QRESYNC on, expunges are told by UID in one ``VANISHED`` (RFC 7162 3.2.10).
+until a later command.  The view keeps the messages it has announced, so a ghost can
+still be fetched until its EXPUNGE is told (RFC 2180 4.1.1): a client is never asked
+to make sense of a message that vanished under a number it still holds.  With
+CONDSTORE on, flag news carries the message's MODSEQ; with QRESYNC on, expunges are
+told by UID in one ``VANISHED`` (RFC 7162 3.2.10).
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ class SelectedView:
         self.modseqs = modseqs
         #: Tell expunges as VANISHED (QRESYNC is on).
         self.vanished = vanished
-        self.uids = [m.uid for m in box.messages]
+        #: The messages this session has been told of, in sequence order, ghosts included.
+        self.messages = list(box.messages)
+        self.uids = [m.uid for m in self.messages]
         self.known_flags = {m.uid: frozenset(m.flags) for m in box.messages}
         # EXAMINE must not change the mailbox, so it shows \Recent without claiming.
         if readonly:
@@ -147,10 +152,12 @@ class SelectedView:
         if any(uid not in live for uid in self.uids):
             if allow_expunge:
                 kept: list[int] = []
+                kept_messages: list[Message] = []
                 gone: list[int] = []
-                for uid in self.uids:
+                for uid, message in zip(self.uids, self.messages, strict=True):
                     if uid in live:
                         kept.append(uid)
+                        kept_messages.append(message)
                     else:
                         # Each EXPUNGE renumbers what follows, so the number to send
                         # is the count of survivors so far plus one.
@@ -162,6 +169,7 @@ class SelectedView:
                 if self.vanished:
                     out.append(b"VANISHED " + format_set(gone).encode())
                 self.uids = kept
+                self.messages = kept_messages
                 self._ghosts = False
             else:
                 self._ghosts = True
@@ -172,6 +180,7 @@ class SelectedView:
                 start -= 1
             for new in box.messages[start:]:
                 self.uids.append(new.uid)
+                self.messages.append(new)
                 self.known_flags[new.uid] = frozenset(new.flags)
             if not self.readonly:
                 self.recent |= self.store.claim_recent(box)

@@ -16,7 +16,7 @@ import pytest
 
 from netsim.mail.imap.server import ImapServer
 
-from .helpers import SIMPLE, Client, make_server, untagged
+from .helpers import MULTIPART, SIMPLE, Client, make_server, untagged
 
 
 def crlf(text: str) -> bytes:
@@ -214,3 +214,26 @@ def test_search_on_addresses(server: ImapServer, criterion: str, expected: bytes
     """FROM, TO, CC and BCC match the header text and the addresses parsed from it."""
     c = selected_with(server, *ADDRESSED)
     assert c.ok(f"SEARCH {criterion}") == [expected]
+
+
+def test_a_message_expunged_elsewhere_can_still_be_fetched_until_told(server: ImapServer) -> None:
+    """Until a session hears ``* n EXPUNGE``, number n is still its message: FETCH must
+    answer for it (RFC 2180 4.1.1), not pass over it in silence, because the EXPUNGE
+    cannot come during FETCH (RFC 3501 7.4.1).  The next NOOP brings the news; a UID
+    FETCH may bring it at once, after its answer."""
+    first = selected_with(server, SIMPLE, MULTIPART, SIMPLE)
+    other = Client(server, "alice")
+    other.ok("SELECT INBOX")
+    first.ok("STORE 2 +FLAGS (\\Deleted)")
+    first.ok("EXPUNGE")
+    lines = other.ok("FETCH 2 (UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM)])")
+    assert lines == [
+        b"* 2 FETCH (UID 2 RFC822.SIZE %d BODY[HEADER.FIELDS (FROM)] {31}\r\n" % len(MULTIPART)
+        + b"From: Bob <bob@example.org>\r\n\r\n)"
+    ]
+    assert other.ok("NOOP") == [b"* 2 EXPUNGE"]
+    assert other.ok("UID FETCH 2 FLAGS") == []
+    # UID FETCH may tell the expunge (UIDs do not move), after answering for it.
+    first.ok("STORE 1 +FLAGS (\\Deleted)")
+    first.ok("EXPUNGE")
+    assert other.ok("UID FETCH 1 FLAGS") == [b"* 1 FETCH (UID 1 FLAGS (\\Deleted))", b"* 1 EXPUNGE"]

@@ -224,12 +224,12 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
     else:
         changed = set()
     modseq_too = session.condstore and not any(i.name == "MODSEQ" for i in items)
-    missing = False
     # This loop runs once per message of e.g. "UID FETCH 1:* FLAGS": keep it lean.
     out = session.out
     live = box.by_uid
     recent = view.recent
     known = view.known_flags
+    ghosts = view.messages
     renderers = [fetch.renderer(item) for item in items]
     octets = messages_done = 0
     for seq, uid in picked:
@@ -238,10 +238,9 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
             octets = messages_done = 0
             yield
         messages_done += 1
-        msg = live.get(uid)
-        if msg is None:
-            missing = True
-            continue
+        # A message another session expunged is still this one's until it is told
+        # (RFC 2180 4.1.1): the view keeps it.
+        msg = live.get(uid) or ghosts[seq - 1]
         flags = msg.flags | _RECENT if uid in recent else msg.flags
         rendered = [render(msg, flags, uid) for render in renderers]
         if uid in changed and not wants_flags:
@@ -255,8 +254,6 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
         line = b"* %d FETCH (%s)\r\n" % (seq, b" ".join(rendered))
         octets += len(line)
         out.append(line)
-    if missing:
-        return "FETCH completed; some messages were expunged meanwhile"
     return "FETCH completed"
 
 
