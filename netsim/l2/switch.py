@@ -241,7 +241,7 @@ class Switch:
         frame every ``1/forwarding_rate`` seconds; frames wait their turn for it.
         """
         if not self._lookup_time and not self.processing_delay > 0.0:
-            self._decide(port, frame, hops, t_last)  # the common case: decided at once
+            self._decider(port, frame, hops, t_last)  # the common case: decided at once
             return
         delay = self.processing_delay
         if self._lookup_time:
