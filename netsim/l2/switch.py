@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from netsim.l2.stp.agent import SpanningTree
     from netsim.l2.stp.config import BridgeSettings, PortSettings
 
+Decider = Callable[[Port, Frame, int, float], None]
+"""Decides what to do with a frame whose decisive bytes are in: ``(ingress, frame, hops,
+t_last)``, as :meth:`Switch._decide` does."""
 ControlHandler = Callable[[Port, Frame], None]
 """Takes a frame to a reserved 01:80:C2:00:00:0X address that arrived whole on a port."""
 
@@ -94,12 +97,15 @@ class Switch:
             self.ports, {by_name[name]: cfg for name, cfg in (vlans or {}).items()}
         )
         """Which VLANs each port carries (every port an access port in VLAN 1 by default)."""
-        if not self.vlans.plain:
-            # Every frame is handled in its VLAN. (A plain switch keeps the short path of
-            # _decide and pays one test, for tagged frames, on each frame.)
-            self._decide = self._decide_in_vlan  # type: ignore[method-assign]
-        if self._decisive_tagged == self._decisive:
-            self.bytes_needed = self._bytes_needed_any  # type: ignore[method-assign]
+        # On a VLAN-aware switch every frame is handled in its VLAN. (A plain switch keeps
+        # the short path of _decide and pays one test, for tagged frames, on each frame.)
+        # The choice is an attribute, not a method assigned over another, so that the
+        # class can be compiled (mypyc: see the README's speed section).
+        self._open_decide: Decider = self._decide if self.vlans.plain else self._decide_in_vlan
+        self._decider: Decider = self._open_decide
+        """What :meth:`receive` calls: :attr:`_open_decide`, or behind spanning tree's
+        gate :meth:`_decide_gated` (:meth:`gate_ports`)."""
+        self._gated = False
         self.forwarding_rate = forwarding_rate
         """Frames per second one forwarding engine handles; None is unlimited."""
         self._lookup_time = 1.0 / forwarding_rate if forwarding_rate else 0.0
@@ -227,10 +233,6 @@ class Switch:
         """Wire bytes this switch waits for on ``port`` before deciding (see the mode)."""
         return self._decisive if frame.vlan is None else self._decisive_tagged
 
-    def _bytes_needed_any(self, port: Port, frame: Frame) -> int:
-        """:meth:`bytes_needed` when a tag makes no difference (all but cut-through)."""
-        return self._decisive
-
     def receive(self, port: Port, frame: Frame, hops: int, t_first: float, t_last: float) -> None:
         """The decisive bytes of ``frame`` are in on ``port``: look it up after the
         processing delay, then forward, flood or filter.
@@ -239,7 +241,7 @@ class Switch:
         frame every ``1/forwarding_rate`` seconds; frames wait their turn for it.
         """
         if not self._lookup_time and not self.processing_delay > 0.0:
-            self._decide(port, frame, hops, t_last)  # the common case: decided at once
+            self._decider(port, frame, hops, t_last)  # the common case: decided at once
             return
         delay = self.processing_delay
         if self._lookup_time:
@@ -249,9 +251,9 @@ class Switch:
             self._engine_free[member] = start + self._lookup_time
             delay += start + self._lookup_time - now
         if delay > 0.0:
-            self.sim.call_at(self.sim.now + delay, self._decide, port, frame, hops, t_last)
+            self.sim.call_at(self.sim.now + delay, self._decider, port, frame, hops, t_last)
         else:
-            self._decide(port, frame, hops, t_last)
+            self._decider(port, frame, hops, t_last)
 
     def _decide(self, ingress: Port, frame: Frame, hops: int, t_last: float) -> None:
         if frame.vlan is not None:
@@ -432,17 +434,8 @@ class Switch:
     def gate_ports(self, gated: bool) -> None:
         """Check port states on every frame (some port is not forwarding), or stop checking
         (all forward: the pipeline is exactly the one without spanning tree)."""
-        if gated == ("_open_decide" in self.__dict__):
-            return
-        if gated:
-            self._open_decide = self._decide
-            self._open_enqueue = self._enqueue
-            self._decide = self._decide_gated  # type: ignore[method-assign]
-            self._enqueue = self._enqueue_gated  # type: ignore[method-assign]
-        else:
-            self._decide = self._open_decide  # type: ignore[method-assign]
-            self._enqueue = self._open_enqueue  # type: ignore[method-assign]
-            del self._open_decide, self._open_enqueue
+        self._gated = gated
+        self._decider = self._decide_gated if gated else self._open_decide
 
     def _decide_gated(self, ingress: Port, frame: Frame, hops: int, t_last: float) -> None:
         """The ingress gate: a blocking, listening or discarding port takes no data frame;
@@ -462,11 +455,11 @@ class Switch:
                     frame.frame_id, self.name, "stp-" + state.value, now, hops
                 )
                 return
-        # A frame that waited out the processing delay may find the gate lifted meanwhile
-        # (every port forwards again): the open pipeline is then back in self._decide.
-        self.__dict__.get("_open_decide", self._decide)(ingress, frame, hops, t_last)
+        # (A frame that waited out the processing delay may find the gate lifted meanwhile:
+        # it goes on through the open pipeline all the same, which is always kept.)
+        self._open_decide(ingress, frame, hops, t_last)
 
-    def _enqueue_gated(self, out: Port, frame: Frame, hops: int, now: float) -> None:
+    def _egress_blocked(self, out: Port, frame: Frame) -> bool:
         """The egress gate: nothing goes out of a port that is not forwarding."""
         stp = self.stp
         assert stp is not None
@@ -476,8 +469,7 @@ class Switch:
             key = frame.vlan if frame.vlan is not None else untagged
         else:
             key = 0
-        if (out, key) not in stp.blocked:
-            self._open_enqueue(out, frame, hops, now)
+        return (out, key) in stp.blocked
 
     def _forward_stored_versions(
         self, ingress: Port, frame: Frame, sends: list[tuple[Port, Frame]], hops: int
@@ -549,6 +541,8 @@ class Switch:
         self._enqueue(out, frame, hops, self.sim.now)
 
     def _enqueue(self, out: Port, frame: Frame, hops: int, now: float) -> None:
+        if self._gated and self._egress_blocked(out, frame):
+            return
         if not out.transmit(frame, hops, now):
             reason = "queue-full" if out.link is not None and out.link.up else "link-down"
             self.sim.trace.frame_dropped(frame.frame_id, self.name, reason, now, hops)

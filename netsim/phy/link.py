@@ -49,8 +49,10 @@ class Link:
 
     def __setattr__(self, name: str, value: object) -> None:
         # Background load generated lazily must see the link as it was when each of its
-        # frames was due: catch it up before the link goes down or comes back.
-        if name == "up" and "up" in self.__dict__:
+        # frames was due: catch it up before the link goes down or comes back. (The first
+        # assignment, in __init__, has nothing to catch up. hasattr, not __dict__: a class
+        # compiled by mypyc has no __dict__.)
+        if name == "up" and hasattr(self, "up"):
             now = self.sim.now
             for port in (self.a, self.b):
                 if port.background is not None:
