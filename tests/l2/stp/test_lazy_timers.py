@@ -22,33 +22,7 @@ from netsim.l2.stp.bench import Bench
 from netsim.l2.stp.engine import PortConfig
 from netsim.l2.stp.rstp import RstpBridge
 from netsim.l2.stp.stp import StpBridge
-from tests.l2.stp.test_trees import Link, Network, churn
-
-Engine = type[StpBridge] | type[RstpBridge]
-
-
-def churned(
-    engine: Engine, net: Network, events: list[tuple[float, int, bool]], every_timer: bool
-) -> Bench:
-    """``net`` booted at 0 s, its links failing and returning as ``events`` say, run to
-    80 s after the last event."""
-    bench = Bench(every_timer=every_timer)
-    costs: dict[int, dict[int, PortConfig]] = {i: {} for i in range(len(net.ids))}
-    for link in net.links:
-        costs[link.a][link.port_a] = PortConfig(link.cost)
-        costs[link.b][link.port_b] = PortConfig(link.cost)
-    for i, bridge_id in enumerate(net.ids):
-        bench.add_bridge(str(i), engine(bridge_id.mac, costs[i], priority=bridge_id.priority))
-    for link in net.links:
-        bench.link(str(link.a), link.port_a, str(link.b), link.port_b)
-    for time, index, is_up in events:
-        link = net.links[index]
-        if is_up:
-            bench.link_up(str(link.a), link.port_a, at=time)
-        else:
-            bench.link_down(str(link.a), link.port_a, at=time)
-    bench.run_until(events[-1][0] + 80)
-    return bench
+from tests.l2.stp.test_trees import Link, Network, churn, churned
 
 
 def assert_same_run(lazy: Bench, eager: Bench) -> None:

@@ -198,13 +198,15 @@ def connected(n: int, links: list[Link]) -> bool:
     return len(reached) == n
 
 
-def settle_after_churn(
-    engine: type[StpBridge] | type[RstpBridge],
-    case: tuple[Network, list[tuple[float, int, bool]], list[Link]],
-) -> None:
-    net, events, remaining = case
-    assume(connected(len(net.ids), remaining))  # the oracle speaks of one connected network
-    bench = Bench()
+Engine = type[StpBridge] | type[RstpBridge]
+
+
+def churned(
+    engine: Engine, net: Network, events: list[tuple[float, int, bool]], every_timer: bool
+) -> Bench:
+    """``net`` booted at 0 s, its links failing and returning as ``events`` say, run to
+    80 s after the last event."""
+    bench = Bench(every_timer=every_timer)
     costs: dict[int, dict[int, PortConfig]] = {i: {} for i in range(len(net.ids))}
     for link in net.links:
         costs[link.a][link.port_a] = PortConfig(link.cost)
@@ -220,6 +222,16 @@ def settle_after_churn(
         else:
             bench.link_down(str(link.a), link.port_a, at=time)
     bench.run_until(events[-1][0] + 80)
+    return bench
+
+
+def settle_after_churn(
+    engine: type[StpBridge] | type[RstpBridge],
+    case: tuple[Network, list[tuple[float, int, bool]], list[Link]],
+) -> None:
+    net, events, remaining = case
+    assume(connected(len(net.ids), remaining))  # the oracle speaks of one connected network
+    bench = churned(engine, net, events, every_timer=False)
     after = Network(net.ids, remaining)
     got = {
         (int(name), port): bench.role(name, port)
