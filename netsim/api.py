@@ -142,7 +142,6 @@ def run(
         }
         if storm_report is not None:
             summary["storm"] = storm_report
-        summary.update(network_summaries(net))
         if spec.measure.frames != "all":
             # frames.csv is a sample (or empty): say so, and how many frames there were.
             summary["frames"]["recorded"] = spec.measure.frames
