@@ -8,7 +8,7 @@ included, which is what a results row reports.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Sequence
 from typing import Any, Protocol
 
 import simpy
@@ -21,6 +21,8 @@ from netsim.net.tls import Role
 from netsim.net.tls.socket import TlsSocket
 
 Process = Generator[simpy.Event, Any, Any]
+#: Writes a command's results row: verb, time sent, octets out, octets in, the reply.
+RowWriter = Callable[[str, float, int, int, Any], None]
 
 
 class ReplyReader(Protocol):
@@ -127,6 +129,33 @@ class MailConnection:
             if not isinstance(event, reply_type):
                 raise SessionEnded("the server closed the connection")
             return event
+
+    def pipeline(
+        self,
+        sent_at: float,
+        commands: Sequence[tuple[str, bytes]],
+        read_reply: Callable[[], Process],
+        row: RowWriter,
+    ) -> Process:
+        """Send ``commands`` (verb, octets) back to back, then read a reply for each and
+        write its results row; the replies, in order.
+
+        One write for the lot (RFC 2920 3.1, RFC 2449 6.6), or Nagle would hold all but the
+        first. The write's framing (a TLS record's header and tag) counts to the first
+        command; each reply counts the octets received while it was read.
+        """
+        before = self.octets()[0]
+        yield self.send(b"".join(wire for _, wire in commands))
+        framing = self.octets()[0] - before - sum(len(wire) for _, wire in commands)
+        replies = []
+        mark = self.octets()
+        for i, (verb, wire) in enumerate(commands):
+            got = yield from read_reply()
+            received = self.octets()[1] - mark[1]
+            mark = self.octets()
+            row(verb, sent_at, len(wire) + (framing if i == 0 else 0), received, got)
+            replies.append(got)
+        return replies
 
     def octets(self) -> tuple[int, int]:
         """Octets sent and received so far on the wire (TLS records included)."""

@@ -171,22 +171,9 @@ class _Poll:
         replies: list[Reply] = []
         batches = [commands] if pipelined else [[c] for c in commands]
         for batch in batches:
-            # One write per batch: pipelined commands leave together (RFC 2449 6.6).
-            burst = [self.client.command(command) for command in batch]
-            before, t = self.conn.octets()[0], env.now
-            yield self.conn.send(b"".join(burst))
-            framing = self.conn.octets()[0] - before - sum(len(b) for b in burst)
-            started = [
-                (command.split(" ", 1)[0].upper(), t, len(data) + (framing if i == 0 else 0))
-                for i, (command, data) in enumerate(zip(batch, burst, strict=True))
-            ]
-            mark = self.conn.octets()
-            for verb, t, out in started:
-                got = yield from self._reply()
-                received = self.conn.octets()[1] - mark[1]
-                mark = self.conn.octets()
-                self._row(verb, t, out, received, got)
-                replies.append(got)
+            burst = [(c.split(" ", 1)[0].upper(), self.client.command(c)) for c in batch]
+            got = yield from self.conn.pipeline(env.now, burst, self._reply, self._row)
+            replies.extend(got)
         return replies
 
     def _reply(self) -> Process:

@@ -217,23 +217,8 @@ class _Session:
                 if got.code >= 400:
                     break  # a refused MAIL or RCPT: the rest would be refused too
             return replies
-        env = self.sim.env
-        # One write for the lot (RFC 2920 3.1), or Nagle would hold all but the first.
-        burst = [self.client.command(str(command)) for command in commands]
-        before, t = self.conn.octets()[0], env.now
-        yield self.conn.send(b"".join(burst))
-        framing = self.conn.octets()[0] - before - sum(len(b) for b in burst)
-        started = [
-            (_verb(command, message), t, len(data) + (framing if i == 0 else 0))
-            for i, (command, data) in enumerate(zip(commands, burst, strict=True))
-        ]
-        mark = self.conn.octets()
-        for verb, t, out in started:
-            got = yield from self._reply()
-            received = self.conn.octets()[1] - mark[1]
-            mark = self.conn.octets()
-            self._row(verb, t, out, received, got)
-            replies.append(got)
+        burst = [(_verb(c, message), self.client.command(str(c))) for c in commands]
+        replies = yield from self.conn.pipeline(self.sim.env.now, burst, self._reply, self._row)
         return replies
 
     def _one_by_one(self, command: str | bytes, message: bool) -> Process:
