@@ -25,8 +25,8 @@ from netsim.apps.mailclient import MailConnection, SessionEnded
 from netsim.apps.mailhost import PASSWORD, DeliveryLog, MailHost, command_row, message_id
 from netsim.apps.mailservice import MailService
 from netsim.engine.sim import Simulation
-from netsim.mail.pop3.client import NEED_DATA, Pop3Client
-from netsim.mail.pop3.connection import Command, Reply
+from netsim.mail.pop3.client import Pop3Client
+from netsim.mail.pop3.connection import NEED_DATA, Command, Reply
 from netsim.mail.pop3.server import Pop3Config, Pop3Server, Pop3Session
 from netsim.net.stack import IpStack
 

@@ -31,8 +31,8 @@ from netsim.apps.mailhost import EPOCH, PASSWORD, DeliveryLog, MailHost, command
 from netsim.apps.mailservice import MailService
 from netsim.engine.sim import Simulation
 from netsim.mail.smtp import SmtpConfig, SmtpServer, SmtpSession
-from netsim.mail.smtp.client import NEED_DATA, Extensions, SmtpClient
-from netsim.mail.smtp.events import Command, Message, Reply
+from netsim.mail.smtp.client import Extensions, SmtpClient
+from netsim.mail.smtp.events import NEED_DATA, Command, Message, Reply
 from netsim.net.stack import IpStack
 
 Process = Generator[simpy.Event, Any, Any]

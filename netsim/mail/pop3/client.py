@@ -13,7 +13,7 @@ from collections import deque
 from enum import Enum
 
 from netsim.mail.lines import BlockReader, LineReader, LineTooLong
-from netsim.mail.pop3.connection import ConnectionClosed, Reply
+from netsim.mail.pop3.connection import NEED_DATA, ConnectionClosed, Reply, Sentinel
 
 #: Commands whose ``+OK`` reply carries a body (RFC 1939, RFC 2449 CAPA); LIST and UIDL
 #: only without an argument.
@@ -44,15 +44,6 @@ TRANSITIONS: dict[tuple[Stage, str], Stage] = {
     (Stage.BODY, "closed"): Stage.CLOSED,
     (Stage.CLOSED, "closed"): Stage.CLOSED,
 }
-
-
-class _NeedData:
-    def __repr__(self) -> str:
-        return "NEED_DATA"
-
-
-#: :meth:`Pop3Client.next_event` needs more bytes.
-NEED_DATA = _NeedData()
 
 
 class Pop3Client:
@@ -89,7 +80,7 @@ class Pop3Client:
         else:
             self._eof = True
 
-    def next_event(self) -> Reply | ConnectionClosed | _NeedData:
+    def next_event(self) -> Reply | ConnectionClosed | Sentinel:
         """The next complete reply, :class:`ConnectionClosed`, or :data:`NEED_DATA`."""
         if self.stage is Stage.BODY:
             return self._body()
@@ -117,7 +108,7 @@ class Pop3Client:
         self.stage = TRANSITIONS[(self.stage, "single")]
         return Reply(ok, text)
 
-    def _body(self) -> Reply | ConnectionClosed | _NeedData:
+    def _body(self) -> Reply | ConnectionClosed | Sentinel:
         assert self._block is not None and self._status is not None
         block = self._block.feed(self._lines.take_buffer())
         if block is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from netsim.mail.lines import LineReader, LineTooLong, on_the_wire, stuff
-from netsim.mail.smtp.events import ConnectionClosed, Reply
+from netsim.mail.smtp.events import NEED_DATA, ConnectionClosed, Reply, Sentinel
 
 _REPLY_LINE = re.compile(rb"^([2-5][0-9][0-9])([ -])(.*)$")
 _ENHANCED = re.compile(r"^[245]\.\d{1,3}\.\d{1,3} ")
@@ -44,15 +44,6 @@ TRANSITIONS: dict[tuple[Stage, str], Stage] = {
     (Stage.READY, "closed"): Stage.CLOSED,
     (Stage.CLOSED, "closed"): Stage.CLOSED,
 }
-
-
-class _NeedData:
-    def __repr__(self) -> str:
-        return "NEED_DATA"
-
-
-#: :meth:`SmtpClient.next_event` needs more bytes.
-NEED_DATA = _NeedData()
 
 
 @dataclass(frozen=True)
@@ -105,7 +96,7 @@ class SmtpClient:
         else:
             self._eof = True
 
-    def next_event(self) -> Reply | ConnectionClosed | _NeedData:
+    def next_event(self) -> Reply | ConnectionClosed | Sentinel:
         """The next complete reply, :class:`ConnectionClosed`, or :data:`NEED_DATA`."""
         while True:
             line = self._lines.next_line()

@@ -13,8 +13,8 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netsim.mail.pop3.client import NEED_DATA, ClientError, Pop3Client
-from netsim.mail.pop3.connection import Reply
+from netsim.mail.pop3.client import ClientError, Pop3Client
+from netsim.mail.pop3.connection import NEED_DATA, Reply
 from netsim.mail.pop3.server import Pop3Config, Pop3Server
 from netsim.mail.store import MailStore
 from netsim.mail.users import Users

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netsim.mail.smtp import SmtpConfig, SmtpServer
-from netsim.mail.smtp.client import NEED_DATA, ClientError, Extensions, SmtpClient
-from netsim.mail.smtp.events import Reply
+from netsim.mail.smtp.client import ClientError, Extensions, SmtpClient
+from netsim.mail.smtp.events import NEED_DATA, Reply
 from netsim.mail.store import MailStore
 from netsim.mail.users import Users
 
