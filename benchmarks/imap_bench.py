@@ -146,10 +146,10 @@ def run_benchmarks(port: int, seconds: float, cpu: Meter) -> dict[str, tuple[flo
 
 def profile(seconds: float) -> None:
     """Run the server in this process under cProfile and show where time goes."""
-    import cProfile
     import pstats
-    import threading
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for benchmarks.*
+    from benchmarks.server_cpu import start_profiled
     from netsim.apps.serve_mail import BackgroundServer
     from netsim.mail.imap.server import ImapServer
     from netsim.mail.store import MailStore
@@ -158,19 +158,7 @@ def profile(seconds: float) -> None:
     background = BackgroundServer(
         ImapServer(MailStore(), Users({USER: PASSWORD})), allow_plaintext_login=True
     )
-    profiler = cProfile.Profile()
-    original = threading.Thread.run
-
-    def traced(self: threading.Thread) -> None:
-        profiler.enable()
-        try:
-            original(self)
-        finally:
-            profiler.disable()
-
-    threading.Thread.run = traced  # type: ignore[method-assign]
-    background.start()
-    threading.Thread.run = original  # type: ignore[method-assign]
+    profiler = start_profiled(background)
     try:
         print(run_benchmarks(background.port, seconds, process_cpu(os.getpid())))
     finally:

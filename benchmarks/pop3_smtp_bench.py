@@ -45,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.server_cpu import Meter, load_average, tree_cpu  # noqa: E402
+from benchmarks.server_cpu import Meter, load_average, start_profiled, tree_cpu  # noqa: E402
 from tests.mail import dovecot_lab  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -226,9 +226,7 @@ def measure(targets: list[Target], seconds: float) -> Results:
 
 def profile(seconds: float) -> None:
     """serve-mail in this process under cProfile, for the POP3 and SMTP loops."""
-    import cProfile
     import pstats
-    import threading
 
     from netsim.apps.serve_mail import BackgroundServer
     from netsim.mail.imap.server import ImapServer
@@ -244,19 +242,7 @@ def profile(seconds: float) -> None:
         smtp=SmtpServer(store, users),
         pop3=Pop3Server(store, users),
     )
-    profiler = cProfile.Profile()
-    original = threading.Thread.run
-
-    def traced(self: threading.Thread) -> None:
-        profiler.enable()
-        try:
-            original(self)
-        finally:
-            profiler.disable()
-
-    threading.Thread.run = traced  # type: ignore[method-assign]
-    background.start()
-    threading.Thread.run = original  # type: ignore[method-assign]
+    profiler = start_profiled(background)
     try:
         ports = background.ports
         target = Target(

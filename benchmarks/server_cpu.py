@@ -9,9 +9,15 @@ known to their parent's ``stat`` (its ``cutime`` and ``cstime``), in ticks.
 
 from __future__ import annotations
 
+import cProfile
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from netsim.apps.serve_mail import BackgroundServer
 
 Meter = Callable[[], float]
 """CPU seconds a server has used so far."""
@@ -66,3 +72,27 @@ def tree_cpu(root: int) -> Meter:
 def load_average() -> str:
     """The 1-minute load average and the CPU count, for the figures' caption."""
     return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+
+
+def start_profiled(background: BackgroundServer) -> cProfile.Profile:
+    """Start ``background`` with its server thread running under cProfile.
+
+    The profiler is enabled in that thread only (cProfile follows one thread), so the
+    benchmark's client, in the main thread, stays out of the figures.
+    """
+    profiler = cProfile.Profile()
+    original = threading.Thread.run
+
+    def traced(self: threading.Thread) -> None:
+        profiler.enable()
+        try:
+            original(self)
+        finally:
+            profiler.disable()
+
+    threading.Thread.run = traced  # type: ignore[method-assign]
+    try:
+        background.start()
+    finally:
+        threading.Thread.run = original  # type: ignore[method-assign]
+    return profiler
