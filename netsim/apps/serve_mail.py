@@ -9,6 +9,12 @@ Nagle).  STARTTLS, STLS and the implicit-TLS ports use the :mod:`ssl` module.  T
 three servers share one mail store: a message accepted over SMTP is in the INBOX at
 once, and an IMAP client idling there hears of it.
 
+IMAP and SMTP connections run on one event loop (uvloop when installed).  POP3
+connections each get a thread with a blocking socket (:mod:`netsim.apps.serve_threads`),
+which answers a one-round-trip command with fewer system calls; accepting, limits and
+shutdown stay with the loop.  Every call into a session, on either side, holds one
+lock (``_Hub.lock``), because all sessions share the store.
+
 Usage::
 
     netsim serve-mail --imap 1143 --smtp 1025 --submission 1587 --pop3 1110 \
@@ -30,7 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import errno
 import functools
 import importlib.util
 import logging
@@ -39,11 +44,18 @@ import socket
 import ssl
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
+from netsim.apps.serve_threads import (
+    RESOURCE_ERRORS,
+    ThreadedConnection,
+    ThreadedListener,
+    join_all,
+)
 from netsim.mail import store_check
 from netsim.mail.imap.events import UntaggedStatus
 from netsim.mail.imap.responses import render
@@ -123,6 +135,10 @@ class Service:
     refusal: Callable[[str], bytes]
     #: True for IMAPS, SMTPS and POP3S (RFC 8314): TLS from the first byte.
     implicit_tls: bool = False
+    #: Serve each connection in a thread of its own, on a blocking socket, instead of
+    #: on the event loop (:mod:`netsim.apps.serve_threads`); the session must never
+    #: idle, as the loop could not deliver its news.
+    threaded: bool = False
 
 
 def imap_services(imap: ImapServer) -> list[Service]:
@@ -154,14 +170,19 @@ def smtp_services(smtp: SmtpServer) -> list[Service]:
 
 
 def pop3_services(pop3: Pop3Server) -> list[Service]:
-    """POP3 on 110 and POP3S on 995."""
+    """POP3 on 110 and POP3S on 995, a thread per connection.
+
+    Each POP3 command of a client is one round trip, and a thread blocked in ``recv``
+    answers it with fewer system calls than the event loop
+    (``benchmarks/pop3_io_paths.py``).
+    """
 
     def refusal(reason: str) -> bytes:
         return f"-ERR [SYS/TEMP] {reason}\r\n".encode()
 
     return [
-        Service("pop3", pop3.open_session, refusal),
-        Service("pop3s", pop3.open_session, refusal, implicit_tls=True),
+        Service("pop3", pop3.open_session, refusal, threaded=True),
+        Service("pop3s", pop3.open_session, refusal, implicit_tls=True, threaded=True),
     ]
 
 
@@ -341,7 +362,11 @@ class _Connection(asyncio.Protocol):
     def __init__(self, hub: _Hub, service: Service) -> None:
         self.hub = hub
         self.service = service
-        self.session: MailSession = service.open_session(service.implicit_tls)
+        #: Held around every call into the session: the store is shared with the
+        #: threads that serve POP3 (see ``_Hub.lock``).
+        self.lock = hub.lock
+        with self.lock:
+            self.session: MailSession = service.open_session(service.implicit_tls)
         self.transport: asyncio.Transport | None = None
         #: The client's IP address, as counted against the per-address limit.
         self.peer_ip = ""
@@ -374,7 +399,9 @@ class _Connection(asyncio.Protocol):
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        transport.write(self.session.greeting())
+        with self.lock:
+            greeting = self.session.greeting()
+        transport.write(greeting)
         self._arm_timer()
 
     def data_received(self, data: bytes) -> None:
@@ -383,10 +410,12 @@ class _Connection(asyncio.Protocol):
             return
         if self._held:
             # Bytes already on their way when reading paused: keep them for later.
-            self.session.receive_data(data, max_commands=0)
+            with self.lock:
+                self.session.receive_data(data, max_commands=0)
             return
         session = self.session
-        out = session.receive_data(data, max_commands=1)
+        with self.lock:
+            out = session.receive_data(data, max_commands=1)
         transport = self.transport
         if (
             out
@@ -406,10 +435,14 @@ class _Connection(asyncio.Protocol):
     def eof_received(self) -> bool | None:
         """The client half-closed: finish what it sent, then close."""
         if self.admitted and not self.session.closed:
-            if self._held:
-                self.session.receive_data(b"", max_commands=0)  # seen after the delay
-            else:
-                self._take_turn(self.session.receive_data(b"", max_commands=1))
+            with self.lock:
+                if self._held:
+                    self.session.receive_data(b"", max_commands=0)  # seen after the delay
+                    out = None
+                else:
+                    out = self.session.receive_data(b"", max_commands=1)
+            if out is not None:
+                self._take_turn(out)
         # Keep the transport open for the answers: the session closes it when done.
         # (A TLS transport cannot stay half-open, and says so if asked.)
         return None if self.session.tls else True
@@ -421,11 +454,14 @@ class _Connection(asyncio.Protocol):
         if self.admitted:
             self.hub.release(self)
         if not self.session.closed:
-            self.session.close()
+            with self.lock:
+                self.session.close()
 
     def say_bye(self, reason: str) -> None:
         """End the session (IMAP ``* BYE``, SMTP ``421``, POP3 ``-ERR``) and close."""
-        self._write(self.session.shutdown(reason))
+        with self.lock:
+            words = self.session.shutdown(reason)
+        self._write(words)
 
     def pause_writing(self) -> None:
         """The client is not reading: stop reading its commands until it catches up."""
@@ -441,7 +477,9 @@ class _Connection(asyncio.Protocol):
     def wake(self) -> None:
         """Deliver IDLE news, if the session is idling."""
         if self.session.idling:
-            self._write(self.session.idle_updates())
+            with self.lock:
+                news = self.session.idle_updates()
+            self._write(news)
 
     # -- taking turns -----------------------------------------------------------------
 
@@ -454,7 +492,8 @@ class _Connection(asyncio.Protocol):
             deadline = now + TIME_SLICE
             chunks = [out]
             while session.backlog and not session.hold and loop.time() < deadline:
-                chunks.append(session.resume(max_commands=1))
+                with self.lock:
+                    chunks.append(session.resume(max_commands=1))
             out = b"".join(chunks)
         if session.hold:
             # A failed login: its NO, and everything after it, waits out the delay.
@@ -482,13 +521,17 @@ class _Connection(asyncio.Protocol):
     def _next_turn(self) -> None:
         self._turn_pending = False
         if not self.session.closed and not self._held:
-            self._take_turn(self.session.resume(max_commands=1))
+            with self.lock:
+                out = self.session.resume(max_commands=1)
+            self._take_turn(out)
 
     def _end_hold(self, out: bytes) -> None:
         self._held = False
         self._write(out)
         if not self.session.closed:
-            self._take_turn(self.session.resume(max_commands=1))
+            with self.lock:
+                out = self.session.resume(max_commands=1)
+            self._take_turn(out)
 
     def _update_reading(self) -> None:
         transport = self.transport
@@ -573,7 +616,8 @@ class _Connection(asyncio.Protocol):
         if upgraded is None:  # pragma: no cover - the transport went away meanwhile
             return
         self.transport = upgraded
-        self.session.tls_started()
+        with self.lock:
+            self.session.tls_started()
 
 
 #: Seconds between two log lines about accept() failing.
@@ -581,8 +625,20 @@ ACCEPT_LOG_INTERVAL = 60.0
 #: Seconds after which asyncio tries accept() again when it failed for lack of
 #: resources (``asyncio.constants.ACCEPT_RETRY_DELAY``), with a margin.
 ACCEPT_RETRY_DELAY = 1.2
-#: errno values of accept() that mean "out of resources", not "this client failed".
-_RESOURCE_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
+class _Client(Protocol):
+    """A connection as the hub counts it: on the loop or in a thread of its own."""
+
+    @property
+    def peer_ip(self) -> str:
+        """The client's IP address."""
+
+    def say_bye(self, reason: str) -> None:
+        """End the session from the server's side."""
+
+    def wake(self) -> None:
+        """A mailbox changed: deliver news to an idling session."""
 
 
 class _Hub:
@@ -594,7 +650,11 @@ class _Hub:
         self.imap = imap
         self.tls_context = tls_context
         self.limits = limits
-        self.connections: set[_Connection] = set()
+        #: Held around every call into a session, by the loop and by the POP3 threads:
+        #: the sessions share the store (and the POP3 maildrop locks), and a command
+        #: sees it unchanged by others from start to end.
+        self.lock = threading.Lock()
+        self.connections: set[_Client] = set()
         #: Open connections per client address.
         self.per_ip: Counter[str] = Counter()
         #: Failed accept() calls not logged yet (one line a minute at most).
@@ -605,8 +665,9 @@ class _Hub:
         #: Set once the listeners are closed (see :meth:`loop_exception`).
         self.listeners_closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
 
-    def admit(self, conn: _Connection) -> str | None:
+    def admit(self, conn: _Client) -> str | None:
         """Count ``conn`` in, or say why it may not come in."""
         limits = self.limits
         if len(self.connections) >= limits.max_connections:
@@ -617,7 +678,7 @@ class _Hub:
         self.per_ip[conn.peer_ip] += 1
         return None
 
-    def release(self, conn: _Connection) -> None:
+    def release(self, conn: _Client) -> None:
         """Count ``conn`` out."""
         if conn in self.connections:
             self.connections.discard(conn)
@@ -625,9 +686,16 @@ class _Hub:
             if self.per_ip[conn.peer_ip] <= 0:
                 del self.per_ip[conn.peer_ip]
 
+    def release_threadsafe(self, conn: _Client) -> None:
+        """Count ``conn`` out, from another thread (by the loop, which owns the count)."""
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody counts
+                self._loop.call_soon_threadsafe(self.release, conn)
+
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start waking idling sessions when a mailbox changes."""
         self._loop = loop
+        self._loop_thread = threading.get_ident()
         self.imap.store.add_listener(self._changed)
 
     def detach(self) -> None:
@@ -649,10 +717,15 @@ class _Hub:
             # schedules one per connection it failed to accept, up to 100 a second,
             # so not a traceback each.)
             return
-        if not (isinstance(exc, OSError) and exc.errno in _RESOURCE_ERRORS):
+        if not (isinstance(exc, OSError) and exc.errno in RESOURCE_ERRORS):
             loop.default_exception_handler(context)
             return
-        now = self.accept_failed_at = loop.time()
+        self.accept_failed_at = loop.time()
+        self.note_accept_failure(exc)
+
+    def note_accept_failure(self, exc: OSError) -> None:
+        """accept() ran out of resources: log it, once a minute at most."""
+        now = time.monotonic()
         if self._accept_logged is not None and now - self._accept_logged < ACCEPT_LOG_INTERVAL:
             self.accept_failures += 1
             return
@@ -669,8 +742,15 @@ class _Hub:
 
     def _changed(self, box: Mailbox) -> None:
         # Deliver after the current command finishes, never from inside the store.
-        if self._loop is not None:
-            self._loop.call_soon(self._wake_all)
+        # A POP3 thread's QUIT changes the store too: it must wake the loop.
+        loop = self._loop
+        if loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            loop.call_soon(self._wake_all)
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody idles
+                loop.call_soon_threadsafe(self._wake_all)
 
     def _wake_all(self) -> None:
         for conn in list(self.connections):
@@ -752,11 +832,17 @@ async def serve(
         wanted.append((imaps, imaps_port))
     wanted += listeners
     servers: list[asyncio.Server] = []
+    threaded: list[ThreadedListener] = []
     bound: list[tuple[str, int]] = []
     try:
         for service, number in wanted:
             if service.implicit_tls and tls_context is None:
                 raise LoginPolicyError(f"{service.name} needs a certificate for TLS")
+            if service.threaded:
+                listener = ThreadedListener.open(hub, service, host, number)
+                threaded.append(listener)
+                bound.append((service.name, listener.port))
+                continue
             server = await loop.create_server(
                 functools.partial(_Connection, hub, service),
                 host,
@@ -769,6 +855,8 @@ async def serve(
         hub.detach()
         for server in servers:
             server.close()
+        for listener in threaded:
+            listener.close()
         loop.set_exception_handler(previous_handler)
         raise
     if ready is not None:
@@ -779,9 +867,13 @@ async def serve(
         hub.detach()
         for server in servers:
             server.close()
+        for listener in threaded:
+            listener.close()
         hub.listeners_closed = True
         for conn in list(hub.connections):
             conn.say_bye("Server shutting down")
+        # The POP3 threads say their last words and end before the store may close.
+        join_all(c for c in hub.connections if isinstance(c, ThreadedConnection))
         for server in servers:
             await server.wait_closed()
         if hub.accept_failed_at is not None:
