@@ -52,9 +52,9 @@ _log = logging.getLogger("netsim.serve_mail")
 
 #: Octets asked of one ``recv``: a burst of pipelined commands arrives in one piece.
 RECV_SIZE = 65536
-#: Commands handled per step of a pipelined burst before their answers go out, so a
-#: burst of RETRs never piles up in memory and the lock is taken a step at a time.
-PIPELINE_STEP = 16
+#: Octets of answers to a pipelined burst gathered before they go out in one write:
+#: a burst of RETRs never piles up in memory.
+SEND_CHUNK = 65536
 #: Seconds a TLS handshake may take when the connection has no timer (login timeout 0).
 HANDSHAKE_TIMEOUT = 60.0
 #: Seconds the threads get at shutdown to say their last words before their sockets
@@ -145,28 +145,38 @@ class ThreadedConnection:
                 silent = "Autologout: no login in time" if session.user is None else "Autologout"
                 self._last_words(silent)
                 return
+            # One command at a time: the session then says whether more are waiting
+            # (``backlog``) without looking for them.
             with lock:
-                out = session.receive_data(data, max_commands=PIPELINE_STEP)
+                out = session.receive_data(data, max_commands=1)
             if not out and data:
                 self._ack_now()
             self._answer(out)
 
     def _answer(self, out: bytes) -> None:
-        """Send ``out``, then go on with commands already received, step by step."""
+        """Send ``out``, with the answers to commands pipelined after it."""
         session = self.session
+        lock = self.hub.lock
         while True:
+            chunks = [out]
+            size = len(out)
+            while session.backlog and not session.hold and size < SEND_CHUNK:
+                with lock:
+                    more = session.resume(max_commands=1)
+                chunks.append(more)
+                size += len(more)
             if session.hold and self._bye_said.wait(session.hold):
                 return  # shutting down during a failed login's delay
-            if out:
-                self._sock.sendall(out)
+            if size:
+                self._sock.sendall(out if len(chunks) == 1 else b"".join(chunks))
             if session.starttls_requested:
                 self._start_tls()
-                with self.hub.lock:
+                with lock:
                     session.tls_started()
             if session.closed or not session.backlog:
                 return
-            with self.hub.lock:
-                out = session.resume(max_commands=PIPELINE_STEP)
+            with lock:
+                out = session.resume(max_commands=1)
 
     def _receive(self) -> bytes | None:
         """The next bytes from the client (``b""``: it closed), or None after silence.

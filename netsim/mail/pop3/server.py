@@ -37,6 +37,11 @@ from netsim.mail.pop3.states import State
 from netsim.mail.store import Mailbox, MailStore, Message, StoreError
 from netsim.mail.users import Users
 
+#: Octets of rendered RETR answers one session keeps for a message asked for again
+#: (a client that re-reads a message, or a download restarted on the same connection);
+#: beyond them answers are rendered each time, so a session's memory stays bounded.
+RETR_MEMO_OCTETS = 4 << 20
+
 
 @dataclass(frozen=True)
 class Pop3Config:
@@ -109,6 +114,10 @@ class Pop3Session:
         self._deleted: set[int] = set()
         self._retrieved: set[int] = set()
         self._wire: dict[int, bytes] = {}
+        # RETR answers as they go on the wire (dot-stuffed, with their status line),
+        # up to RETR_MEMO_OCTETS in all: rendering one costs more than the lookup.
+        self._retr_answers: dict[int, Reply] = {}
+        self._retr_octets = 0
         # STAT, LIST and UIDL answers, kept until DELE or RSET changes the maildrop:
         # a client that polls asks the same again and again.
         self._answers: dict[str, Reply] = {}
@@ -357,13 +366,19 @@ class Pop3Session:
         return self._answer("UIDL")
 
     def retr(self, args: tuple[str, ...]) -> Reply:
-        """RETR n: the whole message."""
+        """RETR n: the whole message (its answer rendered once, see RETR_MEMO_OCTETS)."""
         if len(args) != 1:
             return Reply(False, "RETR needs a message number")
         index = self._number(args[0])
-        data = self._data(index)
         self._retrieved.add(index)
-        return Reply(True, f"{len(data)} octets", data)
+        answer = self._retr_answers.get(index)
+        if answer is None:
+            data = self._data(index)
+            answer = Reply(True, f"{len(data)} octets", data)
+            if self._retr_octets + len(data) <= RETR_MEMO_OCTETS:
+                self._retr_octets += len(data)
+                self._retr_answers[index] = answer
+        return answer
 
     def top(self, args: tuple[str, ...]) -> Reply:
         """TOP n k: the header, the blank line, and the first k lines of the body."""
