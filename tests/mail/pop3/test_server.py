@@ -210,3 +210,44 @@ def test_one_command_at_a_time_and_backlog_says_when_more_waits() -> None:
     assert statuses(session.resume(1)) == ["+OK"] and not session.backlog  # "NO" is half
     assert statuses(session.receive_data(b"OP\r\n", max_commands=1)) == ["+OK"]
     assert not session.backlog
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from([b".", b"..", b"a", b"", b". ", b"x.y"]), max_size=6),
+        min_size=1,
+        max_size=5,
+    ),
+    st.lists(st.integers(1, 5), max_size=12),
+    st.integers(0, 64),
+)
+def test_a_kept_retr_answer_is_the_one_rendered_afresh(
+    bodies: list[list[bytes]], picks: list[int], budget: int
+) -> None:
+    """A session keeps each RETR answer it rendered (dot-stuffed, status line and all)
+    within ``RETR_MEMO_OCTETS``; whether an answer comes from the memo or is rendered
+    again, it is byte for byte the same: RFC 1939's dot-stuffing of the CRLF form."""
+    import netsim.mail.pop3.server as pop3_server
+
+    messages = [
+        b"Subject: s\r\n\r\n" + b"".join(line + b"\r\n" for line in lines) for lines in bodies
+    ]
+    store = MailStore()
+    box = store.mailbox("alice", "INBOX") or store.create_mailbox("alice", "INBOX")
+    store.append(box, [(m, (), None) for m in messages])
+    original = pop3_server.RETR_MEMO_OCTETS
+    pop3_server.RETR_MEMO_OCTETS = budget  # small: some answers kept, some not
+    try:
+        session = Pop3Server(store, Users(USERS)).open_session()
+        session.receive_data(LOGIN)
+        for n in picks:
+            out = session.receive_data(b"RETR %d\r\n" % n)
+            if n > len(messages):
+                assert out == b"-ERR no such message\r\n"
+                continue
+            data = messages[n - 1]
+            stuffed = data.replace(b"\r\n.", b"\r\n..")
+            assert out == b"+OK %d octets\r\n" % len(data) + stuffed + b".\r\n"
+    finally:
+        pop3_server.RETR_MEMO_OCTETS = original
