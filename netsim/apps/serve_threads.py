@@ -40,6 +40,7 @@ import errno
 import logging
 import socket
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Iterable
@@ -179,20 +180,31 @@ class ThreadedConnection:
                 out = session.resume(max_commands=1)
 
     def _receive(self) -> bytes | None:
-        """The next bytes from the client (``b""``: it closed), or None after silence.
-
-        The timeout is set only when it changes (login changes it): Python polls
-        before each ``recv`` of a socket with a timeout.
-        """
+        """The next bytes from the client (``b""``: it closed), or None after silence."""
         limits = self.hub.limits
         allowed = limits.login_timeout if self.session.user is None else limits.autologout
         if allowed != self._timeout:
-            self._sock.settimeout(allowed or None)
-            self._timeout = allowed
+            self._set_timeout(allowed)
         try:
             return self._sock.recv(RECV_SIZE)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError):
             return None
+
+    def _set_timeout(self, seconds: float) -> None:
+        """Let ``recv`` wait ``seconds`` at most (0: forever); set when it changes.
+
+        On a plain socket the kernel keeps the time (SO_RCVTIMEO: ``recv`` fails with
+        EAGAIN), so each round trip is one ``recv`` and one ``send``.  Python's own
+        timeout would add a ``poll`` before each of them.  A TLS socket needs Python's,
+        as the :mod:`ssl` module would retry a read the kernel timed out.
+        """
+        self._timeout = seconds
+        if isinstance(self._sock, ssl.SSLSocket):
+            self._sock.settimeout(seconds or None)
+            return
+        whole = int(seconds)
+        timeval = struct.pack("ll", whole, int((seconds - whole) * 1e6))
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
 
     def _last_words(self, reason: str) -> None:
         with self.hub.lock:
@@ -205,8 +217,8 @@ class ThreadedConnection:
         context = self.hub.tls_context
         assert context is not None
         self._sock.settimeout(self.hub.limits.login_timeout or HANDSHAKE_TIMEOUT)
-        self._timeout = None
         self._sock = context.wrap_socket(self._sock, server_side=True)
+        self._timeout = None  # the next receive sets the silence allowed
 
     def _ack_now(self) -> None:
         # Half a command came and there is nothing to say yet: ACK it at once, so a
