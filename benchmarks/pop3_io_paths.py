@@ -40,62 +40,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.pop3_smtp_bench import HOST, PASSWORD, USER, message, one_round  # noqa: E402
+from benchmarks.pop3_smtp_bench import (  # noqa: E402
+    BARE_SERVER,
+    HOST,
+    PASSWORD,
+    USER,
+    message,
+    one_round,
+)
 from benchmarks.server_cpu import Meter, load_average, tree_cpu  # noqa: E402
 from tests.mail import dovecot_lab  # noqa: E402
 
-#: The bare servers: ``python -c SERVER KIND`` prints its port, then serves forever.
-SERVER = r"""
-import asyncio, socket, sys, threading
-kind = sys.argv[1]
-GREETING, OK = b"+OK ready\r\n", b"+OK\r\n"
-
-def serve_threads(nodelay, quickack, timeout):
-    listener = socket.create_server(("127.0.0.1", 0))
-    print(listener.getsockname()[1], flush=True)
-    def connection(sock):
-        if nodelay:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.settimeout(timeout)
-        sock.sendall(GREETING)
-        while True:
-            data = sock.recv(65536)
-            if not data:
-                return
-            if quickack:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
-            sock.sendall(OK * data.count(b"\n"))
-    while True:
-        sock, _ = listener.accept()
-        threading.Thread(target=connection, args=(sock,), daemon=True).start()
-
-class Answer(asyncio.Protocol):
-    def connection_made(self, transport):
-        self.transport = transport
-        transport.get_extra_info("socket").setsockopt(
-            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        transport.write(GREETING)
-    def data_received(self, data):
-        self.transport.write(OK * data.count(b"\n"))
-
-async def serve_loop():
-    server = await asyncio.get_running_loop().create_server(Answer, "127.0.0.1", 0)
-    print(server.sockets[0].getsockname()[1], flush=True)
-    await asyncio.Event().wait()
-
-if kind == "uvloop":
-    import uvloop
-    uvloop.run(serve_loop())
-elif kind == "asyncio":
-    asyncio.run(serve_loop())
-else:
-    serve_threads(
-        nodelay=kind != "thread-nagle",
-        quickack=kind == "thread-quickack",
-        timeout=60.0 if kind == "thread-timeout" else None,
-    )
-"""
-
+#: The candidates, in the order printed.
 KINDS = ("uvloop", "asyncio", "thread", "thread-timeout", "thread-quickack", "thread-nagle")
 
 
@@ -115,7 +71,7 @@ def main() -> int:
             clients: dict[str, Callable[[], object]] = {}
             meters: dict[str, Meter] = {}
             for kind in args.kinds:
-                argv = [sys.executable, "-c", SERVER, kind]
+                argv = [sys.executable, "-c", BARE_SERVER, kind]
                 proc = subprocess.Popen(argv, stdout=subprocess.PIPE)
                 procs.append(proc)
                 assert proc.stdout is not None

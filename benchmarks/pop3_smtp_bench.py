@@ -19,10 +19,12 @@ and every operation is one round trip (or, for a message, MAIL, RCPT and DATA).
   (uvloop when installed; ``--event-loop asyncio`` to compare).
 
 Absolute rates swing by ±30 % on a shared machine, so the two servers are measured in
-alternating rounds and the median round of each is kept; the ratio is the figure.  A last
-line measures poplib's NOOP against a bare server on the same event loop that answers
-every line with ``+OK`` and does nothing else: no server on that loop can answer one
-client faster here, so it is the ceiling for one-round-trip commands such as STAT.
+alternating rounds and the median round of each is kept; the ratio is the figure.  The
+last lines measure poplib's NOOP against bare servers that answer every line with
+``+OK`` and do nothing else, on serve-mail's two I/O paths: a thread per connection with
+a blocking socket (POP3's) and the event loop (IMAP's and SMTP's).  No server on a path
+can answer one client faster here, so each is the ceiling for one-round-trip commands
+such as STAT on that path.
 ``--profile`` runs serve-mail in this process under cProfile instead.
 """
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import imaplib
+import importlib.util
 import os
 import poplib
 import re
@@ -156,36 +159,67 @@ def start_serve_mail(
     return proc, ports
 
 
-#: A bare server: greet, then answer each line with +OK (the event loop's ceiling).
-_BARE_SERVER = """
-import asyncio, socket, sys
+#: Bare servers that greet, then answer each line with +OK and do nothing else (the
+#: ceiling of an I/O path): ``python -c BARE_SERVER KIND`` prints its port, then serves.
+#: KIND: uvloop, asyncio, thread (a thread per connection, blocking socket: serve-mail's
+#: POP3 path), thread-timeout, thread-quickack, thread-nagle (benchmarks/pop3_io_paths.py).
+BARE_SERVER = r"""
+import asyncio, socket, sys, threading
+kind = sys.argv[1]
+GREETING, OK = b"+OK ready\r\n", b"+OK\r\n"
+
+def serve_threads(nodelay, quickack, timeout):
+    listener = socket.create_server(("127.0.0.1", 0))
+    print(listener.getsockname()[1], flush=True)
+    def connection(sock):
+        if nodelay:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(timeout)
+        sock.sendall(GREETING)
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                return
+            if quickack:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+            sock.sendall(OK * data.count(b"\n"))
+    while True:
+        sock, _ = listener.accept()
+        threading.Thread(target=connection, args=(sock,), daemon=True).start()
+
 class Answer(asyncio.Protocol):
     def connection_made(self, transport):
         self.transport = transport
-        sock = transport.get_extra_info("socket")
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        transport.write(b"+OK ready\\r\\n")
+        transport.get_extra_info("socket").setsockopt(
+            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        transport.write(GREETING)
     def data_received(self, data):
-        self.transport.write(b"+OK\\r\\n" * data.count(b"\\n"))
-async def main():
+        self.transport.write(OK * data.count(b"\n"))
+
+async def serve_loop():
     server = await asyncio.get_running_loop().create_server(Answer, "127.0.0.1", 0)
     print(server.sockets[0].getsockname()[1], flush=True)
     await asyncio.Event().wait()
-if sys.argv[1] != "asyncio":
-    try:
-        import uvloop
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    except ImportError:
-        pass
-asyncio.run(main())
+
+if kind == "uvloop":
+    import uvloop
+    uvloop.run(serve_loop())
+elif kind == "asyncio":
+    asyncio.run(serve_loop())
+else:
+    serve_threads(
+        nodelay=kind != "thread-nagle",
+        quickack=kind == "thread-quickack",
+        timeout=60.0 if kind == "thread-timeout" else None,
+    )
 """
 
 
-def event_loop_ceiling(seconds: float, event_loop: str) -> float:
-    """poplib NOOPs per second against :data:`_BARE_SERVER`."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _BARE_SERVER, event_loop], stdout=subprocess.PIPE
-    )
+def bare_ceiling(seconds: float, kind: str) -> float:
+    """poplib NOOPs per second against :data:`BARE_SERVER` of ``kind`` (best round)."""
+    if kind == "auto":
+        kind = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    proc = subprocess.Popen([sys.executable, "-c", BARE_SERVER, kind], stdout=subprocess.PIPE)
     try:
         assert proc.stdout is not None
         pop = poplib.POP3(HOST, int(proc.stdout.readline()))
@@ -302,7 +336,10 @@ def main() -> int:
         finally:
             proc.terminate()
             proc.wait(10)
-    ceiling = event_loop_ceiling(args.seconds, args.event_loop)
+    ceilings = {
+        "(bare +OK, thread: POP3's path)": bare_ceiling(args.seconds, "thread"),
+        f"(bare +OK, event loop {args.event_loop})": bare_ceiling(args.seconds, args.event_loop),
+    }
     store = "in memory" if args.memory else "--store --fsync optimized"
     print(
         f"serve-mail ({store}, event loop {args.event_loop}) against Dovecot,"
@@ -325,7 +362,8 @@ def main() -> int:
             f"{name:30} {ours_rate:10.0f} {their_rate:8.0f} {ratio:5.2f}x"
             f"   {ours_cpu:10.1f} {their_cpu:8.1f} {cpu_ratio:5.2f}x"
         )
-    print(f"{'(bare +OK server, ceiling)':30} {ceiling:11.0f}")
+    for name, ceiling in ceilings.items():
+        print(f"{name:30} {ceiling:11.0f}")
     return 0
 
 
