@@ -651,7 +651,7 @@ class _Hub:
         self.tls_context = tls_context
         self.limits = limits
         #: Held around every call into a session, by the loop and by the POP3 threads:
-        #: the sessions share the store (and the POP3 maildrop locks), and a command
+        #: the sessions share the store (and the POP3 maildrop locks), and each call
         #: sees it unchanged by others from start to end.
         self.lock = threading.Lock()
         self.connections: set[_Client] = set()

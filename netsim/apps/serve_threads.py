@@ -283,9 +283,11 @@ class ThreadedListener:
         return port
 
     def close(self) -> None:
-        """Stop accepting."""
+        """Stop accepting (and telling refused clients so)."""
         if self._retry is not None:
             self._retry.cancel()
+        for refusal in list(self._refusals):
+            refusal.cancel()
         if self._watching:
             self._loop.remove_reader(self.sock)
             self._watching = False
