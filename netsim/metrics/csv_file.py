@@ -98,34 +98,42 @@ def plain_column_text(values: list[Any]) -> list[str] | None:
     kinds = set(map(type, values))
     if any(issubclass(kind, StrEnum) for kind in kinds):
         # An enumeration of text (a MAC event's kind) is text: pandas keeps its value.
-        kinds = {str if issubclass(kind, StrEnum) else kind for kind in kinds}
+        # (str.__str__ gives the plain string; an Enum's own hash is slow Python code.)
+        if all(issubclass(kind, StrEnum) for kind in kinds):
+            values = list(map(str.__str__, values))
+        else:
+            values = [str.__str__(v) if isinstance(v, StrEnum) else v for v in values]
+        kinds = set(map(type, values))
     if not kinds or kinds <= {type(None)}:
         return [""] * len(values)
     if kinds == {int}:
-        return [str(v) for v in values] if min(values) in _INT64 and max(values) in _INT64 else None
+        return list(map(str, values)) if _fits_int64(values) else None
     if kinds == {bool}:
-        return [str(v) for v in values]
+        return list(map(str, values))
     if kinds <= {int, float, type(None)}:
-        if int in kinds and any(type(v) is int and v not in _INT64 for v in values):
+        if int in kinds and not _fits_int64([v for v in values if type(v) is int]):
             return None
-        return [FLOAT_FORMAT % v if v is not None and v == v else "" for v in values]
+        if type(None) in kinds:
+            return [FLOAT_FORMAT % v if v is not None and v == v else "" for v in values]
+        texts = list(map(FLOAT_FORMAT.__mod__, values))
+        if "nan" in texts:  # only NaN is written "nan": it is a missing value, an empty field
+            texts = ["" if text == "nan" else text for text in texts]
+        return texts
     if str in kinds and kinds <= {str, int, float, type(None)}:
-        if any(type(v) is float and v == v for v in values):
+        distinct = set(values)
+        if any(type(v) is float and v == v for v in distinct):
             return None  # a float among text: pandas decides how to write it
-        # Text with missing values; or text and integers, an object column whose values
-        # the CSV writer writes with str() (LACP's partner port: a number, or empty).
-        seen: dict[object, str] = {}
-        out: list[str] = []
-        for v in values:
-            if v is None or type(v) is float:
-                out.append("")
-                continue
-            text = seen.get(v)
-            if text is None:
-                text = seen[v] = quoted(str(v))
-            out.append(text)
-        return out
+        # Text with missing values (None, or NaN for a key a row lacked); or text and
+        # integers, an object column whose values the CSV writer writes with str() (LACP's
+        # partner port: a number, or empty). Each distinct value is quoted once.
+        text = {v: "" if v is None or type(v) is float else quoted(str(v)) for v in distinct}
+        return list(map(text.__getitem__, values))
     return None
+
+
+def _fits_int64(values: list[int]) -> bool:
+    """Every integer fits pandas' int64 (a larger one makes an object column)."""
+    return min(values) in _INT64 and max(values) in _INT64
 
 
 def _column_text(column: pd.Series) -> list[str] | None:

@@ -212,7 +212,7 @@ def _groups(keys: list[Any], values: list[Any]) -> dict[str, list[Any]]:
     groups them: rows whose key is missing belong to no group."""
     groups: dict[Any, list[Any]] = {}
     for key, value in zip(keys, values, strict=True):
-        if not is_missing(key):
+        if key is not None and key == key:  # (NaN is the one value not equal to itself)
             groups.setdefault(key, []).append(value)
     return {str(key): groups[key] for key in sorted(groups)}
 
@@ -262,7 +262,7 @@ def latency_stats(latency: list[Any]) -> dict[str, float | None]:
     def clean(x: float) -> float | None:
         return None if math.isnan(x) else float(f"{x:.12g}")
 
-    ordered = sorted(float(v) for v in latency if not is_missing(v))
+    ordered = sorted([float(v) for v in latency if v is not None and v == v])
     return {
         "mean": clean(mean(latency)),
         "p50": clean(quantile(ordered, 0.5)),

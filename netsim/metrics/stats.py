@@ -20,7 +20,7 @@ Tests compare each function with pandas on random columns, sizes and missing val
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 _UNROLL = 8
 """Partial sums NumPy keeps while it adds a block."""
@@ -62,17 +62,16 @@ def _pairwise(values: Sequence[float], start: int, count: int) -> float:
     return _pairwise(values, start, half) + _pairwise(values, start + half, count - half)
 
 
-def mean(values: Iterable[float | None]) -> float:
+def mean(values: Sequence[float | None]) -> float:
     """``Series.mean()``: the mean of the values that are not missing (NaN if none)."""
-    filled: list[float] = []
-    present = 0
-    for value in values:
-        if value is None or value != value:  # missing (NaN is the one float not equal to itself)
-            filled.append(0.0)
-        else:
-            filled.append(float(value))
-            present += 1
-    return pairwise_sum(filled) / present if present else math.nan
+    # (NaN is the one float not equal to itself.)
+    present = [float(v) for v in values if v is not None and v == v]
+    if not present:
+        return math.nan
+    if len(present) == len(values):
+        return pairwise_sum(present) / len(present)
+    filled = [0.0 if v is None or v != v else float(v) for v in values]
+    return pairwise_sum(filled) / len(present)
 
 
 def quantile(ordered: Sequence[float], q: float) -> float:

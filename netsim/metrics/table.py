@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class Table:
     ) -> Table:
         """A table of ``rows`` (tuples in the order of ``names``), as
         ``pd.DataFrame.from_records(rows, columns=names)`` makes one."""
-        columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
+        columns = {name: list(map(itemgetter(i), rows)) for i, name in enumerate(names)}
         return cls(columns, dtypes)
 
     @classmethod
