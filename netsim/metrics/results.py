@@ -55,9 +55,6 @@ class DataFrames(Mapping[str, "pd.DataFrame"]):
     def __len__(self) -> int:
         return len(self.tables)
 
-    def __setitem__(self, name: str, table: TableLike) -> None:
-        self.tables[name] = table
-
     def __repr__(self) -> str:
         return f"DataFrames({', '.join(self.tables)})"
 
