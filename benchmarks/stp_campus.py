@@ -8,25 +8,38 @@ loop, so none runs by default) and with rapid PVST+ on every switch
 sends a BPDU on each designated port every 2 s.
 
 The two variants run in turn, ``--repeat`` times each (none, stp, none, stp, ...), so
-that a change in the machine's load hits both alike. Each run reports wall seconds and
+that a change in the machine's load hits both alike, each run in a fresh process (runs
+repeated in one process got faster round by round, which favoured the later variant).
+Each run reports wall seconds and
 CPU seconds (``time.process_time``: other jobs disturb it less than wall time, but on a
 busy 2-core machine still by tens of per cent). The figures are the ratio of the medians
 and that of the best runs (other work only ever adds time), with the spread of the
 ratios of each pair. The event counts, and with ``--opcodes`` the Python bytecodes
 executed (counted once per variant with ``sys.settrace``: slow, but no load can move
-it), are exact.
+it), are exact. Bytecodes leave out what runs in C (allocation, the garbage collector,
+dicts, bytes), so ``--instructions`` also counts the machine instructions of each
+variant's run with valgrind's cachegrind: a fresh process loads the scenario, and a
+second one loads and runs it, and the difference is the run's. Valgrind simulates the
+CPU, so no load on the machine changes the count (a 60 s campus takes a few minutes).
 
     python benchmarks/stp_campus.py [--duration 60s] [--repeat 5] [--mode rapid-pvst]
     python benchmarks/stp_campus.py --duration 20s --repeat 0 --opcodes
+    python benchmarks/stp_campus.py --duration 60s --repeat 0 --instructions
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import concurrent.futures
+import json
 import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import FrameType
@@ -49,12 +62,33 @@ def scenario(duration: str, mode: str | None) -> netsim.LoadedScenario:
     return netsim.load(SCENARIO, sets=sets)
 
 
-def run_once(duration: str, mode: str | None) -> tuple[float, float, netsim.Results]:
-    """Wall and CPU seconds of one ``netsim.run`` (loading excluded), and its results."""
+def measure_run(duration: str, mode: str | None) -> dict[str, float]:
+    """Run the campus once in this process: wall and CPU seconds of ``netsim.run``
+    (loading excluded) and what the run did."""
     loaded = scenario(duration, mode)
     wall, cpu = time.perf_counter(), time.process_time()
     results = netsim.run(loaded)
-    return time.perf_counter() - wall, time.process_time() - cpu, results
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    assert results.topology is not None
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "switches": sum(1 for n in results.topology.nodes.values() if n.kind == "switch"),
+        "events": int(results.summary["events_processed"]),
+        # Background load frames count as multicast too: BPDUs are the difference.
+        "multicast": int(results.ports["tx_multicast"].sum()),
+        "imap": len(results.imap),
+    }
+
+
+def run_once(duration: str, mode: str | None) -> dict[str, float]:
+    """:func:`measure_run` in a fresh Python process."""
+    child = [sys.executable, __file__, "--child", "run", "--duration", duration]
+    done = subprocess.run(
+        [*child, "--mode", mode or "none", "--report"], check=True, capture_output=True, text=True
+    )
+    report: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
+    return report
 
 
 def count_opcodes(duration: str, mode: str | None) -> int:
@@ -76,6 +110,44 @@ def count_opcodes(duration: str, mode: str | None) -> int:
     return counts[0]
 
 
+def count_instructions(duration: str, mode: str | None, phase: str) -> int:
+    """Machine instructions of a fresh process that loads (``phase="load"``) or loads
+    and runs (``phase="run"``) the campus, counted by valgrind's cachegrind."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "cachegrind.out"
+        subprocess.run(
+            [
+                "valgrind",
+                "--tool=cachegrind",
+                "--cache-sim=no",
+                f"--cachegrind-out-file={out}",
+                sys.executable,
+                __file__,
+                "--child",
+                phase,
+                "--duration",
+                duration,
+                "--mode",
+                mode or "none",
+            ],
+            check=True,
+            capture_output=True,
+            env=dict(os.environ, PYTHONHASHSEED="0"),
+        )
+        found = re.search(r"^summary: (\d+)", out.read_text(), re.MULTILINE)
+        assert found, "cachegrind wrote no summary"
+        return int(found.group(1))
+
+
+def run_instructions(duration: str, modes: tuple[str | None, ...]) -> list[int]:
+    """Machine instructions of one ``netsim.run`` per mode (loading subtracted); the
+    valgrind processes run side by side, since load does not change what they count."""
+    jobs = [(mode, phase) for mode in modes for phase in ("run", "load")]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        counts = list(pool.map(lambda job: count_instructions(duration, *job), jobs))
+    return [counts[i] - counts[i + 1] for i in range(0, len(counts), 2)]
+
+
 def spread(values: list[float]) -> str:
     return f"{min(values):+.1%} .. {max(values):+.1%}" if values else "-"
 
@@ -86,7 +158,23 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--mode", default="rapid-pvst")
     parser.add_argument("--opcodes", action="store_true", help="count bytecodes (slow)")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count machine instructions (valgrind)"
+    )
+    # A child process: one run (and its report, for the timed rounds) or, for
+    # --instructions, one load.
+    parser.add_argument("--child", choices=("load", "run"), help=argparse.SUPPRESS)
+    parser.add_argument("--report", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        mode = None if args.mode == "none" else args.mode
+        if args.child == "load":
+            scenario(args.duration, mode)
+        elif args.report:
+            print(json.dumps(measure_run(args.duration, mode)))
+        else:
+            netsim.run(scenario(args.duration, mode))
+        return
     variants: tuple[tuple[str, str | None], ...] = (("none", None), (args.mode, args.mode))
     walls: dict[str, list[float]] = {label: [] for label, _ in variants}
     cpus: dict[str, list[float]] = {label: [] for label, _ in variants}
@@ -94,15 +182,16 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.1f} at the start")
     for round_ in range(args.repeat):
         for label, mode in variants:
-            wall, cpu, results = run_once(args.duration, mode)
+            report = run_once(args.duration, mode)
+            wall, cpu = report["wall"], report["cpu"]
             walls[label].append(wall)
             cpus[label].append(cpu)
-            assert results.topology is not None
-            switches = sum(1 for n in results.topology.nodes.values() if n.kind == "switch")
-            # Background load frames count as multicast too: BPDUs are the difference.
-            multicast = int(results.ports["tx_multicast"].sum())
-            events = int(results.summary["events_processed"])
-            facts[label] = (switches, events, multicast, len(results.imap))
+            facts[label] = (
+                int(report["switches"]),
+                int(report["events"]),
+                int(report["multicast"]),
+                int(report["imap"]),
+            )
             print(f"round {round_ + 1} {label:>10}: {wall:6.2f} s wall, {cpu:6.2f} s CPU")
     stp = args.mode
     if args.repeat:
@@ -132,6 +221,14 @@ def main() -> None:
         none, with_stp = count_opcodes(args.duration, None), count_opcodes(args.duration, stp)
         print(
             f"bytecodes: {none:,} without, {with_stp:,} with spanning tree: "
+            f"{with_stp / none - 1:+.2%}"
+        )
+    if args.instructions:
+        if shutil.which("valgrind") is None:
+            raise SystemExit("--instructions needs valgrind (Debian package valgrind)")
+        none, with_stp = run_instructions(args.duration, (None, stp))
+        print(
+            f"machine instructions: {none:,} without, {with_stp:,} with spanning tree: "
             f"{with_stp / none - 1:+.2%}"
         )
     print(f"load average {os.getloadavg()[0]:.1f} at the end")

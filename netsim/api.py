@@ -13,9 +13,7 @@ import gc
 import math
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from netsim import __version__
 from netsim.engine.sim import Simulation
@@ -42,6 +40,9 @@ from netsim.scenario import model as m
 from netsim.scenario.load import LoadedScenario, from_data, load, loads
 from netsim.topology.build import Network, build, guard_against_storms
 from netsim.traffic import RunContext, start_traffic
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["LoadedScenario", "Results", "follow_frame", "load", "loads", "run"]
 

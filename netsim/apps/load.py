@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from netsim.engine.sim import Simulation
 from netsim.l2.frame import (
@@ -34,6 +32,9 @@ from netsim.l2.frame import (
     Frame,
 )
 from netsim.phy.port import Port
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LOAD_DESTINATION = BRIDGE_GROUP_BASE | 0x0E
 """01:80:C2:00:00:0E, the LLDP address: link-local by definition."""
@@ -70,6 +71,8 @@ class _Series:
 
     def take(self, count: int) -> np.ndarray:
         """The next ``count`` numbers."""
+        import numpy as np
+
         parts = [self._block[:0]]
         while count > 0:
             part = self.rest()[:count]
@@ -95,6 +98,10 @@ class LoadSource:
         stop_at: float,
         lazy: bool = True,
     ) -> None:
+        # NumPy is loaded here, not when the traffic registry imports this module: a
+        # scenario without background load runs without it.
+        import numpy as np
+
         self.sim = sim
         self.name = name
         self.port = port
@@ -148,6 +155,8 @@ class LoadSource:
         same order: each due time is the previous one plus a gap, added one at a time
         (``np.add.accumulate`` adds in sequence, as :meth:`_emit` does).
         """
+        import numpy as np
+
         due, stop_at = self._due, self.stop_at
         if due > until or due >= stop_at:
             return

@@ -15,13 +15,15 @@ import zlib
 from collections.abc import Callable, Iterator
 from heapq import heappop as _heappop
 from heapq import heappush as _heappush
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import numpy as np
 import simpy
 from simpy.events import NORMAL, URGENT
 
 from netsim.engine.trace import Trace
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _fire(event: Any) -> None:
@@ -77,6 +79,8 @@ class Simulation:
     def generator(self, stream: str) -> np.random.Generator:
         """A NumPy generator for the stream called ``stream`` (for numbers drawn in
         blocks), seeded from the run's seed and the name like :meth:`rng`."""
+        import numpy as np  # only background load draws numbers in blocks
+
         return np.random.default_rng([self.seed, zlib.crc32(stream.encode())])
 
     def next_frame_id(self) -> int:

@@ -29,8 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from netsim.events.registry import EventContext, handles
 from netsim.l2.switch import Switch
 from netsim.metrics.availability import (
@@ -43,6 +41,7 @@ from netsim.metrics.availability import (
     path_availability,
     path_name,
 )
+from netsim.metrics.table import Table
 from netsim.scenario import model as m
 from netsim.scenario.failures import FailingPart, failing_parts, measured_paths
 from netsim.topology.build import Network
@@ -142,11 +141,11 @@ class AvailabilityMeasurement:
         out += sorted(link_element(spec) for spec in faults.cables_cut)
         return out
 
-    def results(self, end: float) -> tuple[pd.DataFrame, dict[str, Any]]:
+    def results(self, end: float) -> tuple[Table, dict[str, Any]]:
         """availability.csv and the summary section, measured over ``[0, end]``."""
         outages = self.monitor.finish(end)
         rows = [(o.path, o.start, o.end, o.duration) for o in outages]
-        table = pd.DataFrame.from_records(rows, columns=OUTAGE_COLUMNS)
+        table = Table.from_rows(rows, OUTAGE_COLUMNS)
         availability = {p.element: p.availability for p in self.parts}
         section: dict[str, Any] = {"measured_over": end, "failing_parts": len(self.parts)}
         paths: dict[str, Any] = {}

@@ -31,11 +31,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-import networkx as nx
-
 from netsim.topology.topology import LinkSpec, Topology
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from netsim.l2.stp.agent import SpanningTree
     from netsim.phy.port import Port
 
@@ -70,6 +70,8 @@ class AvailabilityGraph:
     @classmethod
     def of(cls, topology: Topology) -> AvailabilityGraph:
         """The availability graph of ``topology``."""
+        import networkx as nx
+
         g = nx.Graph()
         devices: dict[str, tuple[str, ...]] = {}
         for name, node in topology.nodes.items():
@@ -120,6 +122,8 @@ def path_availability(
     Series: the single points of failure (``a`` and ``b`` included). Parallel: each block
     between two consecutive single points, computed exactly by factoring.
     """
+    import networkx as nx
+
     g = graph.graph
     s, t = graph.endpoint(a), graph.endpoint(b)
     if not nx.has_path(g, s, t):
@@ -155,6 +159,8 @@ def path_availability(
 
 def _separates(g: nx.Graph, v: str, s: str, t: str) -> bool:
     """Does removing ``v`` disconnect ``s`` from ``t``?"""
+    import networkx as nx
+
     view = nx.restricted_view(g, [v], [])
     return not nx.has_path(view, s, t)
 
@@ -163,6 +169,8 @@ def _factor(g: nx.Graph, s: str, t: str, uncertain: dict[str, float]) -> float:
     """Two-terminal reliability with failing vertices: each uncertain vertex either works
     (probability ``A``) or is removed, and the two cases are weighed (the factoring
     theorem). Branches stop as soon as the answer is certain either way."""
+    import networkx as nx
+
     if not uncertain:
         return 1.0 if nx.has_path(g, s, t) else 0.0
     if not nx.has_path(g, s, t):
@@ -188,6 +196,8 @@ def _deciding(g: nx.Graph, s: str, t: str) -> nx.Graph:
     edge is added (Menger). Of those, pieces that only bypass an edge do not matter
     either (:func:`_drop_bypasses`). Dropping them keeps factoring from doubling on them.
     """
+    import networkx as nx
+
     h = g.copy()
     h.add_edge(s, t)
     relevant = next(c for c in nx.biconnected_components(h) if s in c and t in c)
@@ -204,6 +214,8 @@ def _drop_bypasses(g: nx.Graph, s: str, t: str) -> None:
     whenever both are up. Its parts never decide the path: another floor hanging between
     two stack members that the stacking ring joins, say.
     """
+    import networkx as nx
+
     for p, q in list(g.edges):
         if p not in g or q not in g:
             continue
@@ -321,6 +333,8 @@ class PathMonitor:
 
     def check(self, now: float) -> None:
         """Check every path again at ``now`` (after a change of forwarding state, say)."""
+        import networkx as nx
+
         blocked = set(self._down)
         blocked.update(
             cable

@@ -11,13 +11,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from netsim.l2.frame import mac_to_str
+from netsim.metrics.table import Table
 from netsim.metrics.tables import register_table
 from netsim.topology.build import Network
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ROUTE_COLUMNS = ["device", "code", "prefix", "next_hop", "interface", "distance"]
 L3_COLUMNS = [
@@ -40,7 +42,7 @@ L3_COLUMNS = [
 
 
 @register_table("routes")
-def routes_table(net: Network) -> pd.DataFrame:
+def routes_table(net: Network) -> Table:
     """One row per route of every routing device, in ``show ip route`` order."""
     rows: list[dict[str, Any]] = []
     for name, engine in net.engines.items():
@@ -55,11 +57,11 @@ def routes_table(net: Network) -> pd.DataFrame:
                     "distance": route.distance,
                 }
             )
-    return pd.DataFrame(rows, columns=ROUTE_COLUMNS)
+    return Table.from_dicts(rows, ROUTE_COLUMNS)
 
 
 @register_table("l3_interfaces")
-def l3_interfaces_table(net: Network) -> pd.DataFrame:
+def l3_interfaces_table(net: Network) -> Table:
     """One row per layer-3 interface: its address, MAC and counters."""
     rows: list[dict[str, Any]] = []
     for name, engine in net.engines.items():
@@ -73,25 +75,26 @@ def l3_interfaces_table(net: Network) -> pd.DataFrame:
                     **iface.counters.as_dict(),
                 }
             )
-    return pd.DataFrame(rows, columns=L3_COLUMNS)
+    return Table.from_dicts(rows, L3_COLUMNS)
 
 
-def show_ip_route(routes: pd.DataFrame, device: str) -> str:
+def show_ip_route(routes: Table | pd.DataFrame, device: str) -> str:
     """``show ip route`` on ``device``, from the rows of routes.csv.
 
     As IOS prints it (without the per-major-network headings): the codes, the gateway
     of last resort, then one line per route, ``C`` routes directly connected and ``S``
     routes with [distance/metric] and their next hop; ``*`` marks the default.
     """
-    mine = routes[routes["device"] == device]
-    default = mine[mine["prefix"] == "0.0.0.0/0"]
+    records = routes.records() if isinstance(routes, Table) else routes.to_dict("records")
+    mine = [row for row in records if row["device"] == device]
+    default = [row for row in mine if row["prefix"] == "0.0.0.0/0"]
     lines = ["Codes: C - connected, S - static, * - candidate default", ""]
-    if default.empty:
+    if not default:
         lines.append("Gateway of last resort is not set")
     else:
-        lines.append(f"Gateway of last resort is {default['next_hop'].iloc[0]} to network 0.0.0.0")
+        lines.append(f"Gateway of last resort is {default[0]['next_hop']} to network 0.0.0.0")
     lines.append("")
-    for row in mine.to_dict("records"):
+    for row in mine:
         code = str(row["code"]) + ("*" if row["prefix"] == "0.0.0.0/0" else "")
         if row["code"] == "C":
             lines.append(f"{code:<8} {row['prefix']} is directly connected, {row['interface']}")
@@ -103,7 +106,7 @@ def show_ip_route(routes: pd.DataFrame, device: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def routes_text(routes: pd.DataFrame) -> str:
+def routes_text(routes: Table | pd.DataFrame) -> str:
     """routes.txt: ``show ip route`` of every routing device, one block each."""
     blocks = [
         f"{device}#show ip route\n{show_ip_route(routes, str(device))}"

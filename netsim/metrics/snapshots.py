@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from netsim.l2.frame import mac_to_str
 from netsim.l2.switch import Switch
+from netsim.metrics.table import Table
 from netsim.phy.port import Port, PortCounters
 from netsim.topology.build import Network
 
@@ -60,12 +59,10 @@ class Snapshots:
                 self._changes.append((time, port.owner.name, port.name, *values))
 
     @property
-    def changes(self) -> pd.DataFrame:
+    def changes(self) -> Table:
         """Counters of the ports around followed frames, a row each time they changed:
         time, device, port, then every counter (a replay shows them as it plays)."""
-        return pd.DataFrame.from_records(
-            self._changes, columns=["time", "device", "port", *COUNTER_NAMES]
-        )
+        return Table.from_rows(self._changes, ["time", "device", "port", *COUNTER_NAMES])
 
     def take(self, now: float) -> None:
         """Copy every port's counters and status, and every switch's MAC table, at ``now``."""
@@ -87,11 +84,11 @@ class Snapshots:
                     self._macs.append((now, name, vlan, mac_to_str(mac), port.name, kind))
 
     @property
-    def counters(self) -> pd.DataFrame:
+    def counters(self) -> Table:
         """One row per port per snapshot: time, device, port, status, then every counter."""
-        return pd.DataFrame(self._counters)
+        return Table.from_dicts(self._counters)
 
     @property
-    def mac_tables(self) -> pd.DataFrame:
+    def mac_tables(self) -> Table:
         """One row per MAC-table entry per snapshot: time, device, vlan, mac, port, type."""
-        return pd.DataFrame.from_records(self._macs, columns=MAC_SNAPSHOT_COLUMNS)
+        return Table.from_rows(self._macs, MAC_SNAPSHOT_COLUMNS)

@@ -1,7 +1,7 @@
-"""Turning a run's trace and counters into tables (pandas DataFrames).
+"""Turning a run's trace and counters into tables (:class:`~netsim.metrics.table.Table`).
 
 All the work happens once, at the end of a run, over plain lists: the hot path never
-touches pandas.
+touches pandas, and neither does writing the tables (a DataFrame is made on request).
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from collections.abc import Callable, Collection
 from operator import itemgetter
 from typing import Any
 
-import pandas as pd
-
 from netsim.engine.trace import Trace
 from netsim.l2.etherchannel import LACP_COLUMNS
 from netsim.l2.frame import mac_to_str
 from netsim.l2.stp.agent import STP_COLUMNS
 from netsim.l2.switch import Switch
+from netsim.metrics.table import Table
 from netsim.topology.build import Network
 
 FRAME_COLUMNS = [
@@ -39,7 +38,7 @@ FRAME_COLUMNS = [
 MAC_COLUMNS = ["time", "device", "event", "mac", "port", "vlan"]
 
 
-def frames_table(trace: Trace, in_flight: Collection[int] = ()) -> pd.DataFrame:
+def frames_table(trace: Trace, in_flight: Collection[int] = ()) -> Table:
     """One row per frame a host sent: when, how long, how far, and what became of it.
 
     A unicast frame is delivered when its destination accepted an intact copy; a
@@ -90,11 +89,10 @@ def frames_table(trace: Trace, in_flight: Collection[int] = ()) -> pd.DataFrame:
             device, reason = (at_dst or dropped or [("", "unreachable")])[0]
             fate = (nan, nan, -1, len(got), "dropped", device, reason)
         rows.append((frame_id, traffic, src, dst, size, t_queued, t_out, *fate))
-    df = pd.DataFrame.from_records(rows, columns=FRAME_COLUMNS)
-    return df.astype({"hops": "int64", "receivers": "int64"})
+    return Table.from_rows(rows, FRAME_COLUMNS, dtypes={"hops": "int64", "receivers": "int64"})
 
 
-def ports_table(net: Network) -> pd.DataFrame:
+def ports_table(net: Network) -> Table:
     """One row per device port: speed, duplex, peer and every interface counter."""
     rows: list[dict[str, Any]] = []
     for name, device in net.devices.items():
@@ -111,25 +109,25 @@ def ports_table(net: Network) -> pd.DataFrame:
             }
             row.update(port.counters.as_dict())
             rows.append(row)
-    return pd.DataFrame(rows)
+    return Table.from_dicts(rows)
 
 
-def mac_events_table(trace: Trace) -> pd.DataFrame:
+def mac_events_table(trace: Trace) -> Table:
     """One row per MAC-table event, in time order (ties keep the order they happened)."""
     events = sorted(trace.mac_events, key=itemgetter(0))
     if not events:
-        return pd.DataFrame.from_records([], columns=MAC_COLUMNS)
+        return Table.from_rows([], MAC_COLUMNS)
     # Columns one at a time (``zip(*events)`` would take 400,000 arguments).
     columns: list[list[Any]] = [[e[i] for e in events] for i in range(len(MAC_COLUMNS))]
     # A run floods or learns the same few addresses again and again: format each once.
     text = {mac: mac_to_str(mac) for mac in set(columns[3])}
     columns[3] = [text[mac] for mac in columns[3]]
-    return pd.DataFrame(dict(zip(MAC_COLUMNS, columns, strict=True)))
+    return Table(dict(zip(MAC_COLUMNS, columns, strict=True)))
 
 
-def app_tables(trace: Trace) -> dict[str, pd.DataFrame]:
-    """The applications' tables (ping, tcp, imap ...), one DataFrame each, rows in order."""
-    return {name: pd.DataFrame(rows) for name, rows in sorted(trace.tables.items())}
+def app_tables(trace: Trace) -> dict[str, Table]:
+    """The applications' tables (ping, tcp, imap ...), one each, rows in order."""
+    return {name: Table.from_dicts(rows) for name, rows in sorted(trace.tables.items())}
 
 
 HOP_COLUMNS = [
@@ -144,14 +142,14 @@ HOP_COLUMNS = [
 ]
 
 
-def hops_table(trace: Trace) -> pd.DataFrame:
+def hops_table(trace: Trace) -> Table:
     """One row per link crossed by a followed frame: when its first and last bits left
     one port and reached the next (the rows of a ladder diagram), in time order."""
     rows = sorted(trace.hops, key=lambda h: (h[0], h[3], h[1]))
-    return pd.DataFrame.from_records(rows, columns=HOP_COLUMNS)
+    return Table.from_rows(rows, HOP_COLUMNS)
 
 
-NetworkTable = Callable[[Network], pd.DataFrame]
+NetworkTable = Callable[[Network], Table]
 """Builds one results table from the devices' state at the end of a run."""
 NETWORK_TABLES: dict[str, NetworkTable] = {}
 """Tables read from the network at the end of a run, by file name (``queues`` ->
@@ -168,7 +166,7 @@ def register_table(name: str) -> Callable[[NetworkTable], NetworkTable]:
     return add
 
 
-def network_tables(net: Network) -> dict[str, pd.DataFrame]:
+def network_tables(net: Network) -> dict[str, Table]:
     """Every registered network table that has rows (a run without QoS has no queues.csv)."""
     tables = {name: build(net) for name, build in sorted(NETWORK_TABLES.items())}
     return {name: table for name, table in tables.items() if not table.empty}
@@ -211,7 +209,7 @@ QUEUE_COLUMNS = [
 
 
 @register_table("queues")
-def queues_table(net: Network) -> pd.DataFrame:
+def queues_table(net: Network) -> Table:
     """One row per egress queue of every port with QoS: its settings and counters."""
     rows: list[dict[str, Any]] = []
     for name, device in net.devices.items():
@@ -219,7 +217,7 @@ def queues_table(net: Network) -> pd.DataFrame:
             if port.queues is not None:
                 for row in port.queues.rows():
                     rows.append({"device": name, "port": port.name, **row})
-    return pd.DataFrame(rows, columns=QUEUE_COLUMNS)
+    return Table.from_dicts(rows, QUEUE_COLUMNS)
 
 
 SPAN_COLUMNS = [
@@ -235,7 +233,7 @@ SPAN_COLUMNS = [
 
 
 @register_table("span")
-def span_table(net: Network) -> pd.DataFrame:
+def span_table(net: Network) -> Table:
     """One row per SPAN monitor session: copies made and copies the destination dropped."""
     rows = [
         session.row(name)
@@ -243,11 +241,11 @@ def span_table(net: Network) -> pd.DataFrame:
         if isinstance(device, Switch)
         for session in device.monitor_sessions
     ]
-    return pd.DataFrame(rows, columns=SPAN_COLUMNS)
+    return Table.from_dicts(rows, SPAN_COLUMNS)
 
 
 @register_table("lacp")
-def lacp_table(net: Network) -> pd.DataFrame:
+def lacp_table(net: Network) -> Table:
     """One row per EtherChannel member state change: LACP (or link, for mode on) events,
     with the actor's and partner's state octets (see :mod:`netsim.l2.etherchannel`)."""
     rows = [
@@ -257,7 +255,7 @@ def lacp_table(net: Network) -> pd.DataFrame:
         for row in device.channels.rows
     ]
     rows.sort(key=lambda r: r["time"])
-    return pd.DataFrame(rows, columns=LACP_COLUMNS)
+    return Table.from_dicts(rows, LACP_COLUMNS)
 
 
 ETHERCHANNEL_COLUMNS = [
@@ -276,7 +274,7 @@ ETHERCHANNEL_COLUMNS = [
 
 
 @register_table("etherchannel")
-def etherchannel_table(net: Network) -> pd.DataFrame:
+def etherchannel_table(net: Network) -> Table:
     """One row per member of every port-channel at the end of the run: its flags as
     ``show etherchannel summary`` prints them and its own counters."""
     rows: list[dict[str, Any]] = []
@@ -301,7 +299,7 @@ def etherchannel_table(net: Network) -> pd.DataFrame:
                         "rx_octets": c.rx_octets,
                     }
                 )
-    return pd.DataFrame(rows, columns=ETHERCHANNEL_COLUMNS)
+    return Table.from_dicts(rows, ETHERCHANNEL_COLUMNS)
 
 
 @register_summary
@@ -327,7 +325,7 @@ def etherchannel_summary(net: Network) -> dict[str, Any]:
 
 
 @register_table("stp")
-def stp_table(net: Network) -> pd.DataFrame:
+def stp_table(net: Network) -> Table:
     """stp.csv: every spanning-tree role and state change, link change, flush and short
     aging of every switch, in time order (see :data:`netsim.l2.stp.agent.STP_COLUMNS`)."""
     rows = [
@@ -337,7 +335,7 @@ def stp_table(net: Network) -> pd.DataFrame:
         for row in device.stp.rows
     ]
     rows.sort(key=lambda r: r[0])  # stable: same-time rows keep their order per switch
-    return pd.DataFrame.from_records(rows, columns=STP_COLUMNS)
+    return Table.from_rows(rows, STP_COLUMNS)
 
 
 @register_summary
@@ -372,7 +370,7 @@ FHRP_COLUMNS = ["time", "device", "interface", "protocol", "group", "old", "new"
 
 
 @register_table("fhrp")
-def fhrp_table(net: Network) -> pd.DataFrame:
+def fhrp_table(net: Network) -> Table:
     """One row per HSRP/VRRP state change: who became active (master) when, and why.
 
     The failover time is the gap between a router's failure and the row where the
@@ -382,7 +380,7 @@ def fhrp_table(net: Network) -> pd.DataFrame:
         (c.time, device, iface, c.protocol, c.group, c.old, c.new, c.reason)
         for device, iface, c in net.fhrp_log
     ]
-    return pd.DataFrame(rows, columns=FHRP_COLUMNS)
+    return Table.from_rows(rows, FHRP_COLUMNS)
 
 
 DHCP_COLUMNS = ["host", "state", "address", "gateway", "server", "bound_at", "discovers"]
@@ -390,7 +388,7 @@ DHCP_POOL_COLUMNS = ["router", "pool", "network", "size", "leased", "refused", "
 
 
 @register_table("dhcp")
-def dhcp_table(net: Network) -> pd.DataFrame:
+def dhcp_table(net: Network) -> Table:
     """One row per ``ip: dhcp`` host: the address it got (empty: none), when, from whom."""
     rows = []
     for name, dhcp in sorted(net.dhcp_hosts.items()):
@@ -406,11 +404,11 @@ def dhcp_table(net: Network) -> pd.DataFrame:
                 dhcp.client.discovers_sent,
             )
         )
-    return pd.DataFrame(rows, columns=DHCP_COLUMNS)
+    return Table.from_rows(rows, DHCP_COLUMNS)
 
 
 @register_table("dhcp_pools")
-def dhcp_pools_table(net: Network) -> pd.DataFrame:
+def dhcp_pools_table(net: Network) -> Table:
     """One row per DHCP pool: its size, its leases, and a warning if it ran dry."""
     rows = []
     for router, server in sorted(net.dhcp_servers.items()):
@@ -424,7 +422,7 @@ def dhcp_pools_table(net: Network) -> pd.DataFrame:
                 (router, name, str(pool.config.network), pool.size(), len(pool.leases()),
                  len(refused), warning)
             )  # fmt: skip
-    return pd.DataFrame(rows, columns=DHCP_POOL_COLUMNS)
+    return Table.from_rows(rows, DHCP_POOL_COLUMNS)
 
 
 # Modules whose tables register themselves on import (they import this one's registry).

@@ -18,9 +18,9 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-
 if TYPE_CHECKING:
+    import numpy as np
+
     from netsim.phy.csma import CsmaCdStation
     from netsim.phy.link import Link
     from netsim.phy.queues import EgressQueues
@@ -274,6 +274,8 @@ class Port:
         operations; only frames that find the line busy go one by one. A test checks that
         this gives what frame-by-frame sending gives, to the last bit.
         """
+        import numpy as np  # background load only: a plain run need not load NumPy
+
         link = self.link
         count = len(times)
         if link is None or not link.up or count == 0:

@@ -27,12 +27,14 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-import networkx as nx
-
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem
 from netsim.scenario.source import SourceMap, YamlPath
+from netsim.topology.graph_walk import hop_distances, undirected
 from netsim.topology.topology import Topology
+
+Graph = dict[str, list[str]]
+"""The topology as an adjacency: each node's neighbours, once per link between them."""
 
 MSS = 1460
 """TCP payload bytes per segment (Ethernet MTU minus IPv4 and TCP headers)."""
@@ -113,15 +115,18 @@ def check_nodes(
     ]
 
 
-def _hops(graph: nx.MultiGraph, src: str, dst: str) -> int:
+def link_graph(topo: Topology) -> Graph:
+    """Which nodes each node is cabled to (a breadth-first walk of it counts hops)."""
+    return undirected(topo.nodes, ((link.a[0], link.b[0]) for link in topo.links))
+
+
+def _hops(graph: Graph, src: str, dst: str) -> int:
     """Links crossed from ``src`` to ``dst``; for a broadcast (or no path), every link."""
-    if dst != "broadcast":
-        try:
-            hops: int = nx.shortest_path_length(graph, src, dst)
+    if dst != "broadcast" and src in graph and dst in graph:
+        hops = hop_distances(graph, src).get(dst)
+        if hops is not None:
             return hops
-        except (nx.NetworkXNoPath, nx.NodeNotFound):
-            pass
-    edges: int = graph.number_of_edges()
+    edges = sum(len(ends) for ends in graph.values()) // 2  # each link is listed at both ends
     return max(1, edges)
 
 
@@ -157,9 +162,7 @@ def _frames_sent(t: m.FramesTraffic | m.LoadTraffic, duration: float, rate_bps: 
     return max(0.0, duration - t.start) / interval + 1
 
 
-def _traffic_work(
-    t: Any, spec: m.Scenario, topo: Topology, graph: nx.MultiGraph
-) -> tuple[float, float]:
+def _traffic_work(t: Any, spec: m.Scenario, topo: Topology, graph: Graph) -> tuple[float, float]:
     """(events, bytes) one traffic source costs."""
     if isinstance(t, m.FramesTraffic):
         frames = _frames_sent(t, spec.duration, _host_rate(topo, t.from_))
@@ -181,7 +184,7 @@ def _traffic_work(
         box = t.mailbox
         mail = float(box.messages) * (box.mean_size + box.multipart * box.attachment_size)
         if t.server in graph:
-            distance: dict[str, int] = nx.single_source_shortest_path_length(graph, t.server)
+            distance = hop_distances(graph, t.server)
             hops = max((distance.get(c, 1) for c in t.clients), default=1)
         else:
             hops = 1
@@ -207,17 +210,17 @@ def _traffic_work(
     return 0.0, 0.0
 
 
-def _mail_hops(graph: nx.MultiGraph, server: str, clients: list[str]) -> int:
+def _mail_hops(graph: Graph, server: str, clients: list[str]) -> int:
     """Links between a mail server and its farthest client."""
     if server not in graph:
         return 1
-    distance: dict[str, int] = nx.single_source_shortest_path_length(graph, server)
+    distance = hop_distances(graph, server)
     return max((distance.get(c, 1) for c in clients), default=1)
 
 
 def check_work(spec: m.Scenario, topo: Topology, source: SourceMap) -> list[Problem]:
     """Refuse a scenario whose estimated events or bytes exceed ``spec.limits``."""
-    graph = topo.graph()
+    graph = link_graph(topo)
     costs = [_traffic_work(t, spec, topo, graph) for t in spec.traffic]
     problems: list[Problem] = []
     limits = spec.limits

@@ -12,8 +12,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
-
 from netsim.l2.frame import host_mac, mac_to_str, parse_mac
 from netsim.l2.lacp.hashing import DEFAULT_LOAD_BALANCE, LoadBalance
 from netsim.l2.qos import QueueMaps
@@ -45,6 +43,7 @@ from netsim.scenario.source import SourceMap, YamlPath
 from netsim.scenario.stp_resolve import effective, loop_components, written_settings
 from netsim.topology import rules
 from netsim.topology.catalog import MODELS
+from netsim.topology.graph_walk import DisjointSets
 from netsim.topology.topology import LinkSpec, NodeSpec, Topology
 
 DEFAULT_LINK_SPEED = 1e9
@@ -296,7 +295,7 @@ def resolve(
 
     # Links.
     interface_problems = bool(ctx.problems)
-    loops = nx.utils.UnionFind()
+    loops: DisjointSets[Any] = DisjointSets()
     bundles: set[tuple[tuple[str, int], tuple[str, int]]] = set()
     closers: list[tuple[YamlPath, str, str]] = []
     l2_edges: list[tuple[Any, Any]] = []
@@ -377,7 +376,8 @@ def _place_spanning_tree(
 
     ``l2_edges`` are the links as layer 2 sees them: an EtherChannel once, and a routed
     port as an end of its own (no loop closes through a router)."""
-    components = loop_components(topo.nodes, l2_edges)
+    # Every link that closed a loop is a closer: with none, the links form a forest.
+    components = loop_components(topo.nodes, l2_edges) if closers else []
     component_of = {node: c for c in components for node in c}
     for name, (mode, settings) in written.items():
         spec = topo.nodes[name]
@@ -645,6 +645,10 @@ def _rate(bps: float) -> str:
 
 def _check_collision_domains(ctx: _Ctx, topo: Topology) -> None:
     """A hub repeats bits; it cannot join links of different speeds."""
+    if not any(link.shared for link in topo.links):
+        return  # no hub, no coax: no collision domain to check
+    import networkx as nx
+
     g = nx.Graph()
     for i, link in enumerate(topo.links):
         if link.shared:

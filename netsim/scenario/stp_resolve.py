@@ -19,13 +19,15 @@ see :mod:`netsim.l2.storm`); a loop of hubs and cables alone is refused.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from netsim.l2.stp.config import NO_SPANNING_TREE, BridgeSettings, StpMode
 from netsim.l2.stp.engine import DEFAULT_TIMERS, Timers
 from netsim.scenario import model as m
 from netsim.scenario.source import YamlPath
+
+if TYPE_CHECKING:
+    pass
 
 ErrorSink = Callable[[YamlPath, str], None]
 
@@ -76,6 +78,8 @@ def written_settings(
 def loop_components(nodes: Iterable[str], links: Iterable[tuple[str, str]]) -> list[frozenset[str]]:
     """The groups of nodes that loops of ``links`` join (2-edge-connected components with
     more than one node; two parallel cables between two nodes are a loop too)."""
+    import networkx as nx
+
     g = nx.MultiGraph()
     g.add_nodes_from(nodes)
     g.add_edges_from(links)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from netsim.engine.sim import Simulation
 from netsim.l2.etherchannel import EtherChannels, PortChannel
@@ -38,7 +37,11 @@ from netsim.phy.port import Duplex, Port
 from netsim.phy.queues import EgressQueues
 from netsim.topology.catalog import MODELS, STACKWISE_RING_BPS
 from netsim.topology.faults import Faults
+from netsim.topology.graph_walk import reachable
 from netsim.topology.topology import LinkSpec, NodeSpec, Topology
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 Device = Host | Switch | Hub | CoaxBus | Router
 UNCONFIGURED = IPv4Interface("0.0.0.0/32")
@@ -286,6 +289,10 @@ def _build_collision_domains(net: Network) -> None:
     device contributes one vertex per port, since a switch or host port is a station of
     its own. A path's ``links`` counts the segments it crosses (a coax bus is one).
     """
+    if not any(spec.shared for spec in net.links):
+        return  # every link is switched and full duplex: nothing shares a medium
+    import networkx as nx
+
     g = nx.Graph()
 
     def vertex(node: str, port: str, link: LinkSpec) -> str | tuple[str, str] | TapPoint:
@@ -510,7 +517,7 @@ def _set_broadcast_audiences(net: Network) -> None:
         return True, inside if cfg.tags(inside) else None
 
     monitors = {(n, m.destination) for n, spec in topo.nodes.items() for m in spec.monitor}
-    g = nx.DiGraph()
+    g: dict[Vertex, set[Vertex]] = {}  # the walk's directed steps, from each vertex
     for link in topo.links:
         if link.a in monitors or link.b in monitors:
             continue
@@ -519,19 +526,19 @@ def _set_broadcast_audiences(net: Network) -> None:
                 goes, tag = leave(*here, inside)
                 target = arrive(*there, tag) if goes else None
                 if target is not None:
-                    g.add_edge(("in", here[0], inside), target)
+                    g.setdefault(("in", here[0], inside), set()).add(target)
     for name, spec in topo.nodes.items():
         for vid, _ in spec.svis:
-            g.add_edge(("in", name, vid), ("rx", name, None))  # the SVI hears its VLAN
+            g.setdefault(("in", name, vid), set()).add(("rx", name, None))  # the SVI hears it
     hosts_reached: dict[Vertex, frozenset[str]] = {}
 
     def audience(name: str, tag: int | None) -> int:
         """Hosts other than ``name`` that a broadcast it sends tagged ``tag`` reaches."""
         start: Vertex = ("in", name, tag)
         reached: set[str] = set()
-        for first in g.successors(start) if start in g else ():
+        for first in g.get(start, ()):
             if first not in hosts_reached:
-                walk = nx.descendants(g, first) | {first}
+                walk = reachable(g, first)
                 hosts_reached[first] = frozenset(n for kind, n, _ in walk if kind == "rx")
             reached |= hosts_reached[first]
         return len(reached - {name})
@@ -548,7 +555,7 @@ def _set_broadcast_audiences(net: Network) -> None:
         first = arrive(*(link.b if link.a == (name, port) else link.a), None)
         if first is None:
             return 0
-        walk = (nx.descendants(g, first) if first in g else set()) | {first}
+        walk = reachable(g, first)
         return len({n for kind, n, _ in walk if kind == "rx"} - {name})
 
     for name, engine in net.engines.items():

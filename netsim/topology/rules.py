@@ -27,8 +27,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from netsim.phy.media import (
     CLASS_II_REPEATER_BT,
@@ -46,6 +45,9 @@ from netsim.phy.media import (
     Medium,
 )
 from netsim.topology.topology import LinkSpec, Topology
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 REPEATER_KINDS = frozenset({"hub"})
 """Node kinds that repeat bits between segments."""
@@ -88,6 +90,10 @@ class Crossing:
 def check(topology: Topology) -> list[Finding]:
     """Every classic rule ``topology`` breaks, worst offender per collision domain."""
     findings = list(_coax_limits(topology))
+    if not any(link.shared for link in topology.links):
+        return findings  # switched links only: no collision domain, no repeater rule
+    import networkx as nx
+
     graph = _segment_graph(topology)
     for component in nx.connected_components(graph):
         stations = sorted(v for v in component if isinstance(v, tuple))
@@ -112,6 +118,8 @@ Vertex = tuple[str, str] | str | Segment
 
 def _segment_graph(topology: Topology) -> nx.Graph:
     """Stations, segments and repeaters of every shared link, as one graph."""
+    import networkx as nx
+
     g = nx.Graph()
     kinds = {name: spec.kind for name, spec in topology.nodes.items()}
     coax_segments = {
@@ -164,6 +172,8 @@ def _representatives(graph: nx.Graph, stations: list[tuple[str, str]]) -> list[t
 
 def _crossings(graph: nx.Graph, a: tuple[str, str], b: tuple[str, str]) -> list[Crossing]:
     """The segments between stations ``a`` and ``b``, with the delay of each crossing."""
+    import networkx as nx
+
     route = nx.shortest_path(graph, a, b)
     out: list[Crossing] = []
     for i in range(1, len(route) - 1, 2):

@@ -8,8 +8,7 @@ instantiates the live devices from it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from netsim.l2.etherchannel import ChannelMember
 from netsim.l2.lacp.hashing import DEFAULT_LOAD_BALANCE, LoadBalance
@@ -21,6 +20,9 @@ from netsim.l2.vlan import ACCESS_VLAN_1, PortVlan
 from netsim.l3.dhcp_server.pool import PoolConfig
 from netsim.l3.fhrp.hsrp import HsrpConfig
 from netsim.l3.fhrp.vrrp import VrrpConfig
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,8 @@ class Topology:
 
     def graph(self) -> nx.MultiGraph:
         """The topology as a networkx multigraph: nodes carry ``kind``, edges their link."""
+        import networkx as nx
+
         g = nx.MultiGraph()
         for name, node in self.nodes.items():
             g.add_node(name, kind=node.kind)

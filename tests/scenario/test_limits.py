@@ -17,7 +17,7 @@ import netsim
 from netsim.cli import main
 from netsim.scenario import model as m
 from netsim.scenario.errors import Problem
-from netsim.scenario.limits import _traffic_work
+from netsim.scenario.limits import _traffic_work, link_graph
 from netsim.scenario.load import from_data
 from netsim.scenario.source import parse_yaml
 
@@ -183,7 +183,7 @@ def test_validate_catches_what_sweep_would_reject(tmp_path, capsys, sweep, where
 
 def actual_events(text: str) -> tuple[float, int]:
     scenario = netsim.loads(text)
-    graph = scenario.topology.graph()
+    graph = link_graph(scenario.topology)
     estimate = sum(
         _traffic_work(t, scenario.model, scenario.topology, graph)[0]
         for t in scenario.model.traffic
