@@ -53,6 +53,14 @@ class LineReader:
         end = buffer.find(b"\n", 0, self.max_line + 2)
         if end < 0:
             if len(buffer) > self.max_line + 1:
+                newline = buffer.find(b"\n", self.max_line + 2)
+                if newline >= 0:
+                    # The long line ends in this read: drop it, keep the lines after.
+                    del buffer[: newline + 1]
+                    if self._skipping:
+                        self._skipping = False
+                        return self.next_line()
+                    return LineTooLong(self.max_line)
                 # Keep only the last octet (it may be the CR of a CRLF to come).
                 del buffer[:-1]
                 if not self._skipping:
@@ -73,6 +81,10 @@ class LineReader:
     def ready(self) -> bool:
         """True if :meth:`next_line` would return something now."""
         return b"\n" in self._buffer or len(self._buffer) > self.max_line + 1
+
+    def idle(self) -> bool:
+        """True if nothing is buffered and no overlong line is being skipped."""
+        return not self._buffer and not self._skipping
 
     def take_buffer(self) -> bytes:
         """Everything received and not yet read as a line (it belongs to a block)."""

@@ -34,6 +34,8 @@ def test_a_too_long_line_is_reported_once_and_skipped_with_bounded_memory() -> N
     data = b"X" * 1000 + b"\r\nNOOP\r\n"
     found = read_lines(reader, data, 7)
     assert found == [LineTooLong(10), b"NOOP"]
+    for chunk in (len(data), 995):  # the long line ends in the same read as the next
+        assert read_lines(LineReader(10), data, chunk) == [LineTooLong(10), b"NOOP"]
     reader.feed(b"Y" * 10_000)
     assert reader.next_line() == LineTooLong(10)
     assert reader.buffered <= 12

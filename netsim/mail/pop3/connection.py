@@ -76,6 +76,13 @@ class Reply:
         return wire
 
 
+#: Whole lines that :meth:`ServerConnection.lone_command` takes without parsing: the
+#: TRANSACTION-state commands without arguments that a polling client repeats.
+LONE_COMMANDS: dict[bytes, Command] = {
+    f"{verb}\r\n".encode(): Command(verb, ()) for verb in ("STAT", "LIST", "UIDL", "NOOP")
+}
+
+
 class ServerConnection:
     """A POP3 server connection's syntax and state, without I/O."""
 
@@ -122,6 +129,26 @@ class ServerConnection:
             return BadInput(f"{verb} is not allowed in the {self.state.value} state")
         self._pending = Command(verb, tuple(filter(None, words[1:])), text.partition(" ")[2])
         return self._pending
+
+    def lone_command(self, data: bytes) -> Command | None:
+        """The command ``data`` holds, if it is a whole line alone and a polling
+        client's usual one (see :data:`LONE_COMMANDS`), taken as :meth:`next_event`
+        would take it; None otherwise (then :meth:`receive_data` as usual).
+
+        A client that polls sends ``STAT`` again and again, each in a read of its own
+        with nothing else buffered: such a line needs no line buffer and no parsing.
+        """
+        command = LONE_COMMANDS.get(data)
+        if (
+            command is None
+            or self.state is not State.TRANSACTION
+            or self._pending is not None
+            or self._eof
+            or not self._lines.idle()
+        ):
+            return None
+        self._pending = command
+        return command
 
     def input_waiting(self) -> bool:
         """True if :meth:`next_event` may have an event without more bytes."""

@@ -145,6 +145,14 @@ class Pop3Session:
 
     def receive_data(self, data: bytes, max_commands: int | None = None) -> bytes:
         """Process bytes from the client; returns the replies (``b""``: end of input)."""
+        lone = self.connection.lone_command(data) if max_commands != 0 else None
+        if lone is not None:
+            # The short path of a polling client's repeated STAT (and LIST, UIDL,
+            # NOOP): one whole line alone, dispatched without the line buffer.
+            self.backlog = False
+            self.hold = 0.0
+            self._dispatch(lone)
+            return self._flush()
         self.connection.receive_data(data)
         return self.resume(max_commands)
 

@@ -251,3 +251,42 @@ def test_a_kept_retr_answer_is_the_one_rendered_afresh(
             assert out == b"+OK %d octets\r\n" % len(data) + stuffed + b".\r\n"
     finally:
         pop3_server.RETR_MEMO_OCTETS = original
+
+
+LINES = [
+    b"STAT\r\n",
+    b"LIST\r\n",
+    b"UIDL\r\n",
+    b"NOOP\r\n",
+    b"DELE 1\r\n",
+    b"RSET\r\n",
+    b"RETR 2\r\n",
+    b"LIST 1\r\n",
+    b"stat\r\n",
+    b"STAT",
+    b"\r\n",
+    b"X" * 300 + b"\r\n",
+    b"QUIT\r\n",
+]
+
+
+@settings(derandomize=True, max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(LINES), min_size=1, max_size=3), max_size=25))
+def test_a_lone_polling_command_takes_the_short_path_to_the_same_answer(
+    reads: list[list[bytes]],
+) -> None:
+    """A whole ``STAT``, ``LIST``, ``UIDL`` or ``NOOP`` line alone in a read skips the
+    line buffer and the parser (a polling client repeats them).  Whatever mix of reads
+    comes (DELE and RSET between, lines cut in two, overlong lines being skipped,
+    several commands in one read), the answers and the maildrop afterwards are the
+    ones the same bytes give when fed one octet at a time, which never takes it."""
+    short, slow = server(max_line=200), server(max_line=200)
+    fast_session, slow_session = short.open_session(), slow.open_session()
+    fast_out = [fast_session.receive_data(LOGIN)]
+    slow_out = [talk(slow_session, LOGIN)]
+    for read in reads:
+        fast_out.append(fast_session.receive_data(b"".join(read)))
+        slow_out.append(talk(slow_session, b"".join(read)))
+    assert b"".join(fast_out) == b"".join(slow_out)
+    assert fast_session.state is slow_session.state
+    assert uids(short, "alice") == uids(slow, "alice")
