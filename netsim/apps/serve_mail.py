@@ -815,7 +815,9 @@ async def serve(
     """Listen for IMAP (and IMAPS) until ``stop`` is set; ``ready`` gets the bound ports.
 
     ``listeners`` adds other services (SMTP, POP3 ...) on their ports; they share the
-    IMAP server's store, connection limits and IDLE notifications.  ``port`` None
+    IMAP server's store, connection limits and IDLE notifications.  A ``threaded``
+    service (POP3) gets a thread per connection (:mod:`netsim.apps.serve_threads`);
+    at the end those threads are waited for, so the store may then be closed.  ``port`` None
     listens for IMAP on no port.  Raises :class:`LoginPolicyError` unless logins need
     TLS (and there is a TLS context) or ``allow_plaintext_login`` says clear-text
     passwords are fine.
