@@ -285,6 +285,30 @@ def test_stls_and_pop3s_on_the_threaded_path(certificate: tuple[Path, Path]) -> 
         background.stop()
 
 
+def test_silence_after_login_is_the_autologout_timer_not_the_login_one() -> None:
+    """The receive timeout follows the session: before login the login timeout (long
+    here), after it the autologout (short here), which ends the session with ``-ERR
+    Autologout``, deletes nothing marked, and gives the maildrop back."""
+    limits = ConnectionLimits(login_timeout=30, autologout=1.5)
+    background, store = start({"bob": "builder"}, limits=limits)
+    try:
+        fill(store, "bob", 1)
+        pop = poplib.POP3(HOST, background.ports["pop3"], timeout=10)
+        pop.user("bob")
+        pop.pass_("builder")
+        pop.dele(1)
+        assert pop.file.readline() == b"-ERR Autologout\r\n"
+        assert pop.file.readline() == b""
+        pop.close()
+        again = poplib.POP3(HOST, background.ports["pop3"], timeout=10)
+        again.user("bob")
+        again.pass_("builder")  # not [IN-USE]
+        assert again.stat()[0] == 1
+        again.quit()
+    finally:
+        background.stop()
+
+
 def test_stopping_ends_every_thread_even_one_writing_to_a_deaf_client() -> None:
     """Stopping says ``-ERR Server shutting down`` to a client waiting in a session;
     a client that pipelined thousands of RETRs and reads nothing keeps its thread in
