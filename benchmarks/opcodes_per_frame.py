@@ -51,6 +51,11 @@ def count_opcodes(
         scenario = netsim.loads(scenario_text(frames, 4, vlans, stp=stp))
     else:
         scenario = netsim.loads(ping_scenario_text(frames, 4, routed=pings == "routed"))
+    return opcodes_by_function(scenario)
+
+
+def opcodes_by_function(scenario: netsim.LoadedScenario) -> Counts:
+    """Bytecodes run by ``netsim.run(scenario)``, by function (``sys.settrace``)."""
     counts: Counts = collections.Counter()
 
     def tracer(frame: FrameType, event: str, arg: Any) -> Any:

@@ -30,7 +30,6 @@ CPU, so no load on the machine changes the count (a 60 s campus takes a few minu
 from __future__ import annotations
 
 import argparse
-import collections
 import concurrent.futures
 import json
 import os
@@ -42,10 +41,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
 import netsim
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from opcodes_per_frame import opcodes_by_function
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "campus.yaml"
 BIG = ["campus.floors.count=11", "campus.floors.rooms=8", "campus.floors.room.hosts=1"]
@@ -93,21 +93,7 @@ def run_once(duration: str, mode: str | None) -> dict[str, float]:
 
 def count_opcodes(duration: str, mode: str | None) -> int:
     """Python bytecodes executed by one ``netsim.run``."""
-    loaded = scenario(duration, mode)
-    counts: collections.Counter[int] = collections.Counter()
-
-    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
-        frame.f_trace_opcodes = True
-        if event == "opcode":
-            counts[0] += 1
-        return tracer
-
-    sys.settrace(tracer)
-    try:
-        netsim.run(loaded)
-    finally:
-        sys.settrace(None)
-    return counts[0]
+    return sum(opcodes_by_function(scenario(duration, mode)).values())
 
 
 def count_instructions(duration: str, mode: str | None, phase: str) -> int:
