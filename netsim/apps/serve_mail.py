@@ -688,9 +688,19 @@ class _Hub:
 
     def release_threadsafe(self, conn: _Client) -> None:
         """Count ``conn`` out, from another thread (by the loop, which owns the count)."""
-        if self._loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody counts
-                self._loop.call_soon_threadsafe(self.release, conn)
+        self._on_loop(self.release, conn)
+
+    def _on_loop(self, callback: Callable[..., object], *args: object) -> None:
+        """Have the loop call ``callback(*args)`` soon, from whichever thread asks (a
+        POP3 thread must wake the loop); nothing once the loop is gone or closed."""
+        loop = self._loop
+        if loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            loop.call_soon(callback, *args)
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody to tell
+                loop.call_soon_threadsafe(callback, *args)
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start waking idling sessions when a mailbox changes."""
@@ -743,14 +753,7 @@ class _Hub:
     def _changed(self, box: Mailbox) -> None:
         # Deliver after the current command finishes, never from inside the store.
         # A POP3 thread's QUIT changes the store too: it must wake the loop.
-        loop = self._loop
-        if loop is None:
-            return
-        if threading.get_ident() == self._loop_thread:
-            loop.call_soon(self._wake_all)
-        else:
-            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody idles
-                loop.call_soon_threadsafe(self._wake_all)
+        self._on_loop(self._wake_all)
 
     def _wake_all(self) -> None:
         for conn in list(self.connections):
