@@ -304,7 +304,7 @@ class SpanningTree:
             return
         key = (port, frame.dst, frame.vlan)
         heard = self._heard.get(key)
-        if heard is not None and _same_octets(heard[0], frame):
+        if heard is not None and (heard[0] is frame or _same_octets(heard[0], frame)):
             # The neighbour's hello, as last time: the same bytes decode the same way.
             bpdu, inst = heard[1], heard[2]
         else:
@@ -323,7 +323,9 @@ class SpanningTree:
         if inst is None or n not in inst.ports:
             return  # a VLAN this switch does not run, or a port outside it
         engine = inst.engine
-        apply(engine.receive(n, bpdu, self.switch.sim.now), inst)
+        actions = engine.receive(n, bpdu, self.switch.sim.now)
+        if actions:  # a neighbour's repeated hello, mostly, asks for nothing
+            apply(actions, inst)
         deadline = engine.next_deadline()
         if deadline != inst.deadline:
             inst.deadline = deadline

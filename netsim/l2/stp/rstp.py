@@ -114,10 +114,13 @@ class _Port:
     tc_ack: bool = False
     new_info: bool = False
     tx_count: int = 0
+    heard: ConfigBpdu | None = None
+    """The BPDU the port's received information came from (what a repeat is checked by)."""
     sent: ConfigBpdu | None = None
     """The last RST BPDU built for this port, reused while nothing in it changes ..."""
     sent_from: tuple[object, ...] = ()
-    """... which is what it was built from."""
+    """... which is what it was built from; and the action that sends it."""
+    sending: Transmit | None = None
     fd_while: float | None = None
     rcvd_info_while: float | None = None
     tc_while: float | None = None
@@ -154,6 +157,14 @@ class RstpBridge(EngineBase[_Port]):
         self._hello_when: float | None = None  # starts with the first port that comes up
         self._tx_credit_when: float | None = None
         self._reselect = True
+        self._at_rest = False
+        """Would stepping every port's machines again change nothing? (Set by
+        :meth:`_settle`.) At rest, a neighbour's repeated hello and this bridge's own
+        hello only refresh a timer and send BPDUs: see :meth:`receive` and :meth:`tick`."""
+        self._deadline: float | None = None
+        self._deadline_known = False
+        """Is :attr:`_deadline` what :meth:`next_deadline` would find? Every input
+        forgets it, but a repeated hello only when the timer it restarts was the earliest."""
         self._actions: list[Action] = []
 
     # -- queries -----------------------------------------------------------------------
@@ -176,7 +187,7 @@ class RstpBridge(EngineBase[_Port]):
 
     def enable_port(self, port: int, now: float) -> list[Action]:
         """The link on ``port`` came up."""
-        self._credit(now)
+        self._begin(now)
         p = self._ports[port]
         if self._hello_when is None:
             self._hello_when = now + self.timers.hello_time
@@ -192,7 +203,7 @@ class RstpBridge(EngineBase[_Port]):
 
     def disable_port(self, port: int, now: float) -> list[Action]:
         """The link on ``port`` went down."""
-        self._credit(now)
+        self._begin(now)
         p = self._ports[port]
         p.enabled = False
         p.info_is = InfoIs.DISABLED
@@ -204,14 +215,14 @@ class RstpBridge(EngineBase[_Port]):
 
     def mcheck(self, port: int, now: float) -> list[Action]:
         """Try RSTP again on a port that fell back to 802.1D."""
-        self._credit(now)
+        self._begin(now)
         self._ports[port].send_rstp = True
         self._ports[port].new_info = True
         return self._run(now)
 
     def set_port_cost(self, port: int, cost: int, now: float) -> list[Action]:
         """The path cost of ``port`` changed: roles are chosen again (17.13)."""
-        self._credit(now)
+        self._begin(now)
         p = self._ports[port]
         if p.config.cost == cost:
             return []
@@ -221,8 +232,25 @@ class RstpBridge(EngineBase[_Port]):
 
     def receive(self, port: int, bpdu: Bpdu, now: float) -> list[Action]:
         """A BPDU arrived on ``port``."""
-        self._credit(now)
+        self._credit(now)  # at rest no news waits for the credit: no deadline moves
         p = self._ports[port]
+        if (
+            bpdu is p.heard
+            and self._at_rest
+            and p.info_is is InfoIs.RECEIVED  # (so the port is enabled)
+            and not (p.oper_edge or p.proposed)
+            and p.send_rstp
+            and _is_plain_hello(bpdu)
+        ):
+            # The designated bridge repeats its hello, and nothing here is in motion: of
+            # all that _receive_config and _settle would do, only the refresh of the
+            # information's lifetime changes anything (17.21.8 RepeatedDesignatedInfo).
+            lifetime = p.rcvd_info_while
+            p.rcvd_info_while = self._info_lifetime(bpdu, p, now)
+            if lifetime is None or self._deadline is None or lifetime <= self._deadline:
+                self._deadline_known = False  # it may have been the earliest timer
+            return []
+        self._deadline_known = False
         if not p.enabled:
             return []
         p.oper_edge = False  # an edge port that hears a BPDU leads to a bridge after all
@@ -245,16 +273,21 @@ class RstpBridge(EngineBase[_Port]):
         # Each timer fires at most a few times per call; more means one re-armed itself
         # at or before ``now``, a bug that must not hang a run.
         budget = 8 * (3 * len(self._ports) + 2) + 64
-        while (due := self._next_due()) is not None and due[0] <= now:
+        self._deadline_known = False
+        port_timer = self._next_port_timer()  # the ports' timers change only in _settle
+        while (due := self._next_due(port_timer)) is not None and due[0] <= now:
             budget -= 1
             if budget < 0:
                 raise RuntimeError(f"{due[1]} timer keeps expiring at t = {now} s")
             when, name, p = due
             if p is None and name == "hello":
                 self._hello(now)
+                if self._at_rest:
+                    self._send_news(now)  # a hello moves no machine: it only speaks
+                    continue
             elif p is None:
                 self._tx_credit(when)  # on its own schedule, even when caught up late
-                if not self._news_held():
+                if self._at_rest or not self._news_held():
                     continue  # nothing waited for the credit: nothing to settle
             elif name == "fd_while":
                 p.fd_while = None
@@ -266,6 +299,15 @@ class RstpBridge(EngineBase[_Port]):
             elif name == "tc_while":
                 p.tc_while = None
             self._settle(now)
+            port_timer = self._next_port_timer()
+        if self._at_rest:
+            # No news is held, so the credit is no deadline: the next one is known.
+            self._deadline = self._hello_when
+            if port_timer is not None and (
+                self._deadline is None or port_timer[0] < self._deadline
+            ):
+                self._deadline = port_timer[0]
+            self._deadline_known = True
         return self._flush_actions()
 
     def next_deadline(self, every_timer: bool = False) -> float | None:
@@ -277,36 +319,62 @@ class RstpBridge(EngineBase[_Port]):
         ticked on time; ``every_timer=True`` names its deadline anyway (ticking there
         changes nothing, which a test checks).
         """
+        if self._deadline_known and not every_timer:
+            return self._deadline
         best = self._hello_when
         held = every_timer
         for p in self._ports.values():
-            held = held or (p.new_info and p.enabled)
-            for when in (p.rcvd_info_while, p.fd_while, p.tc_while):
-                if when is not None and (best is None or when < best):
-                    best = when
+            if p.new_info and p.enabled:
+                held = True
+            # Written out, not looped over a tuple: this runs after every BPDU.
+            when = p.rcvd_info_while
+            if when is not None and (best is None or when < best):
+                best = when
+            when = p.fd_while
+            if when is not None and (best is None or when < best):
+                best = when
+            when = p.tc_while
+            if when is not None and (best is None or when < best):
+                best = when
         credit = self._tx_credit_when
         if held and credit is not None and (best is None or credit < best):
             best = credit
+        if not every_timer:
+            self._deadline, self._deadline_known = best, True
         return best
 
     # -- timers ------------------------------------------------------------------------
 
-    def _next_due(self) -> tuple[float, str, _Port | None] | None:
-        """The earliest timer (ties: hello, then the credit, then ports in order)."""
+    def _next_due(
+        self, port_timer: tuple[float, str, _Port] | None
+    ) -> tuple[float, str, _Port | None] | None:
+        """The earliest timer: the hello, the credit or ``port_timer``, the ports'
+        earliest (ties: hello, then the credit, then ports in order)."""
         best: tuple[float, str, _Port | None] | None = None
         if self._hello_when is not None:
             best = (self._hello_when, "hello", None)
         credit_when = self._tx_credit_when
         if credit_when is not None and (best is None or credit_when < best[0]):
             best = (credit_when, "tx_credit", None)
-        for p in self._ports.values():
-            if p.rcvd_info_while is not None and (best is None or p.rcvd_info_while < best[0]):
-                best = (p.rcvd_info_while, "rcvd_info_while", p)
-            if p.fd_while is not None and (best is None or p.fd_while < best[0]):
-                best = (p.fd_while, "fd_while", p)
-            if p.tc_while is not None and (best is None or p.tc_while < best[0]):
-                best = (p.tc_while, "tc_while", p)
+        if port_timer is not None and (best is None or port_timer[0] < best[0]):
+            best = port_timer
         return best
+
+    def _next_port_timer(self) -> tuple[float, str, _Port] | None:
+        """The earliest timer of any port (ties: ports in order, then the order below)."""
+        best: float | None = None
+        name, port = "", None
+        for p in self._ports.values():
+            when = p.rcvd_info_while
+            if when is not None and (best is None or when < best):
+                best, name, port = when, "rcvd_info_while", p
+            when = p.fd_while
+            if when is not None and (best is None or when < best):
+                best, name, port = when, "fd_while", p
+            when = p.tc_while
+            if when is not None and (best is None or when < best):
+                best, name, port = when, "tc_while", p
+        return None if best is None or port is None else (best, name, port)
 
     def _hello(self, now: float) -> None:
         """Every hello time: a BPDU on each designated port (and TCNs on a legacy root port
@@ -326,6 +394,11 @@ class RstpBridge(EngineBase[_Port]):
             p.tx_count = max(0, p.tx_count - 1)
             busy = busy or p.tx_count > 0
         self._tx_credit_when = when + TX_CREDIT_INTERVAL if busy else None
+
+    def _begin(self, now: float) -> None:
+        """An input arrives: catch up the credit; the next deadline is to be found anew."""
+        self._credit(now)
+        self._deadline_known = False
 
     def _credit(self, now: float) -> None:
         """Catch up the credit due by ``now`` before an input is handled (see
@@ -351,10 +424,8 @@ class RstpBridge(EngineBase[_Port]):
             p.message_age = bpdu.message_age
             p.received_timers = _received_timers(bpdu, p.received_timers)
             p.info_is = InfoIs.RECEIVED
-            if bpdu.message_age + MESSAGE_AGE_INCREMENT <= bpdu.max_age:
-                p.rcvd_info_while = now + INFO_LIFETIME_HELLOS * p.received_timers.hello_time
-            else:
-                p.rcvd_info_while = now  # too old: ages out at once
+            p.heard = bpdu
+            p.rcvd_info_while = self._info_lifetime(bpdu, p, now)
             if changed:
                 p.agree = False
                 p.agreed = False
@@ -375,6 +446,13 @@ class RstpBridge(EngineBase[_Port]):
             self._propagate_topology_change(p, now)
         if bpdu.topology_change_ack and not p.send_rstp:
             p.tc_while = None  # the legacy designated bridge heard our TCN
+
+    @staticmethod
+    def _info_lifetime(bpdu: ConfigBpdu, p: _Port, now: float) -> float:
+        """When information just received on ``p`` ages out (17.21.23 updtRcvdInfoWhile)."""
+        if bpdu.message_age + MESSAGE_AGE_INCREMENT <= bpdu.max_age:
+            return now + INFO_LIFETIME_HELLOS * p.received_timers.hello_time
+        return now  # too old: ages out at once
 
     # -- the tree ----------------------------------------------------------------------
 
@@ -435,39 +513,54 @@ class RstpBridge(EngineBase[_Port]):
                 p.new_info = p.new_info or role is not PortRole.DISABLED
         self._reselect = False
 
-    def _transitions(self, p: _Port, now: float) -> None:
-        """The port role transition and state machines (17.29, 17.30), condensed."""
-        if p.role is PortRole.DISABLED:
-            return
-        if p.role in (PortRole.ALTERNATE, PortRole.BACKUP):
+    def _transitions(self, p: _Port, now: float) -> bool:
+        """The port role transition and state machines (17.29, 17.30), condensed.
+
+        Returns whether the port's machines moved: False means that running them again
+        would do nothing, until an input or a timer changes something they read.
+        """
+        role = p.role
+        if role is PortRole.DISABLED:
+            return False
+        if role is PortRole.ALTERNATE or role is PortRole.BACKUP:
+            moved = p.state is not PortState.DISCARDING or p.fd_while is not None
             self._set_state(p, PortState.DISCARDING)
             p.fd_while = None
             if p.proposed and not p.agree:
                 # We are blocked anyway, hence in sync: agree at once (ALTERNATE_AGREED).
                 p.proposed, p.agree, p.new_info = False, True, True
-            return
-        if p.role is PortRole.ROOT:
+                moved = True
+            return moved
+        if role is PortRole.ROOT:
+            moved = False
             if p.proposed and not p.agree:
                 self._sync(p)
                 p.proposed, p.agree, p.new_info = False, True, True
+                moved = True
             if p.state is not PortState.FORWARDING:
                 # Re-rooted (17.29.2 ROOT_FORWARD): no other port is a recent root port
                 # still forwarding (_update_roles blocked it), so no loop can form. This
                 # holds whatever protocol the designated bridge upstream speaks.
                 self._forward(p, now)
-            return
+                moved = True
+            return moved
         # Designated.
         if p.state is PortState.FORWARDING:
-            return
+            return False
         if p.oper_edge:
             self._forward(p, now, topology_change=False)
-        elif p.agreed and p.send_rstp:
+            return True
+        if p.agreed and p.send_rstp:
             self._forward(p, now)
-        else:
-            if p.config.point_to_point and p.send_rstp and not p.proposing:
-                p.proposing, p.new_info = True, True
-            if p.fd_while is None:
-                p.fd_while = now + self._root_times.forward_delay
+            return True
+        moved = False
+        if p.config.point_to_point and p.send_rstp and not p.proposing:
+            p.proposing, p.new_info = True, True
+            moved = True
+        if p.fd_while is None:
+            p.fd_while = now + self._root_times.forward_delay
+            moved = True
+        return moved  # waiting for an agreement or for forward delay to expire
 
     def _sync(self, root_port: _Port) -> None:
         """Block every designated port whose far end has not agreed to our current
@@ -541,13 +634,25 @@ class RstpBridge(EngineBase[_Port]):
         for _ in range(4 * len(self._ports) + 4):  # settles in a couple of rounds
             if self._reselect:
                 self._update_roles()
+            moved = False
             for p in self._ports.values():
-                self._transitions(p, now)
+                if self._transitions(p, now):
+                    moved = True
             if not self._reselect:
                 break
+        self._at_rest = not (moved or self._reselect)
+        self._send_news(now)
+
+    def _send_news(self, now: float) -> None:
+        """Send a BPDU on every port that has news. News held back for the transmit
+        credit is a machine still in motion: the bridge is not at rest."""
+        held = False
         for p in self._ports.values():
             if p.new_info and p.enabled:
                 self._transmit(p, now)
+                held = held or p.new_info
+        if held:
+            self._at_rest = False
 
     def _transmit(self, p: _Port, now: float) -> None:
         if p.tx_count >= TX_HOLD_COUNT:
@@ -558,7 +663,9 @@ class RstpBridge(EngineBase[_Port]):
             p.tx_count += 1
             if self._tx_credit_when is None:
                 self._tx_credit_when = now + TX_CREDIT_INTERVAL
-            self._actions.append(Transmit(p.number, bpdu))
+            if p.sending is None or p.sending.bpdu is not bpdu:
+                p.sending = Transmit(p.number, bpdu)
+            self._actions.append(p.sending)
 
     def _rst_bpdu(self, p: _Port) -> ConfigBpdu:
         """The RST BPDU ``p`` sends now: the one it sent last if nothing in it changed
@@ -611,6 +718,17 @@ class RstpBridge(EngineBase[_Port]):
         )
         p.tc_ack = False
         return bpdu
+
+
+def _is_plain_hello(bpdu: Bpdu) -> bool:
+    """An RST BPDU from a designated port that proposes nothing and announces no topology
+    change: what a settled neighbour sends every hello time."""
+    return (
+        isinstance(bpdu, ConfigBpdu)
+        and bpdu.role is BpduRole.DESIGNATED
+        and bpdu.version is ProtocolVersion.RSTP
+        and not (bpdu.proposal or bpdu.topology_change)
+    )
 
 
 def _received_timers(bpdu: ConfigBpdu, last: Timers) -> Timers:
