@@ -9,6 +9,13 @@ of the whole ``netsim run`` process (start-up, simulation, CSV output). When
 absolute figures from one machine do not carry over to another, the ratio does.
 
     python benchmarks/ns3_chain.py [--frames N] [--repeat K] [--measure-frames all|none|sample:N]
+    python benchmarks/ns3_chain.py --phases
+
+``--phases`` runs the chain once in this process and splits its wall time: loading the
+scenario, the event loop, the rest of ``netsim.run`` (building the network, the results
+tables) and writing the CSV files. ``ns3-bridge-bench`` times its event loop alone
+(``Simulator::Run``), so the loop's forwards per second against ns-3's is the
+like-for-like comparison of the two engines; the issue's figure is the whole process.
 """
 
 from __future__ import annotations
@@ -74,6 +81,38 @@ def run_netsim(frames: int, measure_frames: str | None) -> tuple[float, float]:
         return time.perf_counter() - started, _children_cpu() - cpu_before
 
 
+def phases(frames: int) -> None:
+    """Print where one run's wall time goes, and the event loop's own forwards/s."""
+    import netsim
+    from netsim.engine.sim import Simulation
+
+    loop = 0.0
+    run_loop = Simulation.run
+
+    def timed_run(self: Simulation, *args: object, **kwargs: object) -> None:
+        nonlocal loop
+        started = time.perf_counter()
+        run_loop(self, *args, **kwargs)  # type: ignore[arg-type]
+        loop += time.perf_counter() - started
+
+    Simulation.run = timed_run  # type: ignore[method-assign]
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        scenario = netsim.loads(scenario_text(frames, None))
+        t1 = time.perf_counter()
+        results = netsim.run(scenario)
+        t2 = time.perf_counter()
+        results.save(Path(tmp) / "out")
+        t3 = time.perf_counter()
+    Simulation.run = run_loop  # type: ignore[method-assign]
+    ours = BRIDGES * frames / loop
+    print(f"load {t1 - t0:.2f} s, event loop {loop:.2f} s, rest of run {t2 - t1 - loop:.2f} s,")
+    print(f"CSV {t3 - t2:.2f} s: the event loop alone does {ours:,.0f} forwards/s")
+    ns3 = run_ns3(frames)
+    if ns3 is not None:
+        print(f"ns-3's event loop: {ns3:,.0f} forwards/s; loop against loop: {ours / ns3:.2f}")
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -100,7 +139,11 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="interleaved runs; medians")
     parser.add_argument("--measure-frames", default=None, help="all, none or sample:N")
+    parser.add_argument("--phases", action="store_true", help="split one run's time (above)")
     args = parser.parse_args()
+    if args.phases:
+        phases(args.frames)
+        return
     ours: list[float] = []
     theirs: list[float] = []
     for _ in range(args.repeat):

@@ -275,6 +275,13 @@ class RstpBridge(EngineBase[_Port]):
         budget = 8 * (3 * len(self._ports) + 2) + 64
         self._deadline_known = False
         port_timer = self._next_port_timer()  # the ports' timers change only in _settle
+        if self._at_rest and (port_timer is None or port_timer[0] > now):
+            # The credit that comes before the hello and every port's timer held nothing
+            # back (at rest no news waits): count it down before the loop would.
+            hello, credit = self._hello_when, self._tx_credit_when
+            while credit is not None and credit <= now and (hello is None or credit < hello):
+                self._tx_credit(credit)
+                credit = self._tx_credit_when
         while (due := self._next_due(port_timer)) is not None and due[0] <= now:
             budget -= 1
             if budget < 0:
@@ -391,8 +398,9 @@ class RstpBridge(EngineBase[_Port]):
         goes out with the settling that follows in :meth:`tick`."""
         busy = False
         for p in self._ports.values():
-            p.tx_count = max(0, p.tx_count - 1)
-            busy = busy or p.tx_count > 0
+            if p.tx_count:
+                p.tx_count -= 1
+                busy = busy or p.tx_count > 0
         self._tx_credit_when = when + TX_CREDIT_INTERVAL if busy else None
 
     def _begin(self, now: float) -> None:
