@@ -10,17 +10,18 @@ sends a BPDU on each designated port every 2 s.
 The two variants run in turn, ``--repeat`` times each (none, stp, none, stp, ...), so
 that a change in the machine's load hits both alike, each run in a fresh process (runs
 repeated in one process got faster round by round, which favoured the later variant).
-Each run reports wall seconds and
-CPU seconds (``time.process_time``: other jobs disturb it less than wall time, but on a
-busy 2-core machine still by tens of per cent). The figures are the ratio of the medians
-and that of the best runs (other work only ever adds time), with the spread of the
-ratios of each pair. The event counts, and with ``--opcodes`` the Python bytecodes
-executed (counted once per variant with ``sys.settrace``: slow, but no load can move
-it), are exact. Bytecodes leave out what runs in C (allocation, the garbage collector,
-dicts, bytes), so ``--instructions`` also counts the machine instructions of each
-variant's run with valgrind's cachegrind: a fresh process loads the scenario, and a
-second one loads and runs it, and the difference is the run's. Valgrind simulates the
-CPU, so no load on the machine changes the count (a 60 s campus takes a few minutes).
+Each run reports wall seconds and CPU seconds (``time.process_time``: other jobs disturb
+it less than wall time, but on a busy 2-core machine still by tens of per cent). The
+figures are the ratio of the medians and that of the best runs (other work only ever
+adds time), and the median and range of the ratios of each pair (a pair runs back to
+back, so a slow moment of the machine spoils one pair, not the figure). The event
+counts, and with ``--opcodes`` the Python bytecodes executed (counted once per variant
+with ``sys.settrace``: slow, but no load can move it), are exact. Bytecodes leave out
+what runs in C (allocation, the garbage collector, dicts, bytes), so ``--instructions``
+also counts the machine instructions of each variant's run with valgrind's cachegrind:
+a fresh process loads the scenario, and a second one loads and runs it, and the
+difference is the run's. Valgrind simulates the CPU, so no load on the machine changes
+the count (a 60 s campus takes a few minutes).
 
     python benchmarks/stp_campus.py [--duration 60s] [--repeat 5] [--mode rapid-pvst]
     python benchmarks/stp_campus.py --duration 20s --repeat 0 --opcodes
@@ -135,7 +136,11 @@ def run_instructions(duration: str, modes: tuple[str | None, ...]) -> list[int]:
 
 
 def spread(values: list[float]) -> str:
-    return f"{min(values):+.1%} .. {max(values):+.1%}" if values else "-"
+    """The median of the pairs' ratios (a slow moment of the machine spoils one pair, not
+    the figure) and their range."""
+    if not values:
+        return "-"
+    return f"median {statistics.median(values):+.1%}, {min(values):+.1%} .. {max(values):+.1%}"
 
 
 def main() -> None:
