@@ -14,7 +14,10 @@ Each run reports wall seconds and CPU seconds (``time.process_time``: other jobs
 it less than wall time, but on a busy 2-core machine still by tens of per cent). The
 figures are the ratio of the medians and that of the best runs (other work only ever
 adds time), and the median and range of the ratios of each pair (a pair runs back to
-back, so a slow moment of the machine spoils one pair, not the figure). The event
+back, so a slow moment of the machine spoils one pair, not the figure). With
+``--side-by-side`` the two runs of a pair run at the same time, each pinned to a core
+of its own (the cores swapped every round): a virtual machine whose host is busy slows
+both alike, where one after the other it slows one of them. The event
 counts, and with ``--opcodes`` the Python bytecodes executed (counted once per variant
 with ``sys.settrace``: slow, but no load can move it), are exact. Bytecodes leave out
 what runs in C (allocation, the garbage collector, dicts, bytes), so ``--instructions``
@@ -24,6 +27,7 @@ difference is the run's. Valgrind simulates the CPU, so no load on the machine c
 the count (a 60 s campus takes a few minutes).
 
     python benchmarks/stp_campus.py [--duration 60s] [--repeat 5] [--mode rapid-pvst]
+    python benchmarks/stp_campus.py --side-by-side --repeat 12
     python benchmarks/stp_campus.py --duration 20s --repeat 0 --opcodes
     python benchmarks/stp_campus.py --duration 60s --repeat 0 --instructions
 """
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import functools
 import json
 import os
 import re
@@ -82,14 +87,43 @@ def measure_run(duration: str, mode: str | None) -> dict[str, float]:
     }
 
 
+def child_command(duration: str, mode: str | None) -> list[str]:
+    """The command of a child process that runs the campus once and reports."""
+    return [
+        *(sys.executable, __file__, "--child", "run", "--duration", duration),
+        *("--mode", mode or "none", "--report"),
+    ]
+
+
 def run_once(duration: str, mode: str | None) -> dict[str, float]:
     """:func:`measure_run` in a fresh Python process."""
-    child = [sys.executable, __file__, "--child", "run", "--duration", duration]
-    done = subprocess.run(
-        [*child, "--mode", mode or "none", "--report"], check=True, capture_output=True, text=True
-    )
+    done = subprocess.run(child_command(duration, mode), check=True, capture_output=True, text=True)
     report: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
     return report
+
+
+def run_side_by_side(
+    duration: str, modes: tuple[str | None, str | None], swap: bool
+) -> list[dict[str, float]]:
+    """Both variants at once, each in a fresh process pinned to a core of its own (the
+    cores swapped when ``swap``): whatever else the machine does meanwhile, both feel it."""
+    cores = (1, 0) if swap else (0, 1)
+    children = [
+        subprocess.Popen(
+            child_command(duration, mode),
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=functools.partial(os.sched_setaffinity, 0, {core}),
+        )
+        for mode, core in zip(modes, cores, strict=True)
+    ]
+    reports = []
+    for child in children:
+        out, _ = child.communicate()
+        if child.returncode:
+            raise SystemExit(f"a campus run failed (exit status {child.returncode})")
+        reports.append(json.loads(out.splitlines()[-1]))
+    return reports
 
 
 def count_opcodes(duration: str, mode: str | None) -> int:
@@ -148,6 +182,9 @@ def main() -> None:
     parser.add_argument("--duration", default="60s")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--mode", default="rapid-pvst")
+    parser.add_argument(
+        "--side-by-side", action="store_true", help="run each round's pair at once, a core each"
+    )
     parser.add_argument("--opcodes", action="store_true", help="count bytecodes (slow)")
     parser.add_argument(
         "--instructions", action="store_true", help="count machine instructions (valgrind)"
@@ -172,8 +209,10 @@ def main() -> None:
     facts: dict[str, tuple[int, int, int, int]] = {}
     print(f"load average {os.getloadavg()[0]:.1f} at the start")
     for round_ in range(args.repeat):
-        for label, mode in variants:
-            report = run_once(args.duration, mode)
+        if args.side_by_side:
+            both = run_side_by_side(args.duration, (None, args.mode), swap=bool(round_ % 2))
+        for index, (label, mode) in enumerate(variants):
+            report = both[index] if args.side_by_side else run_once(args.duration, mode)
             wall, cpu = report["wall"], report["cpu"]
             walls[label].append(wall)
             cpus[label].append(cpu)
