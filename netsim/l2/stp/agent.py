@@ -304,6 +304,8 @@ class SpanningTree:
             return
         key = (port, frame.dst, frame.vlan)
         heard = self._heard.get(key)
+        # (Mostly the very frame of last time: the sender reuses it. Test that before
+        # paying for the call.)
         if heard is not None and (heard[0] is frame or _same_octets(heard[0], frame)):
             # The neighbour's hello, as last time: the same bytes decode the same way.
             bpdu, inst = heard[1], heard[2]

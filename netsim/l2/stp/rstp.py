@@ -119,8 +119,9 @@ class _Port:
     sent: ConfigBpdu | None = None
     """The last RST BPDU built for this port, reused while nothing in it changes ..."""
     sent_from: tuple[object, ...] = ()
-    """... which is what it was built from; and the action that sends it."""
+    """... which is what it was built from."""
     sending: Transmit | None = None
+    """The action that sends :attr:`sent` (an action is immutable: it is reused too)."""
     fd_while: float | None = None
     rcvd_info_while: float | None = None
     tc_while: float | None = None
@@ -158,13 +159,16 @@ class RstpBridge(EngineBase[_Port]):
         self._tx_credit_when: float | None = None
         self._reselect = True
         self._at_rest = False
-        """Would stepping every port's machines again change nothing? (Set by
-        :meth:`_settle`.) At rest, a neighbour's repeated hello and this bridge's own
-        hello only refresh a timer and send BPDUs: see :meth:`receive` and :meth:`tick`."""
+        """Would stepping every port's machines again change nothing? :meth:`_settle`
+        says so when its pass moved nothing; :meth:`_send_news` takes it back when news
+        waits for the transmit credit. At rest, a neighbour's repeated hello and this
+        bridge's own hello only restart a timer and send BPDUs (:meth:`receive`,
+        :meth:`tick`)."""
         self._deadline: float | None = None
+        """What :meth:`next_deadline` found last, while :attr:`_deadline_known`."""
         self._deadline_known = False
-        """Is :attr:`_deadline` what :meth:`next_deadline` would find? Every input
-        forgets it, but a repeated hello only when the timer it restarts was the earliest."""
+        """Every input but a repeated hello forgets :attr:`_deadline`; a repeated hello
+        only when the timer it restarts may have been the earliest."""
         self._actions: list[Action] = []
 
     # -- queries -----------------------------------------------------------------------
@@ -232,7 +236,7 @@ class RstpBridge(EngineBase[_Port]):
 
     def receive(self, port: int, bpdu: Bpdu, now: float) -> list[Action]:
         """A BPDU arrived on ``port``."""
-        self._credit(now)  # at rest no news waits for the credit: no deadline moves
+        self._credit(now)
         p = self._ports[port]
         if (
             bpdu is p.heard
@@ -245,6 +249,7 @@ class RstpBridge(EngineBase[_Port]):
             # The designated bridge repeats its hello, and nothing here is in motion: of
             # all that _receive_config and _settle would do, only the refresh of the
             # information's lifetime changes anything (17.21.8 RepeatedDesignatedInfo).
+            # (The credit just caught up is no deadline either: at rest no news waits.)
             lifetime = p.rcvd_info_while
             p.rcvd_info_while = self._info_lifetime(bpdu, p, now)
             if lifetime is None or self._deadline is None or lifetime <= self._deadline:
@@ -274,7 +279,8 @@ class RstpBridge(EngineBase[_Port]):
         # at or before ``now``, a bug that must not hang a run.
         budget = 8 * (3 * len(self._ports) + 2) + 64
         self._deadline_known = False
-        port_timer = self._next_port_timer()  # the ports' timers change only in _settle
+        # Whatever changes a port's timer below is followed by _settle and a new search.
+        port_timer = self._next_port_timer()
         if self._at_rest and (port_timer is None or port_timer[0] > now):
             # The credit that comes before the hello and every port's timer held nothing
             # back (at rest no news waits): count it down before the loop would.
@@ -324,7 +330,8 @@ class RstpBridge(EngineBase[_Port]):
         it needs a call of its own only when a BPDU is being held back for it. Otherwise
         it is caught up at the next call, whatever that is, exactly as if it had been
         ticked on time; ``every_timer=True`` names its deadline anyway (ticking there
-        changes nothing, which a test checks).
+        changes nothing, which a test checks). What was found is remembered until an
+        input may move it (:attr:`_deadline_known`): it is asked after every BPDU.
         """
         if self._deadline_known and not every_timer:
             return self._deadline
@@ -404,7 +411,8 @@ class RstpBridge(EngineBase[_Port]):
         self._tx_credit_when = when + TX_CREDIT_INTERVAL if busy else None
 
     def _begin(self, now: float) -> None:
-        """An input arrives: catch up the credit; the next deadline is to be found anew."""
+        """An input other than a BPDU arrives: catch up the credit, and forget the
+        deadline found before (the input may move it)."""
         self._credit(now)
         self._deadline_known = False
 
@@ -639,16 +647,15 @@ class RstpBridge(EngineBase[_Port]):
 
     def _settle(self, now: float) -> None:
         """Choose roles, step every port's machines, and send what became news."""
-        for _ in range(4 * len(self._ports) + 4):  # settles in a couple of rounds
-            if self._reselect:
-                self._update_roles()
-            moved = False
-            for p in self._ports.values():
-                if self._transitions(p, now):
-                    moved = True
-            if not self._reselect:
-                break
-        self._at_rest = not (moved or self._reselect)
+        if self._reselect:
+            self._update_roles()
+        # One pass: a transition never asks for the roles to be chosen again, and what
+        # one port's transition changes for another (a sync) the next input's pass sees.
+        moved = False
+        for p in self._ports.values():
+            if self._transitions(p, now):
+                moved = True
+        self._at_rest = not moved
         self._send_news(now)
 
     def _send_news(self, now: float) -> None:

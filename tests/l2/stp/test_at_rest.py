@@ -37,13 +37,24 @@ class Counted(RstpBridge):
 
 
 class NeverAtRest(Counted):
-    """The oracle: RSTP that steps every machine on every input."""
+    """The oracle: the engine as it was before it learned to rest. It steps every
+    machine on every input, searches for its next deadline whenever asked, and for the
+    earliest port timer at every step of a tick."""
 
     steps = 0
 
     def _settle(self, now: float) -> None:
         super()._settle(now)
         self._at_rest = False
+
+    def next_deadline(self, every_timer: bool = False) -> float | None:
+        self._deadline_known = False
+        return super().next_deadline(every_timer)
+
+    def _next_due(
+        self, port_timer: tuple[float, str, _Port] | None
+    ) -> tuple[float, str, _Port | None] | None:
+        return super()._next_due(self._next_port_timer())
 
 
 class Checked(Counted):
