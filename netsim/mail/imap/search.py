@@ -73,6 +73,14 @@ _FLAG_KEYS = {
     "UNFLAGGED": ("\\Flagged", False),
     "UNSEEN": ("\\Seen", False),
 }
+
+
+def _flag_test(flag: str, wanted: bool) -> Predicate:
+    return lambda c: (flag in c.msg.flags) == wanted
+
+
+_FLAG_PREDICATES = {word: _flag_test(*flag) for word, flag in _FLAG_KEYS.items()}
+"""Each flag key's test of a message: made once, not per SEARCH."""
 _ADDRESS_KEYS = {"BCC", "CC", "FROM", "TO"}
 _DATE_KEYS = {"BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE"}
 
@@ -96,6 +104,11 @@ def parse_search(args: list[Value]) -> Criteria:
     """Parse SEARCH arguments (after any CHARSET) into :class:`Criteria`."""
     if not args:
         raise SearchError("missing search criteria")
+    if len(args) == 1 and isinstance(args[0], Atom):
+        word = args[0].upper()
+        if word in _FLAG_KEYS:
+            # One flag key (UNSEEN, most often): what the parser below would build.
+            return Criteria(_FLAG_PREDICATES[word], keys=1, flag=_FLAG_KEYS[word])
     criteria = Criteria(lambda c: True)
     parser = _Parser(args, criteria)
     keys = []
@@ -220,8 +233,7 @@ class _Parser:
         if word == "ALL":
             return lambda c: True
         if word in _FLAG_KEYS:
-            flag, wanted = _FLAG_KEYS[word]
-            return lambda c: (flag in c.msg.flags) == wanted
+            return _FLAG_PREDICATES[word]
         if word == "RECENT":
             return lambda c: c.recent
         if word == "NEW":
