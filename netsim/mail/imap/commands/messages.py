@@ -21,7 +21,8 @@ from netsim.mail.imap.sequence import SequenceSet, format_set
 from netsim.mail.store import MessageLost
 
 if TYPE_CHECKING:
-    from netsim.mail.imap.commands import Steps
+    from netsim.mail.imap.arguments import Result
+    from netsim.mail.imap.commands import Outcome, Steps
     from netsim.mail.imap.server import ServerSession
 
 _MODSEQ_ITEM = fetch.FetchItem("MODSEQ")
@@ -86,17 +87,17 @@ def _expunge(session: ServerSession, args: Arguments, by_uid: bool) -> str:
     return "EXPUNGE completed"
 
 
-def do_search(session: ServerSession, tag: str, args: Arguments) -> Steps:
+def do_search(session: ServerSession, tag: str, args: Arguments) -> Outcome:
     """SEARCH: sequence numbers of the messages that match."""
     return _search(session, args, by_uid=False)
 
 
-def do_uid_search(session: ServerSession, tag: str, args: Arguments) -> Steps:
+def do_uid_search(session: ServerSession, tag: str, args: Arguments) -> Outcome:
     """UID SEARCH: UIDs of the messages that match."""
     return _search(session, args, by_uid=True)
 
 
-def _search(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
+def _search(session: ServerSession, args: Arguments, by_uid: bool) -> Outcome:
     view = session.require_view()
     try:
         criteria = search.parse_search(search.split_charset(args.rest()))
@@ -106,15 +107,36 @@ def _search(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
         raise Bad(str(exc)) from exc
     if criteria.modseq:
         session.enable_condstore()  # a CONDSTORE-enabling command (RFC 7162 3.1)
+    if criteria.flag == ("\\Seen", False) and len(view.box.unseen) * 4 <= len(view.uids):
+        # Few unseen: the store's index answers at once, with no steps to take.
+        found: list[int] = []
+        _search_unseen(view, by_uid, found)
+        return _search_answer(session, criteria, found, [], 0)
+    return _search_in_steps(session, view, criteria, by_uid)
+
+
+def _search_in_steps(
+    session: ServerSession, view: SelectedView, criteria: search.Criteria, by_uid: bool
+) -> Steps:
+    """A search that tests each message (or its flags), a step of messages at a time."""
     found: list[int] = []
     lost: list[int] = []
     highest = 0
-    if criteria.flag == ("\\Seen", False) and len(view.box.unseen) * 4 <= len(view.uids):
-        _search_unseen(view, by_uid, found)  # few unseen: the store's index is quicker
-    elif criteria.flag is not None:
+    if criteria.flag is not None:
         yield from _search_flag(view, criteria.flag, by_uid, found)
     else:
         highest = yield from _search_messages(view, criteria, by_uid, found, lost)
+    return _search_answer(session, criteria, found, lost, highest)
+
+
+def _search_answer(
+    session: ServerSession,
+    criteria: search.Criteria,
+    found: list[int],
+    lost: list[int],
+    highest: int,
+) -> Result:
+    """The untagged SEARCH reply (and a NO for messages that could not be read)."""
     if lost:
         session.untagged(
             b"NO [CORRUPTION] UID %s cannot be read (store damage) and was not searched"
