@@ -26,7 +26,9 @@ SECRET = b"Subject: bob's\r\n\r\nthe secret of bob\r\n"
 
 
 def server(**config: object) -> Pop3Server:
-    store = MailStore()
+    # A fixed clock: two servers built on either side of a second's tick would number
+    # their mailboxes' UIDVALIDITY apart, and UIDL shows it.
+    store = MailStore(clock=lambda: 1_700_000_000.0)
     srv = Pop3Server(store, Users(USERS), Pop3Config(debug=True, **config))  # type: ignore[arg-type]
     for user, messages in (("alice", [FIRST, SECOND]), ("bob", [SECRET])):
         box = store.mailbox(user, "INBOX")
