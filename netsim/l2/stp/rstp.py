@@ -315,11 +315,7 @@ class RstpBridge(EngineBase[_Port]):
             port_timer = self._next_port_timer()
         if self._at_rest:
             # No news is held, so the credit is no deadline: the next one is known.
-            self._deadline = self._hello_when
-            if port_timer is not None and (
-                self._deadline is None or port_timer[0] < self._deadline
-            ):
-                self._deadline = port_timer[0]
+            self._deadline = self._earliest(port_timer, credit_counts=False)
             self._deadline_known = True
         return self._flush_actions()
 
@@ -335,24 +331,8 @@ class RstpBridge(EngineBase[_Port]):
         """
         if self._deadline_known and not every_timer:
             return self._deadline
-        best = self._hello_when
-        held = every_timer
-        for p in self._ports.values():
-            if p.new_info and p.enabled:
-                held = True
-            # Written out, not looped over a tuple: this runs after every BPDU.
-            when = p.rcvd_info_while
-            if when is not None and (best is None or when < best):
-                best = when
-            when = p.fd_while
-            if when is not None and (best is None or when < best):
-                best = when
-            when = p.tc_while
-            if when is not None and (best is None or when < best):
-                best = when
-        credit = self._tx_credit_when
-        if held and credit is not None and (best is None or credit < best):
-            best = credit
+        held = every_timer or self._news_held()
+        best = self._earliest(self._next_port_timer(), credit_counts=held)
         if not every_timer:
             self._deadline, self._deadline_known = best, True
         return best
@@ -372,6 +352,19 @@ class RstpBridge(EngineBase[_Port]):
             best = (credit_when, "tx_credit", None)
         if port_timer is not None and (best is None or port_timer[0] < best[0]):
             best = port_timer
+        return best
+
+    def _earliest(
+        self, port_timer: tuple[float, str, _Port] | None, credit_counts: bool
+    ) -> float | None:
+        """The earliest of the hello, ``port_timer`` (the ports' earliest) and, if
+        ``credit_counts``, the transmit credit."""
+        best = self._hello_when
+        if port_timer is not None and (best is None or port_timer[0] < best):
+            best = port_timer[0]
+        credit = self._tx_credit_when
+        if credit_counts and credit is not None and (best is None or credit < best):
+            best = credit
         return best
 
     def _next_port_timer(self) -> tuple[float, str, _Port] | None:
