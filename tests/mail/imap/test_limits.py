@@ -9,6 +9,9 @@ sans-IO sessions, with a fake clock where time matters.
 
 from __future__ import annotations
 
+import pytest
+
+from netsim.mail.imap.commands import messages
 from netsim.mail.imap.limits import MAX_LOGIN_DELAY, LiteralBudget, LoginThrottle
 from netsim.mail.imap.server import ImapServer, ServerConfig
 from netsim.mail.store import MailStore
@@ -167,3 +170,43 @@ def test_commands_can_be_taken_one_at_a_time() -> None:
     assert c.session.resume(max_commands=1) == b"b OK NOOP completed\r\n"
     assert c.session.resume(max_commands=1) == b"c OK NOOP completed\r\n"
     assert c.session.resume(max_commands=1) == b"" and not c.session.backlog
+
+
+def _fetch_in_turns(c: Client, command: bytes) -> list[bytes]:
+    """What each call hands the owner, taking one unit of work per call."""
+    turns = [c.session.receive_data(command, max_commands=1)]
+    while c.session.backlog:
+        turns.append(c.session.resume(max_commands=1))
+    return turns
+
+
+@pytest.mark.parametrize(
+    ("per_step", "octets", "sizes"),
+    [
+        (3, 1 << 20, [3, 3, 1]),  # three messages a step
+        (500, 1, [1, 1, 1, 1, 1, 1, 1]),  # the octet bound: one message, then the check
+        (7, 1 << 20, [7]),  # a step holds them all: answered in the same call
+    ],
+)
+def test_a_big_fetch_is_answered_in_steps(
+    monkeypatch: pytest.MonkeyPatch, per_step: int, octets: int, sizes: list[int]
+) -> None:
+    """A FETCH over a big mailbox is rendered a bounded step at a time, so one client
+    cannot hold the server: each step's lines go out before the next is rendered, and
+    the tagged OK comes with the last.  Together the steps say exactly what one call
+    without bounds says."""
+    server = make_server()
+    c = Client(server, "alice")
+    for _ in range(7):
+        c.append("INBOX", SIMPLE)
+    c.ok("SELECT INBOX")
+    expected = c.raw(b"a FETCH 1:* (FLAGS UID RFC822.SIZE)\r\n")
+
+    monkeypatch.setattr(messages, "FETCH_STEP_MESSAGES", per_step)
+    monkeypatch.setattr(messages, "FETCH_STEP_OCTETS", octets)
+    turns = _fetch_in_turns(c, b"a FETCH 1:* (FLAGS UID RFC822.SIZE)\r\n")
+
+    assert [turn.count(b" FETCH (") for turn in turns] == sizes
+    assert all(b"a OK" not in turn for turn in turns[:-1])
+    assert turns[-1].endswith(b"a OK FETCH completed\r\n")
+    assert b"".join(turns) == expected

@@ -223,12 +223,12 @@ def _search_messages(
     return highest
 
 
-def do_fetch(session: ServerSession, tag: str, args: Arguments) -> Steps:
+def do_fetch(session: ServerSession, tag: str, args: Arguments) -> Outcome:
     """FETCH: data items of messages by sequence number."""
     return _fetch(session, args, by_uid=False)
 
 
-def do_uid_fetch(session: ServerSession, tag: str, args: Arguments) -> Steps:
+def do_uid_fetch(session: ServerSession, tag: str, args: Arguments) -> Outcome:
     """UID FETCH: data items of messages by UID (UID always included)."""
     return _fetch(session, args, by_uid=True)
 
@@ -293,7 +293,7 @@ def _fetch_plan(
     )
 
 
-def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
+def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Outcome:
     view = session.require_view()
     seqset = args.sequence()
     values = args.rest()
@@ -309,7 +309,6 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
     if plan.enables_condstore and not session.condstore:
         session.enable_condstore()  # a CONDSTORE-enabling command (RFC 7162 3.1)
         plan = _fetch_plan(key, by_uid, True, changed_since is not None)
-    wants_flags = plan.wants_flags
     picked = _pick(session, view, seqset, by_uid)
     box = view.box
     if changed_since is not None:
@@ -337,22 +336,59 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
         changed = {m.uid for m in session.store.store_flags(box, unseen, ["\\Seen"], "add")}
     else:
         changed = set()
+    job = _FetchJob(session, view, plan, picked, changed)
+    if _render_fetch(job):
+        # Most FETCHes fit in one step: answered at once, with no steps to take.
+        return "FETCH completed"
+    return _fetch_in_steps(job)
+
+
+@dataclass(slots=True)
+class _FetchJob:
+    """A FETCH under way: what it renders, for whom, and how far it has got."""
+
+    session: ServerSession
+    view: SelectedView
+    plan: _FetchPlan
+    #: (sequence number, UID) of every message asked for, in order.
+    picked: list[tuple[int, int]]
+    #: UIDs this FETCH marked \Seen (their new FLAGS go out even if not asked for).
+    changed: set[int]
+    #: How many of ``picked`` are rendered.
+    done: int = 0
+
+
+def _fetch_in_steps(job: _FetchJob) -> Steps:
+    """The rest of a FETCH too big for one step: one step at a time."""
+    while True:
+        yield  # the answer so far goes out now, and other clients get the loop
+        if _render_fetch(job):
+            return "FETCH completed"
+
+
+def _render_fetch(job: _FetchJob) -> bool:
+    """Render one step's worth of ``job``'s messages; True when none are left."""
+    session, view, plan = job.session, job.view, job.plan
     modseq_too = session.condstore and not plan.has_modseq
-    # This loop runs once per message of e.g. "UID FETCH 1:* FLAGS": keep it lean.
+    wants_flags = plan.wants_flags
+    changed = job.changed
+    # This loop runs once per message of e.g. "UID FETCH 1:* (FLAGS)": keep it lean.
     out = session.out
-    live = box.by_uid
+    live = view.box.by_uid
     recent = view.recent
     known = view.known_flags
     ghosts = view.messages
     renderers = plan.renderers
     memoizable = plan.memoizable
-    octets = messages_done = 0
-    for seq, uid in picked:
-        if octets >= FETCH_STEP_OCTETS or messages_done >= FETCH_STEP_MESSAGES:
-            # The answer so far goes out now, and other clients get the loop.
-            octets = messages_done = 0
-            yield
-        messages_done += 1
+    octets = 0
+    picked = job.picked
+    start = job.done
+    end = min(len(picked), start + FETCH_STEP_MESSAGES)
+    for index in range(start, end):
+        if octets >= FETCH_STEP_OCTETS:
+            job.done = index
+            return False
+        seq, uid = picked[index]
         # A message another session expunged is still this one's until it is told
         # (RFC 2180 4.1.1): the view keeps it.
         msg = live.get(uid) or ghosts[seq - 1]
@@ -376,7 +412,8 @@ def _fetch(session: ServerSession, args: Arguments, by_uid: bool) -> Steps:
         line = b"* %d FETCH (%s)\r\n" % (seq, body)
         octets += len(line)
         out.append(line)
-    return "FETCH completed"
+    job.done = end
+    return end == len(picked)
 
 
 def do_store(session: ServerSession, tag: str, args: Arguments) -> tuple[str, str | None]:
