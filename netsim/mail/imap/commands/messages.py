@@ -395,21 +395,27 @@ def _render_fetch(job: _FetchJob) -> bool:
         _, current, with_recent = msg.flag_snapshots()
         flags = with_recent if uid in recent else current
         # "UID FETCH 1:* (FLAGS)" on every sync of an unchanged mailbox renders the
-        # same bytes again: a memoizable plan keeps each message's last rendering.
+        # same lines again: a memoizable plan keeps each message's last line.
         memo = msg.__dict__.get("_fetch_memo") if memoizable else None
-        if memo is not None and memo[0] is plan and memo[1] is flags and memo[2] == msg.modseq:
-            body: bytes = memo[3]
+        if (
+            memo is not None
+            and memo[0] is plan
+            and memo[1] is flags
+            and memo[2] == msg.modseq
+            and memo[3] == seq
+        ):
+            line: bytes = memo[4]
         else:
             body = b" ".join([render(msg, flags, uid) for render in renderers])
-            if memoizable:
-                msg.__dict__["_fetch_memo"] = (plan, flags, msg.modseq, body)
-        if uid in changed and not wants_flags:
-            body += b" FLAGS " + flag_list(flags)
-            if modseq_too:
-                body += b" MODSEQ (%d)" % msg.modseq
+            if uid in changed and not wants_flags:
+                body += b" FLAGS " + flag_list(flags)
+                if modseq_too:
+                    body += b" MODSEQ (%d)" % msg.modseq
+            line = b"* %d FETCH (%s)\r\n" % (seq, body)
+            if memoizable:  # (its items mark nothing \Seen: nothing was added above)
+                msg.__dict__["_fetch_memo"] = (plan, flags, msg.modseq, seq, line)
         if (wants_flags or uid in changed) and known.get(uid) is not current:
             known[uid] = current  # now the client knows these flags
-        line = b"* %d FETCH (%s)\r\n" % (seq, body)
         octets += len(line)
         out.append(line)
     job.done = end
