@@ -424,6 +424,11 @@ class MailStore:
         """The mailbox ``name`` of ``owner``; ``INBOX`` matches in any case."""
         return self._by_name.get((owner, _canonical(name)))
 
+    def holds(self, box: Mailbox) -> bool:
+        """True while ``box`` is the mailbox its name names: not deleted, nor renamed
+        or replaced by another of the same name."""
+        return self._by_name.get((box.owner, box.name)) is box
+
     def mailboxes(self, owner: str | None = None) -> list[Mailbox]:
         """Every mailbox (of ``owner``, if given), sorted by owner and name."""
         boxes = [b for b in self._boxes.values() if owner is None or b.owner == owner]

@@ -103,7 +103,7 @@ class Arguments:
 
     def end(self) -> None:
         """Insist there is nothing more."""
-        if self.more():
+        if self.pos < len(self.values):
             raise Bad("unexpected extra arguments")
 
 

@@ -194,7 +194,8 @@ class LineFramer:
             if self._error is None and self._line_bytes > self.max_line:
                 self._error = "line too long"
             self._parts.append(text)
-            mark = _LITERAL_MARK.search(text)
+            # A literal is announced at the very end of a line; most lines have none.
+            mark = _LITERAL_MARK.search(text) if text.endswith(b"}") else None
             if mark is None:
                 return self._finish()
             size = int(mark.group(1))

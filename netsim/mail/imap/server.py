@@ -28,6 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from netsim.mail.imap import names
 from netsim.mail.imap.arguments import Arguments, Bad, No, Result
@@ -59,6 +60,16 @@ from netsim.mail.users import Users
 # RFC 3501 7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH, whose sequence
 # numbers the client is about to interpret.  The UID forms are exempt: UIDs do not move.
 _NO_EXPUNGE_NEWS = frozenset({"FETCH", "STORE", "SEARCH"})
+
+
+def _step(steps: Steps) -> Outcome:
+    """One step of a long command: ``steps`` again while it goes on, then its result."""
+    try:
+        next(steps)
+    except StopIteration as done:
+        result: Result = done.value
+        return result
+    return steps
 
 
 @dataclass(frozen=True)
@@ -346,7 +357,7 @@ class ServerSession:
         revokes with SETACL applies from this session's next command on.
         """
         box = view.box
-        if box.deleted or box.noselect or self.store.mailbox(box.owner, box.name) is not box:
+        if box.deleted or box.noselect or not self.store.holds(box):
             return "the mailbox was deleted"
         if "r" not in box.rights_of(self.require_user()):
             return "read access to the mailbox was revoked"
@@ -361,7 +372,7 @@ class ServerSession:
             # end of the command, which keeps the numbers the client knows meanwhile.
             for payload in self.view.updates(allow_expunge=False):
                 self.untagged(payload)
-        self._attempt(cmd, lambda: handler(self, cmd.tag, Arguments(cmd.args)))
+        self._attempt(cmd, handler, self, cmd.tag, Arguments(cmd.args))
 
     def _first_step(self) -> None:
         """A long command's first step belongs to the unit of work that started it:
@@ -374,23 +385,15 @@ class ServerSession:
         assert self._ongoing is not None
         cmd, steps = self._ongoing
         self._ongoing = None
-
-        def step() -> Outcome:
-            try:
-                next(steps)
-            except StopIteration as done:
-                result: Result = done.value
-                return result
-            return steps
-
-        self._attempt(cmd, step)
+        self._attempt(cmd, _step, steps)
         if self._ongoing is None and self.connection.state is not State.SELECTED:
             self.view = None
 
-    def _attempt(self, cmd: Command, call: Callable[[], Outcome]) -> None:
-        """Run (a step of) a command; answer it once it is over, whichever way."""
+    def _attempt(self, cmd: Command, call: Callable[..., Outcome], *args: Any) -> None:
+        """Run (a step of) a command, ``call(*args)``; answer it once it is over,
+        whichever way."""
         try:
-            result = call()
+            result = call(*args)
         except No as exc:
             self.news(cmd.name)
             self.emit(Tagged(cmd.tag, "NO", str(exc), exc.code))

@@ -76,21 +76,23 @@ TRANSITIONS: dict[tuple[State, Trigger], State] = {
     (_SEL, Trigger.BYE): _OUT,
 }
 
-_ANY = frozenset({_NA, _AUTH, _SEL})
-_AUTHED = frozenset({_AUTH, _SEL})
-_SELECTED = frozenset({_SEL})
+# Tuples, not sets: membership then compares identities, where a set would call the
+# Enum's hash (Python code) for every command.
+_ANY = (_NA, _AUTH, _SEL)
+_AUTHED = (_AUTH, _SEL)
+_SELECTED = (_SEL,)
 
 #: Command name -> the states in which it is valid.
-COMMAND_STATES: dict[str, frozenset[State]] = {
+COMMAND_STATES: dict[str, tuple[State, ...]] = {
     # any state (RFC 3501 6.1; RFC 2971 ID)
     "CAPABILITY": _ANY,
     "NOOP": _ANY,
     "LOGOUT": _ANY,
     "ID": _ANY,
     # not authenticated (6.2)
-    "STARTTLS": frozenset({_NA}),
-    "AUTHENTICATE": frozenset({_NA}),
-    "LOGIN": frozenset({_NA}),
+    "STARTTLS": (_NA,),
+    "AUTHENTICATE": (_NA,),
+    "LOGIN": (_NA,),
     # authenticated (6.3) and extensions that live there
     "SELECT": _AUTHED,
     "EXAMINE": _AUTHED,
@@ -104,7 +106,7 @@ COMMAND_STATES: dict[str, frozenset[State]] = {
     "STATUS": _AUTHED,
     "APPEND": _AUTHED,
     "NAMESPACE": _AUTHED,
-    "ENABLE": frozenset({_AUTH}),
+    "ENABLE": (_AUTH,),
     "IDLE": _AUTHED,
     "SETACL": _AUTHED,
     "DELETEACL": _AUTHED,
