@@ -1,0 +1,160 @@
+"""How much of an IMAP round trip is the server's work?  Bare servers, serve-mail, Dovecot.
+
+A script, not a test::
+
+    .venv/bin/python benchmarks/imap_io_paths.py [--seconds 6] [--rounds 12]
+
+imaplib's NOOP is one round trip, so its rate is the round-trip latency: client, kernel
+and server.  A *bare* server greets (announcing IMAP4rev1, so that imaplib asks nothing
+more) and answers every line with ``<tag> OK`` and does nothing else: its rate is the
+ceiling of its I/O path, the rate a session that cost nothing would reach.  serve-mail
+(``--store --fsync optimized``) and Dovecot answer a real NOOP on a selected mailbox.  All
+run in the same alternating rounds, so the ratios hold on a shared machine; the distance
+between serve-mail and the bare server on its own event loop is what its IMAP session
+costs a round trip (see also ``imap_session_cost.py --evict``).
+
+Printed: median ops/s, the server's CPU microseconds per operation (all its threads, from
+/proc schedstat) and the ratio of the median rate to Dovecot's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import imaplib
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.imap_vs_dovecot import (  # noqa: E402
+    DEFAULT_ANCHORS,
+    start_dovecot,
+    start_serve_mail,
+)
+from benchmarks.pop3_smtp_bench import one_round  # noqa: E402
+from benchmarks.server_cpu import Meter, load_average, tree_cpu  # noqa: E402
+
+#: ``python -c BARE_IMAP KIND`` prints its port, then serves.  KIND: uvloop (an asyncio
+#: Protocol on uvloop, serve-mail's IMAP path) or thread (a blocking socket per
+#: connection in its own thread, serve-mail's POP3 path).
+BARE_IMAP = r"""
+import asyncio, socket, sys, threading
+GREETING = b"* OK [CAPABILITY IMAP4rev1] bare\r\n"
+
+def answer(data):
+    lines = data.split(b"\r\n")[:-1]
+    return b"".join(line.split(b" ", 1)[0] + b" OK done\r\n" for line in lines)
+
+class Answer(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport = transport
+        transport.get_extra_info("socket").setsockopt(
+            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        transport.write(GREETING)
+    def data_received(self, data):
+        self.transport.write(answer(data))
+
+async def serve_loop():
+    server = await asyncio.get_running_loop().create_server(Answer, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.Event().wait()
+
+def serve_threads():
+    listener = socket.create_server(("127.0.0.1", 0))
+    print(listener.getsockname()[1], flush=True)
+    def connection(sock):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.sendall(GREETING)
+        while data := sock.recv(65536):
+            sock.sendall(answer(data))
+    while True:
+        sock, _ = listener.accept()
+        threading.Thread(target=connection, args=(sock,), daemon=True).start()
+
+if sys.argv[1] == "uvloop":
+    import uvloop
+    uvloop.run(serve_loop())
+else:
+    serve_threads()
+"""
+
+#: The bare servers, in the order printed.
+KINDS = ("uvloop", "thread")
+
+
+def connect(port: int) -> imaplib.IMAP4:
+    """One imaplib connection with TCP_NODELAY, as the Dovecot anchor's benchmark uses."""
+    client = imaplib.IMAP4("127.0.0.1", port)
+    client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return client
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=6.0, help="seconds per server")
+    parser.add_argument("--rounds", type=int, default=12, help="alternating rounds")
+    args = parser.parse_args()
+    if not (DEFAULT_ANCHORS / "dovecot.conf.in").is_file():
+        print(f"cannot compare: no Dovecot anchor in {DEFAULT_ANCHORS}", file=sys.stderr)
+        return 2
+    slice_ = args.seconds / args.rounds
+    procs: list[subprocess.Popen[bytes]] = []
+    clients: dict[str, Callable[[], object]] = {}
+    meters: dict[str, Meter] = {}
+    with tempfile.TemporaryDirectory() as directory:
+        lab = Path(directory)
+        try:
+            for kind in KINDS:
+                proc = subprocess.Popen(
+                    [sys.executable, "-c", BARE_IMAP, kind], stdout=subprocess.PIPE
+                )
+                procs.append(proc)
+                assert proc.stdout is not None
+                clients[f"bare {kind}"] = connect(int(proc.stdout.readline())).noop
+                meters[f"bare {kind}"] = tree_cpu(proc.pid)
+            for name, (proc, port) in (
+                ("serve-mail", start_serve_mail(lab, False, "optimized", "auto")),
+                ("dovecot", start_dovecot(DEFAULT_ANCHORS, lab)),
+            ):
+                procs.append(proc)
+                client = connect(port)
+                client.login("test", "pass")
+                client.select("INBOX")
+                clients[name], meters[name] = client.noop, tree_cpu(proc.pid)
+            load_before = load_average()
+            rates: dict[str, list[float]] = {name: [] for name in clients}
+            cpu: dict[str, list[float]] = {name: [] for name in clients}
+            for operation in clients.values():
+                operation()  # warm up
+            for _ in range(args.rounds):
+                for name, operation in clients.items():
+                    before = meters[name]()
+                    rate, done = one_round(operation, slice_)
+                    cpu[name].append((meters[name]() - before) / done * 1e6)
+                    rates[name].append(rate)
+        finally:
+            for proc in procs:
+                proc.kill()
+                proc.wait()
+    dovecot = statistics.median(rates["dovecot"])
+    print(
+        f"imaplib NOOP, {args.rounds} alternating rounds of {slice_:.2f} s;"
+        f" {load_before} before, {load_average()} after"
+    )
+    print(f"{'server':12} {'median/s':>9} {'CPU µs/op':>10} {'vs Dovecot':>10}")
+    for name in clients:
+        median = statistics.median(rates[name])
+        print(
+            f"{name:12} {median:9.0f} {statistics.median(cpu[name]):10.1f} {median / dovecot:9.2f}x"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
