@@ -365,12 +365,12 @@ class _Connection(asyncio.Protocol):
         #: Held around every call into the session: the store is shared with the
         #: threads that serve POP3 (see ``_Hub.lock``).
         self.lock = hub.lock
-        with self.lock:
-            self.session: MailSession = service.open_session(service.implicit_tls)
-        self.transport: asyncio.Transport | None = None
         # Kept, not looked up per command: asyncio.get_running_loop() makes a getpid()
         # system call each time (it checks for a fork), a fifth of a NOOP's syscalls.
         self._loop = asyncio.get_running_loop()
+        with self.lock:
+            self.session: MailSession = service.open_session(service.implicit_tls)
+        self.transport: asyncio.Transport | None = None
         #: The client's IP address, as counted against the per-address limit.
         self.peer_ip = ""
         #: False for a connection refused at once (over a limit).

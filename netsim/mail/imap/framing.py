@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-_LITERAL_MARK = re.compile(rb"\{(\d{1,10})(\+?)\}$")
+# The very end of the line (\Z: "$" would also match before a final LF).
+_LITERAL_MARK = re.compile(rb"\{(\d{1,10})(\+?)\}\Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,8 @@ class ParseError(ValueError):
 #: levels (a BODYSTRUCTURE a few dozen), and values are later walked recursively.
 MAX_DEPTH = 100
 
-_LITERAL_AT_END = re.compile(rb"\{\d+\+?\}$")
+# \Z, not $: "$" would also match before a final LF, which the framer does not.
+_LITERAL_AT_END = re.compile(rb"\{\d+\+?\}\Z")
 # ASTRING-CHAR: no SP, CTL, parentheses, "{", quotes, backslash, "%" or "*" (a "+" is
 # refused at the start of a tag, where it would read as a continuation).
 _TAG_CHARS = bytes(sorted(set(range(0x21, 0x7F)) - set(b'%(){*"\\')))

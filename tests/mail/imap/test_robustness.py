@@ -240,3 +240,17 @@ def test_sensible_commands_keep_sessions_and_disk_consistent(
     reopened = MailStore(directory)
     assert snapshot(reopened) == before
     reopened.close()
+
+
+def test_a_bare_line_feed_is_not_part_of_a_tag_or_a_literal() -> None:
+    """A line ends at CRLF; a bare LF inside it is a control character, which no tag and
+    no literal announcement may hold.  '{5}' followed by LF therefore announces nothing:
+    the framer waits for no data and the parser agrees, so the command is refused as bad
+    syntax.  (When the two disagreed, the command was refused for missing data, and
+    the data the client then sent was read as commands.)"""
+    c = Client(make_server(), "alice")
+    assert c.raw(b"a\n NOOP\r\n") == b"* BAD invalid tag\r\n"
+    assert c.raw(b"x APPEND INBOX {5}\n\r\n") == b"x BAD bad literal syntax\r\n"
+    assert c.raw(b"y APPEND INBOX {5+}\n\r\n") == b"y BAD bad literal syntax\r\n"
+    assert c.raw(b"z NOOP\r\n") == b"z OK NOOP completed\r\n"
+    assert c.raw(b"w APPEND INBOX {5}\r\n") == b"+ Ready for literal data\r\n"

@@ -412,7 +412,7 @@ def _render_fetch(job: _FetchJob) -> bool:
                 if modseq_too:
                     body += b" MODSEQ (%d)" % msg.modseq
             line = b"* %d FETCH (%s)\r\n" % (seq, body)
-            if memoizable:  # (its items mark nothing \Seen: nothing was added above)
+            if memoizable and not changed:  # (its items mark nothing \Seen anyway)
                 msg.__dict__["_fetch_memo"] = (plan, flags, msg.modseq, seq, line)
         if (wants_flags or uid in changed) and known.get(uid) is not current:
             known[uid] = current  # now the client knows these flags
