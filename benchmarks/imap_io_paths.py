@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import imaplib
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,54 +36,12 @@ from benchmarks.imap_vs_dovecot import (  # noqa: E402
     start_dovecot,
     start_serve_mail,
 )
-from benchmarks.pop3_smtp_bench import one_round  # noqa: E402
+from benchmarks.pop3_smtp_bench import BARE_SERVER, alternate, print_against  # noqa: E402
 from benchmarks.server_cpu import Meter, load_average, tree_cpu  # noqa: E402
 
-#: ``python -c BARE_IMAP KIND`` prints its port, then serves.  KIND: uvloop (an asyncio
-#: Protocol on uvloop, serve-mail's IMAP path) or thread (a blocking socket per
-#: connection in its own thread, serve-mail's POP3 path).
-BARE_IMAP = r"""
-import asyncio, socket, sys, threading
-GREETING = b"* OK [CAPABILITY IMAP4rev1] bare\r\n"
-
-def answer(data):
-    lines = data.split(b"\r\n")[:-1]
-    return b"".join(line.split(b" ", 1)[0] + b" OK done\r\n" for line in lines)
-
-class Answer(asyncio.Protocol):
-    def connection_made(self, transport):
-        self.transport = transport
-        transport.get_extra_info("socket").setsockopt(
-            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        transport.write(GREETING)
-    def data_received(self, data):
-        self.transport.write(answer(data))
-
-async def serve_loop():
-    server = await asyncio.get_running_loop().create_server(Answer, "127.0.0.1", 0)
-    print(server.sockets[0].getsockname()[1], flush=True)
-    await asyncio.Event().wait()
-
-def serve_threads():
-    listener = socket.create_server(("127.0.0.1", 0))
-    print(listener.getsockname()[1], flush=True)
-    def connection(sock):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.sendall(GREETING)
-        while data := sock.recv(65536):
-            sock.sendall(answer(data))
-    while True:
-        sock, _ = listener.accept()
-        threading.Thread(target=connection, args=(sock,), daemon=True).start()
-
-if sys.argv[1] == "uvloop":
-    import uvloop
-    uvloop.run(serve_loop())
-else:
-    serve_threads()
-"""
-
-#: The bare servers, in the order printed.
+#: The bare servers (``pop3_smtp_bench.BARE_SERVER``, speaking IMAP), in the order
+#: printed: an asyncio Protocol on uvloop (serve-mail's IMAP path) and a blocking socket
+#: per connection in its own thread (serve-mail's POP3 path).
 KINDS = ("uvloop", "thread")
 
 
@@ -112,7 +69,7 @@ def main() -> int:
         try:
             for kind in KINDS:
                 proc = subprocess.Popen(
-                    [sys.executable, "-c", BARE_IMAP, kind], stdout=subprocess.PIPE
+                    [sys.executable, "-c", BARE_SERVER, kind, "imap"], stdout=subprocess.PIPE
                 )
                 procs.append(proc)
                 assert proc.stdout is not None
@@ -128,31 +85,18 @@ def main() -> int:
                 client.select("INBOX")
                 clients[name], meters[name] = client.noop, tree_cpu(proc.pid)
             load_before = load_average()
-            rates: dict[str, list[float]] = {name: [] for name in clients}
-            cpu: dict[str, list[float]] = {name: [] for name in clients}
-            for operation in clients.values():
-                operation()  # warm up
-            for _ in range(args.rounds):
-                for name, operation in clients.items():
-                    before = meters[name]()
-                    rate, done = one_round(operation, slice_)
-                    cpu[name].append((meters[name]() - before) / done * 1e6)
-                    rates[name].append(rate)
+            rates, cpu = alternate(clients, meters, args.rounds, slice_)
         finally:
             for proc in procs:
                 proc.kill()
                 proc.wait()
-    dovecot = statistics.median(rates["dovecot"])
-    print(
+    print_against(
         f"imaplib NOOP, {args.rounds} alternating rounds of {slice_:.2f} s;"
-        f" {load_before} before, {load_average()} after"
+        f" {load_before} before, {load_average()} after",
+        rates,
+        cpu,
+        "dovecot",
     )
-    print(f"{'server':12} {'median/s':>9} {'CPU µs/op':>10} {'vs Dovecot':>10}")
-    for name in clients:
-        median = statistics.median(rates[name])
-        print(
-            f"{name:12} {median:9.0f} {statistics.median(cpu[name]):10.1f} {median / dovecot:9.2f}x"
-        )
     return 0
 
 

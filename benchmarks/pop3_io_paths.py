@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import imaplib
 import poplib
-import statistics
 import subprocess
 import sys
 from collections.abc import Callable
@@ -45,8 +44,9 @@ from benchmarks.pop3_smtp_bench import (  # noqa: E402
     HOST,
     PASSWORD,
     USER,
+    alternate,
     message,
-    one_round,
+    print_against,
 )
 from benchmarks.server_cpu import Meter, load_average, tree_cpu  # noqa: E402
 from tests.mail import dovecot_lab  # noqa: E402
@@ -89,32 +89,18 @@ def main() -> int:
             clients["dovecot STAT"] = pop.stat
             meters["dovecot STAT"] = tree_cpu(dove.pid)
             load_before = load_average()
-            rates: dict[str, list[float]] = {name: [] for name in clients}
-            cpu: dict[str, list[float]] = {name: [] for name in clients}
-            for name in clients:
-                clients[name]()  # warm up
-            for _ in range(args.rounds):
-                for name, operation in clients.items():
-                    before = meters[name]()
-                    rate, done = one_round(operation, slice_)
-                    cpu[name].append((meters[name]() - before) / done * 1e6)
-                    rates[name].append(rate)
+            rates, cpu = alternate(clients, meters, args.rounds, slice_)
         finally:
             for proc in procs:
                 proc.kill()
                 proc.wait()
-    dovecot = statistics.median(rates["dovecot STAT"])
-    print(
+    print_against(
         f"bare servers (poplib NOOP) against Dovecot STAT, {args.rounds} alternating rounds"
-        f" of {slice_:.2f} s; {load_before} before, {load_average()} after"
+        f" of {slice_:.2f} s; {load_before} before, {load_average()} after",
+        rates,
+        cpu,
+        "dovecot STAT",
     )
-    print(f"{'server':16} {'median/s':>9} {'best/s':>8} {'CPU µs/op':>10} {'vs Dovecot':>10}")
-    for name in clients:
-        median = statistics.median(rates[name])
-        print(
-            f"{name:16} {median:9.0f} {max(rates[name]):8.0f}"
-            f" {statistics.median(cpu[name]):10.1f} {median / dovecot:9.2f}x"
-        )
     return 0
 
 

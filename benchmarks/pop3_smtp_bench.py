@@ -167,10 +167,20 @@ def start_serve_mail(
 #: ceiling of an I/O path): ``python -c BARE_SERVER KIND`` prints its port, then serves.
 #: KIND: uvloop, asyncio, thread (a thread per connection, blocking socket: serve-mail's
 #: POP3 path), thread-timeout, thread-quickack, thread-nagle (benchmarks/pop3_io_paths.py).
+#: With a second argument ``imap`` they speak IMAP instead: the greeting announces
+#: IMAP4rev1 (so imaplib asks nothing more) and each line gets ``<tag> OK``
+#: (benchmarks/imap_io_paths.py).
 BARE_SERVER = r"""
 import asyncio, socket, sys, threading
 kind = sys.argv[1]
-GREETING, OK = b"+OK ready\r\n", b"+OK\r\n"
+imap = sys.argv[2:] == ["imap"]
+GREETING = b"* OK [CAPABILITY IMAP4rev1] bare\r\n" if imap else b"+OK ready\r\n"
+
+def answer(data):
+    if imap:
+        lines = data.split(b"\r\n")[:-1]
+        return b"".join(line.split(b" ", 1)[0] + b" OK done\r\n" for line in lines)
+    return b"+OK\r\n" * data.count(b"\n")
 
 def serve_threads(nodelay, quickack, timeout):
     listener = socket.create_server(("127.0.0.1", 0))
@@ -186,7 +196,7 @@ def serve_threads(nodelay, quickack, timeout):
                 return
             if quickack:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
-            sock.sendall(OK * data.count(b"\n"))
+            sock.sendall(answer(data))
     while True:
         sock, _ = listener.accept()
         threading.Thread(target=connection, args=(sock,), daemon=True).start()
@@ -198,7 +208,7 @@ class Answer(asyncio.Protocol):
             socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport.write(GREETING)
     def data_received(self, data):
-        self.transport.write(OK * data.count(b"\n"))
+        self.transport.write(answer(data))
 
 async def serve_loop():
     server = await asyncio.get_running_loop().create_server(Answer, "127.0.0.1", 0)
@@ -231,6 +241,46 @@ def bare_ceiling(seconds: float, kind: str, rounds: int = ROUNDS) -> float:
     finally:
         proc.kill()
         proc.wait()
+
+
+def alternate(
+    operations: dict[str, Callable[[], object]],
+    meters: dict[str, Meter],
+    rounds: int,
+    seconds: float,
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Each named operation's rate and its server's CPU microseconds per operation, in
+    ``rounds`` rounds where the operations take turns for ``seconds`` each (after one
+    warm-up call each): turns this fine make the ratios hold on a shared machine."""
+    rates: dict[str, list[float]] = {name: [] for name in operations}
+    cpu: dict[str, list[float]] = {name: [] for name in operations}
+    for operation in operations.values():
+        operation()  # warm up
+    for _ in range(rounds):
+        for name, operation in operations.items():
+            before = meters[name]()
+            rate, done = one_round(operation, seconds)
+            cpu[name].append((meters[name]() - before) / done * 1e6)
+            rates[name].append(rate)
+    return rates, cpu
+
+
+def print_against(
+    caption: str, rates: dict[str, list[float]], cpu: dict[str, list[float]], reference: str
+) -> None:
+    """:func:`alternate`'s figures as a table: median and best rate, median CPU per
+    operation, and the median rate against ``reference``'s."""
+    print(caption)
+    width = max(map(len, rates))
+    against = "vs " + reference
+    print(f"{'server':{width}} {'median/s':>9} {'best/s':>8} {'CPU µs/op':>10} {against:>12}")
+    base = statistics.median(rates[reference])
+    for name, found in rates.items():
+        median = statistics.median(found)
+        print(
+            f"{name:{width}} {median:9.0f} {max(found):8.0f}"
+            f" {statistics.median(cpu[name]):10.1f} {median / base:11.2f}x"
+        )
 
 
 Results = dict[str, dict[str, tuple[float, float]]]
