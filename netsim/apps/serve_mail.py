@@ -366,7 +366,7 @@ class _Connection(asyncio.Protocol):
         #: threads that serve POP3 (see ``_Hub.lock``).
         self.lock = hub.lock
         # Kept, not looked up per command: asyncio.get_running_loop() makes a getpid()
-        # system call each time (it checks for a fork), a fifth of a NOOP's syscalls.
+        # system call each time (it checks for a fork): one of the four a NOOP made.
         self._loop = asyncio.get_running_loop()
         with self.lock:
             self.session: MailSession = service.open_session(service.implicit_tls)
