@@ -33,10 +33,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.imap_vs_dovecot import (  # noqa: E402
     DEFAULT_ANCHORS,
+    dovecot_missing,
     start_dovecot,
     start_serve_mail,
 )
-from benchmarks.pop3_smtp_bench import BARE_SERVER, alternate, print_against  # noqa: E402
+from benchmarks.pop3_smtp_bench import alternate, print_against, start_bare  # noqa: E402
 from benchmarks.server_cpu import Meter, load_average, tree_cpu  # noqa: E402
 
 #: The bare servers (``pop3_smtp_bench.BARE_SERVER``, speaking IMAP), in the order
@@ -57,8 +58,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=6.0, help="seconds per server")
     parser.add_argument("--rounds", type=int, default=12, help="alternating rounds")
     args = parser.parse_args()
-    if not (DEFAULT_ANCHORS / "dovecot.conf.in").is_file():
-        print(f"cannot compare: no Dovecot anchor in {DEFAULT_ANCHORS}", file=sys.stderr)
+    missing = dovecot_missing(DEFAULT_ANCHORS)
+    if missing is not None:
+        print(f"cannot compare: {missing}", file=sys.stderr)
         return 2
     slice_ = args.seconds / args.rounds
     procs: list[subprocess.Popen[bytes]] = []
@@ -68,12 +70,9 @@ def main() -> int:
         lab = Path(directory)
         try:
             for kind in KINDS:
-                proc = subprocess.Popen(
-                    [sys.executable, "-c", BARE_SERVER, kind, "imap"], stdout=subprocess.PIPE
-                )
+                proc, port = start_bare(kind, "imap")
                 procs.append(proc)
-                assert proc.stdout is not None
-                clients[f"bare {kind}"] = connect(int(proc.stdout.readline())).noop
+                clients[f"bare {kind}"] = connect(port).noop
                 meters[f"bare {kind}"] = tree_cpu(proc.pid)
             for name, (proc, port) in (
                 ("serve-mail", start_serve_mail(lab, False, "optimized", "auto")),

@@ -74,6 +74,15 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
     raise SystemExit(f"{what} did not listen on port {port}")
 
 
+def dovecot_missing(anchors: Path) -> str | None:
+    """Why :func:`start_dovecot` cannot start Dovecot here, if it cannot."""
+    if shutil.which("dovecot") is None:
+        return "dovecot is not installed (apt-get install dovecot-imapd)"
+    if not (anchors / "dovecot.conf.in").is_file():
+        return f"{anchors / 'dovecot.conf.in'} is missing (see /work/shared/anchors/README.md)"
+    return None
+
+
 def start_dovecot(anchors: Path, lab: Path) -> tuple[subprocess.Popen[bytes], int]:
     """Dovecot as the anchors README sets it up, on a free port, user test/pass."""
     port = free_port()
@@ -196,8 +205,9 @@ def main() -> int:
     )
     args = parser.parse_args()
     bench = args.anchors / "imaplib_bench.py"
-    if shutil.which("dovecot") is None:
-        print("dovecot is not installed (apt-get install dovecot-imapd)", file=sys.stderr)
+    missing = dovecot_missing(args.anchors)
+    if missing is not None:
+        print(missing, file=sys.stderr)
         return 2
     if not bench.exists():
         print(f"{bench} is missing (see /work/shared/anchors/README.md)", file=sys.stderr)

@@ -40,13 +40,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.pop3_smtp_bench import (  # noqa: E402
-    BARE_SERVER,
     HOST,
     PASSWORD,
     USER,
     alternate,
     message,
     print_against,
+    start_bare,
 )
 from benchmarks.server_cpu import Meter, load_average, tree_cpu  # noqa: E402
 from tests.mail import dovecot_lab  # noqa: E402
@@ -71,11 +71,9 @@ def main() -> int:
             clients: dict[str, Callable[[], object]] = {}
             meters: dict[str, Meter] = {}
             for kind in args.kinds:
-                argv = [sys.executable, "-c", BARE_SERVER, kind]
-                proc = subprocess.Popen(argv, stdout=subprocess.PIPE)
+                proc, port = start_bare(kind)
                 procs.append(proc)
-                assert proc.stdout is not None
-                client = poplib.POP3(HOST, int(proc.stdout.readline()))
+                client = poplib.POP3(HOST, port)
                 clients[kind] = client.noop
                 meters[kind] = tree_cpu(proc.pid)
             imap = imaplib.IMAP4(HOST, dove.imap)

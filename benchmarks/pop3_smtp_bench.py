@@ -229,14 +229,21 @@ else:
 """
 
 
+def start_bare(kind: str, protocol: str = "pop3") -> tuple[subprocess.Popen[bytes], int]:
+    """A :data:`BARE_SERVER` of ``kind`` speaking ``protocol`` (pop3 or imap), and its port."""
+    argv = [sys.executable, "-c", BARE_SERVER, kind] + (["imap"] if protocol == "imap" else [])
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    return proc, int(proc.stdout.readline())
+
+
 def bare_ceiling(seconds: float, kind: str, rounds: int = ROUNDS) -> float:
     """poplib NOOPs per second against :data:`BARE_SERVER` of ``kind`` (best round)."""
     if kind == "auto":
         kind = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
-    proc = subprocess.Popen([sys.executable, "-c", BARE_SERVER, kind], stdout=subprocess.PIPE)
+    proc, port = start_bare(kind)
     try:
-        assert proc.stdout is not None
-        pop = poplib.POP3(HOST, int(proc.stdout.readline()))
+        pop = poplib.POP3(HOST, port)
         return max(one_round(pop.noop, seconds / rounds)[0] for _ in range(rounds))
     finally:
         proc.kill()
